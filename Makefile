@@ -1,0 +1,35 @@
+# acimsim: `make demo` runs the main job on the bundled defaults, `make test` runs the tests.
+# Both install libopenblas-dev with apt-get when it is missing.
+
+SWIFT ?= swift
+# DESIGN.md section 7: OpenBLAS 0.3.21 falls back to generic kernels on the newest Xeons; name the core.
+OPENBLAS_CORETYPE ?= $(shell grep -q avx512bw /proc/cpuinfo 2>/dev/null && echo SKYLAKEX || (grep -q avx2 /proc/cpuinfo 2>/dev/null && echo HASWELL))
+export OPENBLAS_CORETYPE
+
+.PHONY: deps build release demo test bench clean
+
+deps:
+	@if ! pkg-config --exists openblas 2>/dev/null; then \
+		echo "Installing libopenblas-dev and pkg-config with apt-get"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libopenblas-dev pkg-config; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+demo: release
+	.build/release/acim info
+	.build/release/acim mvm --rows 256 --cols 256 --batch 16 --sparsity 0.5 --seed 1
+
+test: deps
+	$(SWIFT) test --parallel
+
+bench: release
+	.build/release/acim bench
+
+clean:
+	rm -rf .build

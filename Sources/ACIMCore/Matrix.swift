@@ -1,0 +1,55 @@
+/// A dense row-major matrix stored contiguously.
+public struct Matrix<Element>: Sendable where Element: Sendable {
+    public let rows: Int
+    public let columns: Int
+    /// Row-major elements, `rows * columns` of them.
+    public var storage: [Element]
+
+    public init(rows: Int, columns: Int, repeating value: Element) {
+        precondition(rows >= 0 && columns >= 0, "negative matrix dimension")
+        self.rows = rows
+        self.columns = columns
+        self.storage = Array(repeating: value, count: rows * columns)
+    }
+
+    /// Wraps row-major `storage`; its count must equal `rows * columns`.
+    public init(rows: Int, columns: Int, storage: [Element]) {
+        precondition(storage.count == rows * columns, "storage count \(storage.count) != \(rows)x\(columns)")
+        self.rows = rows
+        self.columns = columns
+        self.storage = storage
+    }
+
+    /// Builds a matrix by evaluating `element(row, column)` for every position.
+    public init(rows: Int, columns: Int, _ element: (Int, Int) throws -> Element) rethrows {
+        var values: [Element] = []
+        values.reserveCapacity(rows * columns)
+        for r in 0..<rows {
+            for c in 0..<columns { values.append(try element(r, c)) }
+        }
+        self.init(rows: rows, columns: columns, storage: values)
+    }
+
+    @inlinable
+    public subscript(row: Int, column: Int) -> Element {
+        get { storage[row * columns + column] }
+        set { storage[row * columns + column] = newValue }
+    }
+
+    /// The elements of one row.
+    public func row(_ r: Int) -> ArraySlice<Element> {
+        storage[(r * columns)..<((r + 1) * columns)]
+    }
+
+    /// The transpose.
+    public func transposed() -> Matrix<Element> {
+        Matrix(rows: columns, columns: rows) { r, c in self[c, r] }
+    }
+
+    /// Applies `transform` to every element.
+    public func map<T>(_ transform: (Element) throws -> T) rethrows -> Matrix<T> {
+        Matrix<T>(rows: rows, columns: columns, storage: try storage.map(transform))
+    }
+}
+
+extension Matrix: Equatable where Element: Equatable {}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `acim` command-line tool.
+struct Acim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "acim",
+        abstract: "acimsim: a cycle-level simulator of analog compute-in-memory accelerators.",
+        version: acimVersion,
+        subcommands: [Info.self]
+    )
+}
+
+let acimVersion = "0.1.0"
+
+OpenBLASCoreType.restartIfNeeded()
+Acim.main()
