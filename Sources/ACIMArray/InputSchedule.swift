@@ -1,0 +1,114 @@
+import ACIMCore
+
+/// The inputs of a batch as the DACs apply them: in array row order, split into unsigned passes.
+public struct InputSchedule: Sendable {
+    /// One pass: `vectors x rows` non-negative values in array row order (XNOR: -1, 0, +1), and its sign.
+    public struct Pass: Sendable {
+        public let sign: Double
+        public let values: Matrix<Int32>
+    }
+
+    public let passes: [Pass]
+    /// The digital correction per unit of weight column sum (offset-encoded inputs), else 0.
+    public let inputOffset: Int64
+
+    /// Validates `inputs` (`vectors x rows` codes in logical row order) and schedules them.
+    public init(inputs: Matrix<Int32>, mapping: WeightMapping, config: CrossbarConfig) throws {
+        let layout = CrossbarLayout(config: config)
+        guard inputs.columns == mapping.rows else {
+            throw ACIMError.shapeMismatch("input vectors have \(inputs.columns) elements; the mapped weights have \(mapping.rows) rows")
+        }
+        let bits = config.periphery.inputBits
+        let encoding = config.periphery.inputEncoding
+        let range: ClosedRange<Int32>
+        if layout.mode == .xnor {
+            range = -1...1
+        } else {
+            switch encoding {
+            case .unsigned: range = 0...Int32((1 << bits) - 1)
+            case .twoPass: range = -Int32((1 << (bits - 1)) - 1)...Int32((1 << (bits - 1)) - 1)
+            case .offset: range = -Int32(1 << (bits - 1))...Int32((1 << (bits - 1)) - 1)
+            }
+        }
+        for (index, x) in inputs.storage.enumerated() where !range.contains(x) {
+            throw ACIMError.invalidParameter(
+                name: "input[\(index / inputs.columns)][\(index % inputs.columns)]", value: "\(x)",
+                expected: "a code in \(range.lowerBound)...\(range.upperBound) for "
+                    + (layout.mode == .xnor ? "xnor inputs (0 flags a zero input)" : "\(bits)-bit \(encoding.rawValue) inputs"))
+        }
+        let permuted = Matrix<Int32>(rows: inputs.rows, columns: inputs.columns) { b, i in
+            inputs[b, mapping.rowOrder[i]]
+        }
+        if layout.mode == .xnor {
+            passes = [Pass(sign: 1, values: permuted)]
+            inputOffset = 0
+            return
+        }
+        switch encoding {
+        case .unsigned:
+            passes = [Pass(sign: 1, values: permuted)]
+            inputOffset = 0
+        case .twoPass:
+            passes = [Pass(sign: 1, values: permuted.map { max($0, 0) }),
+                      Pass(sign: -1, values: permuted.map { max(-$0, 0) })]
+            inputOffset = 0
+        case .offset:
+            let bias = Int32(1 << (bits - 1))
+            passes = [Pass(sign: 1, values: permuted.map { $0 + bias })]
+            inputOffset = Int64(bias)
+        }
+    }
+}
+
+/// The run-time side of sparsity-aware disabling: the threshold and which rows a phase connects.
+public struct SparsityGate: Sendable {
+    public let enabled: Bool
+    /// The input-sparsity threshold in force (resolved when `auto`).
+    public let threshold: Double
+    public let granularity: GatingGranularity
+    /// True when disabled cells leave the charge sharing, so the ADC range follows the connected cells.
+    public let rescalesRange: Bool
+    /// True when zero-level cells are disabled individually.
+    public let disablesZeroCells: Bool
+
+    public init(config: CrossbarConfig, mapping: WeightMapping) {
+        let sparsity = config.periphery.sparsity
+        let layout = CrossbarLayout(config: config)
+        enabled = sparsity.enabled
+        granularity = sparsity.granularity
+        rescalesRange = sparsity.enabled && sparsity.disabledCells == .disconnected
+        disablesZeroCells = sparsity.enabled && sparsity.disableZeroWeightCells && layout.mode == .and
+        switch sparsity.inputThreshold {
+        case let .fixed(value): threshold = value
+        case .auto: threshold = SparsityGate.breakEven(config: config, mapping: mapping)
+        }
+    }
+
+    /// Gating applies when the zero fraction of the enabled rows strictly exceeds the threshold.
+    @inlinable
+    public func applies(zeroRows: Int, enabledRows: Int) -> Bool {
+        enabled && enabledRows > 0 && Double(zeroRows) / Double(enabledRows) > threshold
+    }
+
+    /// Whether a row with pass value `value` and phase digit `digit` is connected in a phase.
+    @inlinable
+    public func connects(value: Int32, digit: Int32, gated: Bool) -> Bool {
+        guard gated else { return true }
+        return granularity == .row ? value != 0 : digit != 0
+    }
+
+    /// The sparsity above which gating saves energy (MECHANISMS.md 1.7, auto threshold):
+    /// `s * R * phases * (E_wl + E_dac + E_cell * C + E_charge * C_ones) = R * E_detect + C * E_comp`.
+    public static func breakEven(config: CrossbarConfig, mapping: WeightMapping) -> Double {
+        let e = config.energy
+        let layout = CrossbarLayout(config: config)
+        let rows = Double(mapping.rows)
+        let columns = Double(mapping.mappedColumns)
+        let ones = layout.mode == .xnor ? columns / 2 : 0
+        let perRowSaving = Double(layout.phasesPerPass)
+            * (e.wordlineDrive.value + e.dacConversion.value + e.cellRead.value * columns + e.bitlineCharge.value * ones)
+        let overhead = rows * e.sparsityDetection.value + columns * e.compensation.value
+        guard perRowSaving > 0 else { return 1 }
+        return min(1, max(0, overhead / (rows * perRowSaving)))
+    }
+}

@@ -1,0 +1,140 @@
+import ACIMCore
+
+/// What the array did during one or more MVMs, counted event by event. Energy and cycles follow from it.
+public struct MVMActivity: Sendable, Equatable {
+    public var vectors = 0
+    /// Passes run or skipped (two per vector for two-pass signed inputs).
+    public var passes = 0
+    /// Passes where input sparsity exceeded the threshold and zero rows were disabled.
+    public var passesGated = 0
+    /// Passes skipped entirely because every enabled row had a zero input.
+    public var passesSkipped = 0
+    /// Rows disabled because of a zero input, summed over gated passes.
+    public var rowsDisabled = 0
+    public var phasesRun = 0
+    /// Phases skipped by gating because no connected row had a non-zero digit.
+    public var phasesSkipped = 0
+    /// Word lines driven (one DAC output each), summed over phases.
+    public var wordlineDrives = 0
+    /// Enabled cells on read columns, summed over phases.
+    public var cellReads = 0
+    /// Unit charges (input digit x target level) on read columns, summed over phases.
+    public var bitlineCharge = 0
+    /// ADC conversions; each code is shift-added once.
+    public var adcConversions = 0
+    /// Input elements tested for zero.
+    public var zeroTests = 0
+    /// Input elements resequenced.
+    public var permutedInputs = 0
+    /// Column outputs corrected for disabled cells.
+    public var compensatedColumns = 0
+    public var cycles = 0
+
+    public init() {}
+
+    public static func + (lhs: MVMActivity, rhs: MVMActivity) -> MVMActivity {
+        var sum = lhs
+        sum += rhs
+        return sum
+    }
+
+    public static func += (lhs: inout MVMActivity, rhs: MVMActivity) {
+        lhs.vectors += rhs.vectors
+        lhs.passes += rhs.passes
+        lhs.passesGated += rhs.passesGated
+        lhs.passesSkipped += rhs.passesSkipped
+        lhs.rowsDisabled += rhs.rowsDisabled
+        lhs.phasesRun += rhs.phasesRun
+        lhs.phasesSkipped += rhs.phasesSkipped
+        lhs.wordlineDrives += rhs.wordlineDrives
+        lhs.cellReads += rhs.cellReads
+        lhs.bitlineCharge += rhs.bitlineCharge
+        lhs.adcConversions += rhs.adcConversions
+        lhs.zeroTests += rhs.zeroTests
+        lhs.permutedInputs += rhs.permutedInputs
+        lhs.compensatedColumns += rhs.compensatedColumns
+        lhs.cycles += rhs.cycles
+    }
+
+    /// Energy of each event type in joules.
+    public func energy(_ table: CrossbarEnergy) -> EnergyBreakdown {
+        EnergyBreakdown(
+            wordlineDrive: Double(wordlineDrives) * table.wordlineDrive.value,
+            dac: Double(wordlineDrives) * table.dacConversion.value,
+            cellRead: Double(cellReads) * table.cellRead.value,
+            bitlineCharge: Double(bitlineCharge) * table.bitlineCharge.value,
+            adc: Double(adcConversions) * table.adcConversion.value,
+            sparsityDetection: Double(zeroTests) * table.sparsityDetection.value,
+            permutation: Double(permutedInputs) * table.permutation.value,
+            compensation: Double(compensatedColumns) * table.compensation.value,
+            shiftAdd: Double(adcConversions) * table.shiftAdd.value)
+    }
+}
+
+/// Energy by event type, in joules.
+public struct EnergyBreakdown: Sendable, Equatable {
+    public var wordlineDrive = 0.0
+    public var dac = 0.0
+    public var cellRead = 0.0
+    public var bitlineCharge = 0.0
+    public var adc = 0.0
+    public var sparsityDetection = 0.0
+    public var permutation = 0.0
+    public var compensation = 0.0
+    public var shiftAdd = 0.0
+
+    /// Event names and energies, in report order.
+    public var items: [(String, Double)] {
+        [("wordline drives", wordlineDrive), ("DAC", dac), ("cell reads", cellRead),
+         ("bit-line charge", bitlineCharge), ("ADC conversions", adc), ("sparsity detection", sparsityDetection),
+         ("permutation", permutation), ("compensation", compensation), ("shift-add", shiftAdd)]
+    }
+
+    public var total: Double { items.reduce(0) { $0 + $1.1 } }
+}
+
+/// The cost of a batch of MVMs, with what sparsity gating saved against the same batch ungated.
+public struct MVMCost: Sendable, Equatable {
+    public var activity: MVMActivity
+    /// The same batch with no cell ever disabled: every mapped row driven, every mapped column read.
+    public var ungated: MVMActivity
+    public var energy: EnergyBreakdown
+    public var ungatedEnergy: EnergyBreakdown
+
+    public init(activity: MVMActivity, ungated: MVMActivity, table: CrossbarEnergy) {
+        self.activity = activity
+        self.ungated = ungated
+        self.energy = activity.energy(table)
+        self.ungatedEnergy = ungated.energy(table)
+    }
+
+    /// Energy gating saved (negative when detection and compensation cost more than they saved).
+    public var savedEnergy: Double { ungatedEnergy.total - energy.total }
+    public var savedCycles: Int { ungated.cycles - activity.cycles }
+}
+
+extension CrossbarTiming {
+    /// Cycles of one phase that reads `activeColumns` columns through `adcCount` ADCs.
+    @inlinable
+    public func phaseCycles(activeColumns: Int, adcCount: Int) -> Int {
+        driveCycles + settleCycles + (activeColumns + adcCount - 1) / adcCount * adcCycles
+    }
+}
+
+extension MVMActivity {
+    /// The activity of one pass of one vector with no gating: every mapped row driven and every mapped
+    /// column read in every phase. `charge` is the pass's unit charge, which gating does not change.
+    public static func ungatedPass(mapping: WeightMapping, layout: CrossbarLayout, timing: CrossbarTiming,
+                                   charge: Int) -> MVMActivity {
+        var a = MVMActivity()
+        a.passes = 1
+        a.phasesRun = layout.phasesPerPass
+        a.wordlineDrives = mapping.rows * layout.phasesPerPass
+        a.cellReads = mapping.rows * mapping.mappedColumns * layout.phasesPerPass
+        a.bitlineCharge = charge
+        a.adcConversions = mapping.mappedColumns * layout.phasesPerPass
+        a.cycles = layout.phasesPerPass * timing.phaseCycles(activeColumns: mapping.mappedColumns, adcCount: layout.adcCount)
+            + timing.shiftAddCycles
+        return a
+    }
+}

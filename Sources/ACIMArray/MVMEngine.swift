@@ -1,0 +1,49 @@
+import ACIMCore
+
+/// Identifies the reads of one MVM call for the random streams: the same seed and step give the same
+/// read noise, whatever the engine or thread count.
+public struct ReadContext: Sendable, Equatable {
+    public var seed: UInt64
+    public var step: UInt64
+
+    public init(seed: UInt64, step: UInt64 = 0) {
+        self.seed = seed
+        self.step = step
+    }
+}
+
+/// The outputs of a batch of MVMs and what they cost.
+public struct MVMResult: Sendable {
+    /// `vectors x outputs` dot products in code units (sum of input code x weight code), in logical order.
+    public var outputs: Matrix<Double>
+    public var cost: MVMCost
+}
+
+/// An engine that runs a batch of bit-serial MVMs on a programmed crossbar.
+public protocol MVMEngine: Sendable {
+    /// Runs `inputs` (`vectors x rows` codes in logical row order) through `crossbar`.
+    func run(_ crossbar: Crossbar, inputs: Matrix<Int32>, context: ReadContext) throws -> MVMResult
+}
+
+extension Crossbar {
+    /// The mapping and readout of a programmed array, or an error naming what is missing.
+    func programmedState() throws -> (WeightMapping, ArrayReadout) {
+        guard let mapping, let readout else {
+            throw ACIMError.inconsistentParameters("the crossbar has no weights: program it before running an MVM")
+        }
+        return (mapping, readout)
+    }
+
+    /// The analog sum that maps to the ADC's top code for `connected` connected cells.
+    @inlinable
+    func fullScale(connectedCells: Int, rescales: Bool, mappedRows: Int) -> Float {
+        let cells = rescales ? connectedCells : mappedRows
+        return adcRangeFraction * Float(cells * layout.maxDigit * layout.maxLevel)
+    }
+
+    /// The counter of the read-noise sample of (vector, pass, phase, column).
+    @inlinable
+    func noiseIndex(vector: Int, pass: Int, phase: Int, column: Int, columns: Int) -> UInt64 {
+        UInt64(((vector * layout.passes + pass) * layout.phasesPerPass + phase) * columns + column)
+    }
+}

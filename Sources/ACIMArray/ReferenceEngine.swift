@@ -1,0 +1,133 @@
+import ACIMCore
+
+/// The plain engine: walks vectors, passes, phases, columns and cells one by one, as the hardware does.
+/// Obviously right and slow; the fast engine is tested against it.
+public struct ReferenceEngine: MVMEngine {
+    public init() {}
+
+    public func run(_ crossbar: Crossbar, inputs: Matrix<Int32>, context: ReadContext) throws -> MVMResult {
+        let (mapping, readout) = try crossbar.programmedState()
+        let config = crossbar.config
+        let layout = crossbar.layout
+        let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: config)
+        let gate = SparsityGate(config: config, mapping: mapping)
+        let shiftAdd = ShiftAdd(config: config)
+        let adc = ADC(bits: config.periphery.adc.bits)
+        let timing = config.periphery.timing
+        let noise = RandomStream(seed: context.seed, array: crossbar.id, purpose: .readNoise, step: context.step)
+        let rows = mapping.rows
+        let columns = mapping.mappedColumns
+        let xnor = layout.mode == .xnor
+
+        var outputs = Matrix<Double>(rows: inputs.rows, columns: mapping.outputs, repeating: 0)
+        var activity = MVMActivity()
+        var ungated = MVMActivity()
+        var decoded = [Double](repeating: 0, count: columns)
+
+        for b in 0..<inputs.rows {
+            activity.vectors += 1
+            ungated.vectors += 1
+            var accumulated = [Double](repeating: 0, count: mapping.outputs)
+            for (passIndex, pass) in schedule.passes.enumerated() {
+                activity.passes += 1
+                if gate.enabled { activity.zeroTests += rows }
+                if mapping.resequenced { activity.permutedInputs += rows }
+                var enabledRows = 0
+                var zeroRows = 0
+                for i in 0..<rows where !mapping.staticRowDisabled[i] {
+                    enabledRows += 1
+                    if pass.values[b, i] == 0 { zeroRows += 1 }
+                }
+                let gated = gate.applies(zeroRows: zeroRows, enabledRows: enabledRows)
+                if gated {
+                    activity.passesGated += 1
+                    activity.rowsDisabled += zeroRows
+                }
+                var passCharge = 0
+                var compensatedColumns = Set<Int>()
+                let skipped = gated && zeroRows == enabledRows
+                if skipped {
+                    activity.passesSkipped += 1
+                    activity.cycles += timing.detectCycles
+                }
+                for phase in 0..<layout.phasesPerPass where !skipped {
+                    // Which rows this phase connects, the word line each drives, and its digit.
+                    var connected = [Bool](repeating: false, count: rows)
+                    var wordLine = [Int](repeating: 0, count: rows)
+                    var digit = [Int32](repeating: 0, count: rows)
+                    var anyDigit = false
+                    for i in 0..<rows {
+                        let value = pass.values[b, i]
+                        if xnor {
+                            digit[i] = value != 0 ? 1 : 0
+                            wordLine[i] = value < 0 ? 2 * i + 1 : 2 * i
+                        } else {
+                            digit[i] = (value >> Int32(phase * config.periphery.dacBits)) & Int32(layout.maxDigit)
+                            wordLine[i] = i
+                        }
+                        connected[i] = !mapping.staticRowDisabled[i] && gate.connects(value: value, digit: digit[i], gated: gated)
+                        if connected[i] && digit[i] != 0 { anyDigit = true }
+                    }
+                    if gated && !anyDigit {
+                        activity.phasesSkipped += 1
+                        continue
+                    }
+                    activity.phasesRun += 1
+                    activity.wordlineDrives += connected.filter { $0 }.count
+                    var activeColumns = 0
+                    for c in 0..<columns {
+                        decoded[c] = 0
+                        if mapping.staticColumnDisabled[c] { continue }
+                        var cells = 0
+                        var sum: Float = 0
+                        var variance: Float = 0
+                        var charge = 0
+                        for i in 0..<rows where connected[i] {
+                            let level = mapping.levels[wordLine[i], c]
+                            if gate.disablesZeroCells && level == 0 { continue }
+                            cells += 1
+                            let d = Float(digit[i])
+                            sum += d * readout.levels[wordLine[i], c]
+                            if let readVariance = readout.readVariance {
+                                variance += d * d * readVariance[wordLine[i], c]
+                            }
+                            charge += Int(digit[i]) * Int(level)
+                        }
+                        if cells == 0 { continue }
+                        if variance > 0 {
+                            let z = noise.gaussian(at: crossbar.noiseIndex(vector: b, pass: passIndex, phase: phase,
+                                                                             column: c, columns: columns))
+                            sum += variance.squareRoot() * Float(z)
+                        }
+                        let fullScale = crossbar.fullScale(connectedCells: cells, rescales: gate.rescalesRange,
+                                                           mappedRows: rows)
+                        decoded[c] = adc.convert(sum, fullScale: fullScale)
+                        activeColumns += 1
+                        activity.adcConversions += 1
+                        activity.cellReads += cells
+                        passCharge += charge
+                        if (gate.rescalesRange && cells != rows) || (xnor && zeroRows > 0) {
+                            compensatedColumns.insert(c)
+                        }
+                    }
+                    activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
+                    let weight = pass.sign * shiftAdd.phaseWeight(phase)
+                    for g in 0..<mapping.outputs {
+                        accumulated[g] += weight * shiftAdd.groupValue(
+                            group: g, offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
+                            decoded: { decoded[$0] })
+                    }
+                }
+                if !skipped { activity.cycles += timing.shiftAddCycles }
+                activity.bitlineCharge += passCharge
+                activity.compensatedColumns += compensatedColumns.count
+                ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, timing: timing, charge: passCharge)
+            }
+            for g in 0..<mapping.outputs {
+                let offset = Double(schedule.inputOffset) * Double(mapping.weightColumnSums[mapping.outputOrder[g]])
+                outputs[b, mapping.outputOrder[g]] = accumulated[g] - offset
+            }
+        }
+        return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.energy))
+    }
+}
