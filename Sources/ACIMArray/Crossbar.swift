@@ -24,14 +24,11 @@ public struct Crossbar: Sendable {
     public private(set) var adcRangeFraction: Float = 1
 
     /// Cells one array may hold (DESIGN.md section 7: requests beyond the machine are refused up front).
-    public static let maximumCells = 1 << 26
+    public static let maximumCells = 1 << 24
 
     /// An unprogrammed array; throws the first configuration problem.
     public init(config: CrossbarConfig, id: UInt64 = 0) throws {
-        if let issue = config.validate().first {
-            throw ACIMError.invalidParameter(name: issue.path.joined(separator: "."), value: "",
-                                             expected: issue.message)
-        }
+        _ = try config.validated()
         let cellCount = config.array.rows * config.array.cols
         guard cellCount <= Crossbar.maximumCells else {
             throw ACIMError.resourceLimit("an array of \(config.array.rows)x\(config.array.cols) cells exceeds \(Crossbar.maximumCells) cells")

@@ -2,6 +2,8 @@
 public enum ACIMError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A parameter outside its allowed range or set.
     case invalidParameter(name: String, value: String, expected: String)
+    /// A configuration key whose value is wrong, located by its key path (for example `periphery.adc.bits`).
+    case invalidConfiguration(path: String, message: String)
     /// Two parameters that cannot hold together.
     case inconsistentParameters(String)
     /// Shapes that do not fit each other or the hardware.
@@ -19,6 +21,8 @@ public enum ACIMError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .invalidParameter(name, value, expected):
             return "invalid \(name) = \(value): expected \(expected)"
+        case let .invalidConfiguration(path, message):
+            return "invalid \(path): \(message)"
         case let .inconsistentParameters(message):
             return "inconsistent parameters: \(message)"
         case let .shapeMismatch(message):

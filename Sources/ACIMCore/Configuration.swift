@@ -60,8 +60,7 @@ extension ComponentConfiguration {
     /// Throws the first issue, for callers that do not collect them.
     public func validated() throws -> Self {
         if let first = validate().first {
-            throw ACIMError.invalidParameter(name: first.path.joined(separator: "."), value: "",
-                                             expected: first.message)
+            throw ACIMError.invalidConfiguration(path: first.path.joined(separator: "."), message: first.message)
         }
         return self
     }

@@ -45,16 +45,22 @@ struct RandomCase {
             config.periphery.inputEncoding = pick(InputEncoding.allCases)
             config.periphery.sparsity.disableZeroWeightCells = pick([false, true])
         }
-        let layout = CrossbarLayout(config: config)
         while CrossbarLayout(config: config).weightCapacity < 1 { config.array.cols *= 2 }
-        let maxSum = config.array.rows / layout.wordLinesPerRow * layout.maxDigit * layout.maxLevel
-        config.periphery.adc.bits = losslessADC
-            ? min(16, Int((Double(maxSum)).squareRoot().rounded(.up) * 2).bitWidthNeeded)
-            : uniform(3...10)
+        config.periphery.adc.bits = uniform(3...10)
         if losslessADC {
-            var bits = 1
-            while (1 << bits) - 1 < maxSum { bits += 1 }
-            config.periphery.adc.bits = bits
+            // The smallest ADC whose step is at most one unit product; at most 16 bits.
+            while true {
+                let layout = CrossbarLayout(config: config)
+                let maxSum = config.array.rows / layout.wordLinesPerRow * layout.maxDigit * layout.maxLevel
+                var bits = 1
+                while (1 << bits) - 1 < maxSum { bits += 1 }
+                if bits <= 16 {
+                    config.periphery.adc.bits = bits
+                    break
+                }
+                config.periphery.dacBits = max(1, config.periphery.dacBits - 1)
+                config.array.rows /= 2
+            }
         }
 
         let capacity = CrossbarLayout(config: config)
@@ -91,9 +97,4 @@ struct RandomCase {
         try crossbar.program(weights: weights, seed: seed)
         return crossbar
     }
-}
-
-extension Int {
-    /// Bits needed to hold this non-negative value.
-    var bitWidthNeeded: Int { Swift.max(1, Int.bitWidth - self.leadingZeroBitCount) }
 }
