@@ -1,265 +1,435 @@
 import ACIMCore
+import Dispatch
 
-/// The batched engine (DESIGN.md section 3): per pass, the input digits of every phase of every vector
-/// are stacked as the rows of one matrix `D`, so one `sgemm` `D x G` computes every column sum of the
-/// batch. Read noise is added exactly in distribution at the column outputs:
-/// `y = D G + sqrt((D o D) S^2) o z`. The ADC and shift-and-add then run as one vectorized pass.
+/// The batched engine (DESIGN.md section 3): per pass, the input digits of every phase of a chunk of
+/// vectors are stacked as the rows of one matrix `D`, so one `sgemm` `D x G` computes every column sum
+/// of the chunk. Read noise is added exactly in distribution at the column outputs:
+/// `y = D G + sqrt((D o D) S^2) o z`. The ADC and shift-and-add then run as vectorized row passes.
+///
+/// Chunks have a fixed size, so the GEMM shapes, and with them the results, do not depend on the thread
+/// count. Chunks run in parallel on as many threads as OpenBLAS was set to use; while they run, OpenBLAS
+/// itself is set to one thread (and restored after), so its idle workers do not compete for the cores.
 public struct FastEngine: MVMEngine {
-    public init() {}
+    /// Input vectors per chunk.
+    public static let chunkVectors = 32
 
-    /// The per-pass matrices of one batch.
-    private struct PassPlan {
-        /// `(vectors * phases) x wordLines` digits of connected rows.
-        var digits: [Float]
-        /// `1` where a (vector, phase) connects a word line; only when zero-level cells are disabled.
-        var connectionMask: [Float]?
-        /// Connected rows per (vector, phase).
-        var connected: [Int]
-        /// Unit charge per (vector, phase).
-        var charge: [Int]
-        /// Whether each (vector, phase) runs.
-        var runs: [Bool]
-        var gated: [Bool]
-        var skipped: [Bool]
-        var zeroRows: [Int]
-    }
+    public init() {}
 
     public func run(_ crossbar: Crossbar, inputs: Matrix<Int32>, context: ReadContext) throws -> MVMResult {
         let (mapping, readout) = try crossbar.programmedState()
         let config = crossbar.config
-        let layout = crossbar.layout
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: config)
-        let gate = SparsityGate(config: config, mapping: mapping)
-        let shiftAdd = ShiftAdd(config: config)
-        let adc = ADC(bits: config.periphery.adc.bits)
-        let timing = config.periphery.timing
-        let noise = RandomStream(seed: context.seed, array: crossbar.id, purpose: .readNoise, step: context.step)
+        let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: context)
         let vectors = inputs.rows
-        let phases = layout.phasesPerPass
-        let rows = mapping.rows
-        let wordLines = readout.levels.rows
-        let columns = mapping.mappedColumns
-        let stacked = vectors * phases
-        let xnor = layout.mode == .xnor
-        let zeroCells = gate.disablesZeroCells ? zeroLevelIndicator(mapping) : nil
-        // Disabled zero-level cells add neither charge nor noise, whatever their programmed conductance.
-        let levels = zeroCells.map { masked(readout.levels, outside: $0) } ?? readout.levels
-        let readVariance = zeroCells.flatMap { zero in readout.readVariance.map { masked($0, outside: zero) } }
-            ?? readout.readVariance
+        let chunks = stride(from: 0, to: vectors, by: FastEngine.chunkVectors).map {
+            $0..<min($0 + FastEngine.chunkVectors, vectors)
+        }
+        var accumulated = [Double](repeating: 0, count: vectors * mapping.outputs)
+        var activities = [(MVMActivity, MVMActivity)](repeating: (MVMActivity(), MVMActivity()), count: chunks.count)
+        let threads = BLAS.threadCount
+        BLAS.threadCount = 1
+        defer { BLAS.threadCount = threads }
+        accumulated.withUnsafeMutableBufferPointer { accumulated in
+            activities.withUnsafeMutableBufferPointer { activities in
+                let output = SharedPointer(accumulated.baseAddress!)
+                let activityOut = SharedPointer(activities.baseAddress!)
+                let work = { (k: Int) in
+                    var activity = MVMActivity()
+                    var ungated = MVMActivity()
+                    for (passIndex, pass) in schedule.passes.enumerated() {
+                        let plan = batch.plan(pass, vectors: chunks[k])
+                        let sums = batch.columnSums(plan)
+                        batch.convert(plan, sums: sums, sign: pass.sign, passIndex: passIndex, into: output.base,
+                                      activity: &activity, ungated: &ungated)
+                    }
+                    activityOut.base[k] = (activity, ungated)
+                }
+                if threads > 1 && chunks.count > 1 {
+                    let shared = SharedWork(body: work)
+                    DispatchQueue.concurrentPerform(iterations: chunks.count) { shared.body($0) }
+                } else {
+                    for k in chunks.indices { work(k) }
+                }
+            }
+        }
 
-        var accumulated = Matrix<Double>(rows: vectors, columns: mapping.outputs, repeating: 0)
         var activity = MVMActivity()
         var ungated = MVMActivity()
         activity.vectors = vectors
         ungated.vectors = vectors
-        var sums = [Float](repeating: 0, count: stacked * columns)
-        var variances = [Float](repeating: 0, count: readout.readVariance == nil ? 0 : stacked * columns)
-        var disabledCells = [Float](repeating: 0, count: zeroCells == nil ? 0 : stacked * columns)
-        var decoded = [Double](repeating: 0, count: columns)
-        var compensated = [Bool](repeating: false, count: columns)
-
-        for (passIndex, pass) in schedule.passes.enumerated() {
-            let plan = planPass(pass, mapping: mapping, layout: layout, gate: gate, dacBits: config.periphery.dacBits,
-                                wordLines: wordLines, vectors: vectors)
-            multiply(plan.digits, levels, into: &sums, m: stacked)
-            if let readVariance {
-                multiply(plan.digits.map { $0 * $0 }, readVariance, into: &variances, m: stacked)
-            }
-            if let zeroCells, let mask = plan.connectionMask {
-                multiply(mask, zeroCells, into: &disabledCells, m: stacked)
-            }
-
-            for b in 0..<vectors {
-                activity.passes += 1
-                if gate.enabled { activity.zeroTests += rows }
-                if mapping.resequenced { activity.permutedInputs += rows }
-                if plan.gated[b] {
-                    activity.passesGated += 1
-                    activity.rowsDisabled += plan.zeroRows[b]
-                }
-                var passCharge = 0
-                if plan.skipped[b] {
-                    activity.passesSkipped += 1
-                    activity.cycles += timing.detectCycles
-                } else {
-                    for c in 0..<columns { compensated[c] = false }
-                    for phase in 0..<phases {
-                        let row = b * phases + phase
-                        guard plan.runs[row] else {
-                            activity.phasesSkipped += 1
-                            continue
-                        }
-                        activity.phasesRun += 1
-                        activity.wordlineDrives += plan.connected[row]
-                        passCharge += plan.charge[row]
-                        let connected = plan.connected[row]
-                        let baseScale = crossbar.fullScale(connectedCells: connected, rescales: gate.rescalesRange,
-                                                           mappedRows: rows)
-                        var activeColumns = 0
-                        let compensatesAll = xnor && plan.zeroRows[b] > 0
-                        for c in 0..<columns {
-                            decoded[c] = 0
-                            if mapping.staticColumnDisabled[c] { continue }
-                            let index = row * columns + c
-                            let cells = zeroCells == nil ? connected : connected - Int(disabledCells[index])
-                            if cells == 0 { continue }
-                            var sum = sums[index]
-                            if !variances.isEmpty, variances[index] > 0 {
-                                let z = noise.gaussian(at: crossbar.noiseIndex(vector: b, pass: passIndex, phase: phase,
-                                                                                 column: c, columns: columns))
-                                sum += variances[index].squareRoot() * Float(z)
-                            }
-                            let fullScale = cells == connected ? baseScale
-                                : crossbar.fullScale(connectedCells: cells, rescales: gate.rescalesRange, mappedRows: rows)
-                            decoded[c] = adc.convert(sum, fullScale: fullScale)
-                            activeColumns += 1
-                            activity.cellReads += cells
-                            if compensatesAll || (gate.rescalesRange && cells != rows) { compensated[c] = true }
-                        }
-                        activity.adcConversions += activeColumns
-                        activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
-                        let weight = pass.sign * shiftAdd.phaseWeight(phase)
-                        decoded.withUnsafeBufferPointer { values in
-                            for g in 0..<mapping.outputs {
-                                accumulated[b, g] += weight * shiftAdd.groupValue(
-                                    group: g, offsetColumn: mapping.offsetColumn, driverRows: rows,
-                                    zeroRows: plan.zeroRows[b], decoded: { values[$0] })
-                            }
-                        }
-                    }
-                    activity.cycles += timing.shiftAddCycles
-                    activity.compensatedColumns += compensated.reduce(0) { $0 + ($1 ? 1 : 0) }
-                }
-                activity.bitlineCharge += passCharge
-                ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, timing: timing, charge: passCharge)
-            }
+        for (chunkActivity, chunkUngated) in activities {
+            activity += chunkActivity
+            ungated += chunkUngated
         }
-
         var outputs = Matrix<Double>(rows: vectors, columns: mapping.outputs, repeating: 0)
         for b in 0..<vectors {
             for g in 0..<mapping.outputs {
                 let offset = Double(schedule.inputOffset) * Double(mapping.weightColumnSums[mapping.outputOrder[g]])
-                outputs[b, mapping.outputOrder[g]] = accumulated[b, g] - offset
+                outputs[b, mapping.outputOrder[g]] = accumulated[b * mapping.outputs + g] - offset
             }
         }
         return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.energy))
     }
 
-    /// Digits, connections and charge of every (vector, phase) of one pass.
-    private func planPass(_ pass: InputSchedule.Pass, mapping: WeightMapping, layout: CrossbarLayout,
-                          gate: SparsityGate, dacBits: Int, wordLines: Int, vectors: Int) -> PassPlan {
-        let phases = layout.phasesPerPass
-        let rows = mapping.rows
-        let xnor = layout.mode == .xnor
-        let levelSums = levelRowSums(mapping)
-        var plan = PassPlan(
-            digits: [Float](repeating: 0, count: vectors * phases * wordLines),
-            connectionMask: gate.disablesZeroCells ? [Float](repeating: 0, count: vectors * phases * wordLines) : nil,
-            connected: [Int](repeating: 0, count: vectors * phases),
-            charge: [Int](repeating: 0, count: vectors * phases),
-            runs: [Bool](repeating: false, count: vectors * phases),
-            gated: [Bool](repeating: false, count: vectors),
-            skipped: [Bool](repeating: false, count: vectors),
-            zeroRows: [Int](repeating: 0, count: vectors))
-        let enabledRows = mapping.enabledRows
-        pass.values.storage.withUnsafeBufferPointer { values in
-            plan.digits.withUnsafeMutableBufferPointer { digits in
-                for b in 0..<vectors {
-                    let vector = values.baseAddress! + b * rows
-                    var zeros = 0
-                    for i in 0..<rows where !mapping.staticRowDisabled[i] && vector[i] == 0 { zeros += 1 }
-                    let gated = gate.applies(zeroRows: zeros, enabledRows: enabledRows)
-                    plan.zeroRows[b] = zeros
-                    plan.gated[b] = gated
-                    plan.skipped[b] = gated && zeros == enabledRows
-                    if plan.skipped[b] { continue }
-                    for phase in 0..<phases {
-                        let row = b * phases + phase
-                        let digitRow = digits.baseAddress! + row * wordLines
-                        let shift = Int32(phase * dacBits)
-                        var connected = 0
-                        var charge = 0
-                        var anyDigit = false
-                        for i in 0..<rows where !mapping.staticRowDisabled[i] {
-                            let value = vector[i]
-                            let digit = xnor ? (value != 0 ? 1 : 0) : (value >> shift) & Int32(layout.maxDigit)
-                            guard gate.connects(value: value, digit: digit, gated: gated) else { continue }
-                            connected += 1
-                            let line = xnor ? (value < 0 ? 2 * i + 1 : 2 * i) : i
-                            plan.connectionMask?[row * wordLines + line] = 1
-                            guard digit != 0 else { continue }
-                            anyDigit = true
-                            digitRow[line] = Float(digit)
-                            charge += Int(digit) * levelSums[line]
-                        }
-                        if gated && !anyDigit {
-                            // A skipped phase reads nothing: clear its row so the GEMMs give zero.
-                            for line in 0..<wordLines {
-                                digitRow[line] = 0
-                                plan.connectionMask?[row * wordLines + line] = 0
-                            }
-                            continue
-                        }
-                        plan.runs[row] = true
-                        plan.connected[row] = connected
-                        plan.charge[row] = charge
-                    }
-                }
-            }
-        }
-        return plan
-    }
-
-    /// `1` for every used cell at level 0.
-    private func zeroLevelIndicator(_ mapping: WeightMapping) -> Matrix<Float> {
-        mapping.levels.map { $0 == 0 ? 1 : 0 }
-    }
-
-    /// `matrix` with the entries where `indicator` is 1 set to 0.
-    private func masked(_ matrix: Matrix<Float>, outside indicator: Matrix<Float>) -> Matrix<Float> {
-        Matrix(rows: matrix.rows, columns: matrix.columns,
-               storage: zip(matrix.storage, indicator.storage).map { $1 == 0 ? $0 : 0 })
-    }
-
-    /// Sum of target levels along each used word line.
-    private func levelRowSums(_ mapping: WeightMapping) -> [Int] {
-        (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + Int($1) } }
-    }
-
-    /// `result (m x b.columns) = a (m x b.rows) * b`.
-    private func multiply(_ a: [Float], _ b: Matrix<Float>, into result: inout [Float], m: Int) {
-        a.withUnsafeBufferPointer { pa in
-            b.storage.withUnsafeBufferPointer { pb in
-                result.withUnsafeMutableBufferPointer { pc in
-                    BLAS.sgemm(m: m, n: b.columns, k: b.rows, a: pa.baseAddress!, lda: b.rows,
-                               b: pb.baseAddress!, ldb: b.columns, c: pc.baseAddress!, ldc: b.columns)
-                }
-            }
-        }
-    }
-
     /// Every column sum of `inputs` as a fraction of its full-scale sum, for ADC range calibration.
     func fullScaleFractions(_ crossbar: Crossbar, inputs: Matrix<Int32>) throws -> [Float] {
         let (mapping, readout) = try crossbar.programmedState()
-        let config = crossbar.config
-        let layout = crossbar.layout
-        let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: config)
-        let gate = SparsityGate(config: config, mapping: mapping)
-        let stacked = inputs.rows * layout.phasesPerPass
-        var sums = [Float](repeating: 0, count: stacked * mapping.mappedColumns)
+        let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: crossbar.config)
+        let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: ReadContext(seed: 0))
         var fractions: [Float] = []
         for pass in schedule.passes {
-            let plan = planPass(pass, mapping: mapping, layout: layout, gate: gate, dacBits: config.periphery.dacBits,
-                                wordLines: readout.levels.rows, vectors: inputs.rows)
-            multiply(plan.digits, readout.levels, into: &sums, m: stacked)
-            for row in 0..<stacked where plan.runs[row] {
-                let full = Float(max(1, gate.rescalesRange ? plan.connected[row] : mapping.rows)
-                                 * layout.maxDigit * layout.maxLevel)
-                for c in 0..<mapping.mappedColumns where !mapping.staticColumnDisabled[c] {
-                    fractions.append(max(0, sums[row * mapping.mappedColumns + c]) / full)
+            let plan = batch.plan(pass, vectors: 0..<inputs.rows)
+            let sums = batch.columnSums(plan).levels
+            for row in 0..<plan.stacked where plan.runs[row] {
+                let full = Float(max(1, batch.gate.rescalesRange ? Int(plan.connected[row]) : mapping.rows)
+                                 * batch.layout.maxDigit * batch.layout.maxLevel)
+                for c in 0..<batch.columns where batch.readable[c] != 0 {
+                    fractions.append(max(0, sums[row * batch.columns + c]) / full)
                 }
             }
         }
         return fractions
     }
+}
+
+/// The digits, connections and charge of every (vector, phase) of a chunk for one pass.
+private struct PassPlan {
+    let vectors: Range<Int>
+    let stacked: Int
+    /// `stacked x wordLines` digits of connected rows; row `(b - vectors.lowerBound) * phases + phase`.
+    var digits: [Float]
+    /// `1` where a (vector, phase) connects a word line; only when zero-level cells are disabled.
+    var connectionMask: [Float]?
+    /// Connected rows per (vector, phase).
+    var connected: [Int32]
+    /// Unit charge per (vector, phase).
+    var charge: [Int]
+    /// Whether each (vector, phase) runs.
+    var runs: [Bool]
+    /// Per vector of the chunk.
+    var gated: [Bool]
+    var skipped: [Bool]
+    var zeroRows: [Int]
+}
+
+/// The GEMM results of one pass of a chunk.
+private struct ColumnSums {
+    var levels: [Float]
+    var variances: [Float]?
+    var disabledCells: [Float]?
+}
+
+/// A pointer handed to parallel chunks, each of which writes only its own vectors' rows.
+private struct SharedPointer<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
+    init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+}
+
+/// The chunk body run from `concurrentPerform`; chunks write disjoint memory.
+private struct SharedWork: @unchecked Sendable {
+    let body: (Int) -> Void
+}
+
+/// One batch on one programmed crossbar: the matrices and tables every chunk and pass reuses.
+private struct Batch {
+    let crossbar: Crossbar
+    let mapping: WeightMapping
+    let layout: CrossbarLayout
+    let gate: SparsityGate
+    let shiftAdd: ShiftAdd
+    let adc: ADC
+    let timing: CrossbarTiming
+    let noise: RandomStream
+    let dacBits: Int
+    let phases: Int
+    let rows: Int
+    let wordLines: Int
+    let columns: Int
+    /// Effective levels and read variances, with disabled zero-level cells masked out.
+    let levels: Matrix<Float>
+    let readVariance: Matrix<Float>?
+    let zeroCells: Matrix<Float>?
+    /// `1` for columns an ADC reads (mapped and not statically disabled), else `0`.
+    let readable: [Float]
+    let readableCount: Int
+    /// Sum of target levels along each used word line.
+    let levelSums: [UInt32]
+    /// All ones for array rows that are not statically disabled, else `0`.
+    let enabledRowMask: [Int32]
+
+    init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout, context: ReadContext) {
+        self.crossbar = crossbar
+        self.mapping = mapping
+        let config = crossbar.config
+        layout = crossbar.layout
+        gate = SparsityGate(config: config, mapping: mapping)
+        shiftAdd = ShiftAdd(config: config)
+        adc = ADC(bits: config.periphery.adc.bits)
+        timing = config.periphery.timing
+        noise = RandomStream(seed: context.seed, array: crossbar.id, purpose: .readNoise, step: context.step)
+        dacBits = config.periphery.dacBits
+        phases = layout.phasesPerPass
+        rows = mapping.rows
+        wordLines = readout.levels.rows
+        columns = mapping.mappedColumns
+        let zeroCells = gate.disablesZeroCells ? mapping.levels.map { Float($0 == 0 ? 1 : 0) } : nil
+        self.zeroCells = zeroCells
+        // Disabled zero-level cells add neither charge nor noise, whatever their programmed conductance.
+        func masked(_ matrix: Matrix<Float>) -> Matrix<Float> {
+            guard let zeroCells else { return matrix }
+            return Matrix(rows: matrix.rows, columns: matrix.columns,
+                          storage: zip(matrix.storage, zeroCells.storage).map { $1 == 0 ? $0 : 0 })
+        }
+        levels = masked(readout.levels)
+        readVariance = readout.readVariance.map(masked)
+        readable = mapping.staticColumnDisabled.map { $0 ? 0 : 1 }
+        readableCount = mapping.enabledColumns
+        enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
+        levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
+    }
+
+    /// Digits, connections and charge of every (vector, phase) of one pass for the vectors `vectors`.
+    func plan(_ pass: InputSchedule.Pass, vectors: Range<Int>) -> PassPlan {
+        let stacked = vectors.count * phases
+        var plan = PassPlan(
+            vectors: vectors, stacked: stacked,
+            digits: [Float](repeating: 0, count: stacked * wordLines),
+            connectionMask: gate.disablesZeroCells ? [Float](repeating: 0, count: stacked * wordLines) : nil,
+            connected: [Int32](repeating: 0, count: stacked),
+            charge: [Int](repeating: 0, count: stacked),
+            runs: [Bool](repeating: false, count: stacked),
+            gated: [Bool](repeating: false, count: vectors.count),
+            skipped: [Bool](repeating: false, count: vectors.count),
+            zeroRows: [Int](repeating: 0, count: vectors.count))
+        let enabledRows = mapping.enabledRows
+        let xnor = layout.mode == .xnor
+        let maxDigit = Int32(layout.maxDigit)
+        pass.values.storage.withUnsafeBufferPointer { values in
+        enabledRowMask.withUnsafeBufferPointer { enabled in
+        levelSums.withUnsafeBufferPointer { levelSums in
+        plan.digits.withUnsafeMutableBufferPointer { digits in
+            for (v, b) in vectors.enumerated() {
+                let vector = values.baseAddress! + b * rows
+                let zeros = countZeros(vector, enabled: enabled.baseAddress!, count: rows)
+                let gated = gate.applies(zeroRows: zeros, enabledRows: enabledRows)
+                plan.zeroRows[v] = zeros
+                plan.gated[v] = gated
+                plan.skipped[v] = gated && zeros == enabledRows
+                if plan.skipped[v] { continue }
+                for phase in 0..<phases {
+                    let row = v * phases + phase
+                    let digitRow = digits.baseAddress! + row * wordLines
+                    let shift = Int32(phase * dacBits)
+                    if !xnor && plan.connectionMask == nil {
+                        // AND mode: a zero input has zero digits, so gating changes only which rows count
+                        // as connected and which phases are skipped; the digit loop is branch-free.
+                        let (charge, nonZero) = extractDigits(
+                            vector, enabled: enabled.baseAddress!, levelSums: levelSums.baseAddress!, count: rows,
+                            shift: shift, maxDigit: maxDigit, into: digitRow)
+                        if gated && nonZero == 0 { continue }
+                        plan.runs[row] = true
+                        plan.connected[row] = !gated ? Int32(enabledRows)
+                            : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZero
+                        plan.charge[row] = Int(charge)
+                        continue
+                    }
+                    // XNOR mode, or zero-level cells disabled: row by row.
+                    var connected: Int32 = 0
+                    var charge = 0
+                    var anyDigit = false
+                    var lines: [Int] = []
+                    for i in 0..<rows where enabled[i] != 0 {
+                        let value = vector[i]
+                        let digit = xnor ? (value != 0 ? 1 : 0) : (value &>> shift) & maxDigit
+                        guard gate.connects(value: value, digit: digit, gated: gated) else { continue }
+                        connected += 1
+                        let line = xnor ? (value < 0 ? 2 * i + 1 : 2 * i) : i
+                        lines.append(line)
+                        guard digit != 0 else { continue }
+                        anyDigit = true
+                        digitRow[line] = Float(digit)
+                        charge += Int(digit) * Int(levelSums[line])
+                    }
+                    if gated && !anyDigit { continue }
+                    for line in lines { plan.connectionMask?[row * wordLines + line] = 1 }
+                    plan.runs[row] = true
+                    plan.connected[row] = connected
+                    plan.charge[row] = charge
+                }
+            }
+        }
+        }
+        }
+        }
+        return plan
+    }
+
+    /// The GEMMs of one pass: column sums, read-noise variances and disabled-cell counts.
+    func columnSums(_ plan: PassPlan) -> ColumnSums {
+        var sums = ColumnSums(levels: multiply(plan.digits, levels, rows: plan.stacked))
+        if let readVariance {
+            sums.variances = multiply(plan.digits.map { $0 * $0 }, readVariance, rows: plan.stacked)
+        }
+        if let zeroCells, let mask = plan.connectionMask {
+            sums.disabledCells = multiply(mask, zeroCells, rows: plan.stacked)
+        }
+        return sums
+    }
+
+    /// `a (rows x b.rows) * b`.
+    private func multiply(_ a: [Float], _ b: Matrix<Float>, rows: Int) -> [Float] {
+        // sgemm with beta 0 writes every element of the result.
+        var result = [Float](unsafeUninitializedCapacity: rows * b.columns) { _, count in count = rows * b.columns }
+        a.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                result.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(m: rows, n: b.columns, k: b.rows, a: pa.baseAddress!, lda: b.rows,
+                               b: pb.baseAddress!, ldb: b.columns, c: pc.baseAddress!, ldc: b.columns)
+                }
+            }
+        }
+        return result
+    }
+
+    /// ADC conversion and shift-and-add of one pass of a chunk into `accumulated` (`vectors x outputs`,
+    /// weight-group order), counting the activity, gated and ungated.
+    func convert(_ plan: PassPlan, sums: ColumnSums, sign: Double, passIndex: Int,
+                 into accumulated: UnsafeMutablePointer<Double>,
+                 activity: inout MVMActivity, ungated: inout MVMActivity) {
+        let xnor = layout.mode == .xnor
+        let outputs = mapping.outputs
+        let decoded = UnsafeMutablePointer<Double>.allocate(capacity: columns)
+        let compensated = UnsafeMutablePointer<Bool>.allocate(capacity: columns)
+        defer {
+            decoded.deallocate()
+            compensated.deallocate()
+        }
+        sums.levels.withUnsafeBufferPointer { levelSums in
+        readable.withUnsafeBufferPointer { readable in
+            for (v, b) in plan.vectors.enumerated() {
+                activity.passes += 1
+                if gate.enabled { activity.zeroTests += rows }
+                if mapping.resequenced { activity.permutedInputs += rows }
+                let zeroRows = plan.zeroRows[v]
+                if plan.gated[v] {
+                    activity.passesGated += 1
+                    activity.rowsDisabled += zeroRows
+                }
+                var passCharge = 0
+                if plan.skipped[v] {
+                    activity.passesSkipped += 1
+                    activity.cycles += timing.detectCycles
+                } else {
+                    compensated.update(repeating: false, count: columns)
+                    for phase in 0..<phases {
+                        let row = v * phases + phase
+                        guard plan.runs[row] else {
+                            activity.phasesSkipped += 1
+                            continue
+                        }
+                        activity.phasesRun += 1
+                        let connected = Int(plan.connected[row])
+                        activity.wordlineDrives += connected
+                        passCharge += plan.charge[row]
+                        let activeColumns: Int
+                        if connected == 0 {
+                            // Nothing connected: no column is read and every decoded sum is 0.
+                            decoded.update(repeating: 0, count: columns)
+                            activeColumns = 0
+                        } else if sums.variances == nil && sums.disabledCells == nil {
+                            let fullScale = crossbar.fullScale(connectedCells: connected, rescales: gate.rescalesRange,
+                                                               mappedRows: rows)
+                            adc.convertRow(levelSums.baseAddress! + row * columns, readable: readable.baseAddress!,
+                                           count: columns, fullScale: fullScale, into: decoded)
+                            activeColumns = readableCount
+                            activity.cellReads += connected * readableCount
+                            if (gate.rescalesRange && connected != rows) || (xnor && zeroRows > 0) {
+                                compensated.update(repeating: true, count: columns)
+                            }
+                        } else {
+                            activeColumns = convertColumns(row: row, vector: b, phase: phase, passIndex: passIndex,
+                                                           connected: connected, zeroRows: zeroRows, sums: sums,
+                                                           decoded: decoded, compensated: compensated,
+                                                           activity: &activity)
+                        }
+                        activity.adcConversions += activeColumns
+                        activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
+                        shiftAdd.accumulate(decoded, weight: sign * shiftAdd.phaseWeight(phase), groups: outputs,
+                                            offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
+                                            into: accumulated + b * outputs)
+                    }
+                    activity.cycles += timing.shiftAddCycles
+                    for c in 0..<columns where compensated[c] && readable[c] != 0 { activity.compensatedColumns += 1 }
+                }
+                activity.bitlineCharge += passCharge
+                ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, timing: timing, charge: passCharge)
+            }
+        }
+        }
+    }
+
+    /// Conversion of one (vector, phase) row column by column, for read noise and disabled zero-level
+    /// cells; returns the number of columns read.
+    private func convertColumns(row: Int, vector: Int, phase: Int, passIndex: Int, connected: Int, zeroRows: Int,
+                                sums: ColumnSums, decoded: UnsafeMutablePointer<Double>,
+                                compensated: UnsafeMutablePointer<Bool>,
+                                activity: inout MVMActivity) -> Int {
+        let baseScale = crossbar.fullScale(connectedCells: connected, rescales: gate.rescalesRange, mappedRows: rows)
+        let compensatesAll = layout.mode == .xnor && zeroRows > 0
+        var active = 0
+        for c in 0..<columns {
+            decoded[c] = 0
+            if readable[c] == 0 { continue }
+            let index = row * columns + c
+            let cells = sums.disabledCells.map { connected - Int($0[index]) } ?? connected
+            if cells == 0 { continue }
+            var sum = sums.levels[index]
+            if let variances = sums.variances, variances[index] > 0 {
+                let z = noise.gaussian(at: crossbar.noiseIndex(vector: vector, pass: passIndex, phase: phase,
+                                                                 column: c, columns: columns))
+                sum += variances[index].squareRoot() * Float(z)
+            }
+            let fullScale = cells == connected ? baseScale
+                : crossbar.fullScale(connectedCells: cells, rescales: gate.rescalesRange, mappedRows: rows)
+            decoded[c] = adc.convert(sum, fullScale: fullScale)
+            active += 1
+            activity.cellReads += cells
+            if compensatesAll || (gate.rescalesRange && cells != rows) { compensated[c] = true }
+        }
+        return active
+    }
+}
+
+/// The number of enabled rows (`enabled` all ones) whose value is zero, in a loop that vectorizes.
+@inline(never)
+private func countZeros(_ values: UnsafePointer<Int32>, enabled: UnsafePointer<Int32>, count: Int) -> Int {
+    var zeros: Int32 = 0
+    var i = 0
+    while i < count {
+        zeros &-= (values[i] == 0 && enabled[i] != 0) ? -1 : 0
+        i &+= 1
+    }
+    return Int(zeros)
+}
+
+/// The digits of one phase of one vector in AND mode: `digits[i] = ((values[i] >> shift) & maxDigit) &
+/// enabled[i]` (`enabled` is all ones or all zeros), with the unit charge `sum(digit * levelSums)` and the
+/// count of non-zero digits. A free function over plain pointers with a single-exit loop, wrapping
+/// arithmetic and no 32-bit multiply, so it vectorizes on baseline x86-64; validation bounds digits and
+/// level sums well inside 64 bits.
+@inline(never)
+private func extractDigits(_ values: UnsafePointer<Int32>, enabled: UnsafePointer<Int32>, levelSums: UnsafePointer<UInt32>,
+                           count: Int, shift: Int32, maxDigit: Int32,
+                           into digits: UnsafeMutablePointer<Float>) -> (charge: UInt64, nonZero: Int32) {
+    var charge: UInt64 = 0
+    var nonZero: Int32 = 0
+    var i = 0
+    while i < count {
+        let digit = ((values[i] &>> shift) & maxDigit) & enabled[i]
+        digits[i] = Float(digit)
+        charge &+= UInt64(UInt32(bitPattern: digit)) &* UInt64(levelSums[i])
+        nonZero &-= (digit != 0 ? -1 : 0)
+        i &+= 1
+    }
+    return (charge, nonZero)
 }

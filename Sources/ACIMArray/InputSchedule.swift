@@ -36,25 +36,33 @@ public struct InputSchedule: Sendable {
                 expected: "a code in \(range.lowerBound)...\(range.upperBound) for "
                     + (layout.mode == .xnor ? "xnor inputs (0 flags a zero input)" : "\(bits)-bit \(encoding.rawValue) inputs"))
         }
-        let permuted = Matrix<Int32>(rows: inputs.rows, columns: inputs.columns) { b, i in
-            inputs[b, mapping.rowOrder[i]]
+        // Resequence the inputs to array row order, then split them into unsigned passes.
+        let rowOrder = mapping.rowOrder
+        var permuted = [Int32](repeating: 0, count: inputs.storage.count)
+        inputs.storage.withUnsafeBufferPointer { source in
+            for b in 0..<inputs.rows {
+                let base = b * inputs.columns
+                for i in 0..<inputs.columns { permuted[base + i] = source[base + rowOrder[i]] }
+            }
+        }
+        func pass(_ sign: Double, _ transform: (Int32) -> Int32) -> Pass {
+            Pass(sign: sign, values: Matrix(rows: inputs.rows, columns: inputs.columns, storage: permuted.map(transform)))
         }
         if layout.mode == .xnor {
-            passes = [Pass(sign: 1, values: permuted)]
+            passes = [pass(1) { $0 }]
             inputOffset = 0
             return
         }
         switch encoding {
         case .unsigned:
-            passes = [Pass(sign: 1, values: permuted)]
+            passes = [pass(1) { $0 }]
             inputOffset = 0
         case .twoPass:
-            passes = [Pass(sign: 1, values: permuted.map { max($0, 0) }),
-                      Pass(sign: -1, values: permuted.map { max(-$0, 0) })]
+            passes = [pass(1) { max($0, 0) }, pass(-1) { max(-$0, 0) }]
             inputOffset = 0
         case .offset:
             let bias = Int32(1 << (bits - 1))
-            passes = [Pass(sign: 1, values: permuted.map { $0 + bias })]
+            passes = [pass(1) { $0 + bias }]
             inputOffset = Int64(bias)
         }
     }

@@ -111,11 +111,12 @@ public struct ReferenceEngine: MVMEngine {
                         }
                     }
                     activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
-                    let weight = pass.sign * shiftAdd.phaseWeight(phase)
-                    for g in 0..<mapping.outputs {
-                        accumulated[g] += weight * shiftAdd.groupValue(
-                            group: g, offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
-                            decoded: { decoded[$0] })
+                    decoded.withUnsafeBufferPointer { decoded in
+                        accumulated.withUnsafeMutableBufferPointer { accumulated in
+                            shiftAdd.accumulate(decoded.baseAddress!, weight: pass.sign * shiftAdd.phaseWeight(phase),
+                                                groups: mapping.outputs, offsetColumn: mapping.offsetColumn,
+                                                driverRows: rows, zeroRows: zeroRows, into: accumulated.baseAddress!)
+                        }
                     }
                 }
                 if !skipped { activity.cycles += timing.shiftAddCycles }

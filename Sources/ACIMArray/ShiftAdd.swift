@@ -11,6 +11,8 @@ public struct ShiftAdd: Sendable {
     public let weightBits: Int
     public let bitsPerCell: Int
     public let dacBits: Int
+    /// `2^(k * bits_per_cell)` for every slice `k`.
+    public let sliceWeights: [Double]
 
     public init(config: CrossbarConfig) {
         layout = CrossbarLayout(config: config)
@@ -18,36 +20,51 @@ public struct ShiftAdd: Sendable {
         weightBits = config.array.weightBits
         bitsPerCell = config.array.bitsPerCell
         dacBits = config.periphery.dacBits
+        let bitsPerCell = config.array.bitsPerCell
+        sliceWeights = (0..<layout.slices).map { Double(1 << ($0 * bitsPerCell)) }
     }
 
     /// Weight of phase `phase` of a pass: `2^(phase * dac_bits)`.
     @inlinable
     public func phaseWeight(_ phase: Int) -> Double { Double(1 << (phase * dacBits)) }
 
-    /// The value of weight group `group` for one phase, from the decoded sums of the mapped columns.
-    /// `decoded(c)` is the decoded sum of physical column `c` (0 for columns not read).
-    /// In XNOR mode `driverRows` is the number of rows the decoder assumes and `zeroRows` the number of
-    /// zero-flagged rows, whose contribution the digital compensation restores (MECHANISMS.md 1.6).
+    /// Adds `weight` times the value of every weight group for one phase to `output[group]`, from the
+    /// decoded sums of the mapped columns (0 for columns not read). In XNOR mode `driverRows` is the number
+    /// of rows the decoder assumes and `zeroRows` the number of zero-flagged rows, whose contribution the
+    /// digital compensation restores (MECHANISMS.md 1.6).
     @inlinable
-    public func groupValue(group: Int, offsetColumn: Int?, driverRows: Int, zeroRows: Int,
-                           decoded: (Int) -> Double) -> Double {
-        let base = group * layout.columnsPerWeight
+    public func accumulate(_ decoded: UnsafePointer<Double>, weight: Double, groups: Int, offsetColumn: Int?,
+                           driverRows: Int, zeroRows: Int, into output: UnsafeMutablePointer<Double>) {
+        let width = layout.columnsPerWeight
         switch (layout.mode, encoding) {
         case (.xnor, _):
-            let raw = 2 * decoded(base) - Double(driverRows)
-            return raw + Double(zeroRows)
+            let offset = Double(zeroRows) - Double(driverRows)
+            for g in 0..<groups {
+                output[g] += weight * (2 * decoded[g * width] + offset)
+            }
         case (_, .differential):
-            var value = 0.0
-            for k in 0..<layout.slices {
-                value += Double(1 << (k * bitsPerCell)) * (decoded(base + 2 * k) - decoded(base + 2 * k + 1))
+            sliceWeights.withUnsafeBufferPointer { sliceWeights in
+                for g in 0..<groups {
+                    let base = decoded + g * width
+                    var value = 0.0
+                    for k in 0..<sliceWeights.count {
+                        value += sliceWeights[k] * (base[2 * k] - base[2 * k + 1])
+                    }
+                    output[g] += weight * value
+                }
             }
-            return value
         case (_, .offset):
-            var value = 0.0
-            for k in 0..<layout.slices {
-                value += Double(1 << (k * bitsPerCell)) * decoded(base + k)
+            let offset = Double(1 << (weightBits - 1)) * decoded[offsetColumn ?? 0]
+            sliceWeights.withUnsafeBufferPointer { sliceWeights in
+                for g in 0..<groups {
+                    let base = decoded + g * width
+                    var value = 0.0
+                    for k in 0..<sliceWeights.count {
+                        value += sliceWeights[k] * base[k]
+                    }
+                    output[g] += weight * (value - offset)
+                }
             }
-            return value - Double(1 << (weightBits - 1)) * decoded(offsetColumn ?? base)
         }
     }
 }

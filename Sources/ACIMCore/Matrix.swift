@@ -5,6 +5,7 @@ public struct Matrix<Element>: Sendable where Element: Sendable {
     /// Row-major elements, `rows * columns` of them.
     public var storage: [Element]
 
+    @inlinable
     public init(rows: Int, columns: Int, repeating value: Element) {
         precondition(rows >= 0 && columns >= 0, "negative matrix dimension")
         self.rows = rows
@@ -13,6 +14,7 @@ public struct Matrix<Element>: Sendable where Element: Sendable {
     }
 
     /// Wraps row-major `storage`; its count must equal `rows * columns`.
+    @inlinable
     public init(rows: Int, columns: Int, storage: [Element]) {
         precondition(storage.count == rows * columns, "storage count \(storage.count) != \(rows)x\(columns)")
         self.rows = rows
@@ -21,6 +23,7 @@ public struct Matrix<Element>: Sendable where Element: Sendable {
     }
 
     /// Builds a matrix by evaluating `element(row, column)` for every position.
+    @inlinable
     public init(rows: Int, columns: Int, _ element: (Int, Int) throws -> Element) rethrows {
         var values: [Element] = []
         values.reserveCapacity(rows * columns)
@@ -37,6 +40,7 @@ public struct Matrix<Element>: Sendable where Element: Sendable {
     }
 
     /// The elements of one row.
+    @inlinable
     public func row(_ r: Int) -> ArraySlice<Element> {
         storage[(r * columns)..<((r + 1) * columns)]
     }
@@ -47,6 +51,7 @@ public struct Matrix<Element>: Sendable where Element: Sendable {
     }
 
     /// Applies `transform` to every element.
+    @inlinable
     public func map<T>(_ transform: (Element) throws -> T) rethrows -> Matrix<T> {
         Matrix<T>(rows: rows, columns: columns, storage: try storage.map(transform))
     }

@@ -113,9 +113,10 @@ public struct Quantity<D: PhysicalDimension>: Sendable, Hashable, Comparable, Co
 
 /// Parsing and formatting of quantities with SI prefixes.
 public enum QuantityParser {
-    static let prefixes: [(String, Double)] = [
-        ("f", 1e-15), ("p", 1e-12), ("n", 1e-9), ("u", 1e-6), ("µ", 1e-6), ("m", 1e-3),
-        ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12),
+    /// SI prefixes as powers of ten.
+    static let prefixes: [(String, Int)] = [
+        ("f", -15), ("p", -12), ("n", -9), ("u", -6), ("µ", -6), ("m", -3),
+        ("k", 3), ("M", 6), ("G", 9), ("T", 12),
     ]
 
     /// Parses `text` into base units of a dimension.
@@ -143,26 +144,39 @@ public enum QuantityParser {
         }
         let unit = trimmed[numberEnd...].trimmingCharacters(in: .whitespaces)
         if unit.isEmpty { return number }
-        if let factor = try factor(of: unit, baseUnit: baseUnit, extraUnits: extraUnits) {
-            if baseUnit == "K" && unit == "C" { return number + 273.15 }
-            return number * factor
+        if baseUnit == "K" && unit == "C" { return number + 273.15 }
+        guard let (exponent, multiplier) = factor(of: unit, baseUnit: baseUnit, extraUnits: extraUnits) else {
+            throw ACIMError.invalidQuantity(text: text, expected: expected)
         }
-        throw ACIMError.invalidQuantity(text: text, expected: expected)
+        return scaled(String(trimmed[..<numberEnd]), byPowerOfTen: exponent) * multiplier
     }
 
-    private static func factor(of unit: String, baseUnit: String, extraUnits: [String: Double]) throws -> Double? {
-        if unit == baseUnit { return 1 }
-        if let extra = extraUnits[unit] { return extra }
-        if baseUnit == "K" && unit == "C" { return 1 }
-        for (prefix, scale) in prefixes where unit.hasPrefix(prefix) {
+    /// The unit as a power of ten times a multiplier, or nil when the unit is not one of the dimension's.
+    private static func factor(of unit: String, baseUnit: String,
+                               extraUnits: [String: Double]) -> (Int, Double)? {
+        if unit == baseUnit { return (0, 1) }
+        if let extra = extraUnits[unit] { return (0, extra) }
+        for (prefix, exponent) in prefixes where unit.hasPrefix(prefix) {
             let rest = String(unit.dropFirst(prefix.count))
             if rest == baseUnit {
                 // Areas scale with the square of the length prefix: 1 mm2 = 1e-6 m2.
-                return baseUnit == "m2" ? scale * scale : scale
+                return (baseUnit == "m2" ? 2 * exponent : exponent, 1)
             }
-            if let extra = extraUnits[rest] { return scale * extra }
+            if let extra = extraUnits[rest] { return (exponent, extra) }
         }
         return nil
+    }
+
+    /// `number × 10^exponent`, correctly rounded: the exponent is folded into the decimal text
+    /// so that "25uS" parses to exactly the double nearest 25e-6.
+    private static func scaled(_ number: String, byPowerOfTen exponent: Int) -> Double {
+        var mantissa = Substring(number)
+        var total = exponent
+        if let e = number.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = number[..<e]
+            total += Int(number[number.index(after: e)...]) ?? 0
+        }
+        return Double("\(mantissa)e\(total)") ?? .nan
     }
 
     private static func unitList(_ baseUnit: String, _ extraUnits: [String: Double]) -> String {
