@@ -20,14 +20,16 @@ let package = Package(
         ),
         .target(name: "ACIMCore", dependencies: ["CBLAS"]),
         .target(name: "ACIMArray", dependencies: ["ACIMCore"]),
+        .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
         .executableTarget(
             name: "acim",
             dependencies: [
-                "ACIMCore", "ACIMArray",
+                "ACIMCore", "ACIMArray", "ACIMChip",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "ACIMCoreTests", dependencies: ["ACIMCore"]),
         .testTarget(name: "ACIMArrayTests", dependencies: ["ACIMArray"]),
+        .testTarget(name: "ACIMChipTests", dependencies: ["ACIMChip"]),
     ]
 )
