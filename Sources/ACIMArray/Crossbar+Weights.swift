@@ -63,10 +63,7 @@ extension Crossbar {
                 if cells.targetLevel[index] != cell.level { allMoved = false }
                 continue
             }
-            cells.targetLevel[index] = cell.level
-            cells.conductance[index] = Float(device.programmed(level: cell.level, gaussian: noise.gaussian(at: UInt64(index))))
-            cells.programmedAt[index] = time
-            cells.writeCount[index] &+= 1
+            programCell(index, to: cell.level, noise: noise, at: time)
             mapping.levels[wordLine, column] = cell.level
             readout.levels[wordLine, column] = Float((Double(cells.conductance[index]) - gMin) / step)
             if cell.level != 0 {

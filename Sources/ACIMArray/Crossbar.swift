@@ -50,10 +50,7 @@ public struct Crossbar: Sendable {
             for c in 0..<config.array.cols {
                 let index = w * cells.columns + c
                 let level = w < wordLines && c < mapping.mappedColumns ? mapping.levels[w, c] : 0
-                cells.targetLevel[index] = level
-                cells.conductance[index] = Float(device.programmed(level: level, gaussian: noise.gaussian(at: UInt64(index))))
-                cells.programmedAt[index] = time
-                cells.writeCount[index] &+= 1
+                programCell(index, to: level, noise: noise, at: time)
             }
         }
         self.mapping = mapping
@@ -72,17 +69,20 @@ public struct Crossbar: Sendable {
         if let offsetColumn = mapping.offsetColumn {
             let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: UInt64(time.bitPattern))
             for w in 0..<mapping.levels.rows {
-                let index = w * cells.columns + offsetColumn
-                cells.targetLevel[index] = mapping.levels[w, offsetColumn]
-                cells.conductance[index] = Float(device.programmed(level: cells.targetLevel[index],
-                                                                   gaussian: noise.gaussian(at: UInt64(index))))
-                cells.programmedAt[index] = time
-                cells.writeCount[index] = 1
+                programCell(w * cells.columns + offsetColumn, to: mapping.levels[w, offsetColumn], noise: noise, at: time)
             }
         }
         self.mapping = mapping
         self.readout = materializeReadout(mapping: mapping)
         self.adcRangeFraction = 1
+    }
+
+    /// Programs cell `index` to `level` at `time`, its noise the stream's sample at the cell index.
+    mutating func programCell(_ index: Int, to level: UInt8, noise: RandomStream, at time: Double) {
+        cells.targetLevel[index] = level
+        cells.conductance[index] = Float(device.programmed(level: level, gaussian: noise.gaussian(at: UInt64(index))))
+        cells.programmedAt[index] = time
+        cells.writeCount[index] &+= 1
     }
 
     private func materializeReadout(mapping: WeightMapping) -> ArrayReadout {
