@@ -156,6 +156,9 @@ private struct Batch {
     let levels: Matrix<Float>
     let readVariance: Matrix<Float>?
     let zeroCells: Matrix<Float>?
+    /// The physical column at each position of the column order the engine works in (slice-major, see
+    /// `ShiftAdd.sliceMajorOrder`); every per-column table below is in that order.
+    let columnOrder: [Int]
     /// `1` for columns an ADC reads (mapped and not statically disabled), else `0`.
     let readable: [Float]
     let readableCount: Int
@@ -179,7 +182,25 @@ private struct Batch {
         rows = mapping.rows
         wordLines = readout.levels.rows
         columns = mapping.mappedColumns
-        let zeroCells = gate.disablesZeroCells ? mapping.levels.map { Float($0 == 0 ? 1 : 0) } : nil
+        let columnOrder = shiftAdd.sliceMajorOrder(groups: mapping.outputs, offsetColumn: mapping.offsetColumn)
+        self.columnOrder = columnOrder
+        func ordered<T>(_ matrix: Matrix<T>) -> Matrix<T> {
+            let width = matrix.columns
+            let storage = [T](unsafeUninitializedCapacity: matrix.storage.count) { out, count in
+                matrix.storage.withUnsafeBufferPointer { source in
+                    columnOrder.withUnsafeBufferPointer { order in
+                        for w in 0..<matrix.rows {
+                            let row = source.baseAddress! + w * width
+                            let target = out.baseAddress! + w * width
+                            for p in 0..<width { (target + p).initialize(to: row[order[p]]) }
+                        }
+                    }
+                }
+                count = matrix.storage.count
+            }
+            return Matrix(rows: matrix.rows, columns: width, storage: storage)
+        }
+        let zeroCells = gate.disablesZeroCells ? ordered(mapping.levels).map { Float($0 == 0 ? 1 : 0) } : nil
         self.zeroCells = zeroCells
         // Disabled zero-level cells add neither charge nor noise, whatever their programmed conductance.
         func masked(_ matrix: Matrix<Float>) -> Matrix<Float> {
@@ -187,9 +208,9 @@ private struct Batch {
             return Matrix(rows: matrix.rows, columns: matrix.columns,
                           storage: zip(matrix.storage, zeroCells.storage).map { $1 == 0 ? $0 : 0 })
         }
-        levels = masked(readout.levels)
-        readVariance = readout.readVariance.map(masked)
-        readable = mapping.staticColumnDisabled.map { $0 ? 0 : 1 }
+        levels = masked(ordered(readout.levels))
+        readVariance = readout.readVariance.map { masked(ordered($0)) }
+        readable = columnOrder.map { mapping.staticColumnDisabled[$0] ? 0 : 1 }
         readableCount = mapping.enabledColumns
         enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
         levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
@@ -200,7 +221,8 @@ private struct Batch {
         let stacked = vectors.count * phases
         var plan = PassPlan(
             vectors: vectors, stacked: stacked,
-            digits: [Float](repeating: 0, count: stacked * wordLines),
+            // Every row is written below: by the digit extraction, or zeroed first.
+            digits: [Float](unsafeUninitializedCapacity: stacked * wordLines) { $1 = stacked * wordLines },
             connectionMask: gate.disablesZeroCells ? [Float](repeating: 0, count: stacked * wordLines) : nil,
             connected: [Int32](repeating: 0, count: stacked),
             charge: [Int](repeating: 0, count: vectors.count),
@@ -225,7 +247,10 @@ private struct Batch {
                 plan.zeroRows[v] = zeros
                 plan.gated[v] = gated
                 plan.skipped[v] = gated && zeros == enabledRows
-                if plan.skipped[v] { continue }
+                if plan.skipped[v] {
+                    (digits.baseAddress! + v * phases * wordLines).update(repeating: 0, count: phases * wordLines)
+                    continue
+                }
                 digitSums.update(repeating: 0)
                 for phase in 0..<phases {
                     let row = v * phases + phase
@@ -244,6 +269,7 @@ private struct Batch {
                         continue
                     }
                     // XNOR mode, or zero-level cells disabled: row by row.
+                    digitRow.update(repeating: 0, count: wordLines)
                     var connected: Int32 = 0
                     var anyDigit = false
                     var lines: [Int] = []
@@ -310,9 +336,11 @@ private struct Batch {
         let outputs = mapping.outputs
         let decoded = UnsafeMutablePointer<Double>.allocate(capacity: columns)
         let compensated = UnsafeMutablePointer<Bool>.allocate(capacity: columns)
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: outputs)
         defer {
             decoded.deallocate()
             compensated.deallocate()
+            scratch.deallocate()
         }
         sums.levels.withUnsafeBufferPointer { levelSums in
         readable.withUnsafeBufferPointer { readable in
@@ -369,9 +397,9 @@ private struct Batch {
                         }
                         activity.adcConversions += activeColumns
                         activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
-                        shiftAdd.accumulate(decoded, weight: sign * shiftAdd.phaseWeight(phase), groups: outputs,
-                                            offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
-                                            into: accumulated + b * outputs)
+                        shiftAdd.accumulateSliceMajor(decoded, weight: sign * shiftAdd.phaseWeight(phase),
+                                                      groups: outputs, driverRows: rows, zeroRows: zeroRows,
+                                                      scratch: scratch, into: accumulated + b * outputs)
                     }
                     activity.cycles += timing.shiftAddCycles
                     if compensatesAll {
@@ -405,7 +433,7 @@ private struct Batch {
             var sum = sums.levels[index]
             if let variances = sums.variances, variances[index] > 0 {
                 let z = noise.gaussian(at: crossbar.noiseIndex(vector: vector, pass: passIndex, phase: phase,
-                                                                 column: c, columns: columns))
+                                                                 column: columnOrder[c], columns: columns))
                 sum += variances[index].squareRoot() * Float(z)
             }
             let fullScale = cells == connected ? baseScale
