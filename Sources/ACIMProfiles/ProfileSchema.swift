@@ -42,25 +42,30 @@ public enum ProfileSchema {
         }
     }
 
-    /// Every key as a table: dotted key, type, default, allowed range and description.
+    /// The type and unit of a field: `quantity (S)` is a quantity in S, `number (K)` a number in K.
+    static func typeAndUnit(of field: ConfigField) -> (type: String, unit: String) {
+        guard field.type.hasSuffix(")"), let open = field.type.lastIndex(of: "(") else { return (field.type, "") }
+        let unit = field.type[field.type.index(after: open)..<field.type.index(before: field.type.endIndex)]
+        return (field.type[..<open].trimmingCharacters(in: .whitespaces), String(unit))
+    }
+
+    /// Every key as a table: dotted key, type, unit, default, allowed values and description.
     public static func text() -> String {
-        var rows: [[String]] = [["key", "type", "default", "allowed", "description"]]
+        var rows: [[String]] = [["key", "type", "unit", "default", "allowed", "description"]]
         func add(_ fields: [ConfigField], _ prefix: String) {
             for field in fields {
                 let key = prefix + field.key
-                if field.type == "section" {
-                    rows.append([key, "section", "", "", field.doc])
-                    add(field.children, key + ".")
-                } else {
-                    rows.append([key, field.type, field.defaultValue, field.allowed, field.doc])
-                }
+                let (type, unit) = typeAndUnit(of: field)
+                rows.append([key, type, unit, field.defaultValue, field.allowed, field.doc])
+                add(field.children, key + ".")
             }
         }
         add(HardwareProfile.fields, "")
-        rows.insert(["extends", "string", "", "path relative to this file", "base profile whose keys this one overrides"], at: 3)
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        rows.insert(["extends", "string", "", "", "path relative to this file", "base profile whose keys this one overrides"], at: 3)
+        let last = rows[0].count - 1
+        let widths = (0..<last).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
-            (0..<4).map { row[$0].padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() + row[4]
+            (0..<last).map { row[$0].padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() + row[last]
         }.joined(separator: "\n")
     }
 }

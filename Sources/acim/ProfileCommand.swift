@@ -22,10 +22,10 @@ struct Profile: ParsableCommand {
                     print("\(file): ok")
                 } else {
                     failed += 1
-                    FileHandle.standardError.write(Data((ProfileError(diagnostics: diagnostics).description + "\n").utf8))
+                    _ = reportProfileError(ProfileError(diagnostics: diagnostics))
                 }
             }
-            if failed > 0 { throw ExitCode(1) }
+            if failed > 0 { throw ExitCode.failure }
         }
     }
 
@@ -41,7 +41,7 @@ struct Profile: ParsableCommand {
                 print("# \(file), resolved: extends applied, every default filled in")
                 print(try profile.yaml(), terminator: "")
             } catch let error as ProfileError {
-                throw CLIError(error.description)
+                throw reportProfileError(error)
             }
         }
     }

@@ -20,7 +20,13 @@ struct ProfileOption: ParsableArguments {
         do {
             return try ProfileLoader.load(path: path)
         } catch let error as ProfileError {
-            throw CLIError(error.description)
+            throw reportProfileError(error)
         }
     }
+}
+
+/// Writes every diagnostic of `error` to standard error; the returned exit code ends the command.
+func reportProfileError(_ error: ProfileError) -> ExitCode {
+    FileHandle.standardError.write(Data((error.description + "\n").utf8))
+    return ExitCode.failure
 }
