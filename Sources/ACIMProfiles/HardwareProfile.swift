@@ -38,11 +38,12 @@ public struct HardwareProfile: ComponentConfiguration {
         }
     }
 
-    /// Cells on the whole chip.
+    /// Cells on the whole chip; `Int.max` when the product overflows.
     public var totalCells: Int {
-        array.rows.multipliedReportingOverflow(by: array.cols).partialValue
-            .multipliedReportingOverflow(by: tile.arrays).partialValue
-            .multipliedReportingOverflow(by: chip.tiles).partialValue
+        [array.cols, tile.arrays, chip.tiles].reduce(array.rows) { total, factor in
+            let (product, overflow) = total.multipliedReportingOverflow(by: factor)
+            return overflow ? Int.max : product
+        }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {

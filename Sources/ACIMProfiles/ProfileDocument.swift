@@ -4,14 +4,12 @@ import Yams
 struct ProfileDocument {
     /// The path as the user (or the extending file) named it.
     let file: String
-    let text: String
     /// The top-level mapping, without `extends`.
     let root: Node
     private let lines: [Substring]
 
     init(file: String, text: String, root: Node) {
         self.file = file
-        self.text = text
         self.root = root
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }

@@ -15,14 +15,16 @@ public enum ProfileLoader {
     /// The profile in the file at `path`; throws `ProfileError` listing every problem found.
     public static func load(path: String) throws -> HardwareProfile {
         var run = ProfileLoad()
-        return try run.finish(run.readChain(path: path, display: path))
+        run.readChain(path: path, display: path)
+        return try run.finish()
     }
 
     /// The profile in `yaml`, named `file` in diagnostics; `extends` is resolved against `directory`.
     public static func load(yaml: String, file: String = "<profile>",
                             directory: String = FileManager.default.currentDirectoryPath) throws -> HardwareProfile {
         var run = ProfileLoad()
-        return try run.finish(run.parseChain(text: yaml, file: file, directory: directory, visited: []))
+        run.parseChain(text: yaml, file: file, directory: directory, visited: [])
+        return try run.finish()
     }
 
     /// The diagnostics of the file at `path`, empty when it is a valid profile.
@@ -42,65 +44,75 @@ public enum ProfileLoader {
 private struct ProfileLoad {
     var chain: [ProfileDocument] = []
     var diagnostics: [ProfileDiagnostic] = []
+    /// False once a file of the chain could not be read or composed: its values are unknown, so decoding and
+    /// validating the rest would only report consequences.
+    var complete = true
 
+    /// Reads the file at `path` (named `display` in diagnostics) and the files it extends; `origin` is the
+    /// `extends` entry that named it.
     mutating func readChain(path: String, display: String, visited: [String] = [],
-                            from origin: (ProfileDocument, Node)? = nil) -> Bool {
+                            from origin: (ProfileDocument, Node)? = nil) {
         let requested = origin?.1.scalar?.string ?? display
         let url = URL(fileURLWithPath: path).standardizedFileURL
         if let cycleStart = visited.firstIndex(of: url.path) {
             let loop = (visited[cycleStart...] + [url.path]).map { ($0 as NSString).lastPathComponent }
             report(origin, fallbackFile: display, "extends cycle: " + loop.joined(separator: " -> "))
-            return false
+            return
         }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             let reason = FileManager.default.fileExists(atPath: url.path) ? "cannot read the file" : "no such file"
             report(origin, fallbackFile: display, "cannot load profile '\(requested)': \(reason)")
-            return false
+            complete = false
+            return
         }
         guard let text = String(data: data, encoding: .utf8) else {
             report(origin, fallbackFile: display, "cannot load profile '\(requested)': not UTF-8 text")
-            return false
+            complete = false
+            return
         }
-        return parseChain(text: text, file: display, directory: url.deletingLastPathComponent().path,
-                          visited: visited + [url.path])
+        parseChain(text: text, file: display, directory: url.deletingLastPathComponent().path,
+                   visited: visited + [url.path])
     }
 
-    /// Composes `text`, records it in the chain and follows its `extends`. False when nothing could be composed.
-    mutating func parseChain(text: String, file: String, directory: String, visited: [String]) -> Bool {
+    /// Composes `text`, records it in the chain and follows its `extends`.
+    mutating func parseChain(text: String, file: String, directory: String, visited: [String]) {
         let root: Node
         do {
             root = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([]))
         } catch let error as YamlError {
             diagnostics.append(Self.syntaxDiagnostic(error, file: file, text: text))
-            return false
+            complete = false
+            return
         } catch {
             diagnostics.append(ProfileDiagnostic(file: file, line: 0, column: 0, message: "\(error)"))
-            return false
+            complete = false
+            return
         }
         let bare = ProfileDocument(file: file, text: text, root: root)
         guard root.mapping != nil else {
             diagnostics.append(bare.diagnostic(at: root.mark,
                 "expected a mapping of profile sections at the top level, got \(root.shortDescription)"))
-            return false
+            complete = false
+            return
         }
         let document = ProfileDocument(file: file, text: text, root: root.removing(key: "extends"))
         chain.append(document)
-        guard let extends = root.mapping?.first(where: { $0.key.string == "extends" })?.value else { return true }
+        guard let extends = root.mapping?.first(where: { $0.key.string == "extends" })?.value else { return }
         guard case let .scalar(scalar) = extends, extends.null == nil, !scalar.string.isEmpty else {
             diagnostics.append(bare.diagnostic(at: extends.mark,
                 "extends: expected the path of a base profile, got \(extends.shortDescription)"))
-            return true
+            complete = false
+            return
         }
         let base = scalar.string
         let path = base.hasPrefix("/") ? base : (directory as NSString).appendingPathComponent(base)
         let display = base.hasPrefix("/") ? base
             : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(base)
-        _ = readChain(path: path, display: display, visited: visited, from: (bare, extends))
-        return true
+        readChain(path: path, display: display, visited: visited, from: (bare, extends))
     }
 
     /// Everything after composing: schema check per file, merge, decode, validate.
-    mutating func finish(_ composed: Bool) throws -> HardwareProfile {
+    mutating func finish() throws -> HardwareProfile {
         var merged: Node? = nil
         for document in chain.reversed() {
             var check = SchemaCheck(document: document)
@@ -108,7 +120,7 @@ private struct ProfileLoad {
             diagnostics += check.diagnostics
             merged = merged.map { $0.merged(with: pruned) } ?? pruned
         }
-        guard composed, var tree = merged else { throw ProfileError(diagnostics: sorted(diagnostics)) }
+        guard complete, var tree = merged else { throw ProfileError(diagnostics: sorted(diagnostics)) }
         var profile: HardwareProfile? = nil
         // Each failing entry is reported and dropped; the node count bounds the repetitions.
         for _ in 0..<256 {

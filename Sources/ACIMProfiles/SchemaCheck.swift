@@ -43,13 +43,14 @@ struct SchemaCheck {
 
     static func unknownKeyMessage(_ name: String, fields: [ConfigField], path: [String]) -> String {
         let section = path.isEmpty ? "at the top level" : "in \(path.joined(separator: "."))"
+        let valid = fields.map(\.key) + (path.isEmpty ? ["extends"] : [])
         var message = "unknown key '\(name)' \(section)"
-        if let near = nearest(name, among: fields.map(\.key)) {
+        if let near = nearest(name, among: valid) {
             message += " (did you mean '\(near)'?)"
         } else if let home = sectionsHolding(name, in: HardwareProfile.fields, path: []).first {
             message += " ('\(name)' belongs in \(home))"
         } else {
-            message += "; valid keys: " + fields.map(\.key).joined(separator: ", ")
+            message += "; valid keys: " + valid.joined(separator: ", ")
         }
         return message
     }

@@ -45,6 +45,11 @@ let brokenCorpus: [(String, [Expected])] = [
     ("extends-cycle.yaml", [
         Expected("bases/cycle-back.yaml:1:10", "extends cycle: extends-cycle.yaml -> cycle-back.yaml -> extends-cycle.yaml"),
     ]),
+    // A base that cannot be loaded stops decoding: no "missing required key 'name'" as a consequence.
+    ("extends-missing-no-name.yaml", [
+        Expected("1:10", "cannot load profile 'bases/nowhere.yaml': no such file"),
+        Expected("3:3", "unknown key 'colums' in array (did you mean 'cols'?)"),
+    ]),
     ("extends-missing.yaml", [
         Expected("1:10", "cannot load profile 'bases/nowhere.yaml': no such file"),
     ]),
@@ -101,6 +106,9 @@ let brokenCorpus: [(String, [Expected])] = [
     ]),
     ("top-level-list.yaml", [
         Expected("1:1", "expected a mapping of profile sections at the top level, got a list"),
+    ]),
+    ("unknown-key-extends-typo.yaml", [
+        Expected("1:1", "unknown key 'extend' at the top level (did you mean 'extends'?)"),
     ]),
     ("unknown-key-misplaced.yaml", [
         Expected("4:3", "unknown key 'bits' in array ('bits' belongs in periphery.adc)"),
