@@ -122,16 +122,21 @@ private struct ProfileLoad {
         }
         guard complete, var tree = merged else { throw ProfileError(diagnostics: sorted(diagnostics)) }
         var profile: HardwareProfile? = nil
-        // Each failing entry is reported and dropped; the node count bounds the repetitions.
+        var dropped: Set<[String]> = []
+        // Each failing entry is reported and dropped, then decoding repeats (a bounded number of times).
         for _ in 0..<256 {
             do {
                 profile = try YAMLDecoder().decode(HardwareProfile.self, from: tree)
                 break
             } catch let error as DecodingError {
                 let (path, diagnostic, recoverable) = decodingDiagnostic(error)
-                diagnostics.append(diagnostic)
+                // A required value already reported as wrong is not reported again as missing.
+                if !dropped.contains(path) { diagnostics.append(diagnostic) }
                 guard recoverable, !path.isEmpty else { break }
-                tree = tree.removing(path: path)
+                let next = tree.removing(path: path)
+                guard next != tree else { break }
+                dropped.insert(path)
+                tree = next
             } catch {
                 diagnostics.append(located([], "\(error)"))
                 break
@@ -187,13 +192,13 @@ private struct ProfileLoad {
 
     // MARK: Messages
 
-    /// The key path, diagnostic and whether dropping the entry lets decoding continue.
+    /// The key path of the failing entry, its diagnostic, and whether dropping the entry lets decoding continue.
     private func decodingDiagnostic(_ error: DecodingError) -> ([String], ProfileDiagnostic, Bool) {
         switch error {
         case let .keyNotFound(key, context):
             let parent = context.codingPath.map(\.stringValue)
             let section = parent.isEmpty ? "" : " in \(parent.joined(separator: "."))"
-            return (parent, located(parent, "missing required key '\(key.stringValue)'\(section)"), false)
+            return (parent + [key.stringValue], located(parent, "missing required key '\(key.stringValue)'\(section)"), false)
         case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
             let path = context.codingPath.map(\.stringValue)
             return (path, located(path, message(for: path, context: context)), true)

@@ -140,6 +140,10 @@ let brokenCorpus: [(String, [Expected])] = [
     ("wrong-type-mapping-for-value.yaml", [
         Expected("4:5", "array.rows: expected an integer, got a mapping"),
     ]),
+    // Reported once as a wrong type, not again as a missing required key.
+    ("wrong-type-name.yaml", [
+        Expected("1:7", "name: expected a string, got a list"),
+    ]),
     ("wrong-type-section.yaml", [
         Expected("2:7", "tile: expected a section (a mapping of keys such as 'arrays'), got '5'"),
     ]),
