@@ -21,19 +21,21 @@ let package = Package(
         ),
         .target(name: "ACIMCore", dependencies: ["CBLAS"]),
         .target(name: "ACIMArray", dependencies: ["ACIMCore"]),
+        .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
         .target(
             name: "ACIMProfiles",
-            dependencies: ["ACIMCore", "ACIMArray", .product(name: "Yams", package: "Yams")]
+            dependencies: ["ACIMChip", "ACIMArray", "ACIMCore", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "acim",
             dependencies: [
-                "ACIMCore", "ACIMArray", "ACIMProfiles",
+                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "ACIMCoreTests", dependencies: ["ACIMCore"]),
         .testTarget(name: "ACIMArrayTests", dependencies: ["ACIMArray"]),
+        .testTarget(name: "ACIMChipTests", dependencies: ["ACIMChip"]),
         .testTarget(name: "ACIMProfilesTests", dependencies: ["ACIMProfiles"], exclude: ["Broken"]),
     ]
 )

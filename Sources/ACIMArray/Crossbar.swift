@@ -3,7 +3,7 @@ import ACIMCore
 /// The matrices an MVM reads at one simulated time: effective cell levels and per-read noise.
 public struct ArrayReadout: Sendable {
     /// `(g - g_min) / level step` of every used cell: used word lines x mapped columns.
-    public let levels: Matrix<Float>
+    public internal(set) var levels: Matrix<Float>
     /// Per-read noise variance of every used cell in squared level units; nil when reads are noise-free.
     public let readVariance: Matrix<Float>?
 }
@@ -15,11 +15,11 @@ public struct Crossbar: Sendable {
     /// Index of this array on the chip; keys its random streams.
     public let id: UInt64
     public let device: IdealDevice
-    public private(set) var cells: CellArray
+    public internal(set) var cells: CellArray
     /// The mapping of the programmed weights; nil before programming.
-    public private(set) var mapping: WeightMapping?
+    public internal(set) var mapping: WeightMapping?
     /// What an MVM reads now; nil before programming.
-    public private(set) var readout: ArrayReadout?
+    public internal(set) var readout: ArrayReadout?
     /// Fraction of the full-scale column sum at the ADC's top code (1 unless calibrated).
     public private(set) var adcRangeFraction: Float = 1
 
@@ -50,15 +50,39 @@ public struct Crossbar: Sendable {
             for c in 0..<config.array.cols {
                 let index = w * cells.columns + c
                 let level = w < wordLines && c < mapping.mappedColumns ? mapping.levels[w, c] : 0
-                cells.targetLevel[index] = level
-                cells.conductance[index] = Float(device.programmed(level: level, gaussian: noise.gaussian(at: UInt64(index))))
-                cells.programmedAt[index] = time
-                cells.writeCount[index] &+= 1
+                programCell(index, to: level, noise: noise, at: time)
             }
         }
         self.mapping = mapping
         self.readout = materializeReadout(mapping: mapping)
         self.adcRangeFraction = 1
+    }
+
+    /// Maps `weights` onto the array without programming the weight cells: they stay at level 0 until
+    /// `programWeight` writes them (a device controller programs the weights from its references). The
+    /// offset column, part of the periphery, is programmed at `time` with noise keyed by `seed`.
+    public mutating func map(weights: Matrix<Int32>, at time: Double = 0, seed: UInt64) throws {
+        let mapping = try WeightMapping(weights: weights, config: config)
+        cells = CellArray(wordLines: config.array.rows, columns: config.array.cols)
+        let zero = Float(device.target(level: 0))
+        for index in cells.conductance.indices { cells.conductance[index] = zero }
+        if let offsetColumn = mapping.offsetColumn {
+            let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: UInt64(time.bitPattern))
+            for w in 0..<mapping.levels.rows {
+                programCell(w * cells.columns + offsetColumn, to: mapping.levels[w, offsetColumn], noise: noise, at: time)
+            }
+        }
+        self.mapping = mapping
+        self.readout = materializeReadout(mapping: mapping)
+        self.adcRangeFraction = 1
+    }
+
+    /// Programs cell `index` to `level` at `time`, its noise the stream's sample at the cell index.
+    mutating func programCell(_ index: Int, to level: UInt8, noise: RandomStream, at time: Double) {
+        cells.targetLevel[index] = level
+        cells.conductance[index] = Float(device.programmed(level: level, gaussian: noise.gaussian(at: UInt64(index))))
+        cells.programmedAt[index] = time
+        cells.writeCount[index] &+= 1
     }
 
     private func materializeReadout(mapping: WeightMapping) -> ArrayReadout {

@@ -24,8 +24,13 @@ public struct FastEngine: MVMEngine {
         let chunks = stride(from: 0, to: vectors, by: FastEngine.chunkVectors).map {
             $0..<min($0 + FastEngine.chunkVectors, vectors)
         }
-        var accumulated = [Double](repeating: 0, count: vectors * mapping.outputs)
-        var activities = [(MVMActivity, MVMActivity)](repeating: (MVMActivity(), MVMActivity()), count: chunks.count)
+        // Every (chunk, pass) is one work item; each pass accumulates into its own buffer, and the passes
+        // are added in order at the end, the canonical order both engines follow.
+        let passes = schedule.passes.count
+        let slab = vectors * mapping.outputs
+        var accumulated = [Double](repeating: 0, count: passes * slab)
+        let items = chunks.count * passes
+        var activities = [(MVMActivity, MVMActivity)](repeating: (MVMActivity(), MVMActivity()), count: items)
         let threads = BLAS.threadCount
         BLAS.threadCount = 1
         defer { BLAS.threadCount = threads }
@@ -33,22 +38,22 @@ public struct FastEngine: MVMEngine {
             activities.withUnsafeMutableBufferPointer { activities in
                 let output = SharedPointer(accumulated.baseAddress!)
                 let activityOut = SharedPointer(activities.baseAddress!)
-                let work = { (k: Int) in
+                let work = { (item: Int) in
+                    let (k, passIndex) = item.quotientAndRemainder(dividingBy: passes)
+                    let pass = schedule.passes[passIndex]
                     var activity = MVMActivity()
                     var ungated = MVMActivity()
-                    for (passIndex, pass) in schedule.passes.enumerated() {
-                        let plan = batch.plan(pass, vectors: chunks[k])
-                        let sums = batch.columnSums(plan)
-                        batch.convert(plan, sums: sums, sign: pass.sign, passIndex: passIndex, into: output.base,
-                                      activity: &activity, ungated: &ungated)
-                    }
-                    activityOut.base[k] = (activity, ungated)
+                    let plan = batch.plan(pass, vectors: chunks[k])
+                    let sums = batch.columnSums(plan)
+                    batch.convert(plan, sums: sums, sign: pass.sign, passIndex: passIndex,
+                                  into: output.base + passIndex * slab, activity: &activity, ungated: &ungated)
+                    activityOut.base[item] = (activity, ungated)
                 }
-                if threads > 1 && chunks.count > 1 {
+                if threads > 1 && items > 1 {
                     let shared = SharedWork(body: work)
-                    DispatchQueue.concurrentPerform(iterations: chunks.count) { shared.body($0) }
+                    DispatchQueue.concurrentPerform(iterations: items) { shared.body($0) }
                 } else {
-                    for k in chunks.indices { work(k) }
+                    for item in 0..<items { work(item) }
                 }
             }
         }
@@ -65,7 +70,9 @@ public struct FastEngine: MVMEngine {
         for b in 0..<vectors {
             for g in 0..<mapping.outputs {
                 let offset = Double(schedule.inputOffset) * Double(mapping.weightColumnSums[mapping.outputOrder[g]])
-                outputs[b, mapping.outputOrder[g]] = accumulated[b * mapping.outputs + g] - offset
+                outputs[b, mapping.outputOrder[g]] = ShiftAdd.combine(passes: passes) {
+                    accumulated[$0 * slab + b * mapping.outputs + g]
+                } - offset
             }
         }
         return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.energy))
@@ -102,7 +109,7 @@ private struct PassPlan {
     var connectionMask: [Float]?
     /// Connected rows per (vector, phase).
     var connected: [Int32]
-    /// Unit charge per (vector, phase).
+    /// Unit bit-line charge per vector of the chunk, summed over its phases.
     var charge: [Int]
     /// Whether each (vector, phase) runs.
     var runs: [Bool]
@@ -196,7 +203,7 @@ private struct Batch {
             digits: [Float](repeating: 0, count: stacked * wordLines),
             connectionMask: gate.disablesZeroCells ? [Float](repeating: 0, count: stacked * wordLines) : nil,
             connected: [Int32](repeating: 0, count: stacked),
-            charge: [Int](repeating: 0, count: stacked),
+            charge: [Int](repeating: 0, count: vectors.count),
             runs: [Bool](repeating: false, count: stacked),
             gated: [Bool](repeating: false, count: vectors.count),
             skipped: [Bool](repeating: false, count: vectors.count),
@@ -204,7 +211,10 @@ private struct Batch {
         let enabledRows = mapping.enabledRows
         let xnor = layout.mode == .xnor
         let maxDigit = Int32(layout.maxDigit)
+        // Per row, the sum of its digits over the phases of one vector: the charge is linear in the digits.
+        var digitSums = [Int32](repeating: 0, count: rows)
         pass.values.storage.withUnsafeBufferPointer { values in
+        digitSums.withUnsafeMutableBufferPointer { digitSums in
         enabledRowMask.withUnsafeBufferPointer { enabled in
         levelSums.withUnsafeBufferPointer { levelSums in
         plan.digits.withUnsafeMutableBufferPointer { digits in
@@ -216,6 +226,7 @@ private struct Batch {
                 plan.gated[v] = gated
                 plan.skipped[v] = gated && zeros == enabledRows
                 if plan.skipped[v] { continue }
+                digitSums.update(repeating: 0)
                 for phase in 0..<phases {
                     let row = v * phases + phase
                     let digitRow = digits.baseAddress! + row * wordLines
@@ -223,19 +234,17 @@ private struct Batch {
                     if !xnor && plan.connectionMask == nil {
                         // AND mode: a zero input has zero digits, so gating changes only which rows count
                         // as connected and which phases are skipped; the digit loop is branch-free.
-                        let (charge, nonZero) = extractDigits(
-                            vector, enabled: enabled.baseAddress!, levelSums: levelSums.baseAddress!, count: rows,
-                            shift: shift, maxDigit: maxDigit, into: digitRow)
+                        let nonZero = extractDigits(vector, enabled: enabled.baseAddress!, count: rows, shift: shift,
+                                                    maxDigit: maxDigit, into: digitRow,
+                                                    digitSums: digitSums.baseAddress!)
                         if gated && nonZero == 0 { continue }
                         plan.runs[row] = true
                         plan.connected[row] = !gated ? Int32(enabledRows)
                             : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZero
-                        plan.charge[row] = Int(charge)
                         continue
                     }
                     // XNOR mode, or zero-level cells disabled: row by row.
                     var connected: Int32 = 0
-                    var charge = 0
                     var anyDigit = false
                     var lines: [Int] = []
                     for i in 0..<rows where enabled[i] != 0 {
@@ -248,15 +257,16 @@ private struct Batch {
                         guard digit != 0 else { continue }
                         anyDigit = true
                         digitRow[line] = Float(digit)
-                        charge += Int(digit) * Int(levelSums[line])
+                        plan.charge[v] += Int(digit) * Int(levelSums[line])
                     }
                     if gated && !anyDigit { continue }
                     for line in lines { plan.connectionMask?[row * wordLines + line] = 1 }
                     plan.runs[row] = true
                     plan.connected[row] = connected
-                    plan.charge[row] = charge
                 }
+                plan.charge[v] += dot(digitSums.baseAddress!, levelSums.baseAddress!, count: rows)
             }
+        }
         }
         }
         }
@@ -315,12 +325,14 @@ private struct Batch {
                     activity.passesGated += 1
                     activity.rowsDisabled += zeroRows
                 }
-                var passCharge = 0
+                let passCharge = plan.charge[v]
                 if plan.skipped[v] {
                     activity.passesSkipped += 1
                     activity.cycles += timing.detectCycles
                 } else {
-                    compensated.update(repeating: false, count: columns)
+                    // Columns compensated in some phase: all of them, or those the per-column path marks.
+                    var compensatesAll = false
+                    var marked = false
                     for phase in 0..<phases {
                         let row = v * phases + phase
                         guard plan.runs[row] else {
@@ -330,7 +342,6 @@ private struct Batch {
                         activity.phasesRun += 1
                         let connected = Int(plan.connected[row])
                         activity.wordlineDrives += connected
-                        passCharge += plan.charge[row]
                         let activeColumns: Int
                         if connected == 0 {
                             // Nothing connected: no column is read and every decoded sum is 0.
@@ -344,9 +355,13 @@ private struct Batch {
                             activeColumns = readableCount
                             activity.cellReads += connected * readableCount
                             if (gate.rescalesRange && connected != rows) || (xnor && zeroRows > 0) {
-                                compensated.update(repeating: true, count: columns)
+                                compensatesAll = true
                             }
                         } else {
+                            if !marked {
+                                compensated.update(repeating: false, count: columns)
+                                marked = true
+                            }
                             activeColumns = convertColumns(row: row, vector: b, phase: phase, passIndex: passIndex,
                                                            connected: connected, zeroRows: zeroRows, sums: sums,
                                                            decoded: decoded, compensated: compensated,
@@ -359,7 +374,11 @@ private struct Batch {
                                             into: accumulated + b * outputs)
                     }
                     activity.cycles += timing.shiftAddCycles
-                    for c in 0..<columns where compensated[c] && readable[c] != 0 { activity.compensatedColumns += 1 }
+                    if compensatesAll {
+                        activity.compensatedColumns += readableCount
+                    } else if marked {
+                        for c in 0..<columns where compensated[c] && readable[c] != 0 { activity.compensatedColumns += 1 }
+                    }
                 }
                 activity.bitlineCharge += passCharge
                 ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, timing: timing, charge: passCharge)
@@ -406,30 +425,35 @@ private func countZeros(_ values: UnsafePointer<Int32>, enabled: UnsafePointer<I
     var zeros: Int32 = 0
     var i = 0
     while i < count {
-        zeros &-= (values[i] == 0 && enabled[i] != 0) ? -1 : 0
+        zeros &+= (values[i] == 0 ? 1 : 0) & enabled[i]
         i &+= 1
     }
     return Int(zeros)
 }
 
 /// The digits of one phase of one vector in AND mode: `digits[i] = ((values[i] >> shift) & maxDigit) &
-/// enabled[i]` (`enabled` is all ones or all zeros), with the unit charge `sum(digit * levelSums)` and the
-/// count of non-zero digits. A free function over plain pointers with a single-exit loop, wrapping
-/// arithmetic and no 32-bit multiply, so it vectorizes on baseline x86-64; validation bounds digits and
-/// level sums well inside 64 bits.
+/// enabled[i]` (`enabled` is all ones or all zeros), added to `digitSums`; returns the count of non-zero
+/// digits. A free function over plain pointers with a single-exit loop and wrapping arithmetic, so it
+/// vectorizes on baseline x86-64.
 @inline(never)
-private func extractDigits(_ values: UnsafePointer<Int32>, enabled: UnsafePointer<Int32>, levelSums: UnsafePointer<UInt32>,
-                           count: Int, shift: Int32, maxDigit: Int32,
-                           into digits: UnsafeMutablePointer<Float>) -> (charge: UInt64, nonZero: Int32) {
-    var charge: UInt64 = 0
+private func extractDigits(_ values: UnsafePointer<Int32>, enabled: UnsafePointer<Int32>, count: Int, shift: Int32,
+                           maxDigit: Int32, into digits: UnsafeMutablePointer<Float>,
+                           digitSums: UnsafeMutablePointer<Int32>) -> Int32 {
     var nonZero: Int32 = 0
     var i = 0
     while i < count {
         let digit = ((values[i] &>> shift) & maxDigit) & enabled[i]
         digits[i] = Float(digit)
-        charge &+= UInt64(UInt32(bitPattern: digit)) &* UInt64(levelSums[i])
-        nonZero &-= (digit != 0 ? -1 : 0)
+        digitSums[i] &+= digit
+        nonZero &+= digit != 0 ? 1 : 0
         i &+= 1
     }
-    return (charge, nonZero)
+    return nonZero
+}
+
+/// `sum(a[i] * b[i])` in 64-bit integers; validation bounds every product and the sum well inside.
+private func dot(_ a: UnsafePointer<Int32>, _ b: UnsafePointer<UInt32>, count: Int) -> Int {
+    var total = 0
+    for i in 0..<count { total &+= Int(a[i]) &* Int(b[i]) }
+    return total
 }

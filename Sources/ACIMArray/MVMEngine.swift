@@ -34,9 +34,10 @@ extension Crossbar {
         return (mapping, readout)
     }
 
-    /// The analog sum that maps to the ADC's top code for `connected` connected cells.
+    /// The analog sum that maps to the ADC's top code: `connectedCells` when the range follows the
+    /// connected cells (`rescales`), else all `mappedRows`.
     @inlinable
-    func fullScale(connectedCells: Int, rescales: Bool, mappedRows: Int) -> Float {
+    public func fullScale(connectedCells: Int, rescales: Bool, mappedRows: Int) -> Float {
         let cells = rescales ? connectedCells : mappedRows
         return adcRangeFraction * Float(cells * layout.maxDigit * layout.maxLevel)
     }

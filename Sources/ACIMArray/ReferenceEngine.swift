@@ -27,7 +27,8 @@ public struct ReferenceEngine: MVMEngine {
         for b in 0..<inputs.rows {
             activity.vectors += 1
             ungated.vectors += 1
-            var accumulated = [Double](repeating: 0, count: mapping.outputs)
+            var accumulated = [[Double]](repeating: [Double](repeating: 0, count: mapping.outputs),
+                                         count: schedule.passes.count)
             for (passIndex, pass) in schedule.passes.enumerated() {
                 activity.passes += 1
                 if gate.enabled { activity.zeroTests += rows }
@@ -112,7 +113,7 @@ public struct ReferenceEngine: MVMEngine {
                     }
                     activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
                     decoded.withUnsafeBufferPointer { decoded in
-                        accumulated.withUnsafeMutableBufferPointer { accumulated in
+                        accumulated[passIndex].withUnsafeMutableBufferPointer { accumulated in
                             shiftAdd.accumulate(decoded.baseAddress!, weight: pass.sign * shiftAdd.phaseWeight(phase),
                                                 groups: mapping.outputs, offsetColumn: mapping.offsetColumn,
                                                 driverRows: rows, zeroRows: zeroRows, into: accumulated.baseAddress!)
@@ -126,7 +127,9 @@ public struct ReferenceEngine: MVMEngine {
             }
             for g in 0..<mapping.outputs {
                 let offset = Double(schedule.inputOffset) * Double(mapping.weightColumnSums[mapping.outputOrder[g]])
-                outputs[b, mapping.outputOrder[g]] = accumulated[g] - offset
+                outputs[b, mapping.outputOrder[g]] = ShiftAdd.combine(passes: accumulated.count) {
+                    accumulated[$0][g]
+                } - offset
             }
         }
         return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.energy))

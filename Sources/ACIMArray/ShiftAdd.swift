@@ -3,8 +3,9 @@ import ACIMCore
 /// The digital recombination after the ADCs: slices by shift-and-add, differential or offset columns,
 /// XNOR decoding with its compensation, and bit-serial phases.
 ///
-/// Both engines call it in the same canonical order (pass, phase, slice), so equal column codes give
-/// bit-identical outputs.
+/// Both engines call it in the same canonical order, so equal column codes give bit-identical outputs:
+/// each pass accumulates its phases (and within a phase its slices) from zero, then `combine` adds the
+/// passes in order.
 public struct ShiftAdd: Sendable {
     public let layout: CrossbarLayout
     public let encoding: WeightEncoding
@@ -66,5 +67,13 @@ public struct ShiftAdd: Sendable {
                 }
             }
         }
+    }
+
+    /// The sum of the per-pass accumulations `pass(0) + pass(1) + ...`, in pass order.
+    @inlinable
+    public static func combine(passes: Int, _ pass: (Int) -> Double) -> Double {
+        var total = 0.0
+        for p in 0..<passes { total += pass(p) }
+        return total
     }
 }

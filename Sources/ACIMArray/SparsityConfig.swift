@@ -16,14 +16,6 @@ public enum DisabledCellMode: String, Codable, Sendable, CaseIterable {
     case disconnected
 }
 
-/// Where the correction for disabled cells is applied.
-public enum CompensationDomain: String, Codable, Sendable, CaseIterable {
-    /// After the ADC, one add per column (claim 3).
-    case digital
-    /// As a shift of the column reference before the ADC.
-    case analog
-}
-
 /// The cell operation (claim 4).
 public enum CellMode: String, Codable, Sendable, CaseIterable {
     /// Multibit inputs: product = input digit AND cell level.
@@ -76,7 +68,6 @@ public struct SparsityConfig: ComponentConfiguration {
     public var weightThreshold: Double = 0.5
     public var granularity: GatingGranularity = .row
     public var disabledCells: DisabledCellMode = .disconnected
-    public var compensation: CompensationDomain = .digital
     public var mode: CellMode = .auto
     /// Also disable individual cells at level 0 (AND mode), which shrinks the connected count per column.
     public var disableZeroWeightCells: Bool = false
@@ -89,7 +80,7 @@ public struct SparsityConfig: ComponentConfiguration {
         case weightThreshold = "weight_threshold"
         case granularity
         case disabledCells = "disabled_cells"
-        case compensation, mode
+        case mode
         case disableZeroWeightCells = "disable_zero_weight_cells"
     }
 
@@ -101,7 +92,6 @@ public struct SparsityConfig: ComponentConfiguration {
         weightThreshold = try c.value(.weightThreshold, default: d.weightThreshold)
         granularity = try c.value(.granularity, default: d.granularity)
         disabledCells = try c.value(.disabledCells, default: d.disabledCells)
-        compensation = try c.value(.compensation, default: d.compensation)
         mode = try c.value(.mode, default: d.mode)
         disableZeroWeightCells = try c.value(.disableZeroWeightCells, default: d.disableZeroWeightCells)
     }
@@ -116,8 +106,6 @@ public struct SparsityConfig: ComponentConfiguration {
                     "disable rows with a zero input, or rows with a zero digit in the current phase"),
         ConfigField("disabled_cells", "grounded | disconnected", default: "disconnected",
                     "disabled cells stay on the bit line, or leave the charge sharing"),
-        ConfigField("compensation", "digital | analog", default: "digital",
-                    "correction after the ADC, or as a shift of the column reference"),
         ConfigField("mode", "and | xnor | auto", default: "auto", "cell operation; auto: XNOR for binary data"),
         ConfigField("disable_zero_weight_cells", "boolean", default: "false",
                     "also disconnect cells at level 0 (AND mode)"),

@@ -23,13 +23,15 @@ public struct WeightMapping: Sendable, Equatable {
     /// Physical columns in use: the weight groups and the offset column.
     public let mappedColumns: Int
     /// Cell level of every used cell: `wordLines x mappedColumns`, word line `i * wordLinesPerRow + w`.
-    public let levels: Matrix<UInt8>
+    public internal(set) var levels: Matrix<UInt8>
     /// Per row position: never driven because all its cells are at level 0 (sparsity enabled only).
-    public let staticRowDisabled: [Bool]
+    public internal(set) var staticRowDisabled: [Bool]
     /// Per physical column: never read because all its cells are at level 0 (sparsity enabled only).
-    public let staticColumnDisabled: [Bool]
+    public internal(set) var staticColumnDisabled: [Bool]
+    /// The weight codes by position: `codes[i * outputs + g]` is held by row position `i`, group `g`.
+    public internal(set) var codes: [Int32]
     /// Digital column sums of the logical weights, for offset-encoded inputs.
-    public let weightColumnSums: [Int64]
+    public internal(set) var weightColumnSums: [Int64]
 
     /// Maps `weights` (`rows x outputs` codes) onto an array described by `config`.
     public init(weights: Matrix<Int32>, config: CrossbarConfig) throws {
@@ -72,37 +74,21 @@ public struct WeightMapping: Sendable, Equatable {
             outputOrder = Array(0..<outputs)
         }
 
-        let encoding = config.array.weightEncoding
-        let bitsPerCell = config.array.bitsPerCell
         offsetColumn = layout.offsetColumns > 0 ? outputs * layout.columnsPerWeight : nil
         mappedColumns = outputs * layout.columnsPerWeight + layout.offsetColumns
         var levels = Matrix<UInt8>(rows: rows * layout.wordLinesPerRow, columns: mappedColumns, repeating: 0)
         for i in 0..<rows {
             let r = rowOrder[i]
             for g in 0..<outputs {
-                let w = Int(weights[r, outputOrder[g]])
-                let base = g * layout.columnsPerWeight
-                switch (layout.mode, encoding) {
-                case (.xnor, _):
-                    let bit: UInt8 = w > 0 ? 1 : 0
-                    levels[2 * i, base] = bit
-                    levels[2 * i + 1, base] = 1 - bit
-                case (_, .differential):
-                    let magnitude = abs(w)
-                    for k in 0..<layout.slices {
-                        let level = UInt8((magnitude >> (k * bitsPerCell)) & layout.maxLevel)
-                        levels[i, base + 2 * k + (w < 0 ? 1 : 0)] = level
-                    }
-                case (_, .offset):
-                    let biased = w + (1 << (config.array.weightBits - 1))
-                    for k in 0..<layout.slices {
-                        levels[i, base + k] = UInt8((biased >> (k * bitsPerCell)) & layout.maxLevel)
-                    }
+                for cell in WeightMapping.cells(of: Int(weights[r, outputOrder[g]]), config: config, layout: layout) {
+                    levels[i * layout.wordLinesPerRow + cell.wordLine, g * layout.columnsPerWeight + cell.column] = cell.level
                 }
             }
             if let offsetColumn { levels[i, offsetColumn] = 1 }
         }
         self.levels = levels
+        let (rowOrder, outputOrder, outputs) = (rowOrder, outputOrder, outputs)
+        codes = (0..<rows * outputs).map { weights[rowOrder[$0 / outputs], outputOrder[$0 % outputs]] }
 
         // Static disabling of rows and columns whose cells are all at level 0.
         let staticEnabled = sparsity.enabled && layout.mode == .and
@@ -124,6 +110,37 @@ public struct WeightMapping: Sendable, Equatable {
             for j in 0..<outputs { sums[j] += Int64(weights[r, j]) }
         }
         weightColumnSums = sums
+    }
+
+    /// One cell of a weight: its word line within the row (0, or 1 for the complementary XNOR line), its
+    /// column within the weight group, and its level.
+    public struct WeightCell: Sendable, Equatable {
+        public var wordLine: Int
+        public var column: Int
+        public var level: UInt8
+    }
+
+    /// The cells holding weight code `w`, every cell of its group: differential magnitude slices in the
+    /// G+ (even) or G- (odd) column of each pair, offset-biased slices, or the complementary XNOR pair.
+    public static func cells(of w: Int, config: CrossbarConfig, layout: CrossbarLayout) -> [WeightCell] {
+        let bitsPerCell = config.array.bitsPerCell
+        switch (layout.mode, config.array.weightEncoding) {
+        case (.xnor, _):
+            let bit: UInt8 = w > 0 ? 1 : 0
+            return [WeightCell(wordLine: 0, column: 0, level: bit), WeightCell(wordLine: 1, column: 0, level: 1 - bit)]
+        case (_, .differential):
+            let magnitude = abs(w)
+            return (0..<layout.slices).flatMap { k -> [WeightCell] in
+                let level = UInt8((magnitude >> (k * bitsPerCell)) & layout.maxLevel)
+                return [WeightCell(wordLine: 0, column: 2 * k, level: w < 0 ? 0 : level),
+                        WeightCell(wordLine: 0, column: 2 * k + 1, level: w < 0 ? level : 0)]
+            }
+        case (_, .offset):
+            let biased = w + (1 << (config.array.weightBits - 1))
+            return (0..<layout.slices).map { k in
+                WeightCell(wordLine: 0, column: k, level: UInt8((biased >> (k * bitsPerCell)) & layout.maxLevel))
+            }
+        }
     }
 
     /// The weight codes a configuration can hold.

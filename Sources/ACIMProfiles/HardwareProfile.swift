@@ -1,4 +1,5 @@
 import ACIMArray
+import ACIMChip
 import ACIMCore
 import Foundation
 
@@ -15,7 +16,7 @@ public struct HardwareProfile: ComponentConfiguration {
     public var periphery = PeripheryConfig()
     public var tile = TileConfig()
     public var chip = ChipConfig()
-    public var controller = ControllerConfig()
+    public var controller = DeviceControllerConfig()
     public var energy = EnergyTable()
     public var area = AreaConfig()
 
@@ -76,7 +77,7 @@ public struct HardwareProfile: ComponentConfiguration {
         PeripheryConfig.section("periphery", "DACs, ADCs, mux, timing and sparsity gating"),
         TileConfig.section("tile", "arrays, tile memory and digital unit of one tile"),
         ChipConfig.section("chip", "tiles, mesh, on-chip network and DRAM"),
-        ControllerConfig.section("controller", "digital weight store, degradation checks and reprogramming"),
+        DeviceControllerConfig.section("controller", "digital weight store, degradation checks and reprogramming"),
         EnergyTable.section("energy", "energy per event"),
         AreaConfig.section("area", "area per component"),
     ]
@@ -99,7 +100,7 @@ public struct HardwareProfile: ComponentConfiguration {
         }
         if controller.coverage == .all && controller.coverageFraction != 1 {
             v.nest("controller", [ConfigIssue(path: ["coverage_fraction"],
-                message: "coverage_fraction (\(controller.coverageFraction)) needs coverage: top_magnitude")])
+                message: "coverage_fraction (\(controller.coverageFraction)) needs coverage predetermined or top_magnitude")])
         }
         if totalCells > Self.maxCells || totalCells <= 0 {
             v.nest("chip", [ConfigIssue(path: ["tiles"],

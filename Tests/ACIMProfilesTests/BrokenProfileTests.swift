@@ -84,7 +84,7 @@ let brokenCorpus: [(String, [Expected])] = [
         Expected("4:11", "energy.chip.dram: expected an energy >= 0, got -4pJ"),
     ]),
     ("out-of-range-quantity.yaml", [
-        Expected("3:19", "controller.check_interval: expected a time in 1min...1w, got 10s"),
+        Expected("3:10", "technology.clock: expected a frequency in 1MHz...10GHz, got 100GHz"),
     ]),
     ("reference-bits.yaml", [
         Expected("5:19", "controller.reference_bits: reference_bits (8) must not exceed array.weight_bits (4)"),

@@ -1,7 +1,8 @@
 import ACIMArray
 import ACIMCore
 
-/// Energy per event of everything outside the crossbar (profile section `energy.chip`).
+/// Energy per event of the tiles, the network and DRAM (profile section `energy.chip`; the controller's program
+/// and verify energies are in its own section).
 public struct ChipEnergy: ComponentConfiguration {
     public var sramRead = Quantity<Energy>(1e-12)
     public var sramWrite = Quantity<Energy>(1e-12)
@@ -9,10 +10,6 @@ public struct ChipEnergy: ComponentConfiguration {
     public var nocHop = Quantity<Energy>(0.5e-12)
     public var dmaDescriptor = Quantity<Energy>(20e-12)
     public var dram = Quantity<Energy>(40e-12)
-    public var programPulse = Quantity<Energy>(50e-12)
-    public var verifyRead = Quantity<Energy>(1e-12)
-    public var referenceRead = Quantity<Energy>(0.5e-12)
-    public var referenceWrite = Quantity<Energy>(1e-12)
 
     public init() {}
 
@@ -23,10 +20,6 @@ public struct ChipEnergy: ComponentConfiguration {
         case nocHop = "noc_hop"
         case dmaDescriptor = "dma_descriptor"
         case dram
-        case programPulse = "program_pulse"
-        case verifyRead = "verify_read"
-        case referenceRead = "reference_read"
-        case referenceWrite = "reference_write"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,10 +31,6 @@ public struct ChipEnergy: ComponentConfiguration {
         nocHop = try c.value(.nocHop, default: d.nocHop)
         dmaDescriptor = try c.value(.dmaDescriptor, default: d.dmaDescriptor)
         dram = try c.value(.dram, default: d.dram)
-        programPulse = try c.value(.programPulse, default: d.programPulse)
-        verifyRead = try c.value(.verifyRead, default: d.verifyRead)
-        referenceRead = try c.value(.referenceRead, default: d.referenceRead)
-        referenceWrite = try c.value(.referenceWrite, default: d.referenceWrite)
     }
 
     public static let fields: [ConfigField] = [
@@ -51,18 +40,13 @@ public struct ChipEnergy: ComponentConfiguration {
         ConfigField("noc_hop", "quantity (J)", default: "500fJ", allowed: ">= 0", "one byte over one NoC hop"),
         ConfigField("dma_descriptor", "quantity (J)", default: "20pJ", allowed: ">= 0", "one DMA descriptor"),
         ConfigField("dram", "quantity (J)", default: "40pJ", allowed: ">= 0", "one byte to or from DRAM"),
-        ConfigField("program_pulse", "quantity (J)", default: "50pJ", allowed: ">= 0", "one program pulse on one cell"),
-        ConfigField("verify_read", "quantity (J)", default: "1pJ", allowed: ">= 0", "one verify read of one cell"),
-        ConfigField("reference_read", "quantity (J)", default: "500fJ", allowed: ">= 0", "one digital weight store read"),
-        ConfigField("reference_write", "quantity (J)", default: "1pJ", allowed: ">= 0", "one digital weight store write"),
     ]
 
     public func validate() -> [ConfigIssue] {
         var v = IssueCollector()
         let all: [(CodingKeys, Quantity<Energy>)] = [
             (.sramRead, sramRead), (.sramWrite, sramWrite), (.digitalOp, digitalOp), (.nocHop, nocHop),
-            (.dmaDescriptor, dmaDescriptor), (.dram, dram), (.programPulse, programPulse),
-            (.verifyRead, verifyRead), (.referenceRead, referenceRead), (.referenceWrite, referenceWrite),
+            (.dmaDescriptor, dmaDescriptor), (.dram, dram),
         ]
         for (key, energy) in all {
             v.require(energy.value >= 0 && energy.value.isFinite, key.rawValue, "expected an energy >= 0, got \(energy)")

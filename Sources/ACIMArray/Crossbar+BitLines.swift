@@ -1,0 +1,50 @@
+import ACIMCore
+
+/// One phase that drives a set of word lines with a unit digit and converts every bit line on its own,
+/// before any shift-and-add: what a device controller's functional check reads (MECHANISMS.md 2.5).
+public struct BitLineRead: Sendable {
+    /// ADC-decoded sum of every mapped column, in level units (0 for columns not read).
+    public var sums: [Double]
+    public var activity: MVMActivity
+    public var energy: Double
+}
+
+extension Crossbar {
+    /// Drives word line 0 of each logical row in `rows` (the `+1` line in XNOR mode) for one phase and
+    /// converts every readable bit line: the ideal level sums plus read noise at the column output, the
+    /// ADC range following the connected cells when gating disconnects the idle rows.
+    public func readBitLines(rows logicalRows: [Int], context: ReadContext) throws -> BitLineRead {
+        let (mapping, readout) = try programmedState()
+        let columns = mapping.mappedColumns
+        var read = BitLineRead(sums: [Double](repeating: 0, count: columns), activity: MVMActivity(), energy: 0)
+        guard !logicalRows.isEmpty else { return read }
+        let wordLines = try logicalRows.map { try position(row: $0, output: 0).rowPosition * layout.wordLinesPerRow }
+        let gate = SparsityGate(config: config, mapping: mapping)
+        let gated = gate.applies(zeroRows: mapping.rows - wordLines.count, enabledRows: mapping.rows)
+        let fullScale = fullScale(connectedCells: wordLines.count, rescales: gated && gate.rescalesRange,
+                                  mappedRows: mapping.rows)
+        let adc = ADC(bits: config.periphery.adc.bits)
+        let noise = RandomStream(seed: context.seed, array: id, purpose: .readNoise, step: context.step)
+        var converted = 0
+        for c in 0..<columns where !mapping.staticColumnDisabled[c] {
+            var sum: Float = 0
+            var variance: Float = 0
+            for w in wordLines {
+                sum += readout.levels[w, c]
+                if let readVariance = readout.readVariance { variance += readVariance[w, c] }
+            }
+            if variance > 0 { sum += variance.squareRoot() * Float(noise.gaussian(at: UInt64(c))) }
+            read.sums[c] = adc.convert(sum, fullScale: fullScale)
+            converted += 1
+        }
+        read.activity.vectors = 1
+        read.activity.passes = 1
+        read.activity.phasesRun = 1
+        read.activity.wordlineDrives = wordLines.count
+        read.activity.cellReads = wordLines.count * converted
+        read.activity.adcConversions = converted
+        read.activity.cycles = config.periphery.timing.phaseCycles(activeColumns: converted, adcCount: layout.adcCount)
+        read.energy = read.activity.energy(config.energy).total
+        return read
+    }
+}

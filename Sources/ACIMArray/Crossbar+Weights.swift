@@ -1,0 +1,115 @@
+import ACIMCore
+
+/// Access to single mapped weights, for the device controller: where a weight's cells are, what the cells
+/// hold now as a weight code, and reprogramming one weight in place.
+extension Crossbar {
+    /// The array row position and weight group of logical weight (`row`, `output`).
+    public func position(row: Int, output: Int) throws -> (rowPosition: Int, group: Int) {
+        let (mapping, _) = try programmedState()
+        guard (0..<mapping.rows).contains(row), (0..<mapping.outputs).contains(output) else {
+            throw ACIMError.shapeMismatch("weight (\(row), \(output)) is outside the mapped \(mapping.rows)x\(mapping.outputs) weights")
+        }
+        let rowPosition = mapping.rowOrder.firstIndex(of: row) ?? row
+        let group = mapping.outputOrder.firstIndex(of: output) ?? output
+        return (rowPosition, group)
+    }
+
+    /// The value of logical weight (`row`, `output`) as its cells' effective levels hold it, noise-free,
+    /// in weight codes: shift-and-add of the slices, differential or offset, or the XNOR pair.
+    public func effectiveWeight(row: Int, output: Int) throws -> Double {
+        let (mapping, readout) = try programmedState()
+        let (i, g) = try position(row: row, output: output)
+        let base = g * layout.columnsPerWeight
+        let bitsPerCell = config.array.bitsPerCell
+        func level(_ wordLine: Int, _ column: Int) -> Double { Double(readout.levels[wordLine, column]) }
+        switch (layout.mode, config.array.weightEncoding) {
+        case (.xnor, _):
+            return level(2 * i, base) - level(2 * i + 1, base)
+        case (_, .differential):
+            return (0..<layout.slices).reduce(0) { total, k in
+                total + Double(1 << (k * bitsPerCell)) * (level(i, base + 2 * k) - level(i, base + 2 * k + 1))
+            }
+        case (_, .offset):
+            let biased = (0..<layout.slices).reduce(0) { $0 + Double(1 << ($1 * bitsPerCell)) * level(i, base + $1) }
+            let offset = mapping.offsetColumn.map { level(i, $0) } ?? 1
+            return biased - Double(1 << (config.array.weightBits - 1)) * offset
+        }
+    }
+
+    /// One program pulse on every cell of logical weight (`row`, `output`) towards the levels of `weight`
+    /// at simulated time `time`: each cell that is not stuck takes its target conductance plus programming
+    /// noise from the stream keyed by `seed` and `pulse`. Returns false when a cell that must change is
+    /// stuck. The mapping follows the new value (a statically disabled row or column that now holds a
+    /// non-zero level is enabled again).
+    @discardableResult
+    public mutating func programWeight(row: Int, output: Int, to weight: Int32, at time: Double, seed: UInt64,
+                                       pulse: UInt64) throws -> Bool {
+        guard var mapping, var readout else { _ = try programmedState(); return false }
+        let range = WeightMapping.codeRange(config: config, layout: layout)
+        guard range.contains(Int(weight)), layout.mode != .xnor || weight != 0 else {
+            throw ACIMError.invalidParameter(name: "weight", value: "\(weight)",
+                                             expected: "a code in \(range.lowerBound)...\(range.upperBound)")
+        }
+        let (i, g) = try position(row: row, output: output)
+        let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: pulse)
+        let step = device.levelStep
+        let gMin = config.device.gMin.value
+        var allMoved = true
+        for cell in WeightMapping.cells(of: Int(weight), config: config, layout: layout) {
+            let wordLine = i * layout.wordLinesPerRow + cell.wordLine
+            let column = g * layout.columnsPerWeight + cell.column
+            let index = wordLine * cells.columns + column
+            if cells.stuck[index] {
+                if cells.targetLevel[index] != cell.level { allMoved = false }
+                continue
+            }
+            programCell(index, to: cell.level, noise: noise, at: time)
+            mapping.levels[wordLine, column] = cell.level
+            readout.levels[wordLine, column] = Float((Double(cells.conductance[index]) - gMin) / step)
+            if cell.level != 0 {
+                mapping.staticRowDisabled[i] = false
+                mapping.staticColumnDisabled[column] = false
+            }
+        }
+        let old = mapping.weightColumnSums[output]
+        mapping.weightColumnSums[output] = old - Int64(try weightCode(row: row, output: output)) + Int64(weight)
+        mapping.codes[i * mapping.outputs + g] = weight
+        self.mapping = mapping
+        self.readout = readout
+        return allMoved
+    }
+
+    /// Fault injection: scales the conductance above `g_min` of every cell of logical weight (`row`,
+    /// `output`) by `factor`, as a drift or charge loss would, without programming it.
+    public mutating func degradeWeight(row: Int, output: Int, by factor: Double) throws {
+        guard var readout else { _ = try programmedState(); return }
+        let (i, g) = try position(row: row, output: output)
+        let gMin = config.device.gMin.value
+        for w in i * layout.wordLinesPerRow..<(i + 1) * layout.wordLinesPerRow {
+            for column in g * layout.columnsPerWeight..<(g + 1) * layout.columnsPerWeight {
+                let index = w * cells.columns + column
+                let conductance = gMin + (Double(cells.conductance[index]) - gMin) * factor
+                cells.conductance[index] = Float(conductance)
+                readout.levels[w, column] = Float((conductance - gMin) / device.levelStep)
+            }
+        }
+        self.readout = readout
+    }
+
+    /// Fault injection: marks every cell of logical weight (`row`, `output`) stuck at its conductance.
+    public mutating func stickWeight(row: Int, output: Int) throws {
+        let (i, g) = try position(row: row, output: output)
+        for w in i * layout.wordLinesPerRow..<(i + 1) * layout.wordLinesPerRow {
+            for column in g * layout.columnsPerWeight..<(g + 1) * layout.columnsPerWeight {
+                cells.stuck[w * cells.columns + column] = true
+            }
+        }
+    }
+
+    /// The code logical weight (`row`, `output`) was last programmed to.
+    public func weightCode(row: Int, output: Int) throws -> Int32 {
+        let (mapping, _) = try programmedState()
+        let (i, g) = try position(row: row, output: output)
+        return mapping.codes[i * mapping.outputs + g]
+    }
+}

@@ -1,0 +1,61 @@
+/// What the device controller did (MECHANISMS.md 2.7). Energies in joules, times in seconds.
+public struct ControllerCounters: Sendable, Equatable {
+    public var checksRun = 0
+    public var testMVMs = 0
+    public var cellsReadVerified = 0
+    public var columnsFlagged = 0
+    public var cellsFlagged = 0
+    public var cellsReprogrammed = 0
+    public var programPulses = 0
+    public var verifyReads = 0
+    public var programEnergy = 0.0
+    public var programLatency = 0.0
+    /// Energy of the functional checks and the localization reads.
+    public var checkEnergy = 0.0
+    public var checkCycles = 0
+    public var referenceReads = 0
+    public var referenceWrites = 0
+    public var referenceEnergy = 0.0
+    /// Cycles inference waited for checks and repairs (only when checks may preempt).
+    public var arrayUnavailableCycles = 0
+    public var hostBytesTransferred = 0
+    /// Bytes the host would have re-sent had each local reprogram come from it.
+    public var hostBytesAvoided = 0
+    public var referencesNulled = 0
+    public var stuckCells = 0
+    /// Flagged weights that were not degraded, and degraded weights not flagged, against ground truth.
+    public var falsePositives = 0
+    public var falseNegatives = 0
+
+    public init() {}
+
+    /// All energy spent keeping the weights healthy.
+    public var upkeepEnergy: Double { programEnergy + checkEnergy + referenceEnergy }
+}
+
+/// Why a check ran (MECHANISMS.md 2.5).
+public enum CheckReason: String, Sendable, Equatable, CaseIterable {
+    case timer, age, temperature, reads, forced
+}
+
+/// The scope of one reprogramming.
+public enum RepairScope: String, Sendable, Equatable {
+    case cell, row, column, array
+}
+
+/// One controller event, at simulated time `time`.
+public struct ControllerEvent: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case checkTriggered([CheckReason])
+        case columnFlagged(column: Int, error: Double, tolerance: Double)
+        case cellDegraded(row: Int, column: Int)
+        case reprogrammed(RepairScope, weights: Int)
+        case hostFetch(row: Int, column: Int)
+        case referenceNulled(row: Int, column: Int)
+        case programFailed(row: Int, column: Int)
+        case stuckCell(row: Int, column: Int)
+    }
+
+    public var time: Double
+    public var kind: Kind
+}

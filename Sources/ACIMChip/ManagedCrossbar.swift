@@ -1,0 +1,186 @@
+import ACIMArray
+import ACIMCore
+
+/// A programmed crossbar as the device controller sees it: functional checks read its bit lines through
+/// the ADCs, one-hot reads run bit-accurately through the FastEngine (DACs, ADCs, shift-and-add, read
+/// noise), and program pulses rewrite the cells of one weight.
+///
+/// A one-hot read of a row returns every column of that row from one MVM, so the result is kept until
+/// the row is pulsed or time moves on; every MVM draws fresh read noise.
+public struct ManagedCrossbar: ManagedArray {
+    public private(set) var crossbar: Crossbar
+    /// Seed of the read-noise and programming-noise streams.
+    public let seed: UInt64
+    public let rows: Int
+    public let columns: Int
+    public let weightBits: Int
+    public let checkColumnOutputs: [Int]
+    /// Checks and one-hot reads run so far.
+    public private(set) var mvms: UInt64 = 0
+    private var pulses: UInt64 = 0
+    private var rowReads: [Int: [Double]] = [:]
+    private var rowReadsTime = -Double.infinity
+    private let engine = FastEngine()
+
+    public init(crossbar: Crossbar, seed: UInt64) throws {
+        guard let mapping = crossbar.mapping else {
+            throw ACIMError.inconsistentParameters("the crossbar has no weights: program it before the controller manages it")
+        }
+        self.crossbar = crossbar
+        self.seed = seed
+        rows = mapping.rows
+        columns = mapping.outputs
+        weightBits = crossbar.config.array.weightBits
+        let width = crossbar.layout.columnsPerWeight
+        checkColumnOutputs = (0..<mapping.outputs * width).map { mapping.outputOrder[$0 / width] }
+    }
+
+    /// The weight in LSB of one level of every cell of a weight.
+    private var cellWeights: [Double] {
+        let layout = crossbar.layout
+        let pairs = crossbar.config.array.weightEncoding == .differential && layout.mode != .xnor ? 2 : 1
+        return (0..<layout.slices).flatMap { k in
+            [Double](repeating: Double(1 << (k * crossbar.config.array.bitsPerCell)), count: pairs)
+        }
+    }
+
+    private var levelStep: Double { crossbar.device.levelStep }
+
+    // MARK: Checks
+
+    public var checkNoise: Double {
+        let read = crossbar.device.readNoiseInLevels
+        let programming = crossbar.config.device.programmingNoise.value / levelStep
+        return (read * read + programming * programming).squareRoot()
+    }
+
+    public var checkFullScalePerRow: Double { Double(crossbar.layout.maxLevel) }
+
+    public func checkResolution(activeRows: Int) -> Double {
+        max(1, adcStep(activeRows: activeRows)) / 2
+    }
+
+    /// The ADC code step, in unit products, of a read with `activeRows` rows driven.
+    private func adcStep(activeRows: Int) -> Double {
+        guard let mapping = crossbar.mapping else { return .infinity }
+        let gate = SparsityGate(config: crossbar.config, mapping: mapping)
+        let gated = gate.applies(zeroRows: rows - activeRows, enabledRows: rows)
+        let fullScale = crossbar.fullScale(connectedCells: activeRows, rescales: gated && gate.rescalesRange,
+                                           mappedRows: rows)
+        return Double(fullScale) / Double((1 << crossbar.config.periphery.adc.bits) - 1)
+    }
+
+    public func expectedCheckSums(_ vector: [Int32], weight: (Int, Int) -> ClosedRange<Int32>?)
+        -> [(sum: Double, slack: Double)?] {
+        guard let mapping = crossbar.mapping else { return [] }
+        let layout = crossbar.layout
+        let config = crossbar.config
+        let width = layout.columnsPerWeight
+        var sums = [Double](repeating: 0, count: checkColumnOutputs.count)
+        var slack = [Double](repeating: 0, count: checkColumnOutputs.count)
+        var known = [Bool](repeating: true, count: checkColumnOutputs.count)
+        var spread: [ClosedRange<Int32>: [(level: Double, slack: Double)]] = [:]
+        for r in 0..<rows where vector[r] != 0 {
+            for g in 0..<columns {
+                let output = mapping.outputOrder[g]
+                guard let range = weight(r, output) else {
+                    for k in 0..<width { known[g * width + k] = false }
+                    continue
+                }
+                if spread[range] == nil {
+                    // The levels of the reconstructed (mid-point) weight and how far any weight of the range
+                    // moves each cell on word line 0.
+                    let mid = Int(range.lowerBound) + (Int(range.upperBound) - Int(range.lowerBound) + 1) / 2
+                    let driven = { (w: Int) in
+                        WeightMapping.cells(of: w, config: config, layout: layout).filter { $0.wordLine == 0 }
+                    }
+                    let center = driven(mid)
+                    var deviation = [Double](repeating: 0, count: center.count)
+                    for w in Int(range.lowerBound)...Int(range.upperBound) {
+                        for (i, cell) in driven(w).enumerated() {
+                            deviation[i] = max(deviation[i], abs(Double(cell.level) - Double(center[i].level)))
+                        }
+                    }
+                    spread[range] = zip(center, deviation).map { (Double($0.level), $1) }
+                }
+                for (k, cell) in spread[range]!.enumerated() {
+                    sums[g * width + k] += Double(vector[r]) * cell.level
+                    slack[g * width + k] += cell.slack
+                }
+            }
+        }
+        return (0..<sums.count).map { known[$0] ? (sums[$0], slack[$0]) : nil }
+    }
+
+    public mutating func checkSums(_ vector: [Int32], at time: Double) throws -> ColumnCheck {
+        var check = ColumnCheck(sums: [Double](repeating: 0, count: checkColumnOutputs.count), energy: 0, cycles: 0)
+        for sign in [Int32(1), -1] {
+            let driven = (0..<rows).filter { vector[$0] == sign }
+            guard !driven.isEmpty else { continue }
+            mvms += 1
+            let read = try crossbar.readBitLines(rows: driven, context: ReadContext(seed: seed, step: mvms))
+            for k in check.sums.indices { check.sums[k] += Double(sign) * read.sums[k] }
+            check.energy += read.energy
+            check.cycles += read.activity.cycles
+        }
+        return check
+    }
+
+    // MARK: Reads of one weight
+
+    public var readNoise: Double {
+        crossbar.device.readNoiseInLevels * cellWeights.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    }
+
+    public var readResolution: Double {
+        let step = adcStep(activeRows: 1)
+        // A code step finer than one unit product decodes exactly; otherwise each cell's conversion may be
+        // off by half a step, and a two-pass input converts twice.
+        return step < 1 ? 0 : step / 2 * cellWeights.reduce(0, +) * Double(crossbar.layout.passes)
+    }
+
+    public mutating func readWeight(row: Int, column: Int, at time: Double) throws -> Double {
+        if time != rowReadsTime {
+            rowReads = [:]
+            rowReadsTime = time
+        }
+        if let cached = rowReads[row] { return cached[column] }
+        var input = [Int32](repeating: 0, count: rows)
+        input[row] = 1
+        mvms += 1
+        let result = try engine.run(crossbar, inputs: Matrix(rows: 1, columns: rows, storage: input),
+                                    context: ReadContext(seed: seed, step: mvms))
+        let values = (0..<columns).map { result.outputs[0, $0] }
+        rowReads[row] = values
+        return values[column]
+    }
+
+    // MARK: Programming and ground truth
+
+    public mutating func programPulse(row: Int, column: Int, target: Int32, at time: Double) -> Bool {
+        pulses += 1
+        rowReads[row] = nil
+        return (try? crossbar.programWeight(row: row, output: column, to: target, at: time, seed: seed,
+                                            pulse: pulses)) ?? false
+    }
+
+    public func programmedAt(row: Int, column: Int) -> Double {
+        guard let (i, g) = try? crossbar.position(row: row, output: column) else { return 0 }
+        let wordLine = i * crossbar.layout.wordLinesPerRow
+        return crossbar.cells.programmedAt[wordLine * crossbar.cells.columns + g * crossbar.layout.columnsPerWeight]
+    }
+
+    public func effectiveWeight(row: Int, column: Int, at time: Double) -> Double {
+        (try? crossbar.effectiveWeight(row: row, output: column)) ?? .nan
+    }
+
+    /// Fault injection on the underlying crossbar (see `Crossbar.degradeWeight` and `stickWeight`).
+    public mutating func degrade(row: Int, column: Int, by factor: Double) throws {
+        try crossbar.degradeWeight(row: row, output: column, by: factor)
+        rowReads[row] = nil
+    }
+
+    public mutating func stick(row: Int, column: Int) throws {
+        try crossbar.stickWeight(row: row, output: column)
+    }
+}

@@ -1,0 +1,240 @@
+import ACIMArray
+import ACIMCore
+import Testing
+
+@testable import ACIMChip
+
+/// A 64-row array of 8-bit differential weights in 2-bit cells (8 weight columns), mapped but not yet
+/// programmed, and its master weights.
+func managedArray(readNoise: Double = 0, programmingNoise: Double = 0, sparsity: Bool = true,
+                  seed: UInt64 = 1) throws -> (ManagedCrossbar, Matrix<Int32>) {
+    var config = CrossbarConfig()
+    config.array.rows = 64
+    config.array.cols = 64
+    config.array.bitsPerCell = 2
+    config.array.weightBits = 8
+    config.periphery.inputBits = 2
+    config.periphery.dacBits = 1
+    config.periphery.inputEncoding = .twoPass
+    config.periphery.adc.bits = 8
+    config.periphery.sparsity.enabled = sparsity
+    config.device.readNoise = Quantity(readNoise)
+    config.device.programmingNoise = Quantity(programmingNoise)
+    var crossbar = try Crossbar(config: config)
+    var rng = RandomStream(seed: seed, purpose: .userInput)
+    let weights = Matrix<Int32>(rows: 64, columns: 8) { _, _ in Int32(Int(rng.next() % 255) - 127) }
+    try crossbar.map(weights: weights, seed: seed)
+    return (try ManagedCrossbar(crossbar: crossbar, seed: seed), weights)
+}
+
+func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readNoise: Double = 0,
+              programmingNoise: Double = 0, hostStaysAttached: Bool = true,
+              seed: UInt64 = 1) throws -> (ManagedCrossbar, DeviceController) {
+    var (array, weights) = try managedArray(readNoise: readNoise, programmingNoise: programmingNoise, seed: seed)
+    var controller = try DeviceController(config: config, weights: weights, weightBits: 8, seed: seed,
+                                          hostStaysAttached: hostStaysAttached)
+    try controller.deploy(&array, at: 0)
+    return (array, controller)
+}
+
+@Suite struct DeviceControllerTests {
+    /// MECHANISMS.md 2.9, test 1: no degradation, noise on: at most 1e-4 false column flags per check.
+    @Test func noFalseAlarmsWithoutDegradation() throws {
+        var (array, controller) = try deployed(readNoise: 0.5e-6, programmingNoise: 0.3e-6)
+        for k in 1...40 { try controller.check(&array, at: Double(k) * 3600) }
+        let columnChecks = 40 * array.columns
+        #expect(Double(controller.counters.columnsFlagged) / Double(columnChecks) <= 1e-4)
+        #expect(controller.counters.cellsReprogrammed == 0)
+    }
+
+    /// Test 2: drift injected into known weights is flagged in exactly their columns, localized to exactly
+    /// those weights, and repaired to within the program tolerance.
+    @Test(arguments: [Localization.readVerify, .bisection])
+    func injectedDriftIsFoundAndRepaired(localization: Localization) throws {
+        var config = DeviceControllerConfig()
+        config.localization = localization
+        var (array, controller) = try deployed(config)
+        let degraded = [(3, 1), (40, 1), (17, 5)]
+        for (r, c) in degraded { try array.degrade(row: r, column: c, by: 0.6) }
+        // Make sure each injected weight really moved.
+        for (r, c) in degraded {
+            #expect(abs(array.effectiveWeight(row: r, column: c, at: 0) - Double(controller.truth[r, c])) > 4
+                    || abs(controller.truth[r, c]) < 10)
+        }
+        try controller.check(&array, at: 3600)
+        let flaggedColumns = controller.events.compactMap { event -> Int? in
+            if case let .columnFlagged(column, _, _) = event.kind { return column }
+            return nil
+        }
+        let cells = controller.events.compactMap { event -> [Int]? in
+            if case let .cellDegraded(row, column) = event.kind { return [row, column] }
+            return nil
+        }
+        let moved = degraded.filter { abs(controller.truth[$0.0, $0.1]) >= 10 }
+        #expect(Set(flaggedColumns) == Set(moved.map(\.1)))
+        #expect(Set(cells) == Set(moved.map { [$0.0, $0.1] }))
+        #expect(controller.counters.falsePositives == 0)
+        #expect(controller.counters.falseNegatives == 0)
+        for r in 0..<array.rows {
+            for c in 0..<array.columns {
+                #expect(abs(array.effectiveWeight(row: r, column: c, at: 3600) - Double(controller.truth[r, c])) <= 0.5)
+            }
+        }
+    }
+
+    /// Test 3: with full coverage the host sends only the initial load; repairs come from the references.
+    @Test func fullCoverageRepairsWithoutTheHost() throws {
+        var (array, controller) = try deployed()
+        let initial = controller.hostBytes
+        #expect(initial == 64 * 8)  // one byte per 8-bit reference
+        for k in 1...5 {
+            try array.degrade(row: k * 7, column: k, by: 0.3)
+            try controller.check(&array, at: Double(k) * 3600)
+        }
+        #expect(controller.counters.cellsReprogrammed >= 5)
+        #expect(controller.hostBytes == initial)
+        #expect(controller.counters.hostBytesAvoided == controller.counters.cellsReprogrammed)
+    }
+
+    /// Test 4: MSB-only references reconstruct within 2^(Bw-Bref-1) and widen the check tolerance to match.
+    @Test func msbOnlyReferences() throws {
+        var config = DeviceControllerConfig()
+        config.referenceBits = 4
+        var (array, controller) = try deployed(config)
+        #expect(controller.store.reconstructionError == 8)
+        for r in 0..<array.rows {
+            for c in 0..<array.columns {
+                let reference = try #require(controller.store.peek(row: r, column: c))
+                #expect(abs(Int(reference) - Int(controller.truth[r, c])) <= 8)
+                #expect(controller.store.range(of: reference).contains(controller.truth[r, c]))
+            }
+        }
+        // The array now holds the reconstructions; an undisturbed check flags nothing.
+        try controller.check(&array, at: 3600)
+        #expect(controller.counters.columnsFlagged == 0)
+        #expect(controller.hostBytes == 64 * 8 / 2)  // four bits per reference
+        // A larger drift is still caught.
+        try array.degrade(row: 5, column: 2, by: 0.0)
+        try controller.check(&array, at: 7200)
+        #expect(controller.counters.columnsFlagged == (abs(controller.truth[5, 2]) > 24 ? 1 : 0))
+    }
+
+    /// Test 5: a flipped reference bit is caught by parity, the reference is nulled, the weight goes to 0,
+    /// and `referenceNulled` fires once.
+    @Test func parityErrorNullsTheReference() throws {
+        var (array, controller) = try deployed(hostStaysAttached: false)
+        let (r, c) = (9, 3)
+        #expect(controller.truth[r, c] != 0)
+        controller.corruptReference(row: r, column: c, bit: 2)
+        try controller.check(&array, at: 3600)
+        try controller.check(&array, at: 7200)
+        let nulled = controller.events.filter {
+            if case .referenceNulled(r, c) = $0.kind { return true }
+            return false
+        }
+        #expect(nulled.count == 1)
+        #expect(controller.counters.referencesNulled == 1)
+        #expect(array.effectiveWeight(row: r, column: c, at: 7200) == 0)
+        #expect(controller.store.peek(row: r, column: c) == nil)
+    }
+
+    /// Test 6: with more than `array_escalation` of the weights drifted the whole array is refreshed.
+    @Test func escalationRefreshesTheArray() throws {
+        var (array, controller) = try deployed()
+        for r in 0..<8 {
+            for c in 0..<array.columns { try array.degrade(row: r, column: c, by: 0.5) }
+        }
+        try controller.check(&array, at: 3600)
+        #expect(controller.counters.cellsReprogrammed == array.rows * array.columns)
+        #expect(controller.events.contains { $0.kind == .reprogrammed(.array, weights: 64 * 8) })
+    }
+
+    /// Test 7: the timer fires at every multiple of the interval, a temperature step past the limit fires
+    /// at once, and age and read count fire at their limits.
+    @Test func triggersFireAtTheirLimits() throws {
+        var config = DeviceControllerConfig()
+        config.checkInterval = Quantity(3600)
+        config.maxAge = Quantity(1e9)
+        config.maxReads = 1000
+        var (array, controller) = try deployed(config)
+        var fired: [Double] = []
+        for minute in 1...(5 * 60) {
+            let t = Double(minute) * 60
+            if try controller.advance(&array, to: t).contains(.timer) { fired.append(t) }
+        }
+        #expect(fired == [3600, 7200, 10800, 14400, 18000])
+        #expect(try controller.advance(&array, to: 18060, temperature: 305) == [])
+        #expect(try controller.advance(&array, to: 18120, temperature: 311) == [.temperature])
+        #expect(try controller.advance(&array, to: 18180, temperature: 311, reads: 1000) == [])
+        #expect(try controller.advance(&array, to: 18240, temperature: 311, reads: 1) == [.reads])
+
+        var aged = DeviceControllerConfig()
+        aged.maxAge = Quantity(86400)
+        aged.checkInterval = Quantity(7 * 86400)
+        var (array2, controller2) = try deployed(aged)
+        #expect(try controller2.advance(&array2, to: 86400) == [])
+        #expect(try controller2.advance(&array2, to: 86401) == [.age])
+    }
+
+    /// Checks wait for an idle array with `idle_only`; otherwise they preempt and count stall cycles.
+    @Test func idleOnlyDefersChecks() throws {
+        var config = DeviceControllerConfig()
+        var (array, controller) = try deployed(config)
+        #expect(try controller.advance(&array, to: 3600, idle: false) == [])
+        #expect(try controller.advance(&array, to: 3601, idle: true) == [.timer])
+        #expect(controller.counters.arrayUnavailableCycles == 0)
+        config.idleOnly = false
+        var (array2, controller2) = try deployed(config)
+        try array2.degrade(row: 1, column: 1, by: 0.2)
+        #expect(try controller2.advance(&array2, to: 3600, idle: false) == [.timer])
+        #expect(controller2.counters.arrayUnavailableCycles > 0)
+    }
+
+    /// Test 8: the energy and latency counters are the sums of their per-pulse and per-read costs.
+    @Test func countersAreSumsOfEventCosts() throws {
+        var config = DeviceControllerConfig()
+        config.pulseEnergy = Quantity(50e-12)
+        config.verifyReadEnergy = Quantity(1e-12)
+        config.pulseTime = Quantity(1e-6)
+        var (array, controller) = try deployed(config, readNoise: 0.02e-6, programmingNoise: 0.05e-6)
+        try array.degrade(row: 12, column: 6, by: 0.4)
+        try controller.check(&array, at: 3600)
+        let c = controller.counters
+        #expect(c.programPulses >= c.cellsReprogrammed)
+        #expect(abs(c.programEnergy - (Double(c.programPulses) * 50e-12 + Double(c.verifyReads) * 1e-12)) < 1e-18)
+        #expect(abs(c.programLatency - Double(c.programPulses) * 1e-6) < 1e-15)
+        let references = Double(c.referenceReads) * 0.5e-12 + Double(c.referenceWrites) * 1e-12
+        #expect(abs(c.referenceEnergy - references) < 1e-18)
+    }
+
+    /// Stuck weights are marked once and never retried; a missing reference follows its policy.
+    @Test func stuckAndMissing() throws {
+        var config = DeviceControllerConfig()
+        config.coverage = .topMagnitude
+        config.coverageFraction = 0.5
+        config.keepProgrammedValues = true
+        config.missingReference = .askHost
+        var (array, controller) = try deployed(config)
+        let covered = controller.store.coveredCount
+        #expect(covered == 256)
+        // An uncovered weight, degraded, is fetched from the host.
+        let uncovered = try #require((0..<64 * 8).first { controller.store.entries[$0] == nil && controller.truth.storage[$0] != 0 })
+        let (r, c) = (uncovered / 8, uncovered % 8)
+        // A covered weight in another row (one flagged weight per row: no row escalation) whose cells stick
+        // after degrading fails write-verify.
+        let stuck = try #require((0..<64 * 8).first {
+            $0 / 8 != r && controller.store.entries[$0] != nil && abs(controller.truth.storage[$0]) > 40
+        })
+        let before = controller.hostBytes
+        try array.degrade(row: r, column: c, by: 0)
+        try array.stick(row: stuck / 8, column: stuck % 8)
+        try array.degrade(row: stuck / 8, column: stuck % 8, by: 0.5)
+        try controller.check(&array, at: 3600)
+        #expect(controller.hostBytes == before + 1)
+        #expect(controller.counters.stuckCells == 1)
+        #expect(abs(array.effectiveWeight(row: r, column: c, at: 3600) - Double(controller.truth[r, c])) <= 0.5)
+        let pulses = controller.counters.programPulses
+        try controller.check(&array, at: 7200)
+        #expect(controller.counters.programPulses == pulses)  // the stuck weight is not retried
+    }
+}
