@@ -68,4 +68,15 @@ import Testing
         #expect(layout.slices == 8 && layout.offsetColumns == 1 && layout.weightCapacity == 15)
         #expect(layout.adcCount == 1)
     }
+
+    @Test func isaacProfileComputesExactMVMs() throws {
+        // ISAAC's 8-bit ADC shared by 128 columns gives exact dot products (Shafiee et al. 2016); the profile's
+        // calibrated range reproduces that on the bit-accurate engine.
+        let config = try Self.load("isaac-rram").crossbar
+        var rng = RandomStream(seed: 7, purpose: .userInput)
+        let weights = Matrix<Float>(rows: 128, columns: 15) { _, _ in Float(rng.nextGaussian()) }
+        let inputs = Matrix<Float>(rows: 4, columns: 128) { _, _ in abs(Float(rng.nextGaussian())) }
+        let result = try QuantizedMVM.run(weights: weights, inputs: inputs, config: config, engine: FastEngine(), seed: 7)
+        #expect(result.exactFraction == 1)
+    }
 }
