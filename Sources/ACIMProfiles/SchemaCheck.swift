@@ -33,9 +33,9 @@ struct SchemaCheck {
             if value.mapping != nil {
                 kept.append((key, check(value, fields: field.children, path: path + [name])))
             } else if value.null == nil {
-                let where_ = (path + [name]).joined(separator: ".")
+                let dotted = (path + [name]).joined(separator: ".")
                 diagnostics.append(document.diagnostic(at: value.mark,
-                    "\(where_): expected a section (a mapping of keys such as '\(field.children.first?.key ?? "")'), got \(value.shortDescription)"))
+                    "\(dotted): expected a section (a mapping of keys such as '\(field.children.first?.key ?? "")'), got \(value.shortDescription)"))
             }
         }
         return .mapping(Node.Mapping(kept, mapping.tag, mapping.style, mapping.mark))
