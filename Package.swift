@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "acim", targets: ["acim"]),
         .library(name: "ACIMArray", targets: ["ACIMArray"]),
+        .library(name: "ACIMProfiles", targets: ["ACIMProfiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,15 +22,20 @@ let package = Package(
         .target(name: "ACIMCore", dependencies: ["CBLAS"]),
         .target(name: "ACIMArray", dependencies: ["ACIMCore"]),
         .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
+        .target(
+            name: "ACIMProfiles",
+            dependencies: ["ACIMChip", "ACIMArray", "ACIMCore", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "acim",
             dependencies: [
-                "ACIMCore", "ACIMArray", "ACIMChip",
+                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "ACIMCoreTests", dependencies: ["ACIMCore"]),
         .testTarget(name: "ACIMArrayTests", dependencies: ["ACIMArray"]),
         .testTarget(name: "ACIMChipTests", dependencies: ["ACIMChip"]),
+        .testTarget(name: "ACIMProfilesTests", dependencies: ["ACIMProfiles"], exclude: ["Broken"]),
     ]
 )

@@ -105,8 +105,9 @@ public struct Quantity<D: PhysicalDimension>: Sendable, Hashable, Comparable, Co
         try container.encode(description)
     }
 
-    /// The value with an SI prefix, for example `"25uS"`; parses back to the same value.
-    public var description: String { QuantityParser.format(value, baseUnit: D.baseUnit) }
+    /// The value with an SI prefix, for example `"25uS"`, or as a whole number of a larger unit such as
+    /// `"1h"` or `"64KiB"`; parses back to the same value.
+    public var description: String { QuantityParser.format(value, baseUnit: D.baseUnit, extraUnits: D.extraUnits) }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.value < rhs.value }
 }
@@ -198,8 +199,13 @@ public enum QuantityParser {
         }
     }
 
-    /// Formats a base-unit value with the SI prefix that keeps the mantissa in [1, 1000).
-    public static func format(_ value: Double, baseUnit: String) -> String {
+    /// Formats a base-unit value as a whole number of its largest fitting extra unit (`"1h"`, `"64KiB"`), else
+    /// with the SI prefix that keeps the mantissa in [1, 1000).
+    public static func format(_ value: Double, baseUnit: String, extraUnits: [String: Double] = [:]) -> String {
+        let whole = extraUnits.filter { abs(value) >= $0.value && (value / $0.value).rounded() == value / $0.value }
+        if let (unit, factor) = whole.max(by: { ($0.value, -$0.key.count) < ($1.value, -$1.key.count) }) {
+            return "\(shortest(value / factor))\(unit)"
+        }
         if value == 0 || !value.isFinite || baseUnit == "K" || baseUnit == "B" {
             return "\(shortest(value))\(baseUnit)"
         }

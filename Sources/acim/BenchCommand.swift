@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
             Build in release mode (make bench).
             """)
 
+    @OptionGroup var profile: ProfileOption
     @OptionGroup var array: ArrayOptions
     @Option(help: "Input vectors per MVM batch.") var batch = 64
     @Option(help: "Zero fraction of the inputs (0...1).") var sparsity = 0.0
@@ -25,7 +26,7 @@ struct Bench: ParsableCommand {
         print("warning: debug build; build with `swift build -c release` (make bench) for meaningful figures")
         #endif
         if let threads { BLAS.threadCount = threads }
-        let config = try array.apply(to: CrossbarConfig())
+        let config = try array.apply(to: profile.load().crossbar)
         var crossbar = try Crossbar(config: config)
         let layout = crossbar.layout
         var rng = RandomStream(seed: 1, purpose: .userInput)

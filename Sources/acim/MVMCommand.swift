@@ -13,6 +13,7 @@ struct MVM: ParsableCommand {
             quantized symmetrically to the array's codes; outputs are compared with the float product.
             """)
 
+    @OptionGroup var profile: ProfileOption
     @OptionGroup var array: ArrayOptions
     @Option(help: "Weights as a rows x outputs .npy file.") var weights: String?
     @Option(help: "Inputs as a vectors x rows .npy file.") var inputs: String?
@@ -25,7 +26,7 @@ struct MVM: ParsableCommand {
     @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
 
     func run() throws {
-        let config = try array.apply(to: CrossbarConfig())
+        let config = try array.apply(to: profile.load().crossbar)
         let layout = CrossbarLayout(config: config)
         guard (0...1).contains(sparsity), (0...1).contains(weightSparsity) else {
             throw ValidationError("--sparsity and --weight-sparsity take a fraction in 0...1")

@@ -29,4 +29,16 @@ import Testing
         }
         #expect(Quantity<Conductance>(25e-6).description == "25uS")
     }
+
+    @Test func formatsWholeExtraUnits() throws {
+        #expect(Quantity<Duration>(3600).description == "1h")
+        #expect(Quantity<Duration>(604_800).description == "1w")
+        #expect(Quantity<Duration>(90).description == "90s")
+        #expect(Quantity<Duration>(1e-6).description == "1us")
+        #expect(Quantity<Bytes>(65_536).description == "64KiB")
+        #expect(Quantity<Bytes>(1000).description == "1000B")
+        for value: Double in [3600, 5400, 259_200, 1_209_600] {
+            #expect(try Quantity<Duration>(parsing: Quantity<Duration>(value).description).value == value)
+        }
+    }
 }

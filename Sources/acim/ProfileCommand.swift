@@ -1,0 +1,58 @@
+import ACIMProfiles
+import ArgumentParser
+import Foundation
+
+/// `acim profile`: check, show and describe hardware profiles.
+struct Profile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check, show and describe YAML hardware profiles.",
+        subcommands: [Check.self, Show.self, Schema.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Report every problem of each profile as file:line:column: error: ...; exit 1 if any.")
+
+        @Argument(help: "Profile files.") var files: [String]
+
+        func run() throws {
+            var failed = 0
+            for file in files {
+                let diagnostics = ProfileLoader.check(path: file)
+                if diagnostics.isEmpty {
+                    print("\(file): ok")
+                } else {
+                    failed += 1
+                    _ = reportProfileError(ProfileError(diagnostics: diagnostics))
+                }
+            }
+            if failed > 0 { throw ExitCode.failure }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the fully resolved profile (extends applied, every default filled in) as YAML.")
+
+        @Argument(help: "Profile file.") var file: String
+
+        func run() throws {
+            do {
+                let profile = try ProfileLoader.load(path: file)
+                print("# \(file), resolved: extends applied, every default filled in")
+                print(try profile.yaml(), terminator: "")
+            } catch let error as ProfileError {
+                throw reportProfileError(error)
+            }
+        }
+    }
+
+    struct Schema: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every profile key with its type, default, allowed values and meaning.",
+            discussion: "Quantities take a number in SI base units or a string with a unit: \"25uS\", \"250ns\", \"1.2pJ\", \"0.5mm2\", \"1GHz\", \"1h\", \"256KiB\".")
+
+        func run() {
+            print(ProfileSchema.text())
+        }
+    }
+}
