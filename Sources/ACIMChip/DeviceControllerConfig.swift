@@ -215,7 +215,8 @@ public struct DeviceControllerConfig: ComponentConfiguration {
         v.require(pulseTime.value >= 0, "pulse_time", "expected a duration >= 0, got \(pulseTime)")
         v.require(kSigma > 0 && kSigma.isFinite, "k_sigma", "expected a number > 0, got \(kSigma)")
         v.check(relativeTolerance, in: 0...1, "relative_tolerance")
-        v.check(checkInterval.value, in: 60...(7 * 86400), "check_interval")
+        v.require((60...(7 * 86400)).contains(checkInterval.value), "check_interval",
+                  "expected a duration in 1min...1week, got \(checkInterval)")
         v.require(maxAge.value > 0, "max_age", "expected a duration > 0, got \(maxAge)")
         v.require(maxTemperatureChange > 0, "max_temperature_change", "expected a number > 0")
         v.require(maxReads >= 1, "max_reads", "expected an integer >= 1, got \(maxReads)")
