@@ -10,8 +10,11 @@ public struct CellArray: Sendable {
     public var targetLevel: [UInt8]
     /// Programmed conductance in siemens.
     public var conductance: [Float]
-    /// Simulated time of the last programming, in seconds.
+    /// Simulated time of the last programming, in seconds, and the temperature then, in kelvin.
     public var programmedAt: [Double]
+    public var programmedTemperature: [Float]
+    /// The array's read count when the cell was last programmed (read disturb counts reads since).
+    public var readsAtProgramming: [UInt64]
     /// Drift exponent drawn at programming (0 for drift-free devices).
     public var driftExponent: [Float]
     /// Program operations the cell has seen.
@@ -26,19 +29,24 @@ public struct CellArray: Sendable {
         targetLevel = [UInt8](repeating: 0, count: n)
         conductance = [Float](repeating: 0, count: n)
         programmedAt = [Double](repeating: 0, count: n)
+        programmedTemperature = [Float](repeating: 300, count: n)
+        readsAtProgramming = [UInt64](repeating: 0, count: n)
         driftExponent = [Float](repeating: 0, count: n)
         writeCount = [UInt32](repeating: 0, count: n)
         stuck = [Bool](repeating: false, count: n)
     }
 }
 
-/// An ideal device: linear conductance levels with Gaussian programming noise and Gaussian per-read noise.
-public struct IdealDevice: Sendable {
+/// The cells' device: linear conductance levels between `g_min` and `g_max`, the device model that
+/// programs and ages them, and Gaussian per-read noise.
+public struct CellDevice: Sendable {
     public let config: CellDeviceConfig
+    public let model: DeviceModel
     public let maxLevel: Int
 
     public init(config: CellDeviceConfig, bitsPerCell: Int) {
         self.config = config
+        self.model = DeviceModel(config: config)
         self.maxLevel = (1 << bitsPerCell) - 1
     }
 
@@ -47,11 +55,6 @@ public struct IdealDevice: Sendable {
 
     /// Target conductance of a level.
     public func target(level: UInt8) -> Double { config.gMin.value + Double(level) * levelStep }
-
-    /// The programmed conductance for a target, given a standard normal sample; never below zero.
-    public func programmed(level: UInt8, gaussian z: Double) -> Double {
-        max(0, target(level: level) + config.programmingNoise.value * z)
-    }
 
     /// Standard deviation of one read, in level units.
     public var readNoiseInLevels: Double { config.readNoise.value / levelStep }

@@ -14,14 +14,20 @@ extension Crossbar {
         return (rowPosition, group)
     }
 
-    /// The value of logical weight (`row`, `output`) as its cells' effective levels hold it, noise-free,
-    /// in weight codes: shift-and-add of the slices, differential or offset, or the XNOR pair.
+    /// The value of logical weight (`row`, `output`) as its cells' effective levels hold it now, noise-free
+    /// and before any drift compensation, in weight codes: shift-and-add of the slices, differential or
+    /// offset, or the XNOR pair.
     public func effectiveWeight(row: Int, output: Int) throws -> Double {
         let (mapping, readout) = try programmedState()
         let (i, g) = try position(row: row, output: output)
+        return effectiveWeight(rowPosition: i, group: g, levels: readout.levels, mapping: mapping)
+    }
+
+    /// The weight at row position `i`, group `g` of `levels`.
+    func effectiveWeight(rowPosition i: Int, group g: Int, levels: Matrix<Float>, mapping: WeightMapping) -> Double {
         let base = g * layout.columnsPerWeight
         let bitsPerCell = config.array.bitsPerCell
-        func level(_ wordLine: Int, _ column: Int) -> Double { Double(readout.levels[wordLine, column]) }
+        func level(_ wordLine: Int, _ column: Int) -> Double { Double(levels[wordLine, column]) }
         switch (layout.mode, config.array.weightEncoding) {
         case (.xnor, _):
             return level(2 * i, base) - level(2 * i + 1, base)
@@ -54,26 +60,29 @@ extension Crossbar {
         let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: pulse)
         let step = device.levelStep
         let gMin = config.device.gMin.value
+        let readNoise = deviceNoise
+        let before = effectiveWeight(rowPosition: i, group: g, levels: readout.levels, mapping: mapping)
         var allMoved = true
         for cell in WeightMapping.cells(of: Int(weight), config: config, layout: layout) {
             let wordLine = i * layout.wordLinesPerRow + cell.wordLine
             let column = g * layout.columnsPerWeight + cell.column
             let index = wordLine * cells.columns + column
-            if cells.stuck[index] {
-                if cells.targetLevel[index] != cell.level { allMoved = false }
-                continue
-            }
-            programCell(index, to: cell.level, noise: noise, at: time)
-            mapping.levels[wordLine, column] = cell.level
-            readout.levels[wordLine, column] = Float((Double(cells.conductance[index]) - gMin) / step)
+            if !programCell(index, to: cell.level, noise: noise) { allMoved = false }
+            mapping.levels[wordLine, column] = cells.targetLevel[index]
+            readout.levels[wordLine, column] = Float((readConductance(index, noise: readNoise) - gMin) / step)
             if cell.level != 0 {
                 mapping.staticRowDisabled[i] = false
                 mapping.staticColumnDisabled[column] = false
             }
         }
-        let old = mapping.weightColumnSums[output]
-        mapping.weightColumnSums[output] = old - Int64(try weightCode(row: row, output: output)) + Int64(weight)
+        let old = mapping.codes[i * mapping.outputs + g]
+        mapping.weightColumnSums[output] += Int64(weight) - Int64(old)
         mapping.codes[i * mapping.outputs + g] = weight
+        if readout.driftCompensation != .none {
+            readout.referenceMagnitude[output] += Double(abs(weight)) - Double(abs(old))
+            readout.effectiveMagnitude[output] += abs(effectiveWeight(rowPosition: i, group: g, levels: readout.levels,
+                                                                      mapping: mapping)) - abs(before)
+        }
         self.mapping = mapping
         self.readout = readout
         return allMoved
@@ -82,17 +91,20 @@ extension Crossbar {
     /// Fault injection: scales the conductance above `g_min` of every cell of logical weight (`row`,
     /// `output`) by `factor`, as a drift or charge loss would, without programming it.
     public mutating func degradeWeight(row: Int, output: Int, by factor: Double) throws {
-        guard var readout else { _ = try programmedState(); return }
+        let (mapping, _) = try programmedState()
+        guard var readout else { return }
         let (i, g) = try position(row: row, output: output)
+        let before = effectiveWeight(rowPosition: i, group: g, levels: readout.levels, mapping: mapping)
         let gMin = config.device.gMin.value
         for w in i * layout.wordLinesPerRow..<(i + 1) * layout.wordLinesPerRow {
             for column in g * layout.columnsPerWeight..<(g + 1) * layout.columnsPerWeight {
                 let index = w * cells.columns + column
-                let conductance = gMin + (Double(cells.conductance[index]) - gMin) * factor
-                cells.conductance[index] = Float(conductance)
-                readout.levels[w, column] = Float((conductance - gMin) / device.levelStep)
+                cells.conductance[index] = Float(gMin + (Double(cells.conductance[index]) - gMin) * factor)
+                readout.levels[w, column] = Float((readConductance(index, noise: deviceNoise) - gMin) / device.levelStep)
             }
         }
+        readout.effectiveMagnitude[output] += abs(effectiveWeight(rowPosition: i, group: g, levels: readout.levels,
+                                                                  mapping: mapping)) - abs(before)
         self.readout = readout
     }
 

@@ -2,19 +2,46 @@ import ACIMCore
 
 /// The matrices an MVM reads at one simulated time: effective cell levels and per-read noise.
 public struct ArrayReadout: Sendable {
-    /// `(g - g_min) / level step` of every used cell: used word lines x mapped columns.
+    /// `(g - g_min) / level step` of every used cell at the array's current time: used word lines x mapped
+    /// columns.
     public internal(set) var levels: Matrix<Float>
     /// Per-read noise variance of every used cell in squared level units; nil when reads are noise-free.
     public let readVariance: Matrix<Float>?
+    /// Per logical output, `sum |W|` of the programmed codes and of the effective weights now, for drift
+    /// compensation.
+    public internal(set) var referenceMagnitude: [Double]
+    public internal(set) var effectiveMagnitude: [Double]
+    public let driftCompensation: DriftCompensation
+
+    /// The digital factor each logical output is multiplied by (aihwkit's global drift compensation with
+    /// an exact reference: `sum |W_ref| / sum |W(t)|`, per array or per column); nil when off.
+    public func compensationFactors() -> [Double]? {
+        switch driftCompensation {
+        case .none:
+            return nil
+        case .global:
+            let factor = ratio(referenceMagnitude.reduce(0, +), effectiveMagnitude.reduce(0, +))
+            return [Double](repeating: factor, count: referenceMagnitude.count)
+        case .perColumn:
+            return zip(referenceMagnitude, effectiveMagnitude).map { ratio($0, $1) }
+        }
+    }
+
+    private func ratio(_ reference: Double, _ effective: Double) -> Double {
+        effective > 0 && reference > 0 ? reference / effective : 1
+    }
 }
 
 /// One crossbar: its configuration, the weights mapped onto it, its cells and periphery state.
+///
+/// Cells age with simulated time: `setTime` moves the array to a time (and temperature) and materializes
+/// what an MVM reads then, once per distinct time (DESIGN.md section 3).
 public struct Crossbar: Sendable {
     public let config: CrossbarConfig
     public let layout: CrossbarLayout
     /// Index of this array on the chip; keys its random streams.
     public let id: UInt64
-    public let device: IdealDevice
+    public let device: CellDevice
     public internal(set) var cells: CellArray
     /// The mapping of the programmed weights; nil before programming.
     public internal(set) var mapping: WeightMapping?
@@ -22,6 +49,13 @@ public struct Crossbar: Sendable {
     public internal(set) var readout: ArrayReadout?
     /// Fraction of the full-scale column sum at the ADC's top code (1 unless calibrated).
     public private(set) var adcRangeFraction: Float = 1
+    /// The simulated time, in seconds, and temperature, in kelvin, the readout is materialized for.
+    public private(set) var time: Double = 0
+    public private(set) var temperature: Double = 300
+    /// MVM reads of the array so far (read disturb).
+    public private(set) var reads: UInt64 = 0
+    /// Seed of the device noise streams (drift read noise), set when the array is programmed.
+    public private(set) var noiseSeed: UInt64 = 0
 
     /// Cells one array may hold (DESIGN.md section 7: requests beyond the machine are refused up front).
     public static let maximumCells = 1 << 24
@@ -36,21 +70,22 @@ public struct Crossbar: Sendable {
         self.config = config
         self.layout = CrossbarLayout(config: config)
         self.id = id
-        self.device = IdealDevice(config: config.device, bitsPerCell: layout.mode == .xnor ? 1 : config.array.bitsPerCell)
+        self.device = CellDevice(config: config.device, bitsPerCell: layout.mode == .xnor ? 1 : config.array.bitsPerCell)
         self.cells = CellArray(wordLines: config.array.rows, columns: config.array.cols)
     }
 
     /// Maps `weights` (`rows x outputs` signed codes) onto the array and programs every used cell at
-    /// simulated time `time`, drawing programming noise from the stream keyed by `seed`.
+    /// simulated time `time`, drawing programming noise from the streams keyed by `seed`.
     public mutating func program(weights: Matrix<Int32>, at time: Double = 0, seed: UInt64) throws {
         let mapping = try WeightMapping(weights: weights, config: config)
+        start(at: time, seed: seed)
         let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: UInt64(time.bitPattern))
         let wordLines = mapping.levels.rows
         for w in 0..<config.array.rows {
             for c in 0..<config.array.cols {
                 let index = w * cells.columns + c
                 let level = w < wordLines && c < mapping.mappedColumns ? mapping.levels[w, c] : 0
-                programCell(index, to: level, noise: noise, at: time)
+                programCell(index, to: level, noise: noise)
             }
         }
         self.mapping = mapping
@@ -63,13 +98,14 @@ public struct Crossbar: Sendable {
     /// offset column, part of the periphery, is programmed at `time` with noise keyed by `seed`.
     public mutating func map(weights: Matrix<Int32>, at time: Double = 0, seed: UInt64) throws {
         let mapping = try WeightMapping(weights: weights, config: config)
+        start(at: time, seed: seed)
         cells = CellArray(wordLines: config.array.rows, columns: config.array.cols)
         let zero = Float(device.target(level: 0))
         for index in cells.conductance.indices { cells.conductance[index] = zero }
         if let offsetColumn = mapping.offsetColumn {
             let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: UInt64(time.bitPattern))
             for w in 0..<mapping.levels.rows {
-                programCell(w * cells.columns + offsetColumn, to: mapping.levels[w, offsetColumn], noise: noise, at: time)
+                programCell(w * cells.columns + offsetColumn, to: mapping.levels[w, offsetColumn], noise: noise)
             }
         }
         self.mapping = mapping
@@ -77,25 +113,110 @@ public struct Crossbar: Sendable {
         self.adcRangeFraction = 1
     }
 
-    /// Programs cell `index` to `level` at `time`, its noise the stream's sample at the cell index.
-    mutating func programCell(_ index: Int, to level: UInt8, noise: RandomStream, at time: Double) {
-        cells.targetLevel[index] = level
-        cells.conductance[index] = Float(device.programmed(level: level, gaussian: noise.gaussian(at: UInt64(index))))
-        cells.programmedAt[index] = time
+    private mutating func start(at time: Double, seed: UInt64) {
+        self.time = time
+        self.noiseSeed = seed
+    }
+
+    /// One write of cell `index` towards `level` at the array's time, with programming noise, drift
+    /// exponent and fault draws from `noise` at the cell index. A stuck cell keeps its conductance; a write
+    /// past the endurance limit, or one the stuck probability hits, leaves the cell stuck (at the top or
+    /// bottom conductance when the fault hits). Returns false when the cell did not take the level.
+    @discardableResult
+    mutating func programCell(_ index: Int, to level: UInt8, noise: RandomStream) -> Bool {
+        guard !cells.stuck[index] else { return cells.targetLevel[index] == level }
+        let aging = config.device.aging
+        let at = UInt64(index)
         cells.writeCount[index] &+= 1
+        if aging.endurance > 0 && Int(cells.writeCount[index]) > aging.endurance {
+            cells.stuck[index] = true
+            return cells.targetLevel[index] == level
+        }
+        cells.targetLevel[index] = level
+        if aging.stuckProbability > 0
+            && noise.substream(2).uniform(at: at) < aging.stuckProbability(writes: cells.writeCount[index]) {
+            cells.stuck[index] = true
+            let high = noise.substream(3).bits(at: at) & 1 == 1
+            cells.conductance[index] = Float(high ? device.model.gMax : device.model.gMin)
+            return false
+        }
+        let target = device.target(level: level)
+        cells.conductance[index] = Float(device.model.programmed(target: target, z: noise.gaussian(at: at)))
+        cells.driftExponent[index] = Float(device.model.driftExponent(target: target, z: noise.substream(1).gaussian(at: at)))
+        cells.programmedAt[index] = time
+        cells.programmedTemperature[index] = Float(temperature)
+        cells.readsAtProgramming[index] = reads
+        return true
+    }
+
+    /// The conductance cell `index` shows to a read at the array's time and temperature: the device
+    /// model's drift and accumulated read noise, retention loss, read disturb and temperature read-out.
+    func readConductance(_ index: Int, noise: RandomStream) -> Double {
+        let g = Double(cells.conductance[index])
+        let aging = config.device.aging
+        let model = device.model
+        guard model.drifts || aging.isActive else { return g }
+        let at = UInt64(index)
+        let elapsed = max(0, time - cells.programmedAt[index])
+        var value = model.conductance(programmed: g, nu: Double(cells.driftExponent[index]), elapsed: elapsed,
+                                      z1: noise.gaussian(at: 3 * at), z2: noise.gaussian(at: 3 * at + 1))
+        value = model.gMin + (value - model.gMin) * aging.retention(elapsed: elapsed, temperature: temperature)
+        let disturbs = Double(reads - cells.readsAtProgramming[index])
+        if disturbs > 0 && (aging.readDisturb > 0 || aging.readDisturbStd > 0) {
+            let range = model.gMax - model.gMin
+            value += disturbs * aging.readDisturb * range
+                + disturbs.squareRoot() * aging.readDisturbStd * range * noise.gaussian(at: 3 * at + 2)
+        }
+        return value * aging.readoutFactor(temperature: temperature,
+                                           programmedAt: Double(cells.programmedTemperature[index]))
+    }
+
+    /// The stream of the device noise at the array's time.
+    var deviceNoise: RandomStream {
+        RandomStream(seed: noiseSeed, array: id, purpose: .deviceNoise, step: UInt64(time.bitPattern))
+    }
+
+    /// Moves the array to simulated time `time` (seconds) and `temperature` (kelvin) and materializes what an
+    /// MVM reads then; nothing is recomputed when neither changed.
+    public mutating func setTime(_ time: Double, temperature: Double? = nil) {
+        let temperature = temperature ?? self.temperature
+        guard time != self.time || temperature != self.temperature else { return }
+        self.time = time
+        self.temperature = temperature
+        if let mapping { readout = materializeReadout(mapping: mapping) }
+    }
+
+    /// Counts `count` MVM reads of every cell (read disturb); takes effect at the next `setTime`.
+    public mutating func recordReads(_ count: Int) {
+        reads &+= UInt64(max(0, count))
     }
 
     private func materializeReadout(mapping: WeightMapping) -> ArrayReadout {
         let step = device.levelStep
         let gMin = config.device.gMin.value
+        let noise = deviceNoise
         let levels = Matrix<Float>(rows: mapping.levels.rows, columns: mapping.mappedColumns) { w, c in
-            Float((Double(cells.conductance[w * cells.columns + c]) - gMin) / step)
+            Float((readConductance(w * cells.columns + c, noise: noise) - gMin) / step)
         }
         let sigma = device.readNoiseInLevels
         let variance = sigma > 0
             ? Matrix<Float>(rows: levels.rows, columns: levels.columns, repeating: Float(sigma * sigma))
             : nil
-        return ArrayReadout(levels: levels, readVariance: variance)
+        var readout = ArrayReadout(levels: levels, readVariance: variance,
+                                   referenceMagnitude: [Double](repeating: 0, count: mapping.outputs),
+                                   effectiveMagnitude: [Double](repeating: 0, count: mapping.outputs),
+                                   driftCompensation: config.device.driftCompensation)
+        if config.device.driftCompensation != .none {
+            for i in 0..<mapping.rows {
+                for g in 0..<mapping.outputs {
+                    let output = mapping.outputOrder[g]
+                    readout.referenceMagnitude[output] += Double(abs(mapping.codes[i * mapping.outputs + g]))
+                    readout.effectiveMagnitude[output] += abs(effectiveWeight(rowPosition: i, group: g, levels: levels,
+                                                                              mapping: mapping))
+                }
+            }
+        }
+        return readout
     }
 
     /// Sets the ADC range to the `percentile` of the column sums the `inputs` produce

@@ -67,12 +67,12 @@ public struct FastEngine: MVMEngine {
             ungated += chunkUngated
         }
         var outputs = Matrix<Double>(rows: vectors, columns: mapping.outputs, repeating: 0)
+        let factors = readout.compensationFactors()
         for b in 0..<vectors {
             for g in 0..<mapping.outputs {
-                let offset = Double(schedule.inputOffset) * Double(mapping.weightColumnSums[mapping.outputOrder[g]])
-                outputs[b, mapping.outputOrder[g]] = ShiftAdd.combine(passes: passes) {
-                    accumulated[$0 * slab + b * mapping.outputs + g]
-                } - offset
+                let sum = ShiftAdd.combine(passes: passes) { accumulated[$0 * slab + b * mapping.outputs + g] }
+                outputs[b, mapping.outputOrder[g]] = crossbar.finish(sum, output: mapping.outputOrder[g],
+                                                                     inputOffset: schedule.inputOffset, factors: factors)
             }
         }
         return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.energy))

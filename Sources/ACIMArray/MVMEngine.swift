@@ -42,6 +42,14 @@ extension Crossbar {
         return adcRangeFraction * Float(cells * layout.maxDigit * layout.maxLevel)
     }
 
+    /// Logical output `output` from the sum of its passes: times its drift-compensation factor, less the
+    /// digital correction of offset-encoded inputs.
+    @inlinable
+    public func finish(_ sum: Double, output: Int, inputOffset: Int64, factors: [Double]?) -> Double {
+        let offset = Double(inputOffset) * Double(mapping?.weightColumnSums[output] ?? 0)
+        return (factors.map { sum * $0[output] } ?? sum) - offset
+    }
+
     /// The counter of the read-noise sample of (vector, pass, phase, column).
     @inlinable
     func noiseIndex(vector: Int, pass: Int, phase: Int, column: Int, columns: Int) -> UInt64 {

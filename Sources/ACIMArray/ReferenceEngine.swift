@@ -126,10 +126,10 @@ public struct ReferenceEngine: MVMEngine {
                 ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, timing: timing, charge: passCharge)
             }
             for g in 0..<mapping.outputs {
-                let offset = Double(schedule.inputOffset) * Double(mapping.weightColumnSums[mapping.outputOrder[g]])
-                outputs[b, mapping.outputOrder[g]] = ShiftAdd.combine(passes: accumulated.count) {
-                    accumulated[$0][g]
-                } - offset
+                let sum = ShiftAdd.combine(passes: accumulated.count) { accumulated[$0][g] }
+                outputs[b, mapping.outputOrder[g]] = crossbar.finish(sum, output: mapping.outputOrder[g],
+                                                                     inputOffset: schedule.inputOffset,
+                                                                     factors: readout.compensationFactors())
             }
         }
         return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.energy))

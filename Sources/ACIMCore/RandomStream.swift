@@ -8,6 +8,7 @@ public enum RandomPurpose: UInt64, Sendable {
     case training = 6
     case testVectors = 7
     case userInput = 8
+    case deviceNoise = 9
 }
 
 /// A counter-based random stream keyed by (seed, array, purpose, step).

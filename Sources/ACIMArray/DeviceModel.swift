@@ -1,0 +1,193 @@
+import ACIMCore
+import Foundation
+
+/// The device models of DEVICE-MODELS.md, as aihwkit computes them.
+public enum DeviceModelKind: String, Codable, Sendable, CaseIterable {
+    /// Linear levels, constant Gaussian programming noise (`programming_noise`), no drift.
+    case ideal
+    /// aihwkit `PCMLikeNoiseModel` (section 1).
+    case pcm
+    /// aihwkit `HermesNoiseModel` (section 3).
+    case hermesPCM = "hermes_pcm"
+    /// aihwkit `StateIndependentNoiseModel` (section 3).
+    case stateIndependent = "state_independent"
+    /// aihwkit `ReRamCMONoiseModel` (section 3).
+    case reramCMO = "reram_cmo"
+}
+
+/// The conductance of one cell over time: programming noise, drift exponent, drift and accumulated 1/f
+/// read noise. Conductances in siemens, times in seconds since the cell was programmed.
+///
+/// Time follows aihwkit: the first read is at `t0` after programming, and a read at `elapsed` seconds after
+/// programming sees `t = max(elapsed, t0)`, so `t_inference = t - t0`.
+public struct DeviceModel: Sendable, Equatable {
+    public let kind: DeviceModelKind
+    public let gMin: Double
+    public let gMax: Double
+    /// Constant programming noise of the ideal model.
+    public let idealProgrammingNoise: Double
+    public let programmingNoiseScale: Double
+    public let driftScale: Double
+    public let readNoiseScale: Double
+    /// Time of the first read after programming.
+    public let t0: Double
+    /// Width of the 1/f integration pulse.
+    public let tRead: Double
+    /// Devices per weight in the HERMES fit (1 or 2).
+    public let hermesDevices: Int
+    /// Acceptance range of the ReRAM CMO programming fit, in percent (0.2 or 2).
+    public let reramAcceptance: Double
+
+    public init(config: CellDeviceConfig) {
+        kind = config.model
+        gMin = config.gMin.value
+        gMax = config.gMax.value
+        idealProgrammingNoise = config.programmingNoise.value
+        programmingNoiseScale = config.programmingNoiseScale
+        driftScale = config.driftScale
+        readNoiseScale = config.readNoiseScale
+        hermesDevices = config.hermesDevices
+        reramAcceptance = config.reramAcceptance
+        let defaults = DeviceModel.timeConstants(kind, hermesDevices: config.hermesDevices)
+        t0 = config.t0.value > 0 ? config.t0.value : defaults.t0
+        tRead = config.tRead.value > 0 ? config.tRead.value : defaults.tRead
+    }
+
+    /// aihwkit's `t_0` and `t_read` of each model.
+    static func timeConstants(_ kind: DeviceModelKind, hermesDevices: Int) -> (t0: Double, tRead: Double) {
+        switch kind {
+        case .hermesPCM: return (hermesDevices == 1 ? 200 : 300, 512e-9)
+        case .reramCMO: return (1, 1e-6)
+        default: return (20, 250e-9)
+        }
+    }
+
+    /// True when conductances change with time.
+    public var drifts: Bool { kind != .ideal }
+
+    // MARK: Programming
+
+    /// Standard deviation of the programmed conductance for target `g`.
+    public func programmingSigma(target g: Double) -> Double {
+        let micro = 1e-6
+        let x = g / gMax
+        switch kind {
+        case .ideal:
+            return idealProgrammingNoise
+        case .pcm:
+            // sigma = (c0 + c1 x + c2 x^2) g_max / g_ref, coefficients in uS, g_ref = 25 uS.
+            let poly = 0.26348 + 1.9650 * x - 1.1731 * x * x
+            return programmingNoiseScale * poly * micro * (gMax / 25e-6)
+        case .hermesPCM:
+            let (c, reference): ([Double], Double) = hermesDevices == 1
+                ? ([0.15781817, 2.32443916, -2.16310839, 0.68841818], 10.35e-6)
+                : ([0.16603222, 4.71806468, -8.48101252, 4.68961419], 20.7e-6)
+            let poly = c[0] + c[1] * x + c[2] * x * x + c[3] * x * x * x
+            return programmingNoiseScale * poly * micro * (gMax / reference)
+        case .stateIndependent:
+            return programmingNoiseScale * 0.2 * micro
+        case .reramCMO:
+            // sigma = c0 + c1 g_T with g_T in uS (a relative slope), by acceptance range.
+            let (c0, c1) = reramAcceptance >= 2 ? (0.0112185391, 0.01129027418) : (0.00081107, 0.00106879)
+            return programmingNoiseScale * (c0 + c1 * g / micro) * micro
+        }
+    }
+
+    /// The programmed conductance for target `g` and a standard normal `z`; never below 0 (no upper clamp,
+    /// as in aihwkit).
+    public func programmed(target g: Double, z: Double) -> Double {
+        let value = g + programmingSigma(target: g) * z
+        return kind == .reramCMO ? value : max(0, value)
+    }
+
+    // MARK: Drift exponent
+
+    /// Mean and standard deviation of the drift exponent drawn for target `g`.
+    public func driftExponentMoments(target g: Double) -> (mean: Double, std: Double) {
+        let gr = max(abs(g / gMax), 1e-7)
+        switch kind {
+        case .ideal, .reramCMO:
+            return (0, 0)
+        case .pcm:
+            return (clamp(-0.0155 * Foundation.log(gr) + 0.0244, 0.049, 0.1),
+                    clamp(-0.0125 * Foundation.log(gr) - 0.0059, 0.008, 0.045))
+        case .hermesPCM:
+            let mean = gr < 0.0945 ? clamp(-0.0387 * Foundation.log(gr) - 0.0182, 0.072, 0.13)
+                : -0.0436 * gr * gr - 0.0126 * gr + 0.0736
+            let std: Double
+            if hermesDevices == 1 {
+                std = gr < 0.3039 ? clamp(-0.0120 * Foundation.log(gr) - 0.0023, 0.0124, 0.04)
+                    : -0.0165 * gr * gr + 0.0116 * gr + 0.0104
+            } else {
+                std = gr < 0.3055 ? clamp(-0.0117 * Foundation.log(gr) - 0.0057, 0.0091, 0.04)
+                    : -0.0118 * gr * gr + 0.0093 * gr + 0.0073
+            }
+            return (mean, std)
+        case .stateIndependent:
+            return (0.1, 0.05)
+        }
+    }
+
+    /// The drift exponent for target `g` and a standard normal `z`: a folded normal `|mean + std z|`.
+    public func driftExponent(target g: Double, z: Double) -> Double {
+        let (mean, std) = driftExponentMoments(target: g)
+        return abs(mean + std * z) * driftScale
+    }
+
+    // MARK: Drift and 1/f read noise
+
+    /// `sqrt(ln((t + t_read) / (2 t_read)))` at `t = max(elapsed, t0)`.
+    public func readNoiseGrowth(elapsed: Double) -> Double {
+        let t = max(elapsed, t0)
+        return Foundation.log((t + tRead) / (2 * tRead)).squareRoot()
+    }
+
+    /// The PCM-style 1/f coefficient `Q_s` for programmed conductance `g`.
+    public func qs(programmed g: Double) -> Double {
+        let gr = abs(g) / gMax
+        switch kind {
+        case .pcm:
+            return min(0.0088 / max(Foundation.pow(gr, 0.65), 1e-3), 0.2)
+        case .hermesPCM:
+            if hermesDevices == 1 {
+                return gr < 0.1591 ? clamp(-0.0078 * Foundation.log(gr) + 0.0038, 0.0179, 0.04)
+                    : 0.0664 * gr * gr * gr - 0.1352 * gr * gr + 0.0768 * gr + 0.0088
+            }
+            return gr < 0.16 ? clamp(-0.0117 * Foundation.log(gr) - 0.0069, 0.015, 0.04)
+                : 0.0069 * gr * gr * gr - 0.0280 * gr * gr + 0.0211 * gr + 0.0123
+        default:
+            return 0
+        }
+    }
+
+    /// The conductance `elapsed` seconds after programming to `programmed` with drift exponent `nu`:
+    /// the deterministic drift and one sample of the accumulated read noise (`z1`, `z2` standard normals).
+    public func conductance(programmed g: Double, nu: Double, elapsed: Double, z1: Double, z2: Double) -> Double {
+        let t = max(elapsed, t0)
+        switch kind {
+        case .ideal:
+            return g
+        case .pcm, .hermesPCM:
+            let drift = t > t0 ? g * Foundation.pow(t / t0, -nu) : g
+            let sigma = qs(programmed: g) * readNoiseGrowth(elapsed: elapsed)
+            return max(0, drift + abs(drift) * readNoiseScale * sigma * z1)
+        case .stateIndependent:
+            let drift = t > t0 ? g * Foundation.pow(t / t0, -nu) : g
+            // An absolute noise of |g/g_max| uS times the growth (custom.py).
+            let sigma = abs(drift / gMax) * readNoiseGrowth(elapsed: elapsed) * 1e-6
+            return max(0, drift + readNoiseScale * sigma * z1)
+        case .reramCMO:
+            guard elapsed > 0 else { return g }
+            let micro = 1e-6
+            let lnT = Foundation.log(elapsed)
+            let mean = g / micro - 0.08900206 * lnT
+            let drifted = mean + driftScale * (0.04201137 * lnT + 0.41183342) * z2
+            let sigma = 0.0277316483 * Foundation.log10(max(drifted, 1e-12))
+                * Foundation.log((elapsed + 1e-6) / 2e-6).squareRoot()
+            let value = (drifted + readNoiseScale * sigma * z1) * micro
+            return min(max(value, gMin), gMax)
+        }
+    }
+}
+
+private func clamp(_ x: Double, _ low: Double, _ high: Double) -> Double { min(max(x, low), high) }
