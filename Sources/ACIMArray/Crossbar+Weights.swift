@@ -9,9 +9,7 @@ extension Crossbar {
         guard (0..<mapping.rows).contains(row), (0..<mapping.outputs).contains(output) else {
             throw ACIMError.shapeMismatch("weight (\(row), \(output)) is outside the mapped \(mapping.rows)x\(mapping.outputs) weights")
         }
-        let rowPosition = mapping.rowOrder.firstIndex(of: row) ?? row
-        let group = mapping.outputOrder.firstIndex(of: output) ?? output
-        return (rowPosition, group)
+        return (mapping.rowPosition[row], mapping.outputGroup[output])
     }
 
     /// The value of logical weight (`row`, `output`) as its cells' effective levels hold it now, noise-free
@@ -50,13 +48,14 @@ extension Crossbar {
     @discardableResult
     public mutating func programWeight(row: Int, output: Int, to weight: Int32, at time: Double, seed: UInt64,
                                        pulse: UInt64) throws -> Bool {
-        guard var mapping, var readout else { _ = try programmedState(); return false }
         let range = WeightMapping.codeRange(config: config, layout: layout)
         guard range.contains(Int(weight)), layout.mode != .xnor || weight != 0 else {
             throw ACIMError.invalidParameter(name: "weight", value: "\(weight)",
                                              expected: "a code in \(range.lowerBound)...\(range.upperBound)")
         }
         let (i, g) = try position(row: row, output: output)
+        // Take the mapping and readout out of the array while editing them, so they are not copied.
+        guard var mapping = self.mapping.take(), var readout = self.readout.take() else { return false }
         let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: pulse)
         let step = device.levelStep
         let gMin = config.device.gMin.value
@@ -91,9 +90,8 @@ extension Crossbar {
     /// Fault injection: scales the conductance above `g_min` of every cell of logical weight (`row`,
     /// `output`) by `factor`, as a drift or charge loss would, without programming it.
     public mutating func degradeWeight(row: Int, output: Int, by factor: Double) throws {
-        let (mapping, _) = try programmedState()
-        guard var readout else { return }
         let (i, g) = try position(row: row, output: output)
+        guard let mapping, var readout = self.readout.take() else { return }
         let before = effectiveWeight(rowPosition: i, group: g, levels: readout.levels, mapping: mapping)
         let gMin = config.device.gMin.value
         for w in i * layout.wordLinesPerRow..<(i + 1) * layout.wordLinesPerRow {

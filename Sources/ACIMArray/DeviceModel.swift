@@ -160,6 +160,20 @@ public struct DeviceModel: Sendable, Equatable {
         }
     }
 
+    /// Standard deviation of the accumulated read noise of a cell at conductance `g`, `elapsed` seconds
+    /// after programming (one sample per materialized time).
+    public func accumulatedNoise(conductance g: Double, elapsed: Double) -> Double {
+        switch kind {
+        case .ideal: return 0
+        case .pcm, .hermesPCM: return abs(g) * readNoiseScale * qs(programmed: g) * readNoiseGrowth(elapsed: elapsed)
+        case .stateIndependent: return readNoiseScale * abs(g / gMax) * readNoiseGrowth(elapsed: elapsed) * 1e-6
+        case .reramCMO:
+            guard elapsed > 0 else { return 0 }
+            return readNoiseScale * abs(0.0277316483 * Foundation.log10(max(g / 1e-6, 1e-12)))
+                * Foundation.log((elapsed + 1e-6) / 2e-6).squareRoot() * 1e-6
+        }
+    }
+
     /// The conductance `elapsed` seconds after programming to `programmed` with drift exponent `nu`:
     /// the deterministic drift and one sample of the accumulated read noise (`z1`, `z2` standard normals).
     public func conductance(programmed g: Double, nu: Double, elapsed: Double, z1: Double, z2: Double) -> Double {

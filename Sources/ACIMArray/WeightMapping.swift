@@ -18,6 +18,9 @@ public struct WeightMapping: Sendable, Equatable {
     public let rowOrder: [Int]
     /// `outputOrder[g]` is the logical output held by weight group `g`.
     public let outputOrder: [Int]
+    /// The inverses: the row position of each logical row and the group of each logical output.
+    public let rowPosition: [Int]
+    public let outputGroup: [Int]
     /// Physical column of the offset column (offset encoding only).
     public let offsetColumn: Int?
     /// Physical columns in use: the weight groups and the offset column.
@@ -74,6 +77,12 @@ public struct WeightMapping: Sendable, Equatable {
             outputOrder = Array(0..<outputs)
         }
 
+        var rowPosition = [Int](repeating: 0, count: rows)
+        for (i, r) in rowOrder.enumerated() { rowPosition[r] = i }
+        var outputGroup = [Int](repeating: 0, count: outputs)
+        for (g, j) in outputOrder.enumerated() { outputGroup[j] = g }
+        self.rowPosition = rowPosition
+        self.outputGroup = outputGroup
         offsetColumn = layout.offsetColumns > 0 ? outputs * layout.columnsPerWeight : nil
         mappedColumns = outputs * layout.columnsPerWeight + layout.offsetColumns
         var levels = Matrix<UInt8>(rows: rows * layout.wordLinesPerRow, columns: mappedColumns, repeating: 0)

@@ -48,10 +48,24 @@ public struct ManagedCrossbar: ManagedArray {
 
     // MARK: Checks
 
-    public var checkNoise: Double {
+    /// Standard deviation of one read of one cell, in levels: the per-read noise and, for drifting
+    /// devices, the accumulated read noise at the array's time (counted from the first programming, an
+    /// upper bound), at the level where it is largest.
+    private var cellReadNoise: Double {
+        let model = crossbar.device.model
+        let accumulated = (0...crossbar.device.maxLevel).map {
+            model.accumulatedNoise(conductance: crossbar.device.target(level: UInt8($0)), elapsed: crossbar.time)
+        }.max() ?? 0
         let read = crossbar.device.readNoiseInLevels
-        let programming = crossbar.config.device.programmingNoise.value / levelStep
-        return (read * read + programming * programming).squareRoot()
+        return (read * read + accumulated * accumulated / (levelStep * levelStep)).squareRoot()
+    }
+
+    public var checkNoise: Double {
+        let model = crossbar.device.model
+        let programming = (0...crossbar.device.maxLevel).map {
+            model.programmingSigma(target: crossbar.device.target(level: UInt8($0)))
+        }.max()! / levelStep
+        return (cellReadNoise * cellReadNoise + programming * programming).squareRoot()
     }
 
     public var checkFullScalePerRow: Double { Double(crossbar.layout.maxLevel) }
@@ -113,13 +127,18 @@ public struct ManagedCrossbar: ManagedArray {
     }
 
     public mutating func checkSums(_ vector: [Int32], at time: Double) throws -> ColumnCheck {
+        crossbar.setTime(time)
+        // With drift compensation on, the bit lines pass through the same digital factor as the outputs.
+        let factors = crossbar.readout?.compensationFactors()
         var check = ColumnCheck(sums: [Double](repeating: 0, count: checkColumnOutputs.count), energy: 0, cycles: 0)
         for sign in [Int32(1), -1] {
             let driven = (0..<rows).filter { vector[$0] == sign }
             guard !driven.isEmpty else { continue }
             mvms += 1
             let read = try crossbar.readBitLines(rows: driven, context: ReadContext(seed: seed, step: mvms))
-            for k in check.sums.indices { check.sums[k] += Double(sign) * read.sums[k] }
+            for k in check.sums.indices {
+                check.sums[k] += Double(sign) * read.sums[k] * (factors?[checkColumnOutputs[k]] ?? 1)
+            }
             check.energy += read.energy
             check.cycles += read.activity.cycles
         }
@@ -129,7 +148,7 @@ public struct ManagedCrossbar: ManagedArray {
     // MARK: Reads of one weight
 
     public var readNoise: Double {
-        crossbar.device.readNoiseInLevels * cellWeights.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        cellReadNoise * cellWeights.reduce(0) { $0 + $1 * $1 }.squareRoot()
     }
 
     public var readResolution: Double {
@@ -143,6 +162,7 @@ public struct ManagedCrossbar: ManagedArray {
         if time != rowReadsTime {
             rowReads = [:]
             rowReadsTime = time
+            crossbar.setTime(time)
         }
         if let cached = rowReads[row] { return cached[column] }
         var input = [Int32](repeating: 0, count: rows)
@@ -158,6 +178,7 @@ public struct ManagedCrossbar: ManagedArray {
     // MARK: Programming and ground truth
 
     public mutating func programPulse(row: Int, column: Int, target: Int32, at time: Double) -> Bool {
+        crossbar.setTime(time)
         pulses += 1
         rowReads[row] = nil
         return (try? crossbar.programWeight(row: row, output: column, to: target, at: time, seed: seed,
@@ -170,8 +191,29 @@ public struct ManagedCrossbar: ManagedArray {
         return crossbar.cells.programmedAt[wordLine * crossbar.cells.columns + g * crossbar.layout.columnsPerWeight]
     }
 
+    /// The effective weight the outputs see at the array's current time (the last `time` any call moved it
+    /// to): the cells' value times the drift-compensation factor.
     public func effectiveWeight(row: Int, column: Int, at time: Double) -> Double {
-        (try? crossbar.effectiveWeight(row: row, output: column)) ?? .nan
+        let factor = crossbar.readout?.compensationFactors()?[column] ?? 1
+        return ((try? crossbar.effectiveWeight(row: row, output: column)) ?? .nan) * factor
+    }
+
+    /// Moves the array to `time` and `temperature` (kelvin).
+    public mutating func setTime(_ time: Double, temperature: Double? = nil) {
+        crossbar.setTime(time, temperature: temperature)
+        rowReads = [:]
+        rowReadsTime = -Double.infinity
+    }
+
+    /// Counts inference reads of the array (read disturb).
+    public mutating func recordReads(_ count: Int) {
+        crossbar.recordReads(count)
+    }
+
+    /// Runs one inference batch at the array's current time.
+    public mutating func infer(_ inputs: Matrix<Int32>) throws -> MVMResult {
+        mvms += 1
+        return try engine.run(crossbar, inputs: inputs, context: ReadContext(seed: seed, step: mvms))
     }
 
     /// Fault injection on the underlying crossbar (see `Crossbar.degradeWeight` and `stickWeight`).

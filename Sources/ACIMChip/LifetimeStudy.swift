@@ -1,0 +1,134 @@
+import ACIMArray
+import ACIMCore
+
+/// A deployment of one crossbar over simulated time, with the device controller off and on: the array is
+/// programmed at t = 0 with random weights and read on a schedule (`acim device lifetime`).
+public struct LifetimeStudy: Sendable {
+    /// The state of the array at one scheduled read.
+    public struct Point: Sendable, Equatable {
+        public var time: Double
+        /// Mean |W_eff - W_ref| in weight LSB.
+        public var weightError: Double
+        /// Relative RMS error of an MVM batch against the exact integer product.
+        public var mvmError: Double
+        /// Weights reprogrammed since deployment, upkeep energy (J) and time (s), host bytes since deployment.
+        public var reprogrammed: Int
+        public var upkeepEnergy: Double
+        public var upkeepTime: Double
+        public var hostBytes: Int
+    }
+
+    public let crossbar: CrossbarConfig
+    public let controller: DeviceControllerConfig
+    public let schedule: [Double]
+    public let seed: UInt64
+    /// Input vectors of the MVM batch measured at each point.
+    public let batch: Int
+    /// Clock of the array, for converting check cycles to time.
+    public let clock: Double
+
+    public init(crossbar: CrossbarConfig, controller: DeviceControllerConfig,
+                schedule: [Double] = [3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400],
+                seed: UInt64 = 1, batch: Int = 16, clock: Double = 1e9) {
+        self.crossbar = crossbar
+        self.controller = controller
+        self.schedule = schedule.sorted()
+        self.seed = seed
+        self.batch = batch
+        self.clock = clock
+    }
+
+    /// Random weights filling the array (Gaussian, clipped to the code range) and signed random inputs.
+    public func workload() -> (weights: Matrix<Int32>, inputs: Matrix<Int32>) {
+        let layout = CrossbarLayout(config: crossbar)
+        let range = WeightMapping.codeRange(config: crossbar, layout: layout)
+        var rng = RandomStream(seed: seed, purpose: .userInput)
+        let top = Double(range.upperBound)
+        let weights = Matrix<Int32>(rows: layout.logicalRows, columns: layout.weightCapacity) { _, _ in
+            if layout.mode == .xnor { return rng.next() & 1 == 0 ? 1 : -1 }
+            return Int32(max(Double(range.lowerBound), min(top, (rng.nextGaussian() * top / 3).rounded())))
+        }
+        let bits = crossbar.periphery.inputBits
+        let unsigned = crossbar.periphery.inputEncoding == .unsigned
+        let high = unsigned ? (1 << bits) - 1 : (1 << (bits - 1)) - 1
+        let inputs = Matrix<Int32>(rows: batch, columns: layout.logicalRows) { _, _ in
+            if layout.mode == .xnor { return rng.next() & 1 == 0 ? 1 : -1 }
+            let low = unsigned ? 0 : -high
+            return Int32(low + Int(rng.next() % UInt64(high - low + 1)))
+        }
+        return (weights, inputs)
+    }
+
+    /// The schedule with the controller off: programmed once, then only read.
+    public func uncontrolled() throws -> [Point] {
+        let (weights, inputs) = workload()
+        var array = try Crossbar(config: crossbar)
+        try array.program(weights: weights, at: 0, seed: seed)
+        var managed = try ManagedCrossbar(crossbar: array, seed: seed)
+        return try schedule.map { t in
+            managed.setTime(t)
+            return Point(time: t, weightError: meanError(managed, weights, at: t),
+                         mvmError: try mvmError(&managed, weights, inputs), reprogrammed: 0, upkeepEnergy: 0,
+                         upkeepTime: 0, hostBytes: 0)
+        }
+    }
+
+    /// The schedule with the controller on: it deploys the weights from its references and keeps them,
+    /// advancing in steps of its check interval.
+    public func controlled() throws -> [Point] {
+        let (weights, inputs) = workload()
+        var array = try Crossbar(config: crossbar)
+        try array.map(weights: weights, at: 0, seed: seed)
+        var managed = try ManagedCrossbar(crossbar: array, seed: seed)
+        var device = try DeviceController(config: controller, weights: weights, weightBits: crossbar.array.weightBits,
+                                          seed: seed, clock: clock, hostStaysAttached: true)
+        try device.deploy(&managed, at: 0)
+        let deployed = (bytes: device.hostBytes, counters: device.counters)
+        var now = 0.0
+        var points: [Point] = []
+        for t in schedule {
+            while now < t {
+                now = min(t, now + controller.checkInterval.value)
+                managed.recordReads(batch)
+                try device.advance(&managed, to: now, reads: batch)
+            }
+            managed.setTime(t)
+            let c = device.counters
+            points.append(Point(
+                time: t, weightError: meanError(managed, weights, at: t),
+                mvmError: try mvmError(&managed, weights, inputs),
+                reprogrammed: c.cellsReprogrammed,
+                upkeepEnergy: c.upkeepEnergy - deployed.counters.upkeepEnergy,
+                upkeepTime: c.programLatency - deployed.counters.programLatency
+                    + Double(c.checkCycles - deployed.counters.checkCycles) / clock,
+                hostBytes: device.hostBytes - deployed.bytes))
+        }
+        return points
+    }
+
+    private func meanError(_ array: ManagedCrossbar, _ weights: Matrix<Int32>, at time: Double) -> Double {
+        var total = 0.0
+        for r in 0..<array.rows {
+            for c in 0..<array.columns {
+                total += abs(array.effectiveWeight(row: r, column: c, at: time) - Double(weights[r, c]))
+            }
+        }
+        return total / Double(array.rows * array.columns)
+    }
+
+    /// Relative RMS error of one batch against the exact integer product `inputs x weights`.
+    private func mvmError(_ array: inout ManagedCrossbar, _ weights: Matrix<Int32>, _ inputs: Matrix<Int32>) throws -> Double {
+        let outputs = try array.infer(inputs).outputs
+        var error = 0.0
+        var norm = 0.0
+        for b in 0..<inputs.rows {
+            for c in 0..<weights.columns {
+                var exact = 0.0
+                for r in 0..<weights.rows { exact += Double(inputs[b, r]) * Double(weights[r, c]) }
+                error += (outputs[b, c] - exact) * (outputs[b, c] - exact)
+                norm += exact * exact
+            }
+        }
+        return norm > 0 ? (error / norm).squareRoot() : 0
+    }
+}
