@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "acim", targets: ["acim"]),
         .library(name: "ACIMArray", targets: ["ACIMArray"]),
+        .library(name: "ACIMNetwork", targets: ["ACIMNetwork"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,14 +21,16 @@ let package = Package(
         ),
         .target(name: "ACIMCore", dependencies: ["CBLAS"]),
         .target(name: "ACIMArray", dependencies: ["ACIMCore"]),
+        .target(name: "ACIMNetwork", dependencies: ["ACIMCore"]),
         .executableTarget(
             name: "acim",
             dependencies: [
-                "ACIMCore", "ACIMArray",
+                "ACIMCore", "ACIMArray", "ACIMNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "ACIMCoreTests", dependencies: ["ACIMCore"]),
         .testTarget(name: "ACIMArrayTests", dependencies: ["ACIMArray"]),
+        .testTarget(name: "ACIMNetworkTests", dependencies: ["ACIMNetwork"]),
     ]
 )

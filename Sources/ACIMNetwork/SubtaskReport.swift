@@ -1,0 +1,34 @@
+import ACIMCore
+
+/// Accuracy and cost of one subtask's pruned network on the evaluation split.
+public struct SubtaskReportRow: Sendable {
+    public let subtask: Subtask
+    /// Class labels the subtask serves.
+    public let classes: [String]
+    /// Accuracy of the pruned network on the evaluation images of the subtask's classes.
+    public let accuracy: Double
+    /// Accuracy of the full-subtask network on the same images (its argmax over all classes).
+    public let fullAccuracy: Double
+    public let filtersKept: Int
+    public let filtersTotal: Int
+    public let macFraction: Double
+}
+
+extension SubtaskPruner {
+    /// Evaluates `subtasks` (pruned and calibrated, through the cache) on `evaluation`.
+    public mutating func report(_ subtasks: [Subtask], evaluation: Dataset) throws -> [SubtaskReportRow] {
+        let full = try prune(subtaskNetwork.fullSubtask)
+        return try subtasks.map { subtask in
+            let pruned = try prune(subtask)
+            let classes = subtaskNetwork.classes(of: subtask)
+            let images = evaluation.restricted(to: classes)
+            let outputs = pruned.outputClasses
+            return SubtaskReportRow(
+                subtask: subtask, classes: classes.map { subtaskNetwork.base.classes[$0] },
+                accuracy: try pruned.network.accuracy(on: images, labelOf: { outputs[$0] }),
+                fullAccuracy: try full.network.accuracy(on: images, labelOf: { full.outputClasses[$0] }),
+                filtersKept: pruned.filters.reduce(0) { $0 + $1.kept }, filtersTotal: pruned.filters.reduce(0) { $0 + $1.total },
+                macFraction: pruned.macFraction)
+        }
+    }
+}

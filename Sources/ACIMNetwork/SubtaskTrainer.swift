@@ -1,0 +1,163 @@
+import ACIMCore
+
+/// Settings of subtask-adaptive training (MECHANISMS.md §4.2); defaults are the shipped model's.
+public struct TrainingSettings: Sendable {
+    public var seed: UInt64 = 1
+    public var epochs = 30
+    public var batchSize = 32
+    public var optimizer = OptimizerKind.adam
+    /// Learning rate of the base weights.
+    public var weightRate: Float = 3e-3
+    /// Learning rate of the utility and scaling masks.
+    public var maskRate: Float = 1e-2
+    /// Weight γ of the L1 sparsity term `γ/(K·N) Σ u`.
+    public var gamma: Float = 0.1
+    /// Standard deviation σ of the initial utility pre-parameters.
+    public var sigma: Float = 1
+    /// Probability of training a minibatch on the full subtask.
+    public var fullProbability = 0.1
+    /// Largest number of basic subtasks combined in one minibatch (nil: all of them).
+    public var maxCombined: Int?
+    /// Momentum of the running batch-norm statistics.
+    public var batchNormMomentum: Float = 0.1
+
+    public init() {}
+
+    func validate() throws {
+        try require(epochs, in: 0...100_000, "epochs")
+        try require(batchSize, in: 1...100_000, "batch size")
+        try require(Double(weightRate), in: 0...10, "weight learning rate")
+        try require(Double(maskRate), in: 0...10, "mask learning rate")
+        try require(Double(gamma), in: 0...1000, "gamma")
+        try require(Double(sigma), in: 0...100, "sigma")
+        try require(fullProbability, in: 0...1, "full-subtask probability")
+    }
+}
+
+/// Trains base weights, utility masks and scaling masks together with the straight-through estimator.
+public struct SubtaskTrainer: Sendable {
+    public private(set) var network: SubtaskAdaptiveNetwork
+    public let settings: TrainingSettings
+    private var optimizer: Optimizer
+    private var step: UInt64 = 0
+    private let logitsNode: String
+
+    /// Starts from `base` with fresh masks: `v ~ N(0, σ²)`, `s = 1`.
+    public init(base: Network, basicSubtasks: [[Int]], sites: [MaskSite], threshold: Float = 0.5, beta: Float = 10,
+                settings: TrainingSettings) throws {
+        try settings.validate()
+        guard let last = base.nodes.last, last.operation == .sigmoid else {
+            throw ACIMError.inconsistentParameters("training needs per-class sigmoid outputs: the last node must be a sigmoid")
+        }
+        logitsNode = last.inputs[0]
+        let rng = RandomStream(seed: settings.seed, array: 0, purpose: .training, step: 1)
+        var counter: UInt64 = 0
+        let utility = basicSubtasks.indices.map { _ in
+            sites.map { site in
+                (0..<(base.shapes[site.filters]?.first ?? 0)).map { _ -> Float in
+                    defer { counter += 1 }
+                    return Float(rng.gaussian(at: counter)) * settings.sigma
+                }
+            }
+        }
+        let ones = utility.map { $0.map { $0.map { _ in Float(1) } } }
+        network = try SubtaskAdaptiveNetwork(base: base, basicSubtasks: basicSubtasks, sites: sites, threshold: threshold,
+                                             beta: beta, utilityParameters: utility, scaling: ones)
+        self.settings = settings
+        optimizer = Optimizer(settings.optimizer)
+    }
+
+    /// The subtask of minibatch `step`: the full one with probability `fullProbability`, else the union of
+    /// `n ~ U{1..nMax}` distinct basic subtasks drawn uniformly.
+    public func sampleSubtask(step: UInt64) -> Subtask {
+        let rng = RandomStream(seed: settings.seed, array: 2, purpose: .training, step: step)
+        let k = network.basicSubtasks.count
+        if rng.uniform(at: 0) < settings.fullProbability { return network.fullSubtask }
+        let n = 1 + Int(rng.bits(at: 1) % UInt64(min(settings.maxCombined ?? k, k)))
+        var ids = Array(0..<k)
+        for i in 0..<n { ids.swapAt(i, i + Int(rng.bits(at: 2 + UInt64(i)) % UInt64(k - i))) }
+        return Subtask(ids[0..<n])
+    }
+
+    /// One pass over `data` in a seeded order; returns the mean loss (subtask loss plus sparsity term).
+    public mutating func trainEpoch(_ data: Dataset, epoch: Int) throws -> Float {
+        let order = RandomStream(seed: settings.seed, array: 1, purpose: .training, step: UInt64(epoch)).permutation(data.count)
+        var total: Float = 0, batches = 0
+        for start in stride(from: 0, to: data.count, by: settings.batchSize) {
+            let batch = data.subset(Array(order[start..<min(start + settings.batchSize, data.count)]))
+            total += try trainStep(batch)
+            batches += 1
+        }
+        return total / Float(max(batches, 1))
+    }
+
+    /// One optimisation step on one minibatch.
+    public mutating func trainStep(_ batch: Dataset) throws -> Float {
+        let subtask = sampleSubtask(step: step)
+        step += 1
+        let masks = try network.masks(for: subtask)
+        let gates = Dictionary(uniqueKeysWithValues: zip(network.sites.map(\.gate), masks.gates))
+        let pass = try network.base.forward(batch.images, mode: .batch, gates: gates)
+        let loss = SubtaskLoss(classCount: network.base.classes.count, subtaskClasses: network.classes(of: subtask), beta: network.beta)
+        let (value, seed) = loss.evaluate(logits: pass.outputs[logitsNode]!.data, labels: batch.labels)
+        let grads = network.base.backward(pass, seeds: [logitsNode: seed])
+        updateBase(grads, pass: pass)
+        return value + updateMasks(grads, masks: masks)
+    }
+
+    private mutating func updateBase(_ grads: Gradients, pass: ForwardPass) {
+        for (name, gradient) in grads.parameters.sorted(by: { $0.key < $1.key }) {
+            guard var tensor = network.base.parameters[name] else { continue }
+            optimizer.step(name, &tensor.data, gradient: gradient, rate: settings.weightRate)
+            network.base.parameters[name] = tensor
+        }
+        let m = settings.batchNormMomentum
+        for (name, stats) in pass.batchStatistics {
+            for (suffix, values) in [("running_mean", stats.mean), ("running_var", stats.variance)] {
+                let key = "\(name).\(suffix)"
+                network.base.parameters[key]!.data = zip(network.base.parameters[key]!.data, values).map { (1 - m) * $0 + m * $1 }
+            }
+        }
+    }
+
+    /// Straight-through update of the masks; returns the sparsity term's value.
+    private mutating func updateMasks(_ grads: Gradients, masks: SubtaskMasks) -> Float {
+        let k = network.basicSubtasks.count
+        let filters = network.utilityParameters[0].reduce(0) { $0 + $1.count }
+        guard filters > 0 else { return 0 }
+        let l1 = settings.gamma / Float(k * filters)
+        var sparsity: Float = 0
+        var dv = network.utilityParameters.map { $0.map { $0.map { l1 * ($0 > 0 ? 1 : ($0 < 0 ? -1 : 0)) } } }
+        var ds = network.scaling.map { $0.map { $0.map { _ in Float(0) } } }
+        for (s, site) in network.sites.enumerated() {
+            guard let dGate = grads.gates[site.gate] else { continue }
+            for i in dGate.indices {
+                let source = masks.utilitySource[s][i], v = network.utilityParameters[source][s][i]
+                dv[source][s][i] += dGate[i] * masks.scaling[s][i] * (v > 0 ? 1 : (v < 0 ? -1 : 0))
+                if site.scaled { ds[masks.scalingSource[s][i]][s][i] += dGate[i] * masks.binary[s][i] }
+            }
+        }
+        for b in 0..<k {
+            for s in network.sites.indices {
+                sparsity += l1 * network.utilityParameters[b][s].reduce(0) { $0 + abs($1) }
+                optimizer.step("san.v.\(b).\(s)", &network.utilityParameters[b][s], gradient: dv[b][s], rate: settings.maskRate)
+                if network.sites[s].scaled {
+                    optimizer.step("san.s.\(b).\(s)", &network.scaling[b][s], gradient: ds[b][s], rate: settings.maskRate)
+                }
+            }
+        }
+        return sparsity
+    }
+}
+
+extension RandomStream {
+    /// A seeded Fisher-Yates permutation of `0..<count`.
+    func permutation(_ count: Int) -> [Int] {
+        var order = Array(0..<count)
+        guard count > 1 else { return order }
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(bits(at: UInt64(i)) % UInt64(i + 1)))
+        }
+        return order
+    }
+}
