@@ -15,6 +15,10 @@ extension Network {
     ///
     /// Batch norm is differentiated in the mode the pass ran in (batch statistics or running ones).
     public func backward(_ pass: ForwardPass, seeds: [String: [Float]]) -> Gradients {
+        Kernels.singleThreaded { backpropagate(pass, seeds: seeds) }
+    }
+
+    private func backpropagate(_ pass: ForwardPass, seeds: [String: [Float]]) -> Gradients {
         var grads = Gradients()
         var flow = seeds
         let batch = pass.outputs[Network.inputName]!.shape[0]

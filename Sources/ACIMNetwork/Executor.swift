@@ -40,6 +40,10 @@ extension Network {
                 throw ACIMError.shapeMismatch("gate on \"\(name)\" has \(gate.count) channels: expected a node with that many")
             }
         }
+        return try Kernels.singleThreaded { try run(input, mode: mode, gates: gates) }
+    }
+
+    private func run(_ input: Tensor, mode: BatchNormMode, gates: [String: [Float]]) throws -> ForwardPass {
         var pass = ForwardPass(gates: gates, mode: mode, lastNode: outputName)
         pass.outputs[Network.inputName] = input
         let batch = input.shape[0]

@@ -2,6 +2,15 @@ import ACIMCore
 
 /// The layer kernels of the digital reference executor, on flat NCHW buffers. Convolutions are im2col + sgemm.
 enum Kernels {
+    /// Runs `body` with OpenBLAS on one thread: threaded sgemm partitions differ with the thread count and
+    /// change the last bits of results, so the executor keeps results independent of it (DESIGN.md §7).
+    static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        let threads = BLAS.threadCount
+        BLAS.threadCount = 1
+        defer { BLAS.threadCount = threads }
+        return try body()
+    }
+
     struct ConvGeometry {
         let batch, channels, height, width, kernel, stride, padding, outHeight, outWidth: Int
         var patch: Int { channels * kernel * kernel }

@@ -1,9 +1,10 @@
 import ACIMCore
+import Foundation
 
 /// Settings of subtask-adaptive training (MECHANISMS.md §4.2); defaults are the shipped model's.
 public struct TrainingSettings: Sendable {
     public var seed: UInt64 = 1
-    public var epochs = 30
+    public var epochs = 40
     public var batchSize = 32
     public var optimizer = OptimizerKind.adam
     /// Learning rate of the base weights.
@@ -79,20 +80,22 @@ public struct SubtaskTrainer: Sendable {
         return Subtask(ids[0..<n])
     }
 
-    /// One pass over `data` in a seeded order; returns the mean loss (subtask loss plus sparsity term).
+    /// One pass over `data` in a seeded order, learning rates on a cosine schedule over `settings.epochs`;
+    /// returns the mean loss (subtask loss plus sparsity term).
     public mutating func trainEpoch(_ data: Dataset, epoch: Int) throws -> Float {
+        let rateScale = Float(0.5 * (1 + cos(Double.pi * Double(epoch) / Double(max(settings.epochs, 1)))))
         let order = RandomStream(seed: settings.seed, array: 1, purpose: .training, step: UInt64(epoch)).permutation(data.count)
         var total: Float = 0, batches = 0
         for start in stride(from: 0, to: data.count, by: settings.batchSize) {
             let batch = data.subset(Array(order[start..<min(start + settings.batchSize, data.count)]))
-            total += try trainStep(batch)
+            total += try trainStep(batch, rateScale: rateScale)
             batches += 1
         }
         return total / Float(max(batches, 1))
     }
 
-    /// One optimisation step on one minibatch.
-    public mutating func trainStep(_ batch: Dataset) throws -> Float {
+    /// One optimisation step on one minibatch, with learning rates scaled by `rateScale`.
+    public mutating func trainStep(_ batch: Dataset, rateScale: Float = 1) throws -> Float {
         let subtask = sampleSubtask(step: step)
         step += 1
         let masks = try network.masks(for: subtask)
@@ -101,14 +104,14 @@ public struct SubtaskTrainer: Sendable {
         let loss = SubtaskLoss(classCount: network.base.classes.count, subtaskClasses: network.classes(of: subtask), beta: network.beta)
         let (value, seed) = loss.evaluate(logits: pass.outputs[logitsNode]!.data, labels: batch.labels)
         let grads = network.base.backward(pass, seeds: [logitsNode: seed])
-        updateBase(grads, pass: pass)
-        return value + updateMasks(grads, masks: masks)
+        updateBase(grads, pass: pass, rate: settings.weightRate * rateScale)
+        return value + updateMasks(grads, masks: masks, rate: settings.maskRate * rateScale)
     }
 
-    private mutating func updateBase(_ grads: Gradients, pass: ForwardPass) {
+    private mutating func updateBase(_ grads: Gradients, pass: ForwardPass, rate: Float) {
         for (name, gradient) in grads.parameters.sorted(by: { $0.key < $1.key }) {
             guard var tensor = network.base.parameters[name] else { continue }
-            optimizer.step(name, &tensor.data, gradient: gradient, rate: settings.weightRate)
+            optimizer.step(name, &tensor.data, gradient: gradient, rate: rate)
             network.base.parameters[name] = tensor
         }
         let m = settings.batchNormMomentum
@@ -121,7 +124,7 @@ public struct SubtaskTrainer: Sendable {
     }
 
     /// Straight-through update of the masks; returns the sparsity term's value.
-    private mutating func updateMasks(_ grads: Gradients, masks: SubtaskMasks) -> Float {
+    private mutating func updateMasks(_ grads: Gradients, masks: SubtaskMasks, rate: Float) -> Float {
         let k = network.basicSubtasks.count
         let filters = network.utilityParameters[0].reduce(0) { $0 + $1.count }
         guard filters > 0 else { return 0 }
@@ -140,9 +143,9 @@ public struct SubtaskTrainer: Sendable {
         for b in 0..<k {
             for s in network.sites.indices {
                 sparsity += l1 * network.utilityParameters[b][s].reduce(0) { $0 + abs($1) }
-                optimizer.step("san.v.\(b).\(s)", &network.utilityParameters[b][s], gradient: dv[b][s], rate: settings.maskRate)
+                optimizer.step("san.v.\(b).\(s)", &network.utilityParameters[b][s], gradient: dv[b][s], rate: rate)
                 if network.sites[s].scaled {
-                    optimizer.step("san.s.\(b).\(s)", &network.scaling[b][s], gradient: ds[b][s], rate: settings.maskRate)
+                    optimizer.step("san.s.\(b).\(s)", &network.scaling[b][s], gradient: ds[b][s], rate: rate)
                 }
             }
         }
