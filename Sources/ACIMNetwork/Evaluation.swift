@@ -15,10 +15,11 @@ extension Network {
 
     /// Fraction of `data` whose label is the highest-scoring of `outputClasses` (indices into the outputs);
     /// `labelOf` maps an output index to the data set's label.
+    /// `integer` evaluates in the chip's integer arithmetic.
     public func accuracy(on data: Dataset, gates: [String: [Float]] = [:], outputClasses: [Int]? = nil,
-                         labelOf: (Int) -> Int = { $0 }) throws -> Double {
+                         integer: IntegerQuantization? = nil, labelOf: (Int) -> Int = { $0 }) throws -> Double {
         guard data.count > 0 else { return 0 }
-        let scores = try forward(data.images, gates: gates).output.data
+        let scores = try forward(data.images, gates: gates, integer: integer).output.data
         let width = classes.count
         let candidates = outputClasses ?? Array(0..<width)
         var correct = 0

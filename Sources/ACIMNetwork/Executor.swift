@@ -21,17 +21,20 @@ public struct ForwardPass: Sendable {
     var argmax: [String: [Int32]] = [:]
     let gates: [String: [Float]]
     let mode: BatchNormMode
+    let lastNode: String
+    let integer: IntegerQuantization?
 
     /// The network output.
     public var output: Tensor { outputs[lastNode]! }
-    let lastNode: String
 }
 
 extension Network {
     /// Runs a batch `[N, inputShape...]` through the network.
     ///
     /// `gates` multiplies the output channels of the named nodes (the subtask masks times the scaling masks).
-    public func forward(_ input: Tensor, mode: BatchNormMode = .running, gates: [String: [Float]] = [:]) throws -> ForwardPass {
+    /// `integer` runs conv2d and linear layers in the chip's integer arithmetic instead of float.
+    public func forward(_ input: Tensor, mode: BatchNormMode = .running, gates: [String: [Float]] = [:],
+                        integer: IntegerQuantization? = nil) throws -> ForwardPass {
         guard input.shape.count == inputShape.count + 1, Array(input.shape.dropFirst()) == inputShape else {
             throw ACIMError.shapeMismatch("input batch \(input.shape): expected [N] + \(inputShape)")
         }
@@ -40,11 +43,14 @@ extension Network {
                 throw ACIMError.shapeMismatch("gate on \"\(name)\" has \(gate.count) channels: expected a node with that many")
             }
         }
-        return try Kernels.singleThreaded { try run(input, mode: mode, gates: gates) }
+        if let integer, let missing = nodes.first(where: { $0.operation.isWeighted && integer.layers[$0.name] == nil }) {
+            throw ACIMError.inconsistentParameters("the integer quantization has no scales for layer \(missing.name)")
+        }
+        return try Kernels.singleThreaded { try run(input, mode: mode, gates: gates, integer: integer) }
     }
 
-    private func run(_ input: Tensor, mode: BatchNormMode, gates: [String: [Float]]) throws -> ForwardPass {
-        var pass = ForwardPass(gates: gates, mode: mode, lastNode: outputName)
+    private func run(_ input: Tensor, mode: BatchNormMode, gates: [String: [Float]], integer: IntegerQuantization?) throws -> ForwardPass {
+        var pass = ForwardPass(gates: gates, mode: mode, lastNode: outputName, integer: integer)
         pass.outputs[Network.inputName] = input
         let batch = input.shape[0]
         for node in nodes {
@@ -80,7 +86,9 @@ extension Network {
         case let .conv2d(out, _, _, _, _):
             let g = convGeometry(node, batch: batch)
             let cols = Kernels.im2col(gainedInput(node, x, batch: batch), g)
-            var rows = Kernels.gemm(cols, parameters["\(node.name).weight"]!.data, m: g.rows, n: out, k: g.patch, transposeB: true)
+            let weight = parameters["\(node.name).weight"]!.data
+            var rows = pass.integer.map { $0.product(node.name, x: cols, w: weight, m: g.rows, n: out, k: g.patch) }
+                ?? Kernels.gemm(cols, weight, m: g.rows, n: out, k: g.patch, transposeB: true)
             if let bias = parameters["\(node.name).bias"]?.data {
                 for r in 0..<g.rows { for c in 0..<out { rows[r * out + c] += bias[c] } }
             }
@@ -88,8 +96,9 @@ extension Network {
             return Kernels.permute(rows, batch: batch, spatial: g.outHeight * g.outWidth, channels: out)
         case let .linear(out, _):
             let features = inShape[0]
-            var y = Kernels.gemm(gainedInput(node, x, batch: batch), parameters["\(node.name).weight"]!.data,
-                                 m: batch, n: out, k: features, transposeB: true)
+            let gained = gainedInput(node, x, batch: batch), weight = parameters["\(node.name).weight"]!.data
+            var y = pass.integer.map { $0.product(node.name, x: gained, w: weight, m: batch, n: out, k: features) }
+                ?? Kernels.gemm(gained, weight, m: batch, n: out, k: features, transposeB: true)
             if let bias = parameters["\(node.name).bias"]?.data {
                 for n in 0..<batch { for c in 0..<out { y[n * out + c] += bias[c] } }
             }

@@ -157,6 +157,9 @@ struct ModelEval: ParsableCommand {
     @Argument(help: "Model file.") var file: String
     @Option(help: "Subtask to evaluate (class lists joined by '+', or 'all'); default: the full network, every basic subtask and their pairs.")
     var subtask: String?
+    @Flag(help: "Also evaluate in the chip's integer arithmetic (quantized conv/linear inputs and weights).") var integer = false
+    @Option(help: "Weight bits of the integer evaluation.") var weightBits = 8
+    @Option(help: "Activation bits of the integer evaluation.") var activationBits = 8
     @OptionGroup var data: DataOption
 
     func run() throws {
@@ -168,21 +171,32 @@ struct ModelEval: ParsableCommand {
                     guard let c = Digits.classes.firstIndex(of: label) else { throw CLIError("\(file): class \(label) is not a digit") }
                     return c
                 }
-                let accuracy = try model.network.accuracy(on: evaluation.restricted(to: labels), labelOf: { labels[$0] })
-                print("\(file): accuracy \(percent(accuracy)) on the \(evaluation.restricted(to: labels).count) evaluation images of classes "
-                      + model.network.classes.joined(separator: ",") + ", MACs \(model.network.macs)")
+                let images = evaluation.restricted(to: labels)
+                let accuracy = try model.network.accuracy(on: images, labelOf: { labels[$0] })
+                var line = "\(file): accuracy \(percent(accuracy))"
+                if integer {
+                    let quantization = try IntegerQuantization(model.network, calibration: calibration, weightBits: weightBits,
+                                                               activationBits: activationBits)
+                    let integerAccuracy = try model.network.accuracy(on: images, integer: quantization, labelOf: { labels[$0] })
+                    line += " (integer W\(weightBits)/A\(activationBits): \(percent(integerAccuracy)))"
+                }
+                print(line + " on the \(images.count) evaluation images of classes \(model.network.classes.joined(separator: ",")), "
+                      + "MACs \(model.network.macs)")
                 return
             }
             let k = san.basicSubtasks.count
             let subtasks = try subtask.map { [try san.subtask(parsing: $0)] }
                 ?? [san.fullSubtask] + (0..<k).map { Subtask([$0]) } + (0..<k).flatMap { a in ((a + 1)..<k).map { Subtask([a, $0]) } }
             var pruner = SubtaskPruner(san, calibration: calibration)
-            print("| subtask | classes | accuracy | full net on these classes | filters kept | MACs kept |")
-            print("|---|---|---|---|---|---|")
-            for row in try pruner.report(subtasks, evaluation: evaluation) {
+            let bits = integer ? (weight: weightBits, activation: activationBits) : nil
+            let integerHeader = integer ? " integer W\(weightBits)/A\(activationBits) |" : ""
+            print("| subtask | classes | accuracy |\(integerHeader) full net on these classes | filters kept | MACs kept |")
+            print("|---|---|---|" + (integer ? "---|" : "") + "---|---|---|")
+            for row in try pruner.report(subtasks, evaluation: evaluation, integerBits: bits) {
                 let name = row.subtask == san.fullSubtask ? "full" : row.subtask.basicIDs.map {
                     san.basicSubtasks[$0].map { san.base.classes[$0] }.joined(separator: ",") }.joined(separator: "+")
-                print("| \(name) | \(row.classes.count) | \(percent(row.accuracy)) | \(percent(row.fullAccuracy)) | "
+                let integerCell = row.integerAccuracy.map { " \(percent($0)) |" } ?? ""
+                print("| \(name) | \(row.classes.count) | \(percent(row.accuracy)) |\(integerCell) \(percent(row.fullAccuracy)) | "
                       + "\(row.filtersKept)/\(row.filtersTotal) | \(percent(row.macFraction)) |")
             }
         } catch let error as ACIMError { throw CLIError(error.description) }
