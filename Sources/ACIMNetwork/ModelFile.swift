@@ -194,8 +194,12 @@ extension GraphDocument.NodeEntry {
         case "linear": operation = .linear(outFeatures: try need(out_features, "out_features"), bias: bias ?? true)
         case "batchnorm": operation = .batchNorm(epsilon: eps ?? 1e-5)
         case "relu": operation = .relu
-        case "maxpool": operation = .maxPool(kernel: try need(kernel, "kernel"), stride: stride ?? kernel!)
-        case "avgpool": operation = .avgPool(kernel: try need(kernel, "kernel"), stride: stride ?? kernel!)
+        case "maxpool":
+            let k = try need(kernel, "kernel")
+            operation = .maxPool(kernel: k, stride: stride ?? k)
+        case "avgpool":
+            let k = try need(kernel, "kernel")
+            operation = .avgPool(kernel: k, stride: stride ?? k)
         case "flatten": operation = .flatten
         case "reshape": operation = .reshape(try need(shape, "shape"))
         case "add": operation = .add

@@ -42,6 +42,22 @@ public enum Operation: Sendable, Equatable {
 
     /// Number of inputs the operation takes.
     public var arity: Int { self == .add ? 2 : 1 }
+
+    /// Whether the operation multiplies by a weight matrix (conv2d, linear).
+    public var isWeighted: Bool {
+        switch self {
+        case .conv2d, .linear: true
+        default: false
+        }
+    }
+
+    /// Whether the operation acts on each channel separately (so pruned channels pass through it).
+    public var isChannelwise: Bool {
+        switch self {
+        case .batchNorm, .relu, .maxPool, .avgPool: true
+        default: false
+        }
+    }
 }
 
 /// A named node of the graph: an operation applied to the outputs of earlier nodes (or `input`).

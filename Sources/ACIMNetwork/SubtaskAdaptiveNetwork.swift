@@ -79,6 +79,7 @@ public struct SubtaskAdaptiveNetwork: Sendable {
             guard let gateShape = base.shapes[site.gate], gateShape[0] == out else {
                 throw ACIMError.shapeMismatch("mask site gate \"\(site.gate)\" must be a node with \(out) channels (the filters of \(site.filters))")
             }
+            try Self.checkPath(of: site, in: base)
             filterCounts.append(out)
         }
         for (label, masks) in [("utility", utilityParameters), ("scaling", scaling)] {
@@ -96,6 +97,29 @@ public struct SubtaskAdaptiveNetwork: Sendable {
         self.beta = beta
         self.utilityParameters = utilityParameters
         self.scaling = scaling
+    }
+
+    /// A site's gate must follow its filters through per-channel operations only, and a scaled gate must
+    /// reach conv2d/linear consumers directly or through flatten/reshape (where the gain becomes an input gain).
+    private static func checkPath(of site: MaskSite, in network: Network) throws {
+        var name = site.gate
+        while name != site.filters {
+            guard let node = network.node(named: name), node.operation.isChannelwise else {
+                throw ACIMError.inconsistentParameters(
+                    "mask site \(site.filters)@\(site.gate): the gate must follow the filters through batch norm, ReLU or pooling only")
+            }
+            name = node.inputs[0]
+        }
+        var frontier = [site.gate]
+        while site.scaled, let current = frontier.popLast() {
+            for consumer in network.consumers(of: current) {
+                if ["flatten", "reshape"].contains(consumer.operation.kind) { frontier.append(consumer.name); continue }
+                guard consumer.operation.isWeighted else {
+                    throw ACIMError.inconsistentParameters(
+                        "scaled mask site \(site.filters)@\(site.gate): \(consumer.name) (\(consumer.operation.kind)) reads the gate; expected conv2d or linear")
+                }
+            }
+        }
     }
 
     /// The subtask made of every basic subtask.

@@ -132,13 +132,3 @@ extension SubtaskAdaptiveNetwork {
         parameters["\(node.name).input_gain"] = Tensor(shape: [input.count], data: combined)
     }
 }
-
-extension Operation {
-    /// Whether the operation multiplies by a weight matrix (conv2d, linear).
-    public var isWeighted: Bool {
-        switch self {
-        case .conv2d, .linear: true
-        default: false
-        }
-    }
-}

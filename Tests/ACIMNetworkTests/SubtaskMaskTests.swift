@@ -105,3 +105,22 @@ struct SubtaskMaskTests {
         #expect(draws == (0..<400).map { trainer.sampleSubtask(step: UInt64($0)) })
     }
 }
+
+struct MaskSiteTests {
+    @Test func sitesMustFollowTheirFiltersAndFeedWeightedLayers() throws {
+        let (base, sites) = try Architectures.convNet(inputShape: [1, 8, 8], classes: ["a", "b"], channels: [4, 6], seed: 1)
+        func make(_ site: MaskSite) throws -> SubtaskAdaptiveNetwork {
+            let count = base.shapes[site.filters]![0]
+            return try SubtaskAdaptiveNetwork(base: base, basicSubtasks: [[0], [1]], sites: [site], threshold: 0.5, beta: 10,
+                                              utilityParameters: [[Array(repeating: 1, count: count)], [Array(repeating: 1, count: count)]],
+                                              scaling: [[Array(repeating: 1, count: count)], [Array(repeating: 1, count: count)]])
+        }
+        #expect(throws: Never.self) { try make(sites[0]) }
+        // conv2's gate reached from conv1: not through per-channel operations only.
+        #expect(throws: ACIMError.self) { try make(MaskSite(filters: "conv1", gate: "pool2", scaled: false)) }
+        // A scaled gain before batch norm would be normalised away.
+        #expect(throws: ACIMError.self) { try make(MaskSite(filters: "conv2", gate: "conv2", scaled: true)) }
+        // Wrong channel count.
+        #expect(throws: ACIMError.self) { try make(MaskSite(filters: "conv1", gate: "pool2", scaled: true)) }
+    }
+}
