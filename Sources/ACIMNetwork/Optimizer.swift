@@ -1,7 +1,7 @@
 import Foundation
 
 /// First-order optimizers over named flat parameter vectors.
-public enum OptimizerKind: String, Sendable, CaseIterable {
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     case sgd, adam
 }
 

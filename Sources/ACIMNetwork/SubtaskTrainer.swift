@@ -2,14 +2,14 @@ import ACIMCore
 import Foundation
 
 /// Settings of subtask-adaptive training (MECHANISMS.md §4.2); defaults are the shipped model's.
-public struct TrainingSettings: Sendable {
+public struct TrainingSettings: ComponentConfiguration {
     public var seed: UInt64 = 1
     public var epochs = 40
     public var batchSize = 32
     public var optimizer = OptimizerKind.adam
-    /// Learning rate of the base weights.
+    /// Learning rate of the base weights (cosine-decayed over the epochs).
     public var weightRate: Float = 3e-3
-    /// Learning rate of the utility and scaling masks.
+    /// Learning rate of the utility and scaling masks (cosine-decayed over the epochs).
     public var maskRate: Float = 1e-2
     /// Weight γ of the L1 sparsity term `γ/(K·N) Σ u`.
     public var gamma: Float = 0.1
@@ -24,14 +24,60 @@ public struct TrainingSettings: Sendable {
 
     public init() {}
 
-    func validate() throws {
-        try require(epochs, in: 0...100_000, "epochs")
-        try require(batchSize, in: 1...100_000, "batch size")
-        try require(Double(weightRate), in: 0...10, "weight learning rate")
-        try require(Double(maskRate), in: 0...10, "mask learning rate")
-        try require(Double(gamma), in: 0...1000, "gamma")
-        try require(Double(sigma), in: 0...100, "sigma")
-        try require(fullProbability, in: 0...1, "full-subtask probability")
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case seed, epochs
+        case batchSize = "batch_size"
+        case optimizer
+        case weightRate = "weight_rate"
+        case maskRate = "mask_rate"
+        case gamma, sigma
+        case fullProbability = "full_probability"
+        case maxCombined = "max_combined"
+        case batchNormMomentum = "batch_norm_momentum"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingSettings()
+        seed = try c.value(.seed, default: d.seed)
+        epochs = try c.value(.epochs, default: d.epochs)
+        batchSize = try c.value(.batchSize, default: d.batchSize)
+        optimizer = try c.value(.optimizer, default: d.optimizer)
+        weightRate = try c.value(.weightRate, default: d.weightRate)
+        maskRate = try c.value(.maskRate, default: d.maskRate)
+        gamma = try c.value(.gamma, default: d.gamma)
+        sigma = try c.value(.sigma, default: d.sigma)
+        fullProbability = try c.value(.fullProbability, default: d.fullProbability)
+        maxCombined = try c.value(.maxCombined, default: d.maxCombined)
+        batchNormMomentum = try c.value(.batchNormMomentum, default: d.batchNormMomentum)
+    }
+
+    public static let fields: [ConfigField] = [
+        ConfigField("seed", "integer", default: "1", "key of every random stream (initialisation, order, subtask sampling)"),
+        ConfigField("epochs", "integer", default: "40", allowed: "0...100000", "passes over the training split"),
+        ConfigField("batch_size", "integer", default: "32", allowed: "1...100000", "minibatch size"),
+        ConfigField("optimizer", "sgd | adam", default: "adam", "SGD with momentum 0.9, or Adam"),
+        ConfigField("weight_rate", "number", default: "0.003", allowed: "0...10", "learning rate of the base weights"),
+        ConfigField("mask_rate", "number", default: "0.01", allowed: "0...10", "learning rate of the utility and scaling masks"),
+        ConfigField("gamma", "number", default: "0.1", allowed: "0...1000", "weight of the L1 sparsity term gamma/(K*N) sum u"),
+        ConfigField("sigma", "number", default: "1", allowed: "0...100", "std of the initial utility pre-parameters"),
+        ConfigField("full_probability", "number", default: "0.1", allowed: "0...1", "probability of a full-subtask minibatch"),
+        ConfigField("max_combined", "integer", default: "all", allowed: "1...K", "most basic subtasks combined in one minibatch"),
+        ConfigField("batch_norm_momentum", "number", default: "0.1", allowed: "0...1", "momentum of the running batch-norm statistics"),
+    ]
+
+    public func validate() -> [ConfigIssue] {
+        var v = IssueCollector()
+        v.check(epochs, in: 0...100_000, "epochs")
+        v.check(batchSize, in: 1...100_000, "batch_size")
+        v.check(Double(weightRate), in: 0...10, "weight_rate")
+        v.check(Double(maskRate), in: 0...10, "mask_rate")
+        v.check(Double(gamma), in: 0...1000, "gamma")
+        v.check(Double(sigma), in: 0...100, "sigma")
+        v.check(fullProbability, in: 0...1, "full_probability")
+        if let maxCombined { v.check(maxCombined, in: 1...100_000, "max_combined") }
+        v.check(Double(batchNormMomentum), in: 0...1, "batch_norm_momentum")
+        return v.issues
     }
 }
 
@@ -46,7 +92,7 @@ public struct SubtaskTrainer: Sendable {
     /// Starts from `base` with fresh masks: `v ~ N(0, σ²)`, `s = 1`.
     public init(base: Network, basicSubtasks: [[Int]], sites: [MaskSite], threshold: Float = 0.5, beta: Float = 10,
                 settings: TrainingSettings) throws {
-        try settings.validate()
+        _ = try settings.validated()
         guard let last = base.nodes.last, last.operation == .sigmoid else {
             throw ACIMError.inconsistentParameters("training needs per-class sigmoid outputs: the last node must be a sigmoid")
         }

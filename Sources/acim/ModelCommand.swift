@@ -22,6 +22,13 @@ struct DataOption: ParsableArguments {
     }
 }
 
+/// JSON with sorted keys, so the same value always gives the same bytes.
+func sortedJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
 func loadModel(_ path: String) throws -> ACIMNetwork.Model {
     do { return try ModelFile.load(path: path) } catch let error as ACIMError { throw CLIError(error.description) }
 }
@@ -119,7 +126,8 @@ struct ModelTrain: ParsableCommand {
             let notes = ["seed": "\(seed)", "training": "acim model train --seed \(seed) --epochs \(epochs) --batch-size \(batchSize) "
                 + "--channels \(channels) --subtasks \(subtasks) --optimizer \(optimizer) --weight-lr \(weightLR) --mask-lr \(maskLR) "
                 + "--gamma \(gamma) --sigma \(sigma) --beta \(beta) --threshold \(threshold)" + (limit > 0 ? " --limit \(limit)" : ""),
-                "data": "digits rows 0..1436 (training), calibration rows 0..511"]
+                "data": "digits rows 0..1436 (training), calibration rows 0..511",
+                "training_settings": try sortedJSON(settings)]
             try ModelFile.save(ACIMNetwork.Model(subtaskNetwork: trainer.network, notes: notes), path: output)
             print("wrote \(output)")
         } catch let error as ACIMError { throw CLIError(error.description) }

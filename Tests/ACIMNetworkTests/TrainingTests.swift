@@ -1,4 +1,5 @@
 import ACIMCore
+import Foundation
 import Testing
 @testable import ACIMNetwork
 
@@ -44,5 +45,19 @@ struct TrainingTests {
         settings.batchSize = 0
         #expect(throws: ACIMError.self) { try SubtaskTrainer(base: base, basicSubtasks: [[0]], sites: sites, settings: settings) }
         #expect(throws: ACIMError.self) { try SubtaskTrainer(base: base, basicSubtasks: [[0, 11]], sites: sites, settings: TrainingSettings()) }
+    }
+}
+
+struct TrainingSettingsTests {
+    @Test func decodesWithDefaultsAndListsEveryIssue() throws {
+        let settings = try JSONDecoder().decode(TrainingSettings.self, from: Data(#"{"epochs": 5, "optimizer": "sgd"}"#.utf8))
+        #expect(settings.epochs == 5 && settings.optimizer == .sgd && settings.batchSize == 32 && settings.gamma == 0.1)
+        var bad = TrainingSettings()
+        bad.batchSize = 0
+        bad.fullProbability = 1.5
+        #expect(bad.validate().map { $0.path } == [["batch_size"], ["full_probability"]])
+        #expect(Set(TrainingSettings.fields.map(\.key)) == Set(TrainingSettings.CodingKeys.allCases.map(\.rawValue)))
+        let roundTrip = try JSONDecoder().decode(TrainingSettings.self, from: try JSONEncoder().encode(bad))
+        #expect(roundTrip == bad)
     }
 }
