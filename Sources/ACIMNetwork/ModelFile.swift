@@ -101,6 +101,7 @@ struct GraphDocument: Codable {
         var filters: String
         var gate: String
         var scaled: Bool
+        var tie: String?
     }
 
     struct SubtaskEntry: Codable {
@@ -140,7 +141,7 @@ struct GraphDocument: Codable {
         }
         if let san = model.subtaskNetwork {
             subtasks = SubtaskEntry(basic: san.basicSubtasks, threshold: san.threshold, beta: san.beta,
-                                    sites: san.sites.map { SiteEntry(filters: $0.filters, gate: $0.gate, scaled: $0.scaled) })
+                                    sites: san.sites.map { SiteEntry(filters: $0.filters, gate: $0.gate, scaled: $0.scaled, tie: $0.tie) })
         }
     }
 
@@ -153,7 +154,7 @@ struct GraphDocument: Codable {
         let parameters = tensors.filter { !$0.key.hasPrefix("san.") }
         let network = try Network(inputShape: input_shape, nodes: nodes, parameters: parameters, classes: classes)
         guard let subtasks else { return Model(network: network, notes: notes ?? [:]) }
-        let sites = subtasks.sites.map { MaskSite(filters: $0.filters, gate: $0.gate, scaled: $0.scaled) }
+        let sites = subtasks.sites.map { MaskSite(filters: $0.filters, gate: $0.gate, scaled: $0.scaled, tie: $0.tie) }
         func masks(_ kind: String, required: Bool) throws -> [[[Float]]] {
             try subtasks.basic.indices.map { k in
                 try sites.map { site in

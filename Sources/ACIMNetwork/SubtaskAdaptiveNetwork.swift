@@ -10,11 +10,14 @@ public struct MaskSite: Sendable, Equatable {
     public var gate: String
     /// Whether the site has a scaling mask (true when the next layer is a convolution, MECHANISMS.md §4.1).
     public var scaled: Bool
+    /// Sites with the same tie share their masks: every tensor entering the same residual add (§4.1).
+    public var tie: String?
 
-    public init(filters: String, gate: String, scaled: Bool) {
+    public init(filters: String, gate: String, scaled: Bool, tie: String? = nil) {
         self.filters = filters
         self.gate = gate
         self.scaled = scaled
+        self.tie = tie
     }
 }
 
@@ -87,6 +90,16 @@ public struct SubtaskAdaptiveNetwork: Sendable {
                 throw ACIMError.shapeMismatch("\(label) masks: expected \(basicSubtasks.count) subtasks x filters \(filterCounts)")
             }
         }
+        for group in Self.tiedGroups(sites) {
+            let first = group[0]
+            for s in group.dropFirst() {
+                guard !sites[s].scaled, !sites[first].scaled,
+                      utilityParameters.allSatisfy({ $0[s].map(abs) == $0[first].map(abs) }) else {
+                    throw ACIMError.inconsistentParameters(
+                        "tied mask sites \(sites[first].filters) and \(sites[s].filters) must be unscaled and have equal utility masks")
+                }
+            }
+        }
         guard threshold >= 0, beta > 0 else {
             throw ACIMError.invalidParameter(name: "threshold/beta", value: "\(threshold)/\(beta)", expected: "threshold >= 0 and beta > 0")
         }
@@ -120,6 +133,12 @@ public struct SubtaskAdaptiveNetwork: Sendable {
                 }
             }
         }
+    }
+
+    /// Indices of the sites of each tie with two or more members, in site order.
+    static func tiedGroups(_ sites: [MaskSite]) -> [[Int]] {
+        let ties = sites.compactMap(\.tie).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return ties.map { tie in sites.indices.filter { sites[$0].tie == tie } }.filter { $0.count > 1 }
     }
 
     /// The subtask made of every basic subtask.

@@ -99,13 +99,16 @@ public struct SubtaskTrainer: Sendable {
         logitsNode = last.inputs[0]
         let rng = RandomStream(seed: settings.seed, array: 0, purpose: .training, step: 1)
         var counter: UInt64 = 0
-        let utility = basicSubtasks.indices.map { _ in
+        var utility = basicSubtasks.indices.map { _ in
             sites.map { site in
                 (0..<(base.shapes[site.filters]?.first ?? 0)).map { _ -> Float in
                     defer { counter += 1 }
                     return Float(rng.gaussian(at: counter)) * settings.sigma
                 }
             }
+        }
+        for group in SubtaskAdaptiveNetwork.tiedGroups(sites) {
+            for k in utility.indices { for s in group { utility[k][s] = utility[k][group[0]] } }
         }
         let ones = utility.map { $0.map { $0.map { _ in Float(1) } } }
         network = try SubtaskAdaptiveNetwork(base: base, basicSubtasks: basicSubtasks, sites: sites, threshold: threshold,
@@ -184,6 +187,12 @@ public struct SubtaskTrainer: Sendable {
                 let source = masks.utilitySource[s][i], v = network.utilityParameters[source][s][i]
                 dv[source][s][i] += dGate[i] * masks.scaling[s][i] * (v > 0 ? 1 : (v < 0 ? -1 : 0))
                 if site.scaled { ds[masks.scalingSource[s][i]][s][i] += dGate[i] * masks.binary[s][i] }
+            }
+        }
+        for group in SubtaskAdaptiveNetwork.tiedGroups(network.sites) {
+            for b in 0..<k {
+                let shared = group.dropFirst().reduce(dv[b][group[0]]) { sum, s in zip(sum, dv[b][s]).map { $0 + $1 } }
+                for s in group { dv[b][s] = shared }
             }
         }
         for b in 0..<k {
