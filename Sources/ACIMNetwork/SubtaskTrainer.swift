@@ -19,6 +19,8 @@ public struct TrainingSettings: ComponentConfiguration {
     public var fullProbability = 0.1
     /// Largest number of basic subtasks combined in one minibatch (nil: all of them).
     public var maxCombined: Int?
+    /// Subtasks sampled per minibatch, each on its share of the batch.
+    public var subtasksPerBatch = 1
     /// Momentum of the running batch-norm statistics.
     public var batchNormMomentum: Float = 0.1
 
@@ -33,6 +35,7 @@ public struct TrainingSettings: ComponentConfiguration {
         case gamma, sigma
         case fullProbability = "full_probability"
         case maxCombined = "max_combined"
+        case subtasksPerBatch = "subtasks_per_batch"
         case batchNormMomentum = "batch_norm_momentum"
     }
 
@@ -49,6 +52,7 @@ public struct TrainingSettings: ComponentConfiguration {
         sigma = try c.value(.sigma, default: d.sigma)
         fullProbability = try c.value(.fullProbability, default: d.fullProbability)
         maxCombined = try c.value(.maxCombined, default: d.maxCombined)
+        subtasksPerBatch = try c.value(.subtasksPerBatch, default: d.subtasksPerBatch)
         batchNormMomentum = try c.value(.batchNormMomentum, default: d.batchNormMomentum)
     }
 
@@ -63,6 +67,8 @@ public struct TrainingSettings: ComponentConfiguration {
         ConfigField("sigma", "number", default: "1", allowed: "0...100", "std of the initial utility pre-parameters"),
         ConfigField("full_probability", "number", default: "0.1", allowed: "0...1", "probability of a full-subtask minibatch"),
         ConfigField("max_combined", "integer", default: "all", allowed: "1...K", "most basic subtasks combined in one minibatch"),
+        ConfigField("subtasks_per_batch", "integer", default: "1", allowed: "1...batch_size",
+                    "subtasks sampled per minibatch, each on its share of the batch; gradients averaged"),
         ConfigField("batch_norm_momentum", "number", default: "0.1", allowed: "0...1", "momentum of the running batch-norm statistics"),
     ]
 
@@ -76,6 +82,7 @@ public struct TrainingSettings: ComponentConfiguration {
         v.check(Double(sigma), in: 0...100, "sigma")
         v.check(fullProbability, in: 0...1, "full_probability")
         if let maxCombined { v.check(maxCombined, in: 1...100_000, "max_combined") }
+        v.check(subtasksPerBatch, in: 1...max(1, batchSize), "subtasks_per_batch")
         v.check(Double(batchNormMomentum), in: 0...1, "batch_norm_momentum")
         return v.issues
     }
@@ -143,26 +150,49 @@ public struct SubtaskTrainer: Sendable {
         return total / Float(max(batches, 1))
     }
 
-    /// One optimisation step on one minibatch, with learning rates scaled by `rateScale`.
+    /// One optimisation step on one minibatch, with learning rates scaled by `rateScale`. The batch is split
+    /// into `subtasksPerBatch` parts, each with its own sampled subtask and batch-norm statistics; their
+    /// gradients are averaged into one update of the shared weights and masks.
     public mutating func trainStep(_ batch: Dataset, rateScale: Float = 1) throws -> Float {
-        let subtask = sampleSubtask(step: step)
+        let parts = min(settings.subtasksPerBatch, batch.count)
+        var weightGradients: [String: [Float]] = [:]
+        var utilityGradients = network.utilityParameters.map { $0.map { $0.map { _ in Float(0) } } }
+        var scalingGradients = utilityGradients
+        var loss: Float = 0
+        for part in 0..<parts {
+            let subtask = sampleSubtask(step: step &* UInt64(parts) &+ UInt64(part))
+            let rows = Array((part * batch.count / parts)..<((part + 1) * batch.count / parts))
+            let data = batch.subset(rows)
+            let masks = try network.masks(for: subtask)
+            let gates = Dictionary(uniqueKeysWithValues: zip(network.sites.map(\.gate), masks.gates))
+            let pass = try network.base.forward(data.images, mode: .batch, gates: gates)
+            let objective = SubtaskLoss(classCount: network.base.classes.count, subtaskClasses: network.classes(of: subtask),
+                                        beta: network.beta)
+            let (value, seed) = objective.evaluate(logits: pass.outputs[logitsNode]!.data, labels: data.labels)
+            let grads = network.base.backward(pass, seeds: [logitsNode: seed])
+            loss += value / Float(parts)
+            for (name, gradient) in grads.parameters {
+                weightGradients[name] = weightGradients[name].map { zip($0, gradient).map { $0 + $1 } } ?? gradient
+            }
+            accumulateMaskGradients(grads, masks: masks, utility: &utilityGradients, scaling: &scalingGradients)
+            updateRunningStatistics(pass)
+        }
         step += 1
-        let masks = try network.masks(for: subtask)
-        let gates = Dictionary(uniqueKeysWithValues: zip(network.sites.map(\.gate), masks.gates))
-        let pass = try network.base.forward(batch.images, mode: .batch, gates: gates)
-        let loss = SubtaskLoss(classCount: network.base.classes.count, subtaskClasses: network.classes(of: subtask), beta: network.beta)
-        let (value, seed) = loss.evaluate(logits: pass.outputs[logitsNode]!.data, labels: batch.labels)
-        let grads = network.base.backward(pass, seeds: [logitsNode: seed])
-        updateBase(grads, pass: pass, rate: settings.weightRate * rateScale)
-        return value + updateMasks(grads, masks: masks, rate: settings.maskRate * rateScale)
-    }
-
-    private mutating func updateBase(_ grads: Gradients, pass: ForwardPass, rate: Float) {
-        for (name, gradient) in grads.parameters.sorted(by: { $0.key < $1.key }) {
+        if parts > 1 {
+            let share = 1 / Float(parts)
+            weightGradients = weightGradients.mapValues { $0.map { $0 * share } }
+            utilityGradients = utilityGradients.map { $0.map { $0.map { $0 * share } } }
+            scalingGradients = scalingGradients.map { $0.map { $0.map { $0 * share } } }
+        }
+        for (name, gradient) in weightGradients.sorted(by: { $0.key < $1.key }) {
             guard var tensor = network.base.parameters[name] else { continue }
-            optimizer.step(name, &tensor.data, gradient: gradient, rate: rate)
+            optimizer.step(name, &tensor.data, gradient: gradient, rate: settings.weightRate * rateScale)
             network.base.parameters[name] = tensor
         }
+        return loss + updateMasks(utility: utilityGradients, scaling: scalingGradients, rate: settings.maskRate * rateScale)
+    }
+
+    private mutating func updateRunningStatistics(_ pass: ForwardPass) {
         let m = settings.batchNormMomentum
         for (name, stats) in pass.batchStatistics {
             for (suffix, values) in [("running_mean", stats.mean), ("running_var", stats.variance)] {
@@ -172,22 +202,31 @@ public struct SubtaskTrainer: Sendable {
         }
     }
 
-    /// Straight-through update of the masks; returns the sparsity term's value.
-    private mutating func updateMasks(_ grads: Gradients, masks: SubtaskMasks, rate: Float) -> Float {
+    /// Straight-through gradients of the task loss: through the gate `M·S` to `M` and `S`, from `M` to the
+    /// combined utility (threshold as identity), through the max to the argmax basic subtask, through |v|
+    /// by sign(v); from `S` through MaxAbs to the selected basic subtask.
+    private func accumulateMaskGradients(_ grads: Gradients, masks: SubtaskMasks,
+                                         utility: inout [[[Float]]], scaling: inout [[[Float]]]) {
+        for (s, site) in network.sites.enumerated() {
+            guard let dGate = grads.gates[site.gate] else { continue }
+            for i in dGate.indices {
+                let source = masks.utilitySource[s][i], v = network.utilityParameters[source][s][i]
+                utility[source][s][i] += dGate[i] * masks.scaling[s][i] * (v > 0 ? 1 : (v < 0 ? -1 : 0))
+                if site.scaled { scaling[masks.scalingSource[s][i]][s][i] += dGate[i] * masks.binary[s][i] }
+            }
+        }
+    }
+
+    /// Adds the L1 sparsity gradient, shares gradients among tied sites, steps the masks; returns the
+    /// sparsity term's value.
+    private mutating func updateMasks(utility: [[[Float]]], scaling: [[[Float]]], rate: Float) -> Float {
         let k = network.basicSubtasks.count
         let filters = network.utilityParameters[0].reduce(0) { $0 + $1.count }
         guard filters > 0 else { return 0 }
         let l1 = settings.gamma / Float(k * filters)
         var sparsity: Float = 0
-        var dv = network.utilityParameters.map { $0.map { $0.map { l1 * ($0 > 0 ? 1 : ($0 < 0 ? -1 : 0)) } } }
-        var ds = network.scaling.map { $0.map { $0.map { _ in Float(0) } } }
-        for (s, site) in network.sites.enumerated() {
-            guard let dGate = grads.gates[site.gate] else { continue }
-            for i in dGate.indices {
-                let source = masks.utilitySource[s][i], v = network.utilityParameters[source][s][i]
-                dv[source][s][i] += dGate[i] * masks.scaling[s][i] * (v > 0 ? 1 : (v < 0 ? -1 : 0))
-                if site.scaled { ds[masks.scalingSource[s][i]][s][i] += dGate[i] * masks.binary[s][i] }
-            }
+        var dv = zip(network.utilityParameters, utility).map { params, grads in
+            zip(params, grads).map { zip($0, $1).map { v, g in l1 * (v > 0 ? 1 : (v < 0 ? -1 : 0)) + g } }
         }
         for group in SubtaskAdaptiveNetwork.tiedGroups(network.sites) {
             for b in 0..<k {
@@ -200,7 +239,7 @@ public struct SubtaskTrainer: Sendable {
                 sparsity += l1 * network.utilityParameters[b][s].reduce(0) { $0 + abs($1) }
                 optimizer.step("san.v.\(b).\(s)", &network.utilityParameters[b][s], gradient: dv[b][s], rate: rate)
                 if network.sites[s].scaled {
-                    optimizer.step("san.s.\(b).\(s)", &network.scaling[b][s], gradient: ds[b][s], rate: rate)
+                    optimizer.step("san.s.\(b).\(s)", &network.scaling[b][s], gradient: scaling[b][s], rate: rate)
                 }
             }
         }

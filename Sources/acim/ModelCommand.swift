@@ -91,6 +91,7 @@ struct ModelTrain: ParsableCommand {
     @Option(help: "Std sigma of the initial utility pre-parameters.") var sigma = TrainingSettings().sigma
     @Option(help: "Subtask loss weight beta.") var beta: Float = 10
     @Option(help: "Mask threshold tau.") var threshold: Float = 0.5
+    @Option(help: "Subtasks sampled per minibatch, each on its share of the batch.") var subtasksPerBatch = 1
     @Option(help: "Use only the first N training images (0: all).") var limit = 0
 
     func run() throws {
@@ -99,6 +100,7 @@ struct ModelTrain: ParsableCommand {
             guard let kind = OptimizerKind(rawValue: optimizer) else { throw CLIError("--optimizer \(optimizer): expected sgd or adam") }
             (settings.seed, settings.epochs, settings.batchSize, settings.optimizer) = (seed, epochs, batchSize, kind)
             (settings.weightRate, settings.maskRate, settings.gamma, settings.sigma) = (weightLR, maskLR, gamma, sigma)
+            settings.subtasksPerBatch = subtasksPerBatch
             let widths = channels.split(separator: ",").compactMap { Int($0) }
             guard !widths.isEmpty, widths.count == channels.split(separator: ",").count, widths.allSatisfy({ $0 > 0 }) else {
                 throw CLIError("--channels \(channels): expected positive integers separated by commas")
@@ -125,7 +127,8 @@ struct ModelTrain: ParsableCommand {
             }
             let notes = ["seed": "\(seed)", "training": "acim model train --seed \(seed) --epochs \(epochs) --batch-size \(batchSize) "
                 + "--channels \(channels) --subtasks \(subtasks) --optimizer \(optimizer) --weight-lr \(weightLR) --mask-lr \(maskLR) "
-                + "--gamma \(gamma) --sigma \(sigma) --beta \(beta) --threshold \(threshold)" + (limit > 0 ? " --limit \(limit)" : ""),
+                + "--gamma \(gamma) --sigma \(sigma) --beta \(beta) --threshold \(threshold) --subtasks-per-batch \(subtasksPerBatch)"
+                + (limit > 0 ? " --limit \(limit)" : ""),
                 "data": "digits rows 0..1436 (training), calibration rows 0..511",
                 "training_settings": try sortedJSON(settings)]
             try ModelFile.save(ACIMNetwork.Model(subtaskNetwork: trainer.network, notes: notes), path: output)

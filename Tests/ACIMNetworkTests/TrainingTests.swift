@@ -39,6 +39,25 @@ struct TrainingTests {
         #expect(a.scaling == b.scaling)
     }
 
+    /// Two subtasks per minibatch: each half of the batch gets its own subtask, the update is deterministic.
+    @Test func severalSubtasksPerBatch() throws {
+        let data = try digits().subset(Array(0..<32))
+        func run() throws -> SubtaskAdaptiveNetwork {
+            let (base, sites) = try Architectures.convNet(inputShape: [1, 8, 8], classes: Digits.classes, channels: [3, 4], seed: 4)
+            var settings = TrainingSettings()
+            settings.subtasksPerBatch = 2
+            settings.fullProbability = 0
+            settings.maxCombined = 1
+            var trainer = try SubtaskTrainer(base: base, basicSubtasks: [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]], sites: sites, settings: settings)
+            #expect(trainer.sampleSubtask(step: 0) != trainer.sampleSubtask(step: 1) || trainer.sampleSubtask(step: 2) != trainer.sampleSubtask(step: 3))
+            let loss = try trainer.trainStep(data)
+            #expect(loss.isFinite && loss > 0)
+            return trainer.network
+        }
+        let a = try run(), b = try run()
+        #expect(a.base.parameters == b.base.parameters && a.utilityParameters == b.utilityParameters)
+    }
+
     @Test func badSettingsAreRejected() throws {
         let (base, sites) = try Architectures.convNet(inputShape: [1, 8, 8], classes: Digits.classes, channels: [3], seed: 1)
         var settings = TrainingSettings()
