@@ -182,7 +182,16 @@ extension GraphDocument.NodeEntry {
         self.inputs = inputs
     }
 
+    /// Largest value accepted for any size attribute.
+    static let sizeLimit = 1 << 24
+
     func node() throws -> Node {
+        for (key, value) in [("out_channels", out_channels), ("kernel", kernel), ("stride", stride), ("padding", padding),
+                             ("out_features", out_features)] + (shape ?? []).map({ ("shape", $0) }) {
+            if let value, !(0...Self.sizeLimit).contains(value) {
+                throw ACIMError.invalidParameter(name: "node \(name) \(key)", value: "\(value)", expected: "an integer in 0...\(Self.sizeLimit)")
+            }
+        }
         func need<T>(_ value: T?, _ key: String) throws -> T {
             guard let value else { throw ACIMError.inconsistentParameters("node \(name) (\(op)) needs \"\(key)\"") }
             return value

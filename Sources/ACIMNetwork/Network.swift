@@ -23,8 +23,8 @@ public struct Network: Sendable {
 
     /// `checkOutput: false` skips the output-versus-classes check (for building a network layer by layer).
     init(inputShape: [Int], nodes: [Node], parameters: [String: Tensor], classes: [String], checkOutput: Bool) throws {
-        guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
-            throw ACIMError.shapeMismatch("input shape \(inputShape): expected positive dimensions")
+        guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }), let size = checkedProduct(inputShape), size <= 1 << 30 else {
+            throw ACIMError.shapeMismatch("input shape \(inputShape): expected positive dimensions, at most 2^30 elements")
         }
         guard !nodes.isEmpty else { throw ACIMError.shapeMismatch("the network has no nodes") }
         var shapes = [Network.inputName: inputShape]
@@ -119,7 +119,10 @@ public struct Network: Sendable {
             guard epsilon > 0 else { throw ACIMError.invalidParameter(name: "\(node.name) eps", value: "\(epsilon)", expected: "a positive number") }
             for suffix in ["weight", "bias", "running_mean", "running_var"] { try check(suffix, [input[0]]) }
             return input
-        case .relu, .sigmoid, .softmax:
+        case .relu, .sigmoid:
+            return input
+        case .softmax:
+            guard input.count == 1 else { throw fail("a feature vector [F]") }
             return input
         case let .maxPool(k, stride), let .avgPool(k, stride):
             guard input.count == 3 else { throw fail("[C, H, W]") }
@@ -128,7 +131,7 @@ public struct Network: Sendable {
         case .flatten:
             return [input.reduce(1, *)]
         case let .reshape(shape):
-            guard shape.allSatisfy({ $0 > 0 }), shape.reduce(1, *) == input.reduce(1, *) else {
+            guard shape.allSatisfy({ $0 > 0 }), checkedProduct(shape) == input.reduce(1, *) else {
                 throw fail("a shape with the same element count as \(shape)")
             }
             return shape

@@ -46,7 +46,7 @@ public enum SafeTensors {
             guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw bad("tensor \"\(name)\": expected data_offsets [begin, end]")
             }
-            let count = shape.reduce(1, *)
+            guard let count = checkedProduct(shape), count <= Int.max / 4 else { throw bad("tensor \"\(name)\": shape \(shape) is too large") }
             guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= dataLength else {
                 throw bad("tensor \"\(name)\": data_offsets \(offsets) outside the \(dataLength) data bytes (truncated file?)")
             }

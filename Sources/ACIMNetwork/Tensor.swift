@@ -15,13 +15,15 @@ public struct Tensor: Sendable, Equatable {
     }
 
     public var count: Int { data.count }
+}
 
-    /// The same data viewed with another shape of equal element count.
-    public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, data: data) }
-
-    /// Elements of samples `range` along the first (batch) axis.
-    public func samples(_ range: Range<Int>) -> Tensor {
-        let per = shape.dropFirst().reduce(1, *)
-        return Tensor(shape: [range.count] + shape.dropFirst(), data: Array(data[(range.lowerBound * per)..<(range.upperBound * per)]))
+/// The product of `dimensions`, or nil when it overflows `Int` (shapes read from files).
+func checkedProduct(_ dimensions: [Int]) -> Int? {
+    var product = 1
+    for d in dimensions {
+        let (next, overflow) = product.multipliedReportingOverflow(by: d)
+        if overflow { return nil }
+        product = next
     }
+    return product
 }

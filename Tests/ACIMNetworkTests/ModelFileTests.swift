@@ -49,6 +49,8 @@ struct ModelFileTests {
         #expect(reason(try file(["w": ["dtype": "F32", "shape": [4], "data_offsets": [0, 16]]], data: Data(count: 8))).contains("truncated"))
         #expect(reason(try file(["w": ["dtype": "F32", "shape": [3], "data_offsets": [0, 8]]], data: Data(count: 8))).contains("expected 12"))
         #expect(reason(try file(["w": ["dtype": "F32", "shape": [2], "data_offsets": [0, 8]]], data: Data(count: 8))).contains("acimsim.graph"))
+        #expect(reason(try file(["w": ["dtype": "F32", "shape": [1 << 40, 1 << 40], "data_offsets": [0, 8]]], data: Data(count: 8)))
+            .contains("too large"))
     }
 
     @Test func inconsistentGraphsAreRejected() throws {
@@ -68,6 +70,12 @@ struct ModelFileTests {
         #expect(reason(try edited { _, t in t["san.utility.1.conv2"] = nil }).contains("missing mask tensor \"san.utility.1.conv2\""))
         #expect(reason(try edited { g, _ in g["classes"] = ["a", "b"] }).contains("expected [2]"))
         #expect(reason(try edited { g, _ in g["input_shape"] = nil }).contains("missing key \"input_shape\""))
+        #expect(reason(try edited { g, _ in g["input_shape"] = [1 << 40, 1 << 40] }).contains("at most 2^30"))
+        #expect(reason(try edited { g, _ in
+            var nodes = g["nodes"] as! [[String: Any]]
+            nodes[0]["padding"] = Int.max
+            g["nodes"] = nodes
+        }).contains("padding"))
         #expect(reason(try edited { g, _ in
             var nodes = g["nodes"] as! [[String: Any]]
             nodes[0]["op"] = "conv3d"
