@@ -11,7 +11,7 @@ public struct Network: Sendable {
     /// Per-sample input shape, `[C, H, W]` or `[F]`.
     public let inputShape: [Int]
     public let nodes: [Node]
-    public var parameters: [String: Tensor]
+    public internal(set) var parameters: [String: Tensor]
     /// Class labels of the output features, in order.
     public let classes: [String]
     /// Per-sample output shape of every node (and of `input`).

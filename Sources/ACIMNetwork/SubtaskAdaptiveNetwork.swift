@@ -47,18 +47,18 @@ public struct SubtaskMasks: Sendable {
 
 /// A base network with per-basic-subtask utility and scaling masks (MECHANISMS.md §4).
 public struct SubtaskAdaptiveNetwork: Sendable {
-    public var base: Network
+    public internal(set) var base: Network
     /// Class indices of each basic subtask.
     public let basicSubtasks: [[Int]]
     public let sites: [MaskSite]
     /// Threshold τ of the binarisation `M = U > τ`.
-    public var threshold: Float
+    public let threshold: Float
     /// Weight β of the subtask's classes in the subtask loss.
-    public var beta: Float
+    public let beta: Float
     /// Utility pre-parameters `v[k][site][filter]`; the utility mask is `u = |v|`.
-    public var utilityParameters: [[[Float]]]
+    public internal(set) var utilityParameters: [[[Float]]]
     /// Scaling masks `s[k][site][filter]` (all ones at unscaled sites).
-    public var scaling: [[[Float]]]
+    public internal(set) var scaling: [[[Float]]]
 
     public init(base: Network, basicSubtasks: [[Int]], sites: [MaskSite], threshold: Float, beta: Float,
                 utilityParameters: [[[Float]]], scaling: [[[Float]]]) throws {
