@@ -59,6 +59,11 @@ struct ModelInfo: ParsableCommand {
             print(row([node.name, node.operation.kind, node.inputs.joined(separator: ","), shape, mac]))
         }
         print("parameters: \(network.parameterCount), MACs per inference: \(network.macs)")
+        let gains = network.nodes.filter { network.parameters["\($0.name).input_gain"] != nil }
+        if !gains.isEmpty {
+            print("input gains (subtask scaling, applied digitally): " + gains.map { node in
+                "\(node.name) [\(network.parameters["\(node.name).input_gain"]!.count)]" }.joined(separator: ", "))
+        }
         if let san = model.subtaskNetwork {
             print("basic subtasks (threshold \(san.threshold), beta \(san.beta)):")
             for (k, classes) in san.basicSubtasks.enumerated() {
