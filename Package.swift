@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "acim", targets: ["acim"]),
         .library(name: "ACIMArray", targets: ["ACIMArray"]),
         .library(name: "ACIMProfiles", targets: ["ACIMProfiles"]),
+        .library(name: "ACIMNetwork", targets: ["ACIMNetwork"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,6 +23,7 @@ let package = Package(
         .target(name: "ACIMCore", dependencies: ["CBLAS"]),
         .target(name: "ACIMArray", dependencies: ["ACIMCore"]),
         .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
+        .target(name: "ACIMNetwork", dependencies: ["ACIMCore"]),
         .target(
             name: "ACIMProfiles",
             dependencies: ["ACIMChip", "ACIMArray", "ACIMCore", .product(name: "Yams", package: "Yams")]
@@ -29,7 +31,7 @@ let package = Package(
         .executableTarget(
             name: "acim",
             dependencies: [
-                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles",
+                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,5 +39,6 @@ let package = Package(
         .testTarget(name: "ACIMArrayTests", dependencies: ["ACIMArray"]),
         .testTarget(name: "ACIMChipTests", dependencies: ["ACIMChip"]),
         .testTarget(name: "ACIMProfilesTests", dependencies: ["ACIMProfiles"], exclude: ["Broken"]),
+        .testTarget(name: "ACIMNetworkTests", dependencies: ["ACIMNetwork"]),
     ]
 )

@@ -7,8 +7,9 @@ import Dispatch
 /// `y = D G + sqrt((D o D) S^2) o z`. The ADC and shift-and-add then run as vectorized row passes.
 ///
 /// Chunks have a fixed size, so the GEMM shapes, and with them the results, do not depend on the thread
-/// count. Chunks run in parallel on as many threads as OpenBLAS was set to use; while they run, OpenBLAS
-/// itself is set to one thread (and restored after), so its idle workers do not compete for the cores.
+/// count. Chunks run in parallel on as many threads as OpenBLAS is configured to use; while they run,
+/// OpenBLAS itself runs single-threaded (`BLAS.singleThreaded`), so its idle workers do not compete for the
+/// cores.
 public struct FastEngine: MVMEngine {
     /// Input vectors per chunk.
     public static let chunkVectors = 32
@@ -32,28 +33,28 @@ public struct FastEngine: MVMEngine {
         let items = chunks.count * passes
         var activities = [(MVMActivity, MVMActivity)](repeating: (MVMActivity(), MVMActivity()), count: items)
         let threads = BLAS.threadCount
-        BLAS.threadCount = 1
-        defer { BLAS.threadCount = threads }
-        accumulated.withUnsafeMutableBufferPointer { accumulated in
-            activities.withUnsafeMutableBufferPointer { activities in
-                let output = SharedPointer(accumulated.baseAddress!)
-                let activityOut = SharedPointer(activities.baseAddress!)
-                let work = { (item: Int) in
-                    let (k, passIndex) = item.quotientAndRemainder(dividingBy: passes)
-                    let pass = schedule.passes[passIndex]
-                    var activity = MVMActivity()
-                    var ungated = MVMActivity()
-                    let plan = batch.plan(pass, vectors: chunks[k])
-                    let sums = batch.columnSums(plan)
-                    batch.convert(plan, sums: sums, sign: pass.sign, passIndex: passIndex,
-                                  into: output.base + passIndex * slab, activity: &activity, ungated: &ungated)
-                    activityOut.base[item] = (activity, ungated)
-                }
-                if threads > 1 && items > 1 {
-                    let shared = SharedWork(body: work)
-                    DispatchQueue.concurrentPerform(iterations: items) { shared.body($0) }
-                } else {
-                    for item in 0..<items { work(item) }
+        BLAS.singleThreaded {
+            accumulated.withUnsafeMutableBufferPointer { accumulated in
+                activities.withUnsafeMutableBufferPointer { activities in
+                    let output = SharedPointer(accumulated.baseAddress!)
+                    let activityOut = SharedPointer(activities.baseAddress!)
+                    let work = { (item: Int) in
+                        let (k, passIndex) = item.quotientAndRemainder(dividingBy: passes)
+                        let pass = schedule.passes[passIndex]
+                        var activity = MVMActivity()
+                        var ungated = MVMActivity()
+                        let plan = batch.plan(pass, vectors: chunks[k])
+                        let sums = batch.columnSums(plan)
+                        batch.convert(plan, sums: sums, sign: pass.sign, passIndex: passIndex,
+                                      into: output.base + passIndex * slab, activity: &activity, ungated: &ungated)
+                        activityOut.base[item] = (activity, ungated)
+                    }
+                    if threads > 1 && items > 1 {
+                        let shared = SharedWork(body: work)
+                        DispatchQueue.concurrentPerform(iterations: items) { shared.body($0) }
+                    } else {
+                        for item in 0..<items { work(item) }
+                    }
                 }
             }
         }

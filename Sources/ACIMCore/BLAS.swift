@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Thin, typed access to the OpenBLAS routines the simulator uses.
 public enum BLAS {
@@ -14,11 +15,48 @@ public enum BLAS {
         return String(cString: config)
     }
 
-    /// Number of threads OpenBLAS uses for one call.
+    /// Number of threads OpenBLAS uses for one call (outside `singleThreaded`, the configured count).
     public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get {
+            singleThreadLock.lock()
+            defer { singleThreadLock.unlock() }
+            return singleThreadDepth > 0 ? savedThreadCount : Int(openblas_get_num_threads())
+        }
+        set {
+            singleThreadLock.lock()
+            defer { singleThreadLock.unlock() }
+            if singleThreadDepth > 0 {
+                savedThreadCount = max(1, newValue)
+            } else {
+                openblas_set_num_threads(Int32(max(1, newValue)))
+            }
+        }
     }
+
+    /// Runs `body` with OpenBLAS on one thread, so that results do not depend on how OpenBLAS partitions a
+    /// call and callers can run calls in parallel themselves. Safe to nest and to call from several
+    /// threads at once: the first caller in switches OpenBLAS to one thread, the last one out restores the
+    /// configured count (`threadCount` keeps reporting it meanwhile).
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        singleThreadLock.lock()
+        if singleThreadDepth == 0 {
+            savedThreadCount = Int(openblas_get_num_threads())
+            openblas_set_num_threads(1)
+        }
+        singleThreadDepth += 1
+        singleThreadLock.unlock()
+        defer {
+            singleThreadLock.lock()
+            singleThreadDepth -= 1
+            if singleThreadDepth == 0 { openblas_set_num_threads(Int32(savedThreadCount)) }
+            singleThreadLock.unlock()
+        }
+        return try body()
+    }
+
+    private static let singleThreadLock = NSLock()
+    nonisolated(unsafe) private static var singleThreadDepth = 0
+    nonisolated(unsafe) private static var savedThreadCount = 1
 
     /// Row-major single-precision GEMM: `C = alpha * op(A) * op(B) + beta * C`.
     ///

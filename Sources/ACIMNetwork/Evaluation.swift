@@ -1,0 +1,32 @@
+import ACIMCore
+
+extension Network {
+    /// This network with every batch norm's running statistics re-estimated on `calibration`: one pass in
+    /// batch mode over the whole set (the cumulative average of MECHANISMS.md §4.3), under `gates`.
+    public func calibrated(on calibration: Dataset, gates: [String: [Float]] = [:]) throws -> Network {
+        let pass = try forward(calibration.images, mode: .batch, gates: gates)
+        var network = self
+        for (name, stats) in pass.batchStatistics {
+            network.parameters["\(name).running_mean"]!.data = stats.mean
+            network.parameters["\(name).running_var"]!.data = stats.variance
+        }
+        return network
+    }
+
+    /// Fraction of `data` whose label is the highest-scoring of `outputClasses` (indices into the outputs);
+    /// `labelOf` maps an output index to the data set's label.
+    /// `integer` evaluates in the chip's integer arithmetic.
+    public func accuracy(on data: Dataset, gates: [String: [Float]] = [:], outputClasses: [Int]? = nil,
+                         integer: IntegerQuantization? = nil, labelOf: (Int) -> Int = { $0 }) throws -> Double {
+        guard data.count > 0 else { return 0 }
+        let scores = try forward(data.images, gates: gates, integer: integer).output.data
+        let width = classes.count
+        let candidates = outputClasses ?? Array(0..<width)
+        var correct = 0
+        for n in 0..<data.count {
+            let best = candidates.max { scores[n * width + $0] < scores[n * width + $1] }!
+            if labelOf(best) == data.labels[n] { correct += 1 }
+        }
+        return Double(correct) / Double(data.count)
+    }
+}

@@ -1,0 +1,191 @@
+import ACIMCore
+import Foundation
+
+/// How batch normalization behaves in a forward pass.
+public enum BatchNormMode: Sendable {
+    /// Running statistics (inference).
+    case running
+    /// Statistics of the current batch (training and calibration); the pass records them.
+    case batch
+}
+
+/// Everything one forward pass computed, kept for backpropagation.
+public struct ForwardPass: Sendable {
+    /// Output of every node (after its gate, if any), batch axis first.
+    public internal(set) var outputs: [String: Tensor] = [:]
+    /// Mean and (biased) variance per channel of every batch-norm node, when run in `.batch` mode.
+    public internal(set) var batchStatistics: [String: (mean: [Float], variance: [Float])] = [:]
+    var ungated: [String: [Float]] = [:]
+    var columns: [String: [Float]] = [:]
+    var normalized: [String: (xhat: [Float], invStd: [Float])] = [:]
+    var argmax: [String: [Int32]] = [:]
+    let gates: [String: [Float]]
+    let mode: BatchNormMode
+    let lastNode: String
+    let integer: IntegerQuantization?
+
+    /// The network output.
+    public var output: Tensor { outputs[lastNode]! }
+}
+
+extension Network {
+    /// Runs a batch `[N, inputShape...]` through the network.
+    ///
+    /// `gates` multiplies the output channels of the named nodes (the subtask masks times the scaling masks).
+    /// `integer` runs conv2d and linear layers in the chip's integer arithmetic instead of float.
+    public func forward(_ input: Tensor, mode: BatchNormMode = .running, gates: [String: [Float]] = [:],
+                        integer: IntegerQuantization? = nil) throws -> ForwardPass {
+        guard input.shape.count == inputShape.count + 1, Array(input.shape.dropFirst()) == inputShape else {
+            throw ACIMError.shapeMismatch("input batch \(input.shape): expected [N] + \(inputShape)")
+        }
+        for (name, gate) in gates {
+            guard let shape = shapes[name], shape[0] == gate.count else {
+                throw ACIMError.shapeMismatch("gate on \"\(name)\" has \(gate.count) channels: expected a node with that many")
+            }
+        }
+        if let integer, let missing = nodes.first(where: { $0.operation.isWeighted && integer.layers[$0.name] == nil }) {
+            throw ACIMError.inconsistentParameters("the integer quantization has no scales for layer \(missing.name)")
+        }
+        return try Kernels.singleThreaded { try run(input, mode: mode, gates: gates, integer: integer) }
+    }
+
+    private func run(_ input: Tensor, mode: BatchNormMode, gates: [String: [Float]], integer: IntegerQuantization?) throws -> ForwardPass {
+        var pass = ForwardPass(gates: gates, mode: mode, lastNode: outputName, integer: integer)
+        pass.outputs[Network.inputName] = input
+        let batch = input.shape[0]
+        for node in nodes {
+            let x = pass.outputs[node.inputs[0]]!
+            var y = try apply(node, x, batch: batch, pass: &pass)
+            if let gate = gates[node.name] {
+                pass.ungated[node.name] = y
+                y = Kernels.scaleChannels(y, gate, batch: batch, spatial: shapes[node.name]!.dropFirst().reduce(1, *))
+            }
+            pass.outputs[node.name] = Tensor(shape: [batch] + shapes[node.name]!, data: y)
+        }
+        return pass
+    }
+
+    func convGeometry(_ node: Node, batch: Int) -> Kernels.ConvGeometry {
+        guard case let .conv2d(_, k, stride, padding, _) = node.operation else { preconditionFailure("not a convolution") }
+        let input = shapes[node.inputs[0]]!, out = shapes[node.name]!
+        return .init(batch: batch, channels: input[0], height: input[1], width: input[2], kernel: k, stride: stride,
+                     padding: padding, outHeight: out[1], outWidth: out[2])
+    }
+
+    /// The input of a conv/linear node after its optional input gain.
+    func gainedInput(_ node: Node, _ x: [Float], batch: Int) -> [Float] {
+        guard let gain = parameters["\(node.name).input_gain"]?.data else { return x }
+        return Kernels.scaleChannels(x, gain, batch: batch, spatial: shapes[node.inputs[0]]!.dropFirst().reduce(1, *))
+    }
+
+    private func apply(_ node: Node, _ input: Tensor, batch: Int, pass: inout ForwardPass) throws -> [Float] {
+        let x = input.data
+        let outShape = shapes[node.name]!
+        let inShape = shapes[node.inputs[0]]!
+        switch node.operation {
+        case let .conv2d(out, _, _, _, _):
+            let g = convGeometry(node, batch: batch)
+            let cols = Kernels.im2col(gainedInput(node, x, batch: batch), g)
+            let weight = parameters["\(node.name).weight"]!.data
+            var rows = pass.integer.map { $0.product(node.name, x: cols, w: weight, m: g.rows, n: out, k: g.patch) }
+                ?? Kernels.gemm(cols, weight, m: g.rows, n: out, k: g.patch, transposeB: true)
+            if let bias = parameters["\(node.name).bias"]?.data {
+                for r in 0..<g.rows { for c in 0..<out { rows[r * out + c] += bias[c] } }
+            }
+            pass.columns[node.name] = cols
+            return Kernels.permute(rows, batch: batch, spatial: g.outHeight * g.outWidth, channels: out)
+        case let .linear(out, _):
+            let features = inShape[0]
+            let gained = gainedInput(node, x, batch: batch), weight = parameters["\(node.name).weight"]!.data
+            var y = pass.integer.map { $0.product(node.name, x: gained, w: weight, m: batch, n: out, k: features) }
+                ?? Kernels.gemm(gained, weight, m: batch, n: out, k: features, transposeB: true)
+            if let bias = parameters["\(node.name).bias"]?.data {
+                for n in 0..<batch { for c in 0..<out { y[n * out + c] += bias[c] } }
+            }
+            return y
+        case let .batchNorm(epsilon):
+            return batchNorm(node, x, batch: batch, epsilon: epsilon, pass: &pass)
+        case .relu:
+            return x.map { max($0, 0) }
+        case let .maxPool(k, stride), let .avgPool(k, stride):
+            let isMax = if case .maxPool = node.operation { true } else { false }
+            let (c, h, w, oh, ow) = (inShape[0], inShape[1], inShape[2], outShape[1], outShape[2])
+            var y = [Float](repeating: 0, count: batch * c * oh * ow)
+            var arg = [Int32](repeating: 0, count: isMax ? y.count : 0)
+            var o = 0
+            for plane in 0..<(batch * c) {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, bestIndex = 0, sum: Float = 0
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let i = plane * h * w + (oy * stride + ky) * w + ox * stride + kx
+                                sum += x[i]
+                                if x[i] > best { best = x[i]; bestIndex = i }
+                            }
+                        }
+                        if isMax { y[o] = best; arg[o] = Int32(bestIndex) } else { y[o] = sum / Float(k * k) }
+                        o += 1
+                    }
+                }
+            }
+            if isMax { pass.argmax[node.name] = arg }
+            return y
+        case .flatten, .reshape:
+            return x
+        case .add:
+            let other = pass.outputs[node.inputs[1]]!.data
+            return zip(x, other).map { $0 + $1 }
+        case .sigmoid:
+            return x.map { 1 / (1 + exp(-$0)) }
+        case .softmax:
+            let f = inShape[0]
+            var y = x
+            for n in 0..<batch {
+                let row = (n * f)..<((n + 1) * f)
+                let top = x[row].max()!
+                var total: Float = 0
+                for i in row { y[i] = exp(x[i] - top); total += y[i] }
+                for i in row { y[i] /= total }
+            }
+            return y
+        }
+    }
+
+    private func batchNorm(_ node: Node, _ x: [Float], batch: Int, epsilon: Float, pass: inout ForwardPass) -> [Float] {
+        let shape = shapes[node.name]!
+        let channels = shape[0], spatial = shape.dropFirst().reduce(1, *)
+        let gamma = parameters["\(node.name).weight"]!.data, beta = parameters["\(node.name).bias"]!.data
+        var mean: [Float], variance: [Float]
+        switch pass.mode {
+        case .running:
+            mean = parameters["\(node.name).running_mean"]!.data
+            variance = parameters["\(node.name).running_var"]!.data
+        case .batch:
+            let m = Float(batch * spatial)
+            mean = Kernels.channelSums(x, batch: batch, channels: channels, spatial: spatial).map { $0 / m }
+            variance = [Float](repeating: 0, count: channels)
+            for n in 0..<batch {
+                for c in 0..<channels {
+                    let base = (n * channels + c) * spatial
+                    for i in 0..<spatial { let d = x[base + i] - mean[c]; variance[c] += d * d }
+                }
+            }
+            variance = variance.map { $0 / m }
+            pass.batchStatistics[node.name] = (mean, variance)
+        }
+        let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
+        var xhat = x, y = x
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let base = (n * channels + c) * spatial
+                for i in 0..<spatial {
+                    xhat[base + i] = (x[base + i] - mean[c]) * invStd[c]
+                    y[base + i] = gamma[c] * xhat[base + i] + beta[c]
+                }
+            }
+        }
+        pass.normalized[node.name] = (xhat, invStd)
+        return y
+    }
+}

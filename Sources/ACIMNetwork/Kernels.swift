@@ -1,0 +1,141 @@
+import ACIMCore
+
+/// The layer kernels of the digital reference executor, on flat NCHW buffers. Convolutions are im2col + sgemm.
+enum Kernels {
+    /// Runs `body` with OpenBLAS on one thread: threaded sgemm partitions differ with the thread count and
+    /// change the last bits of results, so the executor keeps results independent of it (DESIGN.md §7).
+    static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        try BLAS.singleThreaded(body)
+    }
+
+    struct ConvGeometry {
+        let batch, channels, height, width, kernel, stride, padding, outHeight, outWidth: Int
+        var patch: Int { channels * kernel * kernel }
+        var rows: Int { batch * outHeight * outWidth }
+    }
+
+    /// Patches as rows: row `(n*Ho + oy)*Wo + ox`, column `(c*k + ky)*k + kx`.
+    static func im2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
+        var cols = [Float](repeating: 0, count: g.rows * g.patch)
+        x.withUnsafeBufferPointer { xp in
+            cols.withUnsafeMutableBufferPointer { cp in
+                var row = 0
+                for n in 0..<g.batch {
+                    for oy in 0..<g.outHeight {
+                        for ox in 0..<g.outWidth {
+                            var col = row * g.patch
+                            for c in 0..<g.channels {
+                                let plane = (n * g.channels + c) * g.height * g.width
+                                for ky in 0..<g.kernel {
+                                    let y = oy * g.stride - g.padding + ky
+                                    for kx in 0..<g.kernel {
+                                        let xx = ox * g.stride - g.padding + kx
+                                        if y >= 0, y < g.height, xx >= 0, xx < g.width { cp[col] = xp[plane + y * g.width + xx] }
+                                        col += 1
+                                    }
+                                }
+                            }
+                            row += 1
+                        }
+                    }
+                }
+            }
+        }
+        return cols
+    }
+
+    /// The adjoint of `im2col`: adds every patch entry back to its pixel.
+    static func col2im(_ cols: [Float], _ g: ConvGeometry) -> [Float] {
+        var x = [Float](repeating: 0, count: g.batch * g.channels * g.height * g.width)
+        cols.withUnsafeBufferPointer { cp in
+            x.withUnsafeMutableBufferPointer { xp in
+                var row = 0
+                for n in 0..<g.batch {
+                    for oy in 0..<g.outHeight {
+                        for ox in 0..<g.outWidth {
+                            var col = row * g.patch
+                            for c in 0..<g.channels {
+                                let plane = (n * g.channels + c) * g.height * g.width
+                                for ky in 0..<g.kernel {
+                                    let y = oy * g.stride - g.padding + ky
+                                    for kx in 0..<g.kernel {
+                                        let xx = ox * g.stride - g.padding + kx
+                                        if y >= 0, y < g.height, xx >= 0, xx < g.width { xp[plane + y * g.width + xx] += cp[col] }
+                                        col += 1
+                                    }
+                                }
+                            }
+                            row += 1
+                        }
+                    }
+                }
+            }
+        }
+        return x
+    }
+
+    /// `C[m, n] = A[m, k] * op(B)`, with B stored `[n, k]` when `transposeB`, else `[k, n]`.
+    static func gemm(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
+                     transposeA: Bool = false, transposeB: Bool = false) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        guard m > 0, n > 0, k > 0 else { return c }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                               a: pa.baseAddress!, lda: transposeA ? m : k,
+                               b: pb.baseAddress!, ldb: transposeB ? k : n,
+                               c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return c
+    }
+
+    /// `[N, S, C]` (rows of channels) to `[N, C, S]`, or back with `inverse`.
+    static func permute(_ x: [Float], batch: Int, spatial: Int, channels: Int, inverse: Bool = false) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                for n in 0..<batch {
+                    for s in 0..<spatial {
+                        for c in 0..<channels {
+                            let rows = (n * spatial + s) * channels + c, planes = (n * channels + c) * spatial + s
+                            if inverse { yp[rows] = xp[planes] } else { yp[planes] = xp[rows] }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Multiplies every channel `c` of an `[N, C, S]` buffer by `gain[c]`.
+    static func scaleChannels(_ x: [Float], _ gain: [Float], batch: Int, spatial: Int) -> [Float] {
+        var y = x
+        let channels = gain.count
+        y.withUnsafeMutableBufferPointer { yp in
+            for n in 0..<batch {
+                for c in 0..<channels {
+                    let g = gain[c], base = (n * channels + c) * spatial
+                    for s in 0..<spatial { yp[base + s] *= g }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Per-channel sums of `a` (and of `a*b` when given) over batch and space.
+    static func channelSums(_ a: [Float], times b: [Float]? = nil, batch: Int, channels: Int, spatial: Int) -> [Float] {
+        var sums = [Float](repeating: 0, count: channels)
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let base = (n * channels + c) * spatial
+                var s: Float = 0
+                if let b { for i in 0..<spatial { s += a[base + i] * b[base + i] } } else { for i in 0..<spatial { s += a[base + i] } }
+                sums[c] += s
+            }
+        }
+        return sums
+    }
+}

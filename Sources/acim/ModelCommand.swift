@@ -1,0 +1,220 @@
+import ACIMCore
+import ACIMNetwork
+import ArgumentParser
+import Foundation
+
+/// `acim model`: inspect, train, prune and evaluate networks.
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Inspect, train, prune and evaluate networks (safetensors model files).",
+        subcommands: [ModelInfo.self, ModelTrain.self, ModelPrune.self, ModelEval.self]
+    )
+}
+
+/// Where the bundled digits data set lives.
+struct DataOption: ParsableArguments {
+    @Option(name: .customLong("data"), help: "The digits CSV (Data/digits/digits.csv).")
+    var path = "Data/digits/digits.csv"
+
+    func splits() throws -> (training: Dataset, calibration: Dataset, evaluation: Dataset) {
+        try Digits.splits(Digits.load(path: path))
+    }
+}
+
+/// JSON with sorted keys, so the same value always gives the same bytes.
+func sortedJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+func loadModel(_ path: String) throws -> ACIMNetwork.Model {
+    do { return try ModelFile.load(path: path) } catch let error as ACIMError { throw CLIError(error.description) }
+}
+
+func subtaskNetwork(_ model: ACIMNetwork.Model, _ path: String) throws -> SubtaskAdaptiveNetwork {
+    guard let san = model.subtaskNetwork else { throw CLIError("\(path): the model has no subtask masks") }
+    return san
+}
+
+
+struct ModelInfo: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Print layers, shapes, parameters and subtasks.")
+
+    @Argument(help: "Model file (.safetensors).") var file: String
+
+    func run() throws {
+        let model = try loadModel(file)
+        let network = model.network
+        print("\(file): input \(network.inputShape), \(network.classes.count) classes [\(network.classes.joined(separator: " "))]")
+        let macs = network.macsPerNode
+        func row(_ fields: [String]) -> String {
+            zip(fields, [12, 11, 12, 16, 0]).map { $1 > 0 ? $0.padding(toLength: $1, withPad: " ", startingAt: 0) : $0 }.joined()
+        }
+        print(row(["node", "op", "input", "output", "MACs"]))
+        for node in network.nodes {
+            let shape: String = network.shapes[node.name]!.map(String.init).joined(separator: "x")
+            let mac: String = macs[node.name].map(String.init) ?? ""
+            print(row([node.name, node.operation.kind, node.inputs.joined(separator: ","), shape, mac]))
+        }
+        print("parameters: \(network.parameterCount), MACs per inference: \(network.macs)")
+        let gains = network.nodes.filter { network.parameters["\($0.name).input_gain"] != nil }
+        if !gains.isEmpty {
+            print("input gains (subtask scaling, applied digitally): " + gains.map { node in
+                "\(node.name) [\(network.parameters["\(node.name).input_gain"]!.count)]" }.joined(separator: ", "))
+        }
+        if let san = model.subtaskNetwork {
+            print("basic subtasks (threshold \(san.threshold), beta \(san.beta)):")
+            for (k, classes) in san.basicSubtasks.enumerated() {
+                let masks = try san.masks(for: Subtask([k]))
+                let kept = masks.binary.map { Int($0.reduce(0, +)) }
+                print("  \(k): classes {\(classes.map { network.classes[$0] }.joined(separator: ","))}, filters kept per site \(kept)")
+            }
+            print("mask sites: " + san.sites.map { "\($0.filters)@\($0.gate)\($0.scaled ? " (scaled)" : "")" }.joined(separator: ", "))
+        }
+        for (key, value) in model.notes.sorted(by: { $0.key < $1.key }) { print("\(key): \(value)") }
+    }
+}
+
+struct ModelTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a subtask-adaptive CNN on the digits training split (the defaults reproduce Models/digits-san.safetensors).")
+
+    @OptionGroup var data: DataOption
+    @Option(name: .shortAndLong, help: "Output model file.") var output = "digits-san.safetensors"
+    @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
+    @Option(help: "Epochs over the training split.") var epochs = TrainingSettings().epochs
+    @Option(help: "Minibatch size.") var batchSize = TrainingSettings().batchSize
+    @Option(help: "Output channels of the conv layers, comma-separated.") var channels = "12,24,32"
+    @Option(help: "Basic subtasks: class groups separated by '/'.") var subtasks = "0,1/2,3/4,5/6,7/8,9"
+    @Option(help: "Optimizer: sgd or adam.") var optimizer = "adam"
+    @Option(help: "Learning rate of the weights.") var weightLR = TrainingSettings().weightRate
+    @Option(help: "Learning rate of the masks.") var maskLR = TrainingSettings().maskRate
+    @Option(help: "Weight gamma of the L1 sparsity term.") var gamma = TrainingSettings().gamma
+    @Option(help: "Std sigma of the initial utility pre-parameters.") var sigma = TrainingSettings().sigma
+    @Option(help: "Subtask loss weight beta.") var beta: Float = 10
+    @Option(help: "Mask threshold tau.") var threshold: Float = 0.5
+    @Option(help: "Subtasks sampled per minibatch, each on its share of the batch.") var subtasksPerBatch = 1
+    @Option(help: "Use only the first N training images (0: all).") var limit = 0
+
+    func run() throws {
+        do {
+            var settings = TrainingSettings()
+            guard let kind = OptimizerKind(rawValue: optimizer) else { throw CLIError("--optimizer \(optimizer): expected sgd or adam") }
+            (settings.seed, settings.epochs, settings.batchSize, settings.optimizer) = (seed, epochs, batchSize, kind)
+            (settings.weightRate, settings.maskRate, settings.gamma, settings.sigma) = (weightLR, maskLR, gamma, sigma)
+            settings.subtasksPerBatch = subtasksPerBatch
+            let widths = channels.split(separator: ",").compactMap { Int($0) }
+            guard !widths.isEmpty, widths.count == channels.split(separator: ",").count, widths.allSatisfy({ $0 > 0 }) else {
+                throw CLIError("--channels \(channels): expected positive integers separated by commas")
+            }
+            let groups = try subtasks.split(separator: "/").map { group in
+                try group.split(separator: ",").map { label -> Int in
+                    guard let c = Digits.classes.firstIndex(of: String(label)) else { throw CLIError("--subtasks: unknown class \(label)") }
+                    return c
+                }
+            }
+            var (training, calibration, evaluation) = try data.splits()
+            if limit > 0 { training = training.subset(Array(0..<min(limit, training.count))) }
+            let (base, sites) = try Architectures.convNet(inputShape: [1, 8, 8], classes: Digits.classes, channels: widths, seed: seed)
+            var trainer = try SubtaskTrainer(base: base, basicSubtasks: groups, sites: sites, threshold: threshold, beta: beta, settings: settings)
+            let start = Date()
+            for epoch in 0..<epochs {
+                let loss = try trainer.trainEpoch(training, epoch: epoch)
+                if epoch % 5 == 4 || epoch == epochs - 1 {
+                    let pruned = try trainer.network.prune(trainer.network.fullSubtask, calibration: calibration)
+                    let accuracy = try pruned.network.accuracy(on: evaluation, labelOf: { pruned.outputClasses[$0] })
+                    print(String(format: "epoch %3d  loss %.4f  full-subtask eval accuracy %@  MACs %@  (%.0f s)",
+                                 epoch + 1, loss, percent(accuracy), percent(pruned.macFraction), Date().timeIntervalSince(start)))
+                }
+            }
+            let notes = ["seed": "\(seed)", "training": "acim model train --seed \(seed) --epochs \(epochs) --batch-size \(batchSize) "
+                + "--channels \(channels) --subtasks \(subtasks) --optimizer \(optimizer) --weight-lr \(weightLR) --mask-lr \(maskLR) "
+                + "--gamma \(gamma) --sigma \(sigma) --beta \(beta) --threshold \(threshold) --subtasks-per-batch \(subtasksPerBatch)"
+                + (limit > 0 ? " --limit \(limit)" : ""),
+                "data": "digits rows 0..1436 (training), calibration rows 0..511",
+                "training_settings": try sortedJSON(settings)]
+            try ModelFile.save(ACIMNetwork.Model(subtaskNetwork: trainer.network, notes: notes), path: output)
+            print("wrote \(output)")
+        } catch let error as ACIMError { throw CLIError(error.description) }
+    }
+}
+
+struct ModelPrune: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "prune", abstract: "Write the pruned network of a subtask.")
+
+    @Argument(help: "Subtask-adaptive model file.") var file: String
+    @Option(help: "Subtask: basic subtasks as class lists joined by '+', e.g. 0,1+2,3; or 'all'.") var subtask: String
+    @Option(name: .shortAndLong, help: "Output model file.") var output: String
+    @OptionGroup var data: DataOption
+
+    func run() throws {
+        do {
+            let model = try loadModel(file)
+            let san = try subtaskNetwork(model, file)
+            let pruned = try san.prune(try san.subtask(parsing: subtask), calibration: try data.splits().calibration)
+            var notes = model.notes
+            notes["subtask"] = subtask
+            notes["pruned_from"] = (file as NSString).lastPathComponent
+            try ModelFile.save(ACIMNetwork.Model(network: pruned.network, notes: notes), path: output)
+            print("subtask \(subtask): classes \(pruned.network.classes.joined(separator: ",")); filters "
+                  + pruned.filters.map { "\($0.layer) \($0.kept)/\($0.total)" }.joined(separator: ", ")
+                  + "; MACs \(pruned.network.macs) (\(percent(pruned.macFraction)) of \(san.base.macs)); wrote \(output)")
+        } catch let error as ACIMError { throw CLIError(error.description) }
+    }
+}
+
+struct ModelEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Digital accuracy on the evaluation split (per subtask, or a table of subtasks).")
+
+    @Argument(help: "Model file.") var file: String
+    @Option(help: "Subtask to evaluate (class lists joined by '+', or 'all'); default: the full network, every basic subtask and their pairs.")
+    var subtask: String?
+    @Flag(help: "Also evaluate in the chip's integer arithmetic (quantized conv/linear inputs and weights).") var integer = false
+    @Option(help: "Weight bits of the integer evaluation.") var weightBits = 8
+    @Option(help: "Activation bits of the integer evaluation.") var activationBits = 8
+    @OptionGroup var data: DataOption
+
+    func run() throws {
+        do {
+            let model = try loadModel(file)
+            let (_, calibration, evaluation) = try data.splits()
+            guard let san = model.subtaskNetwork else {
+                let labels = try model.network.classes.map { label -> Int in
+                    guard let c = Digits.classes.firstIndex(of: label) else { throw CLIError("\(file): class \(label) is not a digit") }
+                    return c
+                }
+                let images = evaluation.restricted(to: labels)
+                let accuracy = try model.network.accuracy(on: images, labelOf: { labels[$0] })
+                var line = "\(file): accuracy \(percent(accuracy))"
+                if integer {
+                    let quantization = try IntegerQuantization(model.network, calibration: calibration, weightBits: weightBits,
+                                                               activationBits: activationBits)
+                    let integerAccuracy = try model.network.accuracy(on: images, integer: quantization, labelOf: { labels[$0] })
+                    line += " (integer W\(weightBits)/A\(activationBits): \(percent(integerAccuracy)))"
+                }
+                print(line + " on the \(images.count) evaluation images of classes \(model.network.classes.joined(separator: ",")), "
+                      + "MACs \(model.network.macs)")
+                return
+            }
+            let k = san.basicSubtasks.count
+            let subtasks = try subtask.map { [try san.subtask(parsing: $0)] }
+                ?? [san.fullSubtask] + (0..<k).map { Subtask([$0]) } + (0..<k).flatMap { a in ((a + 1)..<k).map { Subtask([a, $0]) } }
+            var pruner = SubtaskPruner(san, calibration: calibration)
+            let bits = integer ? (weight: weightBits, activation: activationBits) : nil
+            let integerHeader = integer ? " integer W\(weightBits)/A\(activationBits) |" : ""
+            print("| subtask | classes | accuracy |\(integerHeader) full net on these classes | filters kept | MACs kept |")
+            print("|---|---|---|" + (integer ? "---|" : "") + "---|---|---|")
+            for row in try pruner.report(subtasks, evaluation: evaluation, integerBits: bits) {
+                let name = row.subtask == san.fullSubtask ? "full" : row.subtask.basicIDs.map {
+                    san.basicSubtasks[$0].map { san.base.classes[$0] }.joined(separator: ",") }.joined(separator: "+")
+                let integerCell = row.integerAccuracy.map { " \(percent($0)) |" } ?? ""
+                print("| \(name) | \(row.classes.count) | \(percent(row.accuracy)) |\(integerCell) \(percent(row.fullAccuracy)) | "
+                      + "\(row.filtersKept)/\(row.filtersTotal) | \(percent(row.macFraction)) |")
+            }
+        } catch let error as ACIMError { throw CLIError(error.description) }
+    }
+}

@@ -1,0 +1,39 @@
+import ACIMCore
+import Foundation
+import Testing
+@testable import ACIMNetwork
+
+/// The shipped Models/digits-san.safetensors against the targets of issue 5.
+struct ShippedModelTests {
+    func shipped() throws -> SubtaskAdaptiveNetwork {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try #require(try ModelFile.load(path: root.appendingPathComponent("Models/digits-san.safetensors").path).subtaskNetwork)
+    }
+
+    /// Full network ≥ 95 %; each basic subtask keeps ≤ 60 % of the MACs within 2 points of the full network
+    /// on its classes.
+    @Test func meetsTargets() throws {
+        let san = try shipped()
+        let (_, calibration, evaluation) = try Digits.splits(try digits())
+        var pruner = SubtaskPruner(san, calibration: calibration)
+        let rows = try pruner.report([san.fullSubtask] + san.basicSubtasks.indices.map { Subtask([$0]) }, evaluation: evaluation)
+        #expect(rows[0].accuracy >= 0.95)
+        for row in rows.dropFirst() {
+            #expect(row.macFraction <= 0.6, "\(row.subtask)")
+            #expect(row.accuracy >= row.fullAccuracy - 0.02, "\(row.subtask): \(row.accuracy) vs \(row.fullAccuracy)")
+        }
+    }
+
+    /// 8-bit integer inference of the shipped model stays within a point of float on the evaluation split.
+    @Test func shippedModelInEightBits() throws {
+        let san = try shipped()
+        let (_, calibration, evaluation) = try Digits.splits(try digits())
+        let pruned = try san.prune(san.fullSubtask, calibration: calibration)
+        let float = try pruned.network.accuracy(on: evaluation, labelOf: { pruned.outputClasses[$0] })
+        let integer = try IntegerQuantization(pruned.network, calibration: calibration)
+        let quantized = try pruned.network.accuracy(on: evaluation, integer: integer, labelOf: { pruned.outputClasses[$0] })
+        #expect(float >= 0.95)
+        #expect(abs(float - quantized) <= 0.01)
+        #expect(throws: ACIMError.self) { try IntegerQuantization(pruned.network, calibration: calibration, weightBits: 16) }
+    }
+}
