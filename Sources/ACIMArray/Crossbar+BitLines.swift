@@ -1,18 +1,19 @@
 import ACIMCore
 
-/// One phase that drives a set of word lines with a unit digit and converts every bit line on its own,
-/// before any shift-and-add: what a device controller's functional check reads (MECHANISMS.md 2.5).
+/// One phase that drives a set of word lines with the DAC's top digit and converts every bit line on its
+/// own, before any shift-and-add: what a device controller's functional check reads (MECHANISMS.md 2.5).
+/// The top digit uses the ADC range that inference uses; the sums are reported per unit digit.
 public struct BitLineRead: Sendable {
-    /// ADC-decoded sum of every mapped column, in level units (0 for columns not read).
+    /// ADC-decoded sum of every mapped column divided by the digit, in level units (0 for columns not read).
     public var sums: [Double]
     public var activity: MVMActivity
     public var energy: Double
 }
 
 extension Crossbar {
-    /// Drives word line 0 of each logical row in `rows` (the `+1` line in XNOR mode) for one phase and
-    /// converts every readable bit line: the ideal level sums plus read noise at the column output, the
-    /// ADC range following the connected cells when gating disconnects the idle rows.
+    /// Drives word line 0 of each logical row in `rows` (the `+1` line in XNOR mode) with the top digit for
+    /// one phase and converts every readable bit line: the ideal sums plus read noise at the column output,
+    /// the ADC range following the connected cells when gating disconnects the idle rows.
     public func readBitLines(rows logicalRows: [Int], context: ReadContext) throws -> BitLineRead {
         let (mapping, readout) = try programmedState()
         let columns = mapping.mappedColumns
@@ -25,6 +26,7 @@ extension Crossbar {
                                   mappedRows: mapping.rows)
         let adc = ADC(bits: config.periphery.adc.bits)
         let noise = RandomStream(seed: context.seed, array: id, purpose: .readNoise, step: context.step)
+        let digit = Float(layout.maxDigit)
         var converted = 0
         for c in 0..<columns where !mapping.staticColumnDisabled[c] {
             var sum: Float = 0
@@ -33,8 +35,9 @@ extension Crossbar {
                 sum += readout.levels[w, c]
                 if let readVariance = readout.readVariance { variance += readVariance[w, c] }
             }
-            if variance > 0 { sum += variance.squareRoot() * Float(noise.gaussian(at: UInt64(c))) }
-            read.sums[c] = adc.convert(sum, fullScale: fullScale)
+            sum *= digit
+            if variance > 0 { sum += digit * variance.squareRoot() * Float(noise.gaussian(at: UInt64(c))) }
+            read.sums[c] = adc.convert(sum, fullScale: fullScale) / Double(digit)
             converted += 1
         }
         read.activity.vectors = 1

@@ -158,10 +158,14 @@ public struct DeviceController: Sendable {
         flaggedColumns.sort()
         counters.columnsFlagged += flaggedColumns.count
 
-        // Tier B: localize inside the flagged columns.
+        // Tier B: localize inside the flagged columns. A column whose check fails while no single weight
+        // is out of tolerance has drifted as a whole (many small errors adding up): it is flagged whole.
         var flagged = Set<Int>()
+        var wholeColumns: [Int] = []
         for c in flaggedColumns {
-            for r in try localize(&array, column: c, vector: vector, at: time) {
+            let rows = try localize(&array, column: c, vector: vector, at: time)
+            if rows.isEmpty { wholeColumns.append(c) }
+            for r in rows.isEmpty ? Array(0..<array.rows) : rows {
                 flagged.insert(r * columns + c)
                 events.append(ControllerEvent(time: time, kind: .cellDegraded(row: r, column: c)))
             }
@@ -173,7 +177,8 @@ public struct DeviceController: Sendable {
         // Repair: weights with a nulled reference go to 0, then the flagged weights by policy.
         var targets: [(Int, Int32)] = nulledNow.map { ($0.0 * columns + $0.1, 0) }
         var planned = Set(targets.map(\.0))
-        let plan = repairPlan(array, flagged: flagged, flaggedColumns: flaggedColumns, at: time)
+        let plan = repairPlan(array, flagged: flagged, flaggedColumns: flaggedColumns, wholeColumns: wholeColumns,
+                              at: time)
         for (scope, weights) in plan {
             if scope == .array { consecutiveFailures = 0 }
             for index in weights where planned.insert(index).inserted {
@@ -283,7 +288,7 @@ public struct DeviceController: Sendable {
     /// Which weights to reprogram, by scope: escalation to the whole array, rows with several flagged
     /// weights, whole columns without localization, single weights otherwise.
     private func repairPlan<A: ManagedArray>(_ array: A, flagged: Set<Int>, flaggedColumns: [Int],
-                                             at time: Double) -> [(RepairScope, [Int])] {
+                                             wholeColumns: [Int], at time: Double) -> [(RepairScope, [Int])] {
         let rows = array.rows
         let columns = array.columns
         let total = rows * columns
@@ -299,6 +304,10 @@ public struct DeviceController: Sendable {
             return [(.column, flaggedColumns.flatMap { c in (0..<rows).map { $0 * columns + c } })]
         }
         var plan: [(RepairScope, [Int])] = []
+        if !wholeColumns.isEmpty {
+            plan.append((.column, wholeColumns.flatMap { c in (0..<rows).map { $0 * columns + c } }))
+        }
+        let flagged = flagged.filter { !wholeColumns.contains($0 % columns) }
         var byRow: [Int: [Int]] = [:]
         for index in flagged.sorted() { byRow[index / columns, default: []].append(index) }
         var cells: [Int] = []

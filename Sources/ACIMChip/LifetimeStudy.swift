@@ -65,6 +65,7 @@ public struct LifetimeStudy: Sendable {
         var array = try Crossbar(config: crossbar)
         try array.program(weights: weights, at: 0, seed: seed)
         var managed = try ManagedCrossbar(crossbar: array, seed: seed)
+        try managed.calibrateADC(inputs: inputs)
         return try schedule.map { t in
             managed.setTime(t)
             return Point(time: t, weightError: meanError(managed, weights, at: t),
@@ -74,7 +75,8 @@ public struct LifetimeStudy: Sendable {
     }
 
     /// The schedule with the controller on: it deploys the weights from its references and keeps them,
-    /// advancing in steps of its check interval.
+    /// advancing in steps of its check interval; a read at a scheduled time sees the array before a check
+    /// due at that same time.
     public func controlled() throws -> [Point] {
         let (weights, inputs) = workload()
         var array = try Crossbar(config: crossbar)
@@ -83,12 +85,15 @@ public struct LifetimeStudy: Sendable {
         var device = try DeviceController(config: controller, weights: weights, weightBits: crossbar.array.weightBits,
                                           seed: seed, clock: clock, hostStaysAttached: true)
         try device.deploy(&managed, at: 0)
+        try managed.calibrateADC(inputs: inputs)
         let deployed = (bytes: device.hostBytes, counters: device.counters)
         var now = 0.0
         var points: [Point] = []
         for t in schedule {
-            while now < t {
-                now = min(t, now + controller.checkInterval.value)
+            // Inference at `t` comes first; a check due at the same instant runs after it, when the array
+            // is idle, so each point shows the array at the end of a maintenance interval.
+            while now + controller.checkInterval.value < t {
+                now += controller.checkInterval.value
                 managed.recordReads(batch)
                 try device.advance(&managed, to: now, reads: batch)
             }

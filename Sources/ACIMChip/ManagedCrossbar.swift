@@ -71,7 +71,7 @@ public struct ManagedCrossbar: ManagedArray {
     public var checkFullScalePerRow: Double { Double(crossbar.layout.maxLevel) }
 
     public func checkResolution(activeRows: Int) -> Double {
-        max(1, adcStep(activeRows: activeRows)) / 2
+        max(1, adcStep(activeRows: activeRows)) / 2 / Double(crossbar.layout.maxDigit)
     }
 
     /// The ADC code step, in unit products, of a read with `activeRows` rows driven.
@@ -154,8 +154,17 @@ public struct ManagedCrossbar: ManagedArray {
     public var readResolution: Double {
         let step = adcStep(activeRows: 1)
         // A code step finer than one unit product decodes exactly; otherwise each cell's conversion may be
-        // off by half a step, and a two-pass input converts twice.
-        return step < 1 ? 0 : step / 2 * cellWeights.reduce(0, +) * Double(crossbar.layout.passes)
+        // off by half a step per phase of the read code.
+        return step < 1 ? 0 : step / 2 * cellWeights.reduce(0, +) * Double(crossbar.layout.phasesPerPass) / readCode
+    }
+
+    /// The input code a one-hot read drives: the largest positive input, so the read uses the ADC range
+    /// inference uses; outputs are divided by it.
+    private var readCode: Double {
+        let periphery = crossbar.config.periphery
+        if crossbar.layout.mode == .xnor { return 1 }
+        return Double(periphery.inputEncoding == .unsigned ? (1 << periphery.inputBits) - 1
+            : (1 << (periphery.inputBits - 1)) - 1)
     }
 
     public mutating func readWeight(row: Int, column: Int, at time: Double) throws -> Double {
@@ -166,11 +175,11 @@ public struct ManagedCrossbar: ManagedArray {
         }
         if let cached = rowReads[row] { return cached[column] }
         var input = [Int32](repeating: 0, count: rows)
-        input[row] = 1
+        input[row] = Int32(readCode)
         mvms += 1
         let result = try engine.run(crossbar, inputs: Matrix(rows: 1, columns: rows, storage: input),
                                     context: ReadContext(seed: seed, step: mvms))
-        let values = (0..<columns).map { result.outputs[0, $0] }
+        let values = (0..<columns).map { result.outputs[0, $0] / readCode }
         rowReads[row] = values
         return values[column]
     }
@@ -203,6 +212,13 @@ public struct ManagedCrossbar: ManagedArray {
         crossbar.setTime(time, temperature: temperature)
         rowReads = [:]
         rowReadsTime = -Double.infinity
+    }
+
+    /// Calibrates the ADC range on `inputs` when the configuration asks for a calibrated range.
+    public mutating func calibrateADC(inputs: Matrix<Int32>) throws {
+        let adc = crossbar.config.periphery.adc
+        guard adc.range == .calibrated else { return }
+        try crossbar.calibrateADC(inputs: inputs, percentile: adc.percentile)
     }
 
     /// Counts inference reads of the array (read disturb).
