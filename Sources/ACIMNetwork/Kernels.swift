@@ -14,31 +14,38 @@ enum Kernels {
         var rows: Int { batch * outHeight * outWidth }
     }
 
+    /// Calls `body(entry, pixel)` for every patch entry inside the image, in im2col order: patch entry
+    /// `row * patch + (c*k + ky)*k + kx` of row `(n*Ho + oy)*Wo + ox`, and the NCHW index of its pixel.
+    @inline(__always)
+    static func forEachPatchEntry(_ g: ConvGeometry, _ body: (Int, Int) -> Void) {
+        var row = 0
+        for n in 0..<g.batch {
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    var col = row * g.patch
+                    for c in 0..<g.channels {
+                        let plane = (n * g.channels + c) * g.height * g.width
+                        for ky in 0..<g.kernel {
+                            let y = oy * g.stride - g.padding + ky
+                            for kx in 0..<g.kernel {
+                                let xx = ox * g.stride - g.padding + kx
+                                if y >= 0, y < g.height, xx >= 0, xx < g.width { body(col, plane + y * g.width + xx) }
+                                col += 1
+                            }
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
     /// Patches as rows: row `(n*Ho + oy)*Wo + ox`, column `(c*k + ky)*k + kx`.
     static func im2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
         var cols = [Float](repeating: 0, count: g.rows * g.patch)
         x.withUnsafeBufferPointer { xp in
             cols.withUnsafeMutableBufferPointer { cp in
-                var row = 0
-                for n in 0..<g.batch {
-                    for oy in 0..<g.outHeight {
-                        for ox in 0..<g.outWidth {
-                            var col = row * g.patch
-                            for c in 0..<g.channels {
-                                let plane = (n * g.channels + c) * g.height * g.width
-                                for ky in 0..<g.kernel {
-                                    let y = oy * g.stride - g.padding + ky
-                                    for kx in 0..<g.kernel {
-                                        let xx = ox * g.stride - g.padding + kx
-                                        if y >= 0, y < g.height, xx >= 0, xx < g.width { cp[col] = xp[plane + y * g.width + xx] }
-                                        col += 1
-                                    }
-                                }
-                            }
-                            row += 1
-                        }
-                    }
-                }
+                forEachPatchEntry(g) { col, pixel in cp[col] = xp[pixel] }
             }
         }
         return cols
@@ -49,26 +56,7 @@ enum Kernels {
         var x = [Float](repeating: 0, count: g.batch * g.channels * g.height * g.width)
         cols.withUnsafeBufferPointer { cp in
             x.withUnsafeMutableBufferPointer { xp in
-                var row = 0
-                for n in 0..<g.batch {
-                    for oy in 0..<g.outHeight {
-                        for ox in 0..<g.outWidth {
-                            var col = row * g.patch
-                            for c in 0..<g.channels {
-                                let plane = (n * g.channels + c) * g.height * g.width
-                                for ky in 0..<g.kernel {
-                                    let y = oy * g.stride - g.padding + ky
-                                    for kx in 0..<g.kernel {
-                                        let xx = ox * g.stride - g.padding + kx
-                                        if y >= 0, y < g.height, xx >= 0, xx < g.width { xp[plane + y * g.width + xx] += cp[col] }
-                                        col += 1
-                                    }
-                                }
-                            }
-                            row += 1
-                        }
-                    }
-                }
+                forEachPatchEntry(g) { col, pixel in xp[pixel] += cp[col] }
             }
         }
         return x
