@@ -16,9 +16,10 @@ public struct QuantizedMVM: Sendable {
     public var mapping: WeightMapping
 
     /// Quantizes `weights` (`rows x outputs`) and `inputs` (`vectors x rows`) symmetrically by their largest
-    /// magnitude, programs a crossbar of `config` and runs the batch on `engine`.
+    /// magnitude, programs a crossbar of `config` at time 0 and runs the batch on `engine` `time` seconds
+    /// later (the ADC range, when calibrated, is set right after programming).
     public static func run(weights: Matrix<Float>, inputs: Matrix<Float>, config: CrossbarConfig,
-                           engine: any MVMEngine, seed: UInt64) throws -> QuantizedMVM {
+                           engine: any MVMEngine, seed: UInt64, time: Double = 0) throws -> QuantizedMVM {
         guard weights.rows == inputs.columns else {
             throw ACIMError.shapeMismatch("weights have \(weights.rows) rows but input vectors have \(inputs.columns) elements")
         }
@@ -44,6 +45,7 @@ public struct QuantizedMVM: Sendable {
         if config.periphery.adc.range == .calibrated {
             try crossbar.calibrateADC(inputs: inputCodes, percentile: config.periphery.adc.percentile)
         }
+        crossbar.setTime(time)
         let result = try engine.run(crossbar, inputs: inputCodes, context: ReadContext(seed: seed))
         let scale = (layout.mode == .xnor ? 1 : weightQuantizer.scale) * (layout.mode == .xnor ? 1 : inputQuantizer.scale)
         let outputs = result.outputs.map { $0 * scale }

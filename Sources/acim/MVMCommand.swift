@@ -24,6 +24,7 @@ struct MVM: ParsableCommand {
     @Option(name: .customLong("weight-sparsity"), help: "Zero fraction of random weights (0...1).") var weightSparsity = 0.0
     @Option(help: "fast | reference") var engine = "fast"
     @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
+    @Option(help: "Simulated time between programming and the MVM, e.g. 1d (device drift).") var time = "0s"
 
     func run() throws {
         let config = try array.apply(to: profile.load().crossbar)
@@ -44,7 +45,15 @@ struct MVM: ParsableCommand {
         let inputMatrix = try inputs.map { try loadMatrix($0, name: "--inputs") }
             ?? randomInputs(vectors: batch, rows: weightMatrix.rows, unsigned: unsigned)
         let result: QuantizedMVM
-        result = try QuantizedMVM.run(weights: weightMatrix, inputs: inputMatrix, config: config, engine: chosen, seed: seed)
+        let elapsed: Double
+        do {
+            elapsed = try Quantity<ACIMCore.Duration>(parsing: time).value
+        } catch {
+            throw ValidationError("--time: \(error)")
+        }
+        guard elapsed >= 0 else { throw ValidationError("--time: expected a duration >= 0, got \(time)") }
+        result = try QuantizedMVM.run(weights: weightMatrix, inputs: inputMatrix, config: config, engine: chosen,
+                                      seed: seed, time: elapsed)
         report(result, config: config, layout: layout, vectors: inputMatrix.rows)
     }
 
