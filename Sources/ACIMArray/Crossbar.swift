@@ -133,19 +133,21 @@ public struct Crossbar: Sendable {
             return cells.targetLevel[index] == level
         }
         cells.targetLevel[index] = level
+        cells.programmedAt[index] = time
+        cells.programmedTemperature[index] = Float(temperature)
+        cells.readsAtProgramming[index] = reads
         if aging.stuckProbability > 0
             && noise.substream(2).uniform(at: at) < aging.stuckProbability(writes: cells.writeCount[index]) {
+            // The fault holds the cell at an end from now on, without the drift of an earlier programming.
             cells.stuck[index] = true
             let high = noise.substream(3).bits(at: at) & 1 == 1
             cells.conductance[index] = Float(high ? device.model.gMax : device.model.gMin)
+            cells.driftExponent[index] = 0
             return false
         }
         let target = device.target(level: level)
         cells.conductance[index] = Float(device.model.programmed(target: target, z: noise.gaussian(at: at)))
         cells.driftExponent[index] = Float(device.model.driftExponent(target: target, z: noise.substream(1).gaussian(at: at)))
-        cells.programmedAt[index] = time
-        cells.programmedTemperature[index] = Float(temperature)
-        cells.readsAtProgramming[index] = reads
         return true
     }
 
