@@ -105,6 +105,45 @@ import Testing
         #expect(crossbar.readNow(cell) == Double(crossbar.cells.conductance[cell]))
     }
 
+    @Test func readsAtTheSameTimeTakeEffectAtTheNextSetTime() throws {
+        var crossbar = try DeviceArray.programmed(ideal { $0.readDisturb = 1e-4 })
+        let index = try onCell(crossbar)
+        let g0 = Double(crossbar.cells.conductance[index])
+        let before = try #require(crossbar.readout).levels
+        crossbar.recordReads(500)
+        #expect(try #require(crossbar.readout).levels == before)
+        crossbar.setTime(0)
+        #expect(abs(crossbar.readNow(index) - (g0 + 24e-6 * 500 * 1e-4)) < 1e-15)
+        let level = Double(try #require(crossbar.readout).levels[index / 16, index % 16])
+        #expect(abs(level - (g0 + 24e-6 * 0.05 - 1e-6) / crossbar.device.levelStep) < 1e-4)
+        // Without read disturb, reads never invalidate the readout.
+        var quiet = try DeviceArray.programmed(DeviceArray.device(.pcm))
+        quiet.setTime(3600)
+        let hour = try #require(quiet.readout).levels
+        quiet.recordReads(500)
+        quiet.setTime(3600)
+        #expect(try #require(quiet.readout).levels == hour)
+    }
+
+    @Test func stuckFractionGrowsWithWrites() throws {
+        var device = DeviceArray.device(.pcm)
+        device.aging.stuckProbability = 1e-2
+        var config = DeviceArray.config(device)
+        config.array.rows = 64
+        config.array.cols = 64
+        var crossbar = try Crossbar(config: config)
+        let weights = Matrix<Int32>(rows: 64, columns: 32, repeating: 7)
+        var survive = 1.0
+        for write in 1...4 {
+            try crossbar.program(weights: weights, at: Double(write), seed: UInt64(write))
+            survive *= 1 - device.aging.stuckProbability(writes: UInt32(write))
+            let fraction = Double(crossbar.cells.stuck.filter { $0 }.count) / 4096
+            let expected = 1 - survive
+            #expect(abs(fraction - expected) < 4 * (expected * (1 - expected) / 4096).squareRoot(), "write \(write)")
+            #expect(crossbar.cells.writeCount.max() == UInt32(write))
+        }
+    }
+
     @Test func stuckAtFaultsFreezeCellsAtEitherEnd() throws {
         var device = DeviceArray.device(.pcm)
         device.readNoiseScale = 0

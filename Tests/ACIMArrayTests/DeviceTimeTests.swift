@@ -28,6 +28,16 @@ import Testing
         #expect(try FastEngine().run(crossbar, inputs: x, context: ReadContext(seed: 1)).outputs == late)
     }
 
+    @Test func effectiveWeightsOfAFreshIdealArrayAreTheCodes() throws {
+        let crossbar = try DeviceArray.programmed(CellDeviceConfig())
+        let weights = DeviceArray.weights(seed: 3)
+        for r in 0..<16 {
+            for o in 0..<8 {
+                #expect(abs(try crossbar.effectiveWeight(row: r, output: o) - Double(weights[r, o])) < 1e-4)
+            }
+        }
+    }
+
     @Test func readoutIsGOfTMaterializedOncePerTimeAndDeterministic() throws {
         var crossbar = try DeviceArray.programmed(DeviceArray.device(.pcm))
         let atZero = try #require(crossbar.readout).levels
@@ -112,6 +122,18 @@ import Testing
             let reference = (0..<16).reduce(0.0) { $0 + Double(abs(weights[$1, o])) }
             #expect(abs(now * alpha[o] / reference - 1) < 1e-9, "output \(o)")
         }
+    }
+
+    @Test func compensationFactorArithmetic() {
+        func readout(_ reference: [Double], _ effective: [Double], _ mode: DriftCompensation) -> ArrayReadout {
+            ArrayReadout(levels: Matrix(rows: 1, columns: 1, repeating: 0), readVariance: nil,
+                         referenceMagnitude: reference, effectiveMagnitude: effective, driftCompensation: mode)
+        }
+        #expect(readout([2, 4], [1, 1], .global).compensationFactors() == [3, 3])
+        #expect(readout([2, 4], [1, 1], .perColumn).compensationFactors() == [2, 4])
+        #expect(readout([2, 4], [1, 1], .none).compensationFactors() == nil)
+        // An output whose cells read nothing, or that holds only zero weights, is left as it is.
+        #expect(readout([1, 0], [0, 0], .perColumn).compensationFactors() == [1, 1])
     }
 
     /// Reprogramming one weight keeps the compensation sums equal to a fresh materialization.
