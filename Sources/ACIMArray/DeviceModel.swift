@@ -168,9 +168,12 @@ public struct DeviceModel: Sendable, Equatable {
         case .pcm, .hermesPCM: return abs(g) * readNoiseScale * qs(programmed: g) * readNoiseGrowth(elapsed: elapsed)
         case .stateIndependent: return readNoiseScale * abs(g / gMax) * readNoiseGrowth(elapsed: elapsed) * 1e-6
         case .reramCMO:
+            // The drift spread is drawn with each materialized time as well.
             guard elapsed > 0 else { return 0 }
-            return readNoiseScale * abs(0.0277316483 * Foundation.log10(max(g / 1e-6, 1e-12)))
-                * Foundation.log((elapsed + 1e-6) / 2e-6).squareRoot() * 1e-6
+            let drift = driftScale * abs(0.04201137 * Foundation.log(elapsed) + 0.41183342)
+            let read = readNoiseScale * abs(0.0277316483 * Foundation.log10(max(g / 1e-6, 1e-12)))
+                * Foundation.log((elapsed + 1e-6) / 2e-6).squareRoot()
+            return (drift * drift + read * read).squareRoot() * 1e-6
         }
     }
 

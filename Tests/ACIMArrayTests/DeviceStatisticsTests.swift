@@ -102,6 +102,25 @@ import Testing
         #expect(abs(read.std / spread - 1) < 0.05)
     }
 
+    /// `accumulatedNoise` is the spread of one materialized read of a cell around its deterministic drift
+    /// (the controller's noise budget): exact for ReRAM CMO and at t0, an upper bound once PCM has drifted.
+    @Test(arguments: [DeviceModelKind.pcm, .hermesPCM, .stateIndependent, .reramCMO])
+    func accumulatedNoiseIsTheSpreadOfOneRead(kind: DeviceModelKind) {
+        let model = model(kind)
+        let g = 15e-6, nu = 0.06
+        let noise = RandomStream(seed: 12, purpose: .deviceNoise)
+        for elapsed in [model.t0, 86_400] {
+            let reads = Moments((0..<Self.n).map { i in
+                model.conductance(programmed: g, nu: nu, elapsed: elapsed,
+                                  z1: noise.gaussian(at: 2 * UInt64(i)), z2: noise.gaussian(at: 2 * UInt64(i) + 1))
+            })
+            let bound = model.accumulatedNoise(conductance: g, elapsed: elapsed)
+            let drift = kind == .reramCMO ? 1 : pow(max(elapsed, model.t0) / model.t0, -nu)
+            let tolerance = 4 / (2 * Double(Self.n)).squareRoot()
+            #expect(abs(reads.std / (bound * drift) - 1) < tolerance, "\(kind) at \(elapsed) s")
+        }
+    }
+
     /// Through the crossbar: every cell takes the model's programming noise and drift exponent, and the
     /// readout at one day shows the mean drift of its level.
     @Test func crossbarCellsFollowTheModel() throws {
