@@ -192,20 +192,22 @@ import Testing
         #expect(abs(wide.programmingSigma(target: 25 * uS) / uS - (0.0112185391 + 0.01129027418 * 25)) < 1e-12)
         #expect(reram.driftExponentMoments(target: 40 * uS) == (0, 0))
         let g = 40 * uS
-        // Unchanged at t = 0.
+        // Times are t_inference = elapsed - t0 (t0 = 1 s): unchanged up to the first read.
+        #expect(reram.t0 == 1 && reram.tRead == 1e-6)
         #expect(reram.conductance(programmed: g, nu: 0, elapsed: 0, z1: 3, z2: 3) == g)
+        #expect(reram.conductance(programmed: g, nu: 0, elapsed: 1, z1: 3, z2: 3) == g)
+        #expect(reram.accumulatedNoise(conductance: g, elapsed: 1) == 0)
         // ln t = 1: the mean shifts by -0.08900206 uS; the drift spread is 0.04201137 + 0.41183342 uS per z2;
         // the read noise 0.0277316483 log10(g_drift) sqrt(ln((t + 1e-6) / 2e-6)) uS per z1.
-        let e = exp(1.0)
-        #expect(abs(reram.conductance(programmed: g, nu: 0, elapsed: e, z1: 0, z2: 0) / uS - (40 - 0.08900206)) < 1e-9)
+        let e = exp(1.0), elapsed = e + 1
+        #expect(abs(reram.conductance(programmed: g, nu: 0, elapsed: elapsed, z1: 0, z2: 0) / uS - (40 - 0.08900206)) < 1e-9)
         let drifted = 40 - 0.08900206 + 0.45384479
-        #expect(abs(reram.conductance(programmed: g, nu: 0, elapsed: e, z1: 0, z2: 1) / uS - drifted) < 1e-9)
+        #expect(abs(reram.conductance(programmed: g, nu: 0, elapsed: elapsed, z1: 0, z2: 1) / uS - drifted) < 1e-9)
         let sigma = 0.0277316483 * log10(drifted) * log((e + 1e-6) / 2e-6).squareRoot()
-        #expect(abs(reram.conductance(programmed: g, nu: 0, elapsed: e, z1: 1, z2: 1) / uS - (drifted + sigma)) < 1e-9)
+        #expect(abs(reram.conductance(programmed: g, nu: 0, elapsed: elapsed, z1: 1, z2: 1) / uS - (drifted + sigma)) < 1e-9)
         // Clipped to [g_min, g_max].
-        #expect(reram.conductance(programmed: g, nu: 0, elapsed: e, z1: 0, z2: -1000) == 9e-6)
-        #expect(reram.conductance(programmed: g, nu: 0, elapsed: e, z1: 0, z2: 1000) == 88.199997e-6)
-        #expect(reram.t0 == 1 && reram.tRead == 1e-6)
+        #expect(reram.conductance(programmed: g, nu: 0, elapsed: elapsed, z1: 0, z2: -1000) == 9e-6)
+        #expect(reram.conductance(programmed: g, nu: 0, elapsed: elapsed, z1: 0, z2: 1000) == 88.199997e-6)
     }
 
     @Test func idealNeverDrifts() {

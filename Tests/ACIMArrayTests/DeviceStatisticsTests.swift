@@ -92,7 +92,7 @@ import Testing
         device.gMax = Quantity(88.199997e-6)
         let model = DeviceModel(config: device)
         let target = 40e-6, t = 86_400.0
-        let read = Moments(sample(model, target: target, elapsed: t).read.map { $0 / 1e-6 })
+        let read = Moments(sample(model, target: target, elapsed: t + model.t0).read.map { $0 / 1e-6 })
         // mean g_T - 0.08900206 ln t; variance: programming + drift (0.04201137 ln t + 0.41183342)^2 + read.
         let drift = 0.04201137 * log(t) + 0.41183342
         let prog = model.programmingSigma(target: target) / 1e-6
@@ -109,7 +109,7 @@ import Testing
         let model = model(kind)
         let g = 15e-6, nu = 0.06
         let noise = RandomStream(seed: 12, purpose: .deviceNoise)
-        for elapsed in [model.t0, 86_400] {
+        for elapsed in [model.t0 + 1, 86_400] {
             let reads = Moments((0..<Self.n).map { i in
                 model.conductance(programmed: g, nu: nu, elapsed: elapsed,
                                   z1: noise.gaussian(at: 2 * UInt64(i)), z2: noise.gaussian(at: 2 * UInt64(i) + 1))
