@@ -63,9 +63,11 @@ import Testing
                 #expect(levels[w, c] == Float((crossbar.readNow(w * 16 + c) - 1e-6) / step))
             }
         }
-        crossbar.setTime(1e7, temperature: 330)
-        #expect(crossbar.readNow(index) - 1e-6 < (g0 - 1e-6) / exp(1) / 10)
-        #expect(crossbar.readNow(index) > 1e-6)
+        // 10 K hotter: tau(310 K) = tau_ref exp(Ea/k (1/310 - 1/300)) = 0.287 tau_ref.
+        crossbar.setTime(1e7, temperature: 310)
+        let tau = 1e7 * exp(1.0 / boltzmann * (1 / 310.0 - 1 / 300.0))
+        #expect(abs(tau / 1e7 - 0.287) < 1e-3)
+        #expect(abs(crossbar.readNow(index) - (1e-6 + (g0 - 1e-6) * exp(-1e7 / tau))) < 1e-15)
     }
 
     @Test func temperatureReadOutIsReversible() throws {
