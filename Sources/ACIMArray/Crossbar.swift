@@ -54,6 +54,8 @@ public struct Crossbar: Sendable {
     public private(set) var temperature: Double = 300
     /// MVM reads of the array so far (read disturb).
     public private(set) var reads: UInt64 = 0
+    /// The read count the readout was materialized with.
+    private var readoutReads: UInt64 = 0
     /// Seed of the device noise streams (drift read noise), set when the array is programmed.
     public private(set) var noiseSeed: UInt64 = 0
 
@@ -116,6 +118,7 @@ public struct Crossbar: Sendable {
     private mutating func start(at time: Double, seed: UInt64) {
         self.time = time
         self.noiseSeed = seed
+        self.readoutReads = reads
     }
 
     /// One write of cell `index` towards `level` at the array's time, with programming noise, drift
@@ -133,19 +136,21 @@ public struct Crossbar: Sendable {
             return cells.targetLevel[index] == level
         }
         cells.targetLevel[index] = level
+        cells.programmedAt[index] = time
+        cells.programmedTemperature[index] = Float(temperature)
+        cells.readsAtProgramming[index] = reads
         if aging.stuckProbability > 0
             && noise.substream(2).uniform(at: at) < aging.stuckProbability(writes: cells.writeCount[index]) {
+            // The fault holds the cell at an end from now on, without the drift of an earlier programming.
             cells.stuck[index] = true
             let high = noise.substream(3).bits(at: at) & 1 == 1
             cells.conductance[index] = Float(high ? device.model.gMax : device.model.gMin)
+            cells.driftExponent[index] = 0
             return false
         }
         let target = device.target(level: level)
         cells.conductance[index] = Float(device.model.programmed(target: target, z: noise.gaussian(at: at)))
         cells.driftExponent[index] = Float(device.model.driftExponent(target: target, z: noise.substream(1).gaussian(at: at)))
-        cells.programmedAt[index] = time
-        cells.programmedTemperature[index] = Float(temperature)
-        cells.readsAtProgramming[index] = reads
         return true
     }
 
@@ -177,12 +182,15 @@ public struct Crossbar: Sendable {
     }
 
     /// Moves the array to simulated time `time` (seconds) and `temperature` (kelvin) and materializes what an
-    /// MVM reads then; nothing is recomputed when neither changed.
+    /// MVM reads then; nothing is recomputed when neither changed (nor, with read disturb on, the read count).
     public mutating func setTime(_ time: Double, temperature: Double? = nil) {
         let temperature = temperature ?? self.temperature
-        guard time != self.time || temperature != self.temperature else { return }
+        let aging = config.device.aging
+        let disturbed = (aging.readDisturb > 0 || aging.readDisturbStd > 0) && reads != readoutReads
+        guard time != self.time || temperature != self.temperature || disturbed else { return }
         self.time = time
         self.temperature = temperature
+        readoutReads = reads
         if let mapping { readout = materializeReadout(mapping: mapping) }
     }
 

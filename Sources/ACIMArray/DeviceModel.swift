@@ -168,9 +168,13 @@ public struct DeviceModel: Sendable, Equatable {
         case .pcm, .hermesPCM: return abs(g) * readNoiseScale * qs(programmed: g) * readNoiseGrowth(elapsed: elapsed)
         case .stateIndependent: return readNoiseScale * abs(g / gMax) * readNoiseGrowth(elapsed: elapsed) * 1e-6
         case .reramCMO:
-            guard elapsed > 0 else { return 0 }
-            return readNoiseScale * abs(0.0277316483 * Foundation.log10(max(g / 1e-6, 1e-12)))
-                * Foundation.log((elapsed + 1e-6) / 2e-6).squareRoot() * 1e-6
+            // The drift spread is drawn with each materialized time as well.
+            let t = max(elapsed, t0) - t0
+            guard t > 0 else { return 0 }
+            let drift = driftScale * abs(0.04201137 * Foundation.log(t) + 0.41183342)
+            let read = readNoiseScale * abs(0.0277316483 * Foundation.log10(max(g / 1e-6, 1e-12)))
+                * Foundation.log((t + 1e-6) / 2e-6).squareRoot()
+            return (drift * drift + read * read).squareRoot() * 1e-6
         }
     }
 
@@ -191,13 +195,15 @@ public struct DeviceModel: Sendable, Equatable {
             let sigma = abs(drift / gMax) * readNoiseGrowth(elapsed: elapsed) * 1e-6
             return max(0, drift + readNoiseScale * sigma * z1)
         case .reramCMO:
-            guard elapsed > 0 else { return g }
+            // aihwkit's fit is in t_inference, the time since the first read.
+            let tInference = t - t0
+            guard tInference > 0 else { return g }
             let micro = 1e-6
-            let lnT = Foundation.log(elapsed)
+            let lnT = Foundation.log(tInference)
             let mean = g / micro - 0.08900206 * lnT
             let drifted = mean + driftScale * (0.04201137 * lnT + 0.41183342) * z2
             let sigma = 0.0277316483 * Foundation.log10(max(drifted, 1e-12))
-                * Foundation.log((elapsed + 1e-6) / 2e-6).squareRoot()
+                * Foundation.log((tInference + 1e-6) / 2e-6).squareRoot()
             let value = (drifted + readNoiseScale * sigma * z1) * micro
             return min(max(value, gMin), gMax)
         }
