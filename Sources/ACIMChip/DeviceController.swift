@@ -296,11 +296,12 @@ public struct DeviceController: Sendable {
         let failed = !flaggedColumns.isEmpty
         if time - oldest > config.refreshAge.value
             || Double(flagged.count) > config.arrayEscalation * Double(total)
-            || (failed && (config.policy == .perArray || consecutiveFailures >= config.errorEscalation)) {
+            || (failed && (config.policy == .perArray || consecutiveFailures >= config.errorEscalation
+                           || array.driftCompensation == .global)) {
             return [(.array, Array(0..<total))]
         }
         guard !flagged.isEmpty else { return [] }
-        if config.policy == .perColumn || config.localization == .none {
+        if config.policy == .perColumn || config.localization == .none || array.driftCompensation == .perColumn {
             return [(.column, flaggedColumns.flatMap { c in (0..<rows).map { $0 * columns + c } })]
         }
         var plan: [(RepairScope, [Int])] = []

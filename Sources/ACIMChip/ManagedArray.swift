@@ -1,3 +1,4 @@
+import ACIMArray
 import ACIMCore
 
 /// The analog side the device controller manages, at simulated time `time` in seconds.
@@ -42,6 +43,9 @@ public protocol ManagedArray {
     /// One program pulse moving the weight at (`row`, `column`) to `target` at `time`; false when one of its
     /// cells is stuck and did not move.
     mutating func programPulse(row: Int, column: Int, target: Int32, at time: Double) -> Bool
+    /// The drift compensation the array's outputs pass through. Under one compensation factor, cells of
+    /// different ages are compensated wrongly, so repairs then cover the factor's whole scope.
+    var driftCompensation: DriftCompensation { get }
     /// Simulated time of the last programming of the weight.
     func programmedAt(row: Int, column: Int) -> Double
     /// The noise-free effective weight at `time` (ground truth).

@@ -194,6 +194,8 @@ public struct ManagedCrossbar: ManagedArray {
                                             pulse: pulses)) ?? false
     }
 
+    public var driftCompensation: DriftCompensation { crossbar.config.device.driftCompensation }
+
     public func programmedAt(row: Int, column: Int) -> Double {
         guard let (i, g) = try? crossbar.position(row: row, output: column) else { return 0 }
         let wordLine = i * crossbar.layout.wordLinesPerRow
