@@ -124,16 +124,17 @@ public struct Crossbar: Sendable {
     /// One write of cell `index` towards `level` at the array's time, with programming noise, drift
     /// exponent and fault draws from `noise` at the cell index. A stuck cell keeps its conductance; a write
     /// past the endurance limit, or one the stuck probability hits, leaves the cell stuck (at the top or
-    /// bottom conductance when the fault hits). Returns false when the cell did not take the level.
+    /// bottom conductance when the fault hits). Returns false when the cell did not take the level: it is
+    /// stuck outside the level's half-step window.
     @discardableResult
     mutating func programCell(_ index: Int, to level: UInt8, noise: RandomStream) -> Bool {
-        guard !cells.stuck[index] else { return cells.targetLevel[index] == level }
+        guard !cells.stuck[index] else { return holds(index, level: level) }
         let aging = config.device.aging
         let at = UInt64(index)
         cells.writeCount[index] &+= 1
         if aging.endurance > 0 && Int(cells.writeCount[index]) > aging.endurance {
             cells.stuck[index] = true
-            return cells.targetLevel[index] == level
+            return holds(index, level: level)
         }
         cells.targetLevel[index] = level
         cells.programmedAt[index] = time
@@ -152,6 +153,11 @@ public struct Crossbar: Sendable {
         cells.conductance[index] = Float(device.model.programmed(target: target, z: noise.gaussian(at: at)))
         cells.driftExponent[index] = Float(device.model.driftExponent(target: target, z: noise.substream(1).gaussian(at: at)))
         return true
+    }
+
+    /// Whether cell `index` holds `level`: its conductance within half a level step of the level's target.
+    private func holds(_ index: Int, level: UInt8) -> Bool {
+        abs(Double(cells.conductance[index]) - device.target(level: level)) <= device.levelStep / 2
     }
 
     /// The conductance cell `index` shows to a read at the array's time and temperature: the device

@@ -22,6 +22,9 @@ public struct ControllerCounters: Sendable, Equatable {
     /// Bytes the host would have re-sent had each local reprogram come from it.
     public var hostBytesAvoided = 0
     public var referencesNulled = 0
+    /// Weights write-verify could not bring within tolerance: stuck, or out of pulses.
+    public var programFailures = 0
+    /// Weights given up as stuck: a cell did not move under a pulse.
     public var stuckCells = 0
     /// Flagged weights that were not degraded, and degraded weights not flagged, against ground truth.
     public var falsePositives = 0

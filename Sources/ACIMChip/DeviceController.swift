@@ -226,10 +226,10 @@ public struct DeviceController: Sendable {
         return max(store.referenceLSB, noise, array.readResolution)
     }
 
-    /// How close write-verify brings a weight: the program tolerance, or the read noise at `k_sigma` when
-    /// a single read cannot resolve finer.
+    /// How close write-verify brings a weight: the program tolerance, or the verify-read noise at `k_sigma`
+    /// when a single verify read cannot resolve finer.
     func verifyTolerance<A: ManagedArray>(_ array: A) -> Double {
-        max(config.programTolerance, config.kSigma * array.readNoise)
+        max(config.programTolerance, config.kSigma * array.verifyNoise)
     }
 
     /// The rows of `column` whose weights are degraded.
@@ -383,8 +383,10 @@ public struct DeviceController: Sendable {
     }
 
     /// Program-and-verify (MECHANISMS.md 2.3) of the weights `targets` (`(index, value)`), in rounds: every
-    /// weight not yet within the verify tolerance gets one pulse, then all are read back. After
-    /// `max_pulses` rounds, or when a cell does not move, the weight is marked stuck and never retried.
+    /// weight not yet within the verify tolerance gets one pulse, then all are read back. A weight with a
+    /// cell that does not move is marked stuck and never retried. A weight still out of tolerance after
+    /// `max_pulses` rounds has failed this programming: it keeps its last pulse and is retried at its next
+    /// repair (with noisy devices a working cell can miss several times in a row; see the README).
     private mutating func writeVerify<A: ManagedArray>(_ array: inout A, _ targets: [(Int, Int32)], at time: Double) {
         let columns = array.columns
         let tolerance = verifyTolerance(array)
@@ -403,19 +405,24 @@ public struct DeviceController: Sendable {
                 }
             }
             pending = moved.filter { index, value in
-                let read = (try? array.readWeight(row: index / columns, column: index % columns, at: time)) ?? .infinity
+                let read = array.verifyRead(row: index / columns, column: index % columns, at: time)
                 counters.verifyReads += 1
                 counters.programEnergy += config.verifyReadEnergy.value
                 return abs(read - Double(value)) > tolerance
             }
         }
-        for (index, _) in pending { markStuck(index, columns: columns, at: time) }
+        for (index, _) in pending {
+            let (row, column) = index.quotientAndRemainder(dividingBy: columns)
+            counters.programFailures += 1
+            events.append(ControllerEvent(time: time, kind: .programFailed(row: row, column: column)))
+        }
     }
 
     private mutating func markStuck(_ index: Int, columns: Int, at time: Double) {
         let (row, column) = index.quotientAndRemainder(dividingBy: columns)
         faulty.insert(index)
         counters.stuckCells += 1
+        counters.programFailures += 1
         events.append(ControllerEvent(time: time, kind: .programFailed(row: row, column: column)))
         events.append(ControllerEvent(time: time, kind: .stuckCell(row: row, column: column)))
     }

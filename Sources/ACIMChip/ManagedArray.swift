@@ -40,6 +40,13 @@ public protocol ManagedArray {
     /// One read of a single weight (a one-hot MVM through the full periphery) at `time`, in weight LSB.
     mutating func readWeight(row: Int, column: Int, at time: Double) throws -> Double
 
+    /// The program-and-verify read of a single weight at `time` (MECHANISMS.md 2.3), in weight LSB: its
+    /// cells' conductances sensed directly, each with its read noise, without the inference ADC range or
+    /// drift compensation, since the loop compares conductances with their targets.
+    mutating func verifyRead(row: Int, column: Int, at time: Double) -> Double
+    /// Standard deviation of one verify read, in weight LSB.
+    var verifyNoise: Double { get }
+
     /// One program pulse moving the weight at (`row`, `column`) to `target` at `time`; false when one of its
     /// cells is stuck and did not move.
     mutating func programPulse(row: Int, column: Int, target: Int32, at time: Double) -> Bool

@@ -3,7 +3,7 @@ import ACIMCore
 
 /// A programmed crossbar as the device controller sees it: functional checks read its bit lines through
 /// the ADCs, one-hot reads run bit-accurately through the FastEngine (DACs, ADCs, shift-and-add, read
-/// noise), and program pulses rewrite the cells of one weight.
+/// noise), program pulses rewrite the cells of one weight and verify reads sense its cells directly.
 ///
 /// A one-hot read of a row returns every column of that row from one MVM, so the result is kept until
 /// the row is pulsed or time moves on; every MVM draws fresh read noise.
@@ -18,6 +18,8 @@ public struct ManagedCrossbar: ManagedArray {
     /// Checks and one-hot reads run so far.
     public private(set) var mvms: UInt64 = 0
     private var pulses: UInt64 = 0
+    /// Program-and-verify reads so far; each draws its own read noise.
+    private var verifyReads: UInt64 = 0
     private var rowReads: [Int: [Double]] = [:]
     private var rowReadsTime = -Double.infinity
     private let engine = FastEngine()
@@ -182,6 +184,19 @@ public struct ManagedCrossbar: ManagedArray {
         let values = (0..<columns).map { result.outputs[0, $0] / readCode }
         rowReads[row] = values
         return values[column]
+    }
+
+    public mutating func verifyRead(row: Int, column: Int, at time: Double) -> Double {
+        crossbar.setTime(time)
+        verifyReads += 1
+        let noise = RandomStream(seed: seed, array: crossbar.id, purpose: .readNoise, step: verifyReads)
+        return ((try? crossbar.effectiveWeight(row: row, output: column)) ?? .nan) + verifyNoise * noise.gaussian(at: 0)
+    }
+
+    /// The device's per-read noise over the weight's cells; the model's accumulated noise is already in
+    /// the conductances the read senses.
+    public var verifyNoise: Double {
+        crossbar.device.readNoiseInLevels * cellWeights.reduce(0) { $0 + $1 * $1 }.squareRoot()
     }
 
     // MARK: Programming and ground truth

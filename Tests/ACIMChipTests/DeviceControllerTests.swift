@@ -7,7 +7,7 @@ import Testing
 /// A 64-row array of 8-bit differential weights in 2-bit cells (8 weight columns), mapped but not yet
 /// programmed, and its master weights.
 func managedArray(readNoise: Double = 0, programmingNoise: Double = 0, sparsity: Bool = true,
-                  seed: UInt64 = 1) throws -> (ManagedCrossbar, Matrix<Int32>) {
+                  compensation: DriftCompensation = .none, seed: UInt64 = 1) throws -> (ManagedCrossbar, Matrix<Int32>) {
     var config = CrossbarConfig()
     config.array.rows = 64
     config.array.cols = 64
@@ -20,6 +20,7 @@ func managedArray(readNoise: Double = 0, programmingNoise: Double = 0, sparsity:
     config.periphery.sparsity.enabled = sparsity
     config.device.readNoise = Quantity(readNoise)
     config.device.programmingNoise = Quantity(programmingNoise)
+    config.device.driftCompensation = compensation
     var crossbar = try Crossbar(config: config)
     var rng = RandomStream(seed: seed, purpose: .userInput)
     let weights = Matrix<Int32>(rows: 64, columns: 8) { _, _ in Int32(Int(rng.next() % 255) - 127) }
@@ -28,9 +29,10 @@ func managedArray(readNoise: Double = 0, programmingNoise: Double = 0, sparsity:
 }
 
 func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readNoise: Double = 0,
-              programmingNoise: Double = 0, hostStaysAttached: Bool = true,
+              programmingNoise: Double = 0, compensation: DriftCompensation = .none, hostStaysAttached: Bool = true,
               seed: UInt64 = 1) throws -> (ManagedCrossbar, DeviceController) {
-    var (array, weights) = try managedArray(readNoise: readNoise, programmingNoise: programmingNoise, seed: seed)
+    var (array, weights) = try managedArray(readNoise: readNoise, programmingNoise: programmingNoise,
+                                            compensation: compensation, seed: seed)
     var controller = try DeviceController(config: config, weights: weights, weightBits: 8, seed: seed,
                                           hostStaysAttached: hostStaysAttached)
     try controller.deploy(&array, at: 0)
@@ -207,6 +209,24 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         #expect(abs(c.referenceEnergy - references) < 1e-18)
     }
 
+    /// Cells of different ages under one drift-compensation factor are compensated wrongly, so a repair
+    /// covers the factor's scope: the whole array under global compensation, the flagged column under
+    /// per-column compensation.
+    @Test(arguments: [DriftCompensation.global, .perColumn])
+    func repairsCoverTheCompensationScope(compensation: DriftCompensation) throws {
+        var (array, controller) = try deployed(compensation: compensation)
+        let index = try #require(controller.truth.storage.firstIndex { abs($0) > 40 })
+        try array.degrade(row: index / 8, column: index % 8, by: 0.5)
+        try controller.check(&array, at: 3600)
+        let repairs = controller.events.compactMap { event -> String? in
+            if case let .reprogrammed(scope, weights) = event.kind { return "\(scope) \(weights)" }
+            return nil
+        }
+        #expect(repairs == [compensation == .global ? "array 512" : "column 64"])
+        #expect(abs(array.effectiveWeight(row: index / 8, column: index % 8, at: 3600)
+                    - Double(controller.truth.storage[index])) <= 0.5)
+    }
+
     /// Stuck weights are marked once and never retried; a missing reference follows its policy.
     @Test func stuckAndMissing() throws {
         var config = DeviceControllerConfig()
@@ -228,7 +248,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         let before = controller.hostBytes
         try array.degrade(row: r, column: c, by: 0)
         try array.stick(row: stuck / 8, column: stuck % 8)
-        try array.degrade(row: stuck / 8, column: stuck % 8, by: 0.5)
+        try array.degrade(row: stuck / 8, column: stuck % 8, by: 0.25)
         try controller.check(&array, at: 3600)
         #expect(controller.hostBytes == before + 1)
         #expect(controller.counters.stuckCells == 1)
@@ -260,6 +280,36 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         return config
     }
 
+    /// Write-verify senses a weight's cells directly (MECHANISMS.md 2.3), so it resolves single weights
+    /// on a 512-row array, where one weight is far below one code step of the inference ADC. PCM
+    /// programming noise (about 0.6 LSB here) makes a working weight miss the 0.5 LSB tolerance eight
+    /// times in a row now and then: such a weight has failed, but it is not stuck, and the next repair
+    /// brings it in.
+    @Test func writeVerifyResolvesSingleWeightsOnTallArrays() throws {
+        var config = LifetimeTests.pcmTile()
+        config.array.rows = 512
+        config.array.cols = 8
+        config.device.driftCompensation = .none
+        let (weights, _) = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: 5, batch: 1)
+            .workload()
+        var crossbar = try Crossbar(config: config)
+        try crossbar.map(weights: weights, at: 0, seed: 5)
+        var array = try ManagedCrossbar(crossbar: crossbar, seed: 5)
+        #expect(array.readResolution > 1)
+        var controller = try DeviceController(config: DeviceControllerConfig(), weights: weights, weightBits: 5, seed: 5)
+        try controller.deploy(&array, at: 0)
+        #expect(controller.counters.stuckCells == 0)
+        #expect(controller.counters.programPulses > weights.storage.count * 3 / 2)
+        let failed = controller.counters.programFailures
+        #expect(failed > 0 && failed < weights.storage.count / 20)
+        #expect(controller.verifyTolerance(array) == 0.5)
+        let outOfTolerance = (0..<array.rows * array.columns).filter { i in
+            abs(array.effectiveWeight(row: i / array.columns, column: i % array.columns, at: 0)
+                - Double(weights.storage[i])) > 0.5
+        }
+        #expect(outOfTolerance.count == failed)
+    }
+
     /// Issue 4: with a PCM device and a daily timer, the controller keeps the weight error near its 1-hour
     /// value for a year, while the uncontrolled array degrades; the host sends nothing after deployment.
     @Test func dailyChecksHoldThePCMArrayForAYear() throws {
@@ -273,9 +323,13 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         // Uncontrolled: the error grows steadily (GDC removes only the mean drift).
         #expect(off[4].weightError > 1.3 * off[0].weightError)
         #expect(zip(off, off.dropFirst()).allSatisfy { $0.weightError < $1.weightError })
-        // Controlled: every point stays within 20 % of the 1-hour error, below the uncontrolled one from a
-        // week on, with repairs made and no host traffic.
-        for point in on { #expect(point.weightError < 1.2 * on[0].weightError) }
+        // Controlled: refreshed daily, the array is never more than a day old, so every point stays near
+        // the 1-hour error (within 30 %) and no worse than the uncontrolled array at one day; below the
+        // uncontrolled one from a week on, with repairs made and no host traffic.
+        for point in on {
+            #expect(point.weightError < 1.3 * on[0].weightError)
+            #expect(point.weightError < 1.05 * off[1].weightError)
+        }
         for k in 2..<5 { #expect(on[k].weightError < off[k].weightError) }
         #expect(on[4].mvmError < off[4].mvmError)
         #expect(on[4].reprogrammed > 0)
