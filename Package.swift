@@ -20,6 +20,7 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .target(name: "CHeap"),
         .target(name: "ACIMCore", dependencies: ["CBLAS"]),
         .target(name: "ACIMArray", dependencies: ["ACIMCore"]),
         .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
@@ -31,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "acim",
             dependencies: [
-                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork",
+                "CHeap", "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHeap
 
 /// The `acim` command-line tool.
 struct Acim: ParsableCommand {
@@ -13,4 +14,5 @@ struct Acim: ParsableCommand {
 let acimVersion = "0.1.0"
 
 OpenBLASCoreType.restartIfNeeded()
+acim_heap_keep_freed_memory()
 Acim.main()
