@@ -36,8 +36,8 @@ public struct FastEngine: MVMEngine {
         BLAS.singleThreaded {
             accumulated.withUnsafeMutableBufferPointer { accumulated in
                 activities.withUnsafeMutableBufferPointer { activities in
-                    let output = SharedPointer(accumulated.baseAddress!)
-                    let activityOut = SharedPointer(activities.baseAddress!)
+                    let output = Unchecked(value: accumulated.baseAddress!)
+                    let activityOut = Unchecked(value: activities.baseAddress!)
                     let work = { (item: Int) in
                         let (k, passIndex) = item.quotientAndRemainder(dividingBy: passes)
                         let pass = schedule.passes[passIndex]
@@ -46,12 +46,12 @@ public struct FastEngine: MVMEngine {
                         let plan = batch.plan(pass, vectors: chunks[k])
                         let sums = batch.columnSums(plan)
                         batch.convert(plan, sums: sums, sign: pass.sign, passIndex: passIndex,
-                                      into: output.base + passIndex * slab, activity: &activity, ungated: &ungated)
-                        activityOut.base[item] = (activity, ungated)
+                                      into: output.value + passIndex * slab, activity: &activity, ungated: &ungated)
+                        activityOut.value[item] = (activity, ungated)
                     }
                     if threads > 1 && items > 1 {
-                        let shared = SharedWork(body: work)
-                        DispatchQueue.concurrentPerform(iterations: items) { shared.body($0) }
+                        let shared = Unchecked(value: work)
+                        DispatchQueue.concurrentPerform(iterations: items) { shared.value($0) }
                     } else {
                         for item in 0..<items { work(item) }
                     }
@@ -127,15 +127,10 @@ private struct ColumnSums {
     var disabledCells: [Float]?
 }
 
-/// A pointer handed to parallel chunks, each of which writes only its own vectors' rows.
-private struct SharedPointer<T>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<T>
-    init(_ base: UnsafeMutablePointer<T>) { self.base = base }
-}
-
-/// The chunk body run from `concurrentPerform`; chunks write disjoint memory.
-private struct SharedWork: @unchecked Sendable {
-    let body: (Int) -> Void
+/// A value handed to the parallel work items: the output pointers, each item writing only its own
+/// memory, and the item body itself.
+private struct Unchecked<Value>: @unchecked Sendable {
+    let value: Value
 }
 
 /// One batch on one programmed crossbar: the matrices and tables every chunk and pass reuses.

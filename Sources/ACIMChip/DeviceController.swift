@@ -17,6 +17,8 @@ public struct DeviceController: Sendable {
     let truth: Matrix<Int32>
     /// Last programmed value of every weight, kept for uncovered weights when configured.
     private var programmed: Matrix<Int32>
+    /// Simulated time each weight was last written by the controller.
+    private var writtenAt: [Double]
     /// Weights whose cells are stuck; never retried.
     private var faulty: Set<Int> = []
     /// References nulled after a parity error, waiting for a host refresh.
@@ -39,6 +41,7 @@ public struct DeviceController: Sendable {
         self.clock = clock
         truth = weights
         programmed = weights
+        writtenAt = [Double](repeating: start, count: weights.storage.count)
         let covered = DigitalWeightStore.coverage(config.coverage, fraction: config.coverageFraction,
                                                   weights: weights, seed: seed)
         store = DigitalWeightStore(weights: weights, weightBits: weightBits, referenceBits: config.referenceBits,
@@ -292,7 +295,8 @@ public struct DeviceController: Sendable {
         let rows = array.rows
         let columns = array.columns
         let total = rows * columns
-        let oldest = (0..<total).map { array.programmedAt(row: $0 / columns, column: $0 % columns) }.min() ?? time
+        // The weights given up as stuck are not rewritten, so they do not count towards the refresh age.
+        let oldest = writtenAt.indices.lazy.filter { !self.faulty.contains($0) }.map { self.writtenAt[$0] }.min() ?? time
         let failed = !flaggedColumns.isEmpty
         if time - oldest > config.refreshAge.value
             || Double(flagged.count) > config.arrayEscalation * Double(total)
@@ -391,7 +395,10 @@ public struct DeviceController: Sendable {
         let columns = array.columns
         let tolerance = verifyTolerance(array)
         var pending = targets
-        for (index, value) in targets { programmed[index / columns, index % columns] = value }
+        for (index, value) in targets {
+            programmed[index / columns, index % columns] = value
+            writtenAt[index] = time
+        }
         for _ in 0..<config.maxPulses where !pending.isEmpty {
             var moved: [(Int, Int32)] = []
             for (index, value) in pending {

@@ -53,8 +53,6 @@ public protocol ManagedArray {
     /// The drift compensation the array's outputs pass through. Under one compensation factor, cells of
     /// different ages are compensated wrongly, so repairs then cover the factor's whole scope.
     var driftCompensation: DriftCompensation { get }
-    /// Simulated time of the last programming of the weight.
-    func programmedAt(row: Int, column: Int) -> Double
     /// The noise-free effective weight at `time` (ground truth).
     func effectiveWeight(row: Int, column: Int, at time: Double) -> Double
 }

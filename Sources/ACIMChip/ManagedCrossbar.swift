@@ -211,12 +211,6 @@ public struct ManagedCrossbar: ManagedArray {
 
     public var driftCompensation: DriftCompensation { crossbar.config.device.driftCompensation }
 
-    public func programmedAt(row: Int, column: Int) -> Double {
-        guard let (i, g) = try? crossbar.position(row: row, output: column) else { return 0 }
-        let wordLine = i * crossbar.layout.wordLinesPerRow
-        return crossbar.cells.programmedAt[wordLine * crossbar.cells.columns + g * crossbar.layout.columnsPerWeight]
-    }
-
     /// The effective weight the outputs see at the array's current time (the last `time` any call moved it
     /// to): the cells' value times the drift-compensation factor.
     public func effectiveWeight(row: Int, column: Int, at time: Double) -> Double {

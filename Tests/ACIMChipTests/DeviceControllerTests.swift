@@ -256,6 +256,15 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         let pulses = controller.counters.programPulses
         try controller.check(&array, at: 7200)
         #expect(controller.counters.programPulses == pulses)  // the stuck weight is not retried
+        // Past the refresh age the array is refreshed once; the stuck weight, never rewritten, does not
+        // keep it refreshing at every check after that.
+        let week = 7 * 86400.0
+        let reprogrammed = controller.counters.cellsReprogrammed
+        try controller.check(&array, at: week + 3600)
+        let refreshed = controller.counters.cellsReprogrammed
+        #expect(refreshed - reprogrammed == 64 * 8 - 1)
+        try controller.check(&array, at: week + 7200)
+        #expect(controller.counters.cellsReprogrammed == refreshed)
     }
 }
 
