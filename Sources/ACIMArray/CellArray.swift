@@ -1,39 +1,86 @@
 import ACIMCore
 
-/// The state of every bit cell of one crossbar, in flat arrays of compact types (DESIGN.md section 3).
+/// The state of every bit cell of one crossbar, in flat arrays of compact types.
 ///
-/// Cells are indexed `wordLine * columns + column` over the whole physical array.
+/// Cells are indexed `wordLine * columns + column` over the whole physical array. What a write sets for all
+/// cells of one weight at once (the time, the temperature and the read count of the write, the number of
+/// writes) is kept once per *weight site*: the `wordLinesPerSite x columnsPerSite` block of cells that holds
+/// one weight. A cell itself keeps its programmed conductance, its drift exponent, its target level and a
+/// stuck flag: 7 bytes, 10 with its site's share for a weight of 8 cells.
 public struct CellArray: Sendable {
     public let wordLines: Int
     public let columns: Int
-    /// Target level of each cell (0 ... 2^bits_per_cell - 1).
-    public var targetLevel: [UInt8]
-    /// Programmed conductance in siemens.
-    public var conductance: [Float]
-    /// Simulated time of the last programming, in seconds, and the temperature then, in kelvin.
-    public var programmedAt: [Double]
-    public var programmedTemperature: [Float]
-    /// The array's read count when the cell was last programmed (read disturb counts reads since).
-    public var readsAtProgramming: [UInt64]
-    /// Drift exponent drawn at programming (0 for drift-free devices).
-    public var driftExponent: [Float]
-    /// Program operations the cell has seen.
-    public var writeCount: [UInt32]
-    /// Cells that no longer take a new value.
-    public var stuck: [Bool]
+    /// The cells of one weight site: word lines of a logical row, columns of a weight.
+    public let wordLinesPerSite: Int
+    public let columnsPerSite: Int
+    /// Sites along the columns (the last may be partly outside the array).
+    public let siteColumns: Int
 
-    public init(wordLines: Int, columns: Int) {
+    /// Programmed conductance of each cell, in siemens.
+    public internal(set) var conductance: [Float]
+    /// Drift exponent drawn at programming (0 for drift-free devices), at half precision: its spread is
+    /// a few percent, a thousand times the rounding.
+    public internal(set) var driftExponent: [Float16]
+    /// Target level (0 ... 2^bits_per_cell - 1) in the low bits, the stuck flag in the top bit.
+    private var state: [UInt8]
+
+    /// Per weight site: simulated time of the last write, in seconds, the temperature then, in kelvin, the
+    /// array's read count then (read disturb counts reads since), and the writes so far.
+    public internal(set) var programmedAt: [Double]
+    public internal(set) var programmedTemperature: [Float]
+    public internal(set) var readsAtProgramming: [UInt64]
+    public internal(set) var writeCount: [UInt32]
+
+    private static let stuckBit: UInt8 = 0x80
+
+    public init(wordLines: Int, columns: Int, wordLinesPerSite: Int, columnsPerSite: Int, temperature: Double) {
         let n = wordLines * columns
         self.wordLines = wordLines
         self.columns = columns
-        targetLevel = [UInt8](repeating: 0, count: n)
+        self.wordLinesPerSite = wordLinesPerSite
+        self.columnsPerSite = columnsPerSite
+        siteColumns = (columns + columnsPerSite - 1) / columnsPerSite
+        let sites = (wordLines + wordLinesPerSite - 1) / wordLinesPerSite * siteColumns
         conductance = [Float](repeating: 0, count: n)
-        programmedAt = [Double](repeating: 0, count: n)
-        programmedTemperature = [Float](repeating: 300, count: n)
-        readsAtProgramming = [UInt64](repeating: 0, count: n)
-        driftExponent = [Float](repeating: 0, count: n)
-        writeCount = [UInt32](repeating: 0, count: n)
-        stuck = [Bool](repeating: false, count: n)
+        driftExponent = [Float16](repeating: 0, count: n)
+        state = [UInt8](repeating: 0, count: n)
+        programmedAt = [Double](repeating: 0, count: sites)
+        programmedTemperature = [Float](repeating: Float(temperature), count: sites)
+        readsAtProgramming = [UInt64](repeating: 0, count: sites)
+        writeCount = [UInt32](repeating: 0, count: sites)
+    }
+
+    /// Bytes of state per cell, sites included.
+    public static func bytesPerCell(cellsPerSite: Int) -> Double {
+        Double(MemoryLayout<Float>.size + MemoryLayout<Float16>.size + MemoryLayout<UInt8>.size)
+            + Double(MemoryLayout<Double>.size + MemoryLayout<Float>.size + MemoryLayout<UInt64>.size
+                     + MemoryLayout<UInt32>.size) / Double(cellsPerSite)
+    }
+
+    /// The weight site of cell `index`.
+    public func site(ofCell index: Int) -> Int {
+        let wordLine = index / columns, column = index - wordLine * columns
+        return wordLine / wordLinesPerSite * siteColumns + column / columnsPerSite
+    }
+
+    /// The target level of cell `index`.
+    public func targetLevel(_ index: Int) -> UInt8 { state[index] & ~CellArray.stuckBit }
+
+    /// Whether cell `index` no longer takes a new value.
+    public func isStuck(_ index: Int) -> Bool { state[index] & CellArray.stuckBit != 0 }
+
+    mutating func setTargetLevel(_ index: Int, _ level: UInt8) {
+        state[index] = (state[index] & CellArray.stuckBit) | level
+    }
+
+    mutating func setStuck(_ index: Int) { state[index] |= CellArray.stuckBit }
+
+    /// Records one write of `site` at `time`, `temperature` and read count `reads`.
+    mutating func beginWrite(site: Int, at time: Double, temperature: Double, reads: UInt64) {
+        writeCount[site] &+= 1
+        programmedAt[site] = time
+        programmedTemperature[site] = Float(temperature)
+        readsAtProgramming[site] = reads
     }
 }
 

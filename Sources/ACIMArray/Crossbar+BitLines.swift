@@ -1,7 +1,7 @@
 import ACIMCore
 
 /// One phase that drives a set of word lines with the DAC's top digit and converts every bit line on its
-/// own, before any shift-and-add: what a device controller's functional check reads (MECHANISMS.md 2.5).
+/// own, before any shift-and-add: what a device controller's functional check reads.
 /// The top digit uses the ADC range that inference uses; the sums are reported per unit digit.
 public struct BitLineRead: Sendable {
     /// ADC-decoded sum of every mapped column divided by the digit, in level units (0 for columns not read).
@@ -25,16 +25,13 @@ extension Crossbar {
         let fullScale = fullScale(connectedCells: wordLines.count, rescales: gated && gate.rescalesRange,
                                   mappedRows: mapping.rows)
         let adc = ADC(bits: config.periphery.adc.bits)
-        let noise = RandomStream(seed: context.seed, array: id, purpose: .readNoise, step: context.step)
+        let noise = context.readNoise(array: id, vector: 0)
         let digit = Float(layout.maxDigit)
         var converted = 0
         for c in 0..<columns where !mapping.staticColumnDisabled[c] {
             var sum: Float = 0
-            var variance: Float = 0
-            for w in wordLines {
-                sum += readout.levels[w, c]
-                if let readVariance = readout.readVariance { variance += readVariance[w, c] }
-            }
+            for w in wordLines { sum += readout.levels[w, c] }
+            let variance = readout.readVariance * Float(wordLines.count)
             sum *= digit
             if variance > 0 { sum += digit * variance.squareRoot() * Float(noise.gaussian(at: UInt64(c))) }
             read.sums[c] = adc.convert(sum, fullScale: fullScale) / Double(digit)

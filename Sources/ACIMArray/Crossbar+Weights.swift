@@ -56,18 +56,20 @@ extension Crossbar {
         let (i, g) = try position(row: row, output: output)
         // Take the mapping and readout out of the array while editing them, so they are not copied.
         guard var mapping = self.mapping.take(), var readout = self.readout.take() else { return false }
-        let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: pulse)
+        let streams = WriteStreams(seed: seed, array: id, event: pulse)
         let step = device.levelStep
         let gMin = config.device.gMin.value
         let readNoise = deviceNoise
         let before = effectiveWeight(rowPosition: i, group: g, levels: readout.levels, mapping: mapping)
+        let site = cells.site(ofCell: i * layout.wordLinesPerRow * cells.columns + g * layout.columnsPerWeight)
+        beginWrite(site: site)
         var allMoved = true
         for cell in WeightMapping.cells(of: Int(weight), config: config, layout: layout) {
             let wordLine = i * layout.wordLinesPerRow + cell.wordLine
             let column = g * layout.columnsPerWeight + cell.column
             let index = wordLine * cells.columns + column
-            if !programCell(index, to: cell.level, noise: noise) { allMoved = false }
-            mapping.levels[wordLine, column] = cells.targetLevel[index]
+            if !programCell(index, to: cell.level, streams: streams) { allMoved = false }
+            mapping.levels[wordLine, column] = cells.targetLevel(index)
             readout.levels[wordLine, column] = Float((readConductance(index, noise: readNoise) - gMin) / step)
             if cell.level != 0 {
                 mapping.staticRowDisabled[i] = false
@@ -111,7 +113,7 @@ extension Crossbar {
         let (i, g) = try position(row: row, output: output)
         for w in i * layout.wordLinesPerRow..<(i + 1) * layout.wordLinesPerRow {
             for column in g * layout.columnsPerWeight..<(g + 1) * layout.columnsPerWeight {
-                cells.stuck[w * cells.columns + column] = true
+                cells.setStuck(w * cells.columns + column)
             }
         }
     }

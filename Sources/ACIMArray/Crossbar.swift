@@ -5,8 +5,9 @@ public struct ArrayReadout: Sendable {
     /// `(g - g_min) / level step` of every used cell at the array's current time: used word lines x mapped
     /// columns.
     public internal(set) var levels: Matrix<Float>
-    /// Per-read noise variance of every used cell in squared level units; nil when reads are noise-free.
-    public let readVariance: Matrix<Float>?
+    /// Per-read noise variance of one cell in squared level units (the same for every cell); 0 when
+    /// reads are noise-free.
+    public let readVariance: Float
     /// Per logical output, `sum |W|` of the programmed codes and of the effective weights now, for drift
     /// compensation.
     public internal(set) var referenceMagnitude: [Double]
@@ -35,12 +36,12 @@ public struct ArrayReadout: Sendable {
 /// One crossbar: its configuration, the weights mapped onto it, its cells and periphery state.
 ///
 /// Cells age with simulated time: `setTime` moves the array to a time (and temperature) and materializes
-/// what an MVM reads then, once per distinct time (DESIGN.md section 3).
+/// what an MVM reads then, once per distinct time.
 public struct Crossbar: Sendable {
     public let config: CrossbarConfig
     public let layout: CrossbarLayout
-    /// Index of this array on the chip; keys its random streams.
-    public let id: UInt64
+    /// The array's place on the chip; keys its random streams.
+    public let id: ArrayID
     public let device: CellDevice
     public internal(set) var cells: CellArray
     /// The mapping of the programmed weights; nil before programming.
@@ -51,7 +52,7 @@ public struct Crossbar: Sendable {
     public private(set) var adcRangeFraction: Float = 1
     /// The simulated time, in seconds, and temperature, in kelvin, the readout is materialized for.
     public private(set) var time: Double = 0
-    public private(set) var temperature: Double = 300
+    public private(set) var temperature: Double
     /// MVM reads of the array so far (read disturb).
     public private(set) var reads: UInt64 = 0
     /// The read count the readout was materialized with.
@@ -59,11 +60,12 @@ public struct Crossbar: Sendable {
     /// Seed of the device noise streams (drift read noise), set when the array is programmed.
     public private(set) var noiseSeed: UInt64 = 0
 
-    /// Cells one array may hold (DESIGN.md section 7: requests beyond the machine are refused up front).
+    /// Cells one array may hold: requests beyond the machine are refused up front.
     public static let maximumCells = 1 << 24
 
-    /// An unprogrammed array; throws the first configuration problem.
-    public init(config: CrossbarConfig, id: UInt64 = 0) throws {
+    /// An unprogrammed array at `id` on the chip, at `temperature` kelvin; throws the first configuration
+    /// problem.
+    public init(config: CrossbarConfig, id: ArrayID, temperature: Double) throws {
         _ = try config.validated()
         let cellCount = config.array.rows * config.array.cols
         guard cellCount <= Crossbar.maximumCells else {
@@ -73,21 +75,28 @@ public struct Crossbar: Sendable {
         self.layout = CrossbarLayout(config: config)
         self.id = id
         self.device = CellDevice(config: config.device, bitsPerCell: layout.mode == .xnor ? 1 : config.array.bitsPerCell)
-        self.cells = CellArray(wordLines: config.array.rows, columns: config.array.cols)
+        self.temperature = temperature
+        self.cells = CellArray(wordLines: config.array.rows, columns: config.array.cols,
+                               wordLinesPerSite: layout.wordLinesPerRow, columnsPerSite: layout.columnsPerWeight,
+                               temperature: temperature)
     }
 
-    /// Maps `weights` (`rows x outputs` signed codes) onto the array and programs every used cell at
-    /// simulated time `time`, drawing programming noise from the streams keyed by `seed`.
+    /// Maps `weights` (`rows x outputs` signed codes) onto the array and programs every cell at simulated
+    /// time `time`, drawing programming noise from the streams keyed by `seed`.
     public mutating func program(weights: Matrix<Int32>, at time: Double = 0, seed: UInt64) throws {
         let mapping = try WeightMapping(weights: weights, config: config)
         start(at: time, seed: seed)
-        let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: UInt64(time.bitPattern))
+        let streams = WriteStreams(seed: seed, array: id, event: UInt64(time.bitPattern))
         let wordLines = mapping.levels.rows
-        for w in 0..<config.array.rows {
-            for c in 0..<config.array.cols {
-                let index = w * cells.columns + c
-                let level = w < wordLines && c < mapping.mappedColumns ? mapping.levels[w, c] : 0
-                programCell(index, to: level, noise: noise)
+        for siteRow in 0..<(cells.wordLines + cells.wordLinesPerSite - 1) / cells.wordLinesPerSite {
+            for siteColumn in 0..<cells.siteColumns {
+                let site = siteRow * cells.siteColumns + siteColumn
+                beginWrite(site: site)
+                for index in cellIndices(ofSite: site) {
+                    let w = index / cells.columns, c = index % cells.columns
+                    let level = w < wordLines && c < mapping.mappedColumns ? mapping.levels[w, c] : 0
+                    programCell(index, to: level, streams: streams)
+                }
             }
         }
         self.mapping = mapping
@@ -101,13 +110,17 @@ public struct Crossbar: Sendable {
     public mutating func map(weights: Matrix<Int32>, at time: Double = 0, seed: UInt64) throws {
         let mapping = try WeightMapping(weights: weights, config: config)
         start(at: time, seed: seed)
-        cells = CellArray(wordLines: config.array.rows, columns: config.array.cols)
+        cells = CellArray(wordLines: config.array.rows, columns: config.array.cols,
+                          wordLinesPerSite: layout.wordLinesPerRow, columnsPerSite: layout.columnsPerWeight,
+                          temperature: temperature)
         let zero = Float(device.target(level: 0))
         for index in cells.conductance.indices { cells.conductance[index] = zero }
         if let offsetColumn = mapping.offsetColumn {
-            let noise = RandomStream(seed: seed, array: id, purpose: .programmingNoise, step: UInt64(time.bitPattern))
+            let streams = WriteStreams(seed: seed, array: id, event: UInt64(time.bitPattern))
             for w in 0..<mapping.levels.rows {
-                programCell(w * cells.columns + offsetColumn, to: mapping.levels[w, offsetColumn], noise: noise)
+                let index = w * cells.columns + offsetColumn
+                beginWrite(site: cells.site(ofCell: index))
+                programCell(index, to: mapping.levels[w, offsetColumn], streams: streams)
             }
         }
         self.mapping = mapping
@@ -121,37 +134,49 @@ public struct Crossbar: Sendable {
         self.readoutReads = reads
     }
 
-    /// One write of cell `index` towards `level` at the array's time, with programming noise, drift
-    /// exponent and fault draws from `noise` at the cell index. A stuck cell keeps its conductance; a write
-    /// past the endurance limit, or one the stuck probability hits, leaves the cell stuck (at the top or
-    /// bottom conductance when the fault hits). Returns false when the cell did not take the level: it is
-    /// stuck outside the level's half-step window.
+    /// The cells of weight site `site`, inside the array.
+    func cellIndices(ofSite site: Int) -> [Int] {
+        let siteRow = site / cells.siteColumns, siteColumn = site % cells.siteColumns
+        let wordLines = siteRow * cells.wordLinesPerSite..<min(cells.wordLines, (siteRow + 1) * cells.wordLinesPerSite)
+        let columns = siteColumn * cells.columnsPerSite..<min(cells.columns, (siteColumn + 1) * cells.columnsPerSite)
+        return wordLines.flatMap { w in columns.map { w * cells.columns + $0 } }
+    }
+
+    /// Starts one write of the cells of `site` at the array's time: counts it and stamps the site with the
+    /// time, temperature and read count. A write past the endurance limit leaves every cell of the site
+    /// stuck instead, so the writes of its cells only check what they hold.
+    mutating func beginWrite(site: Int) {
+        let endurance = config.device.aging.endurance
+        if endurance > 0 && Int(cells.writeCount[site]) >= endurance {
+            cells.writeCount[site] &+= 1
+            for index in cellIndices(ofSite: site) { cells.setStuck(index) }
+        } else {
+            cells.beginWrite(site: site, at: time, temperature: temperature, reads: reads)
+        }
+    }
+
+    /// One write of cell `index` towards `level`, after `beginWrite` of its site, with programming noise,
+    /// drift exponent and fault draws from `streams` at the cell index. A stuck cell keeps its conductance;
+    /// a write the stuck probability hits leaves the cell stuck at the top or bottom conductance. Returns
+    /// false when the cell did not take the level: it is stuck outside the level's half-step window.
     @discardableResult
-    mutating func programCell(_ index: Int, to level: UInt8, noise: RandomStream) -> Bool {
-        guard !cells.stuck[index] else { return holds(index, level: level) }
+    mutating func programCell(_ index: Int, to level: UInt8, streams: WriteStreams) -> Bool {
+        guard !cells.isStuck(index) else { return holds(index, level: level) }
         let aging = config.device.aging
         let at = UInt64(index)
-        cells.writeCount[index] &+= 1
-        if aging.endurance > 0 && Int(cells.writeCount[index]) > aging.endurance {
-            cells.stuck[index] = true
-            return holds(index, level: level)
-        }
-        cells.targetLevel[index] = level
-        cells.programmedAt[index] = time
-        cells.programmedTemperature[index] = Float(temperature)
-        cells.readsAtProgramming[index] = reads
+        cells.setTargetLevel(index, level)
         if aging.stuckProbability > 0
-            && noise.substream(2).uniform(at: at) < aging.stuckProbability(writes: cells.writeCount[index]) {
+            && streams.faults.uniform(at: 2 * at) < aging.stuckProbability(writes: cells.writeCount[cells.site(ofCell: index)]) {
             // The fault holds the cell at an end from now on, without the drift of an earlier programming.
-            cells.stuck[index] = true
-            let high = noise.substream(3).bits(at: at) & 1 == 1
+            cells.setStuck(index)
+            let high = streams.faults.bits(at: 2 * at + 1) & 1 == 1
             cells.conductance[index] = Float(high ? device.model.gMax : device.model.gMin)
             cells.driftExponent[index] = 0
             return false
         }
         let target = device.target(level: level)
-        cells.conductance[index] = Float(device.model.programmed(target: target, z: noise.gaussian(at: at)))
-        cells.driftExponent[index] = Float(device.model.driftExponent(target: target, z: noise.substream(1).gaussian(at: at)))
+        cells.conductance[index] = Float(device.model.programmed(target: target, z: streams.programming.gaussian(at: at)))
+        cells.driftExponent[index] = Float16(device.model.driftExponent(target: target, z: streams.driftExponent.gaussian(at: at)))
         return true
     }
 
@@ -168,23 +193,24 @@ public struct Crossbar: Sendable {
         let model = device.model
         guard model.drifts || aging.isActive else { return g }
         let at = UInt64(index)
-        let elapsed = max(0, time - cells.programmedAt[index])
+        let site = cells.site(ofCell: index)
+        let elapsed = max(0, time - cells.programmedAt[site])
         var value = model.conductance(programmed: g, nu: Double(cells.driftExponent[index]), elapsed: elapsed,
                                       z1: noise.gaussian(at: 3 * at), z2: noise.gaussian(at: 3 * at + 1))
         value = model.gMin + (value - model.gMin) * aging.retention(elapsed: elapsed, temperature: temperature)
-        let disturbs = Double(reads - cells.readsAtProgramming[index])
+        let disturbs = Double(reads - cells.readsAtProgramming[site])
         if disturbs > 0 && (aging.readDisturb > 0 || aging.readDisturbStd > 0) {
             let range = model.gMax - model.gMin
             value += disturbs * aging.readDisturb * range
                 + disturbs.squareRoot() * aging.readDisturbStd * range * noise.gaussian(at: 3 * at + 2)
         }
         return value * aging.readoutFactor(temperature: temperature,
-                                           programmedAt: Double(cells.programmedTemperature[index]))
+                                           programmedAt: Double(cells.programmedTemperature[site]))
     }
 
     /// The stream of the device noise at the array's time.
     var deviceNoise: RandomStream {
-        RandomStream(seed: noiseSeed, array: id, purpose: .deviceNoise, step: UInt64(time.bitPattern))
+        RandomStream(seed: noiseSeed, array: id, purpose: .deviceNoise, event: UInt64(time.bitPattern))
     }
 
     /// Moves the array to simulated time `time` (seconds) and `temperature` (kelvin) and materializes what an
@@ -213,10 +239,7 @@ public struct Crossbar: Sendable {
             Float((readConductance(w * cells.columns + c, noise: noise) - gMin) / step)
         }
         let sigma = device.readNoiseInLevels
-        let variance = sigma > 0
-            ? Matrix<Float>(rows: levels.rows, columns: levels.columns, repeating: Float(sigma * sigma))
-            : nil
-        var readout = ArrayReadout(levels: levels, readVariance: variance,
+        var readout = ArrayReadout(levels: levels, readVariance: Float(sigma * sigma),
                                    referenceMagnitude: [Double](repeating: 0, count: mapping.outputs),
                                    effectiveMagnitude: [Double](repeating: 0, count: mapping.outputs),
                                    driftCompensation: config.device.driftCompensation)
@@ -241,5 +264,18 @@ public struct Crossbar: Sendable {
         let sorted = fractions.sorted()
         let rank = min(sorted.count - 1, max(0, Int((percentile / 100 * Double(sorted.count)).rounded(.up)) - 1))
         adcRangeFraction = max(sorted[rank], 1 / ADC(bits: config.periphery.adc.bits).topCode)
+    }
+}
+
+/// The random streams of one write of an array's cells, each drawn at the cell index.
+struct WriteStreams {
+    let programming: RandomStream
+    let driftExponent: RandomStream
+    let faults: RandomStream
+
+    init(seed: UInt64, array: ArrayID, event: UInt64) {
+        programming = RandomStream(seed: seed, array: array, purpose: .programmingNoise, event: event)
+        driftExponent = RandomStream(seed: seed, array: array, purpose: .driftExponent, event: event)
+        faults = RandomStream(seed: seed, array: array, purpose: .faults, event: event)
     }
 }

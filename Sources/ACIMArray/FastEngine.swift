@@ -83,7 +83,7 @@ public struct FastEngine: MVMEngine {
     func fullScaleFractions(_ crossbar: Crossbar, inputs: Matrix<Int32>) throws -> [Float] {
         let (mapping, readout) = try crossbar.programmedState()
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: crossbar.config)
-        let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: ReadContext(seed: 0))
+        let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: ReadContext(seed: 0, firstVector: 0))
         var fractions: [Float] = []
         for pass in schedule.passes {
             let plan = batch.plan(pass, vectors: 0..<inputs.rows)
@@ -142,7 +142,7 @@ private struct Batch {
     let shiftAdd: ShiftAdd
     let adc: ADC
     let timing: CrossbarTiming
-    let noise: RandomStream
+    let context: ReadContext
     let dacBits: Int
     let phases: Int
     let rows: Int
@@ -172,7 +172,7 @@ private struct Batch {
         shiftAdd = ShiftAdd(config: config)
         adc = ADC(bits: config.periphery.adc.bits)
         timing = config.periphery.timing
-        noise = RandomStream(seed: context.seed, array: crossbar.id, purpose: .readNoise, step: context.step)
+        self.context = context
         dacBits = config.periphery.dacBits
         phases = layout.phasesPerPass
         rows = mapping.rows
@@ -205,7 +205,9 @@ private struct Batch {
                           storage: zip(matrix.storage, zeroCells.storage).map { $1 == 0 ? $0 : 0 })
         }
         levels = masked(ordered(readout.levels))
-        readVariance = readout.readVariance.map { masked(ordered($0)) }
+        readVariance = readout.readVariance > 0
+            ? masked(Matrix(rows: levels.rows, columns: levels.columns, repeating: readout.readVariance))
+            : nil
         readable = columnOrder.map { mapping.staticColumnDisabled[$0] ? 0 : 1 }
         readableCount = mapping.enabledColumns
         enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
@@ -420,6 +422,7 @@ private struct Batch {
         let baseScale = crossbar.fullScale(connectedCells: connected, rescales: gate.rescalesRange, mappedRows: rows)
         let compensatesAll = layout.mode == .xnor && zeroRows > 0
         var active = 0
+        let noise = context.readNoise(array: crossbar.id, vector: vector)
         for c in 0..<columns {
             decoded[c] = 0
             if readable[c] == 0 { continue }
@@ -428,7 +431,7 @@ private struct Batch {
             if cells == 0 { continue }
             var sum = sums.levels[index]
             if let variances = sums.variances, variances[index] > 0 {
-                let z = noise.gaussian(at: crossbar.noiseIndex(vector: vector, pass: passIndex, phase: phase,
+                let z = noise.gaussian(at: crossbar.noiseIndex(pass: passIndex, phase: phase,
                                                                  column: columnOrder[c], columns: columns))
                 sum += variances[index].squareRoot() * Float(z)
             }

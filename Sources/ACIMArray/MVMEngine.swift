@@ -1,14 +1,23 @@
 import ACIMCore
 
-/// Identifies the reads of one MVM call for the random streams: the same seed and step give the same
-/// read noise, whatever the engine or thread count.
+/// Identifies the reads of one MVM call for the random streams. Read noise is keyed by the identity of
+/// each input vector, never by its place in a batch: vector `b` of a call is read number
+/// `firstVector + b`, so the same reads give the same noise whatever the engine, the thread count or how a
+/// caller splits them into batches.
 public struct ReadContext: Sendable, Equatable {
     public var seed: UInt64
-    public var step: UInt64
+    /// The identity of the call's first input vector; callers number every read they make once.
+    public var firstVector: UInt64
 
-    public init(seed: UInt64, step: UInt64 = 0) {
+    public init(seed: UInt64, firstVector: UInt64) {
         self.seed = seed
-        self.step = step
+        self.firstVector = firstVector
+    }
+
+    /// The read-noise stream of vector `vector` of this call on `array`.
+    @inlinable
+    public func readNoise(array: ArrayID, vector: Int) -> RandomStream {
+        RandomStream(seed: seed, array: array, purpose: .readNoise, event: firstVector &+ UInt64(vector))
     }
 }
 
@@ -50,9 +59,9 @@ extension Crossbar {
         return (factors.map { sum * $0[output] } ?? sum) - offset
     }
 
-    /// The counter of the read-noise sample of (vector, pass, phase, column).
+    /// The counter, in one vector's read-noise stream, of the sample of (pass, phase, column).
     @inlinable
-    func noiseIndex(vector: Int, pass: Int, phase: Int, column: Int, columns: Int) -> UInt64 {
-        UInt64(((vector * layout.passes + pass) * layout.phasesPerPass + phase) * columns + column)
+    func noiseIndex(pass: Int, phase: Int, column: Int, columns: Int) -> UInt64 {
+        UInt64((pass * layout.phasesPerPass + phase) * columns + column)
     }
 }

@@ -16,14 +16,16 @@ public struct QuantizedMVM: Sendable {
     public var mapping: WeightMapping
 
     /// Quantizes `weights` (`rows x outputs`) and `inputs` (`vectors x rows`) symmetrically by their largest
-    /// magnitude, programs a crossbar of `config` at time 0 and runs the batch on `engine` `time` seconds
-    /// later (the ADC range, when calibrated, is set right after programming).
+    /// magnitude, programs the crossbar `array` of `config` at time 0 and `temperature` kelvin, and runs the
+    /// batch on `engine` `time` seconds later (the ADC range, when calibrated, is set right after
+    /// programming). The input vectors are reads 0 to `vectors - 1`.
     public static func run(weights: Matrix<Float>, inputs: Matrix<Float>, config: CrossbarConfig,
-                           engine: any MVMEngine, seed: UInt64, time: Double = 0) throws -> QuantizedMVM {
+                           engine: any MVMEngine, array: ArrayID, temperature: Double, seed: UInt64,
+                           time: Double = 0) throws -> QuantizedMVM {
         guard weights.rows == inputs.columns else {
             throw ACIMError.shapeMismatch("weights have \(weights.rows) rows but input vectors have \(inputs.columns) elements")
         }
-        var crossbar = try Crossbar(config: config)
+        var crossbar = try Crossbar(config: config, id: array, temperature: temperature)
         let layout = crossbar.layout
         let weightRange = WeightMapping.codeRange(config: config, layout: layout)
         let weightQuantizer = try Quantizer(bits: layout.mode == .xnor ? 2 : config.array.weightBits, signed: true,
@@ -46,7 +48,7 @@ public struct QuantizedMVM: Sendable {
             try crossbar.calibrateADC(inputs: inputCodes, percentile: config.periphery.adc.percentile)
         }
         crossbar.setTime(time)
-        let result = try engine.run(crossbar, inputs: inputCodes, context: ReadContext(seed: seed))
+        let result = try engine.run(crossbar, inputs: inputCodes, context: ReadContext(seed: seed, firstVector: 0))
         let scale = (layout.mode == .xnor ? 1 : weightQuantizer.scale) * (layout.mode == .xnor ? 1 : inputQuantizer.scale)
         let outputs = result.outputs.map { $0 * scale }
         let ideal = Matrix<Double>(rows: inputs.rows, columns: weights.columns) { b, j in

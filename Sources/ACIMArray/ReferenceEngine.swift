@@ -14,7 +14,6 @@ public struct ReferenceEngine: MVMEngine {
         let shiftAdd = ShiftAdd(config: config)
         let adc = ADC(bits: config.periphery.adc.bits)
         let timing = config.periphery.timing
-        let noise = RandomStream(seed: context.seed, array: crossbar.id, purpose: .readNoise, step: context.step)
         let rows = mapping.rows
         let columns = mapping.mappedColumns
         let xnor = layout.mode == .xnor
@@ -89,14 +88,13 @@ public struct ReferenceEngine: MVMEngine {
                             cells += 1
                             let d = Float(digit[i])
                             sum += d * readout.levels[wordLine[i], c]
-                            if let readVariance = readout.readVariance {
-                                variance += d * d * readVariance[wordLine[i], c]
-                            }
+                            variance += d * d * readout.readVariance
                             charge += Int(digit[i]) * Int(level)
                         }
                         if cells == 0 { continue }
                         if variance > 0 {
-                            let z = noise.gaussian(at: crossbar.noiseIndex(vector: b, pass: passIndex, phase: phase,
+                            let noise = context.readNoise(array: crossbar.id, vector: b)
+                            let z = noise.gaussian(at: crossbar.noiseIndex(pass: passIndex, phase: phase,
                                                                              column: c, columns: columns))
                             sum += variance.squareRoot() * Float(z)
                         }

@@ -129,7 +129,7 @@ extension DigitalWeightStore {
             return [Bool](repeating: true, count: n)
         case .predetermined:
             // A design-time subset: the `count` weights with the smallest seeded hash.
-            let stream = RandomStream(seed: seed, purpose: .faults)
+            let stream = RandomStream(seed: seed, purpose: .coveragePicks)
             let order = (0..<n).sorted { stream.bits(at: UInt64($0)) < stream.bits(at: UInt64($1)) }
             var covered = [Bool](repeating: false, count: n)
             for index in order.prefix(count) { covered[index] = true }

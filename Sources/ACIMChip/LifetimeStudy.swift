@@ -26,16 +26,21 @@ public struct LifetimeStudy: Sendable {
     public let batch: Int
     /// Clock of the array, for converting check cycles to time.
     public let clock: Double
+    /// Temperature of the array, in kelvin.
+    public let temperature: Double
+    /// The one array of the study.
+    public static let array = ArrayID(tile: 0, slot: 0)
 
     public init(crossbar: CrossbarConfig, controller: DeviceControllerConfig,
                 schedule: [Double] = [3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400],
-                seed: UInt64 = 1, batch: Int = 16, clock: Double = 1e9) {
+                seed: UInt64 = 1, batch: Int = 16, clock: Double = 1e9, temperature: Double) {
         self.crossbar = crossbar
         self.controller = controller
         self.schedule = schedule.sorted()
         self.seed = seed
         self.batch = batch
         self.clock = clock
+        self.temperature = temperature
     }
 
     /// Random weights filling the array (Gaussian, clipped to the code range) and signed random inputs.
@@ -62,7 +67,7 @@ public struct LifetimeStudy: Sendable {
     /// The schedule with the controller off: programmed once, then only read.
     public func uncontrolled() throws -> [Point] {
         let (weights, inputs) = workload()
-        var array = try Crossbar(config: crossbar)
+        var array = try Crossbar(config: crossbar, id: LifetimeStudy.array, temperature: temperature)
         try array.program(weights: weights, at: 0, seed: seed)
         var managed = try ManagedCrossbar(crossbar: array, seed: seed)
         try managed.calibrateADC(inputs: inputs)
@@ -79,7 +84,7 @@ public struct LifetimeStudy: Sendable {
     /// due at that same time.
     public func controlled() throws -> [Point] {
         let (weights, inputs) = workload()
-        var array = try Crossbar(config: crossbar)
+        var array = try Crossbar(config: crossbar, id: LifetimeStudy.array, temperature: temperature)
         try array.map(weights: weights, at: 0, seed: seed)
         var managed = try ManagedCrossbar(crossbar: array, seed: seed)
         var device = try DeviceController(config: controller, weights: weights, weightBits: crossbar.array.weightBits,

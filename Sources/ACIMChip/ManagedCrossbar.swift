@@ -15,8 +15,8 @@ public struct ManagedCrossbar: ManagedArray {
     public let columns: Int
     public let weightBits: Int
     public let checkColumnOutputs: [Int]
-    /// Checks and one-hot reads run so far.
-    public private(set) var mvms: UInt64 = 0
+    /// Input vectors read so far (checks, one-hot reads, inference): the next read's identity.
+    public private(set) var vectorsRead: UInt64 = 0
     private var pulses: UInt64 = 0
     /// Program-and-verify reads so far; each draws its own read noise.
     private var verifyReads: UInt64 = 0
@@ -136,8 +136,7 @@ public struct ManagedCrossbar: ManagedArray {
         for sign in [Int32(1), -1] {
             let driven = (0..<rows).filter { vector[$0] == sign }
             guard !driven.isEmpty else { continue }
-            mvms += 1
-            let read = try crossbar.readBitLines(rows: driven, context: ReadContext(seed: seed, step: mvms))
+            let read = try crossbar.readBitLines(rows: driven, context: nextReads(1))
             for k in check.sums.indices {
                 check.sums[k] += Double(sign) * read.sums[k] * (factors?[checkColumnOutputs[k]] ?? 1)
             }
@@ -178,9 +177,8 @@ public struct ManagedCrossbar: ManagedArray {
         if let cached = rowReads[row] { return cached[column] }
         var input = [Int32](repeating: 0, count: rows)
         input[row] = Int32(readCode)
-        mvms += 1
         let result = try engine.run(crossbar, inputs: Matrix(rows: 1, columns: rows, storage: input),
-                                    context: ReadContext(seed: seed, step: mvms))
+                                    context: nextReads(1))
         let values = (0..<columns).map { result.outputs[0, $0] / readCode }
         rowReads[row] = values
         return values[column]
@@ -189,7 +187,7 @@ public struct ManagedCrossbar: ManagedArray {
     public mutating func verifyRead(row: Int, column: Int, at time: Double) -> Double {
         crossbar.setTime(time)
         verifyReads += 1
-        let noise = RandomStream(seed: seed, array: crossbar.id, purpose: .readNoise, step: verifyReads)
+        let noise = RandomStream(seed: seed, array: crossbar.id, purpose: .verifyRead, event: verifyReads)
         return ((try? crossbar.effectiveWeight(row: row, output: column)) ?? .nan) + verifyNoise * noise.gaussian(at: 0)
     }
 
@@ -239,8 +237,13 @@ public struct ManagedCrossbar: ManagedArray {
 
     /// Runs one inference batch at the array's current time.
     public mutating func infer(_ inputs: Matrix<Int32>) throws -> MVMResult {
-        mvms += 1
-        return try engine.run(crossbar, inputs: inputs, context: ReadContext(seed: seed, step: mvms))
+        return try engine.run(crossbar, inputs: inputs, context: nextReads(inputs.rows))
+    }
+
+    /// The read context of the next `count` input vectors.
+    private mutating func nextReads(_ count: Int) -> ReadContext {
+        defer { vectorsRead += UInt64(count) }
+        return ReadContext(seed: seed, firstVector: vectorsRead)
     }
 
     /// Fault injection on the underlying crossbar (see `Crossbar.degradeWeight` and `stickWeight`).

@@ -1,17 +1,55 @@
-/// What a random stream is used for; part of every stream's key, so streams never overlap.
-public enum RandomPurpose: UInt64, Sendable {
-    case programmingNoise = 1
-    case readNoise = 2
-    case driftExponent = 3
-    case faults = 4
-    case data = 5
-    case training = 6
-    case testVectors = 7
-    case userInput = 8
-    case deviceNoise = 9
+/// Where an array sits on the chip: its tile and its slot in the tile. It names the array in reports and
+/// keys the array's random streams, so two arrays never share a stream, whatever weights they hold.
+public struct ArrayID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let tile: Int
+    public let slot: Int
+
+    public init(tile: Int, slot: Int) {
+        self.tile = tile
+        self.slot = slot
+    }
+
+    /// The array's part of a stream key: the top bit set, so it never equals a chip-level stream's lane.
+    public var streamOwner: UInt64 { 1 << 63 | UInt64(truncatingIfNeeded: tile) << 24 | UInt64(truncatingIfNeeded: slot) }
+
+    public static func < (a: ArrayID, b: ArrayID) -> Bool { (a.tile, a.slot) < (b.tile, b.slot) }
+
+    public var description: String { "tile \(tile) array \(slot)" }
 }
 
-/// A counter-based random stream keyed by (seed, array, purpose, step).
+/// What an array's random stream is used for. Raw values share one number space with `RandomPurpose`, so
+/// no array stream and chip-level stream have the same purpose in their key.
+public enum ArrayRandomPurpose: UInt64, Sendable, CaseIterable {
+    /// Gaussian programming noise of a write (the event is the write's pulse or time).
+    case programmingNoise = 1
+    /// Read noise of inference MVMs and functional checks (the event is the input vector's identity).
+    case readNoise = 2
+    /// The drift exponent drawn when a cell is programmed.
+    case driftExponent = 3
+    /// Stuck-at faults drawn at writes.
+    case faults = 4
+    /// The device's accumulated 1/f read noise and drift spread, drawn once per materialized time.
+    case deviceNoise = 9
+    /// The noise of the program-and-verify loop's reads (the event is the verify read's number).
+    case verifyRead = 10
+}
+
+/// What a chip-level random stream, one not tied to an array, is used for.
+public enum RandomPurpose: UInt64, Sendable, CaseIterable {
+    /// Data-set shuffles and sampled inputs.
+    case data = 5
+    /// Weight initialization, minibatch order and subtask sampling in training.
+    case training = 6
+    /// The device controller's functional test vectors.
+    case testVectors = 7
+    /// Random inputs a command or a test makes up.
+    case userInput = 8
+    /// Which weights a predetermined partial reference coverage picks.
+    case coveragePicks = 11
+}
+
+/// A counter-based random stream keyed by (seed, owner, purpose, event): the owner is an array
+/// (`ArrayID`) or, for chip-level streams, a lane that separates independent uses of one purpose.
 ///
 /// The value at counter `i` depends only on the key and `i`, never on how many values were drawn
 /// before, so results are bit-identical whatever the order or thread that draws them.
@@ -20,23 +58,28 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
     /// Index of the next value `next()` returns.
     public var counter: UInt64 = 0
 
-    public init(seed: UInt64, array: UInt64 = 0, purpose: RandomPurpose, step: UInt64 = 0) {
+    /// The stream of `array` for `purpose` at `event`.
+    public init(seed: UInt64, array: ArrayID, purpose: ArrayRandomPurpose, event: UInt64) {
+        self.init(seed: seed, owner: array.streamOwner, purpose: purpose.rawValue, event: event)
+    }
+
+    /// A chip-level stream for `purpose` at `event`, in `lane` (0 unless one purpose needs several
+    /// independent streams).
+    public init(seed: UInt64, lane: UInt64 = 0, purpose: RandomPurpose, event: UInt64 = 0) {
+        self.init(seed: seed, owner: lane, purpose: purpose.rawValue, event: event)
+    }
+
+    private init(seed: UInt64, owner: UInt64, purpose: UInt64, event: UInt64) {
         var k = RandomStream.mix(seed &+ 0x9E37_79B9_7F4A_7C15)
-        k = RandomStream.mix(k ^ (array &* 0xD6E8_FEB8_6659_FD93))
-        k = RandomStream.mix(k ^ (purpose.rawValue &* 0xA076_1D64_78BD_642F))
-        k = RandomStream.mix(k ^ (step &* 0xE703_7ED1_A0B4_28DB))
+        k = RandomStream.mix(k ^ (owner &* 0xD6E8_FEB8_6659_FD93))
+        k = RandomStream.mix(k ^ (purpose &* 0xA076_1D64_78BD_642F))
+        k = RandomStream.mix(k ^ (event &* 0xE703_7ED1_A0B4_28DB))
         self.key = k
     }
 
     /// The stream for a sub-key (a column, a vector index, ...) of this one.
     public func substream(_ index: UInt64) -> RandomStream {
-        var s = self
-        s.counterlessRekey(index)
-        return s
-    }
-
-    private mutating func counterlessRekey(_ index: UInt64) {
-        self = RandomStream(rawKey: RandomStream.mix(key ^ RandomStream.mix(index &+ 0x8EBC_6AF0_9C88_C6E3)))
+        RandomStream(rawKey: RandomStream.mix(key ^ RandomStream.mix(index &+ 0x8EBC_6AF0_9C88_C6E3)))
     }
 
     private init(rawKey: UInt64) { self.key = rawKey }

@@ -14,7 +14,7 @@ public enum Architectures {
         var stream = 0
         func normal(_ shape: [Int], fanIn: Int) -> Tensor {
             stream += 1
-            let rng = RandomStream(seed: seed, array: UInt64(stream), purpose: .training, step: 0)
+            let rng = RandomStream(seed: seed, lane: UInt64(stream), purpose: .training, event: 0)
             let std = (2 / Double(fanIn)).squareRoot()
             return Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { Float(rng.gaussian(at: UInt64($0)) * std) })
         }

@@ -104,7 +104,7 @@ public struct SubtaskTrainer: Sendable {
             throw ACIMError.inconsistentParameters("training needs per-class sigmoid outputs: the last node must be a sigmoid")
         }
         logitsNode = last.inputs[0]
-        let rng = RandomStream(seed: settings.seed, array: 0, purpose: .training, step: 1)
+        let rng = RandomStream(seed: settings.seed, lane: 0, purpose: .training, event: 1)
         var counter: UInt64 = 0
         var utility = basicSubtasks.indices.map { _ in
             sites.map { site in
@@ -127,7 +127,7 @@ public struct SubtaskTrainer: Sendable {
     /// The subtask of minibatch `step`: the full one with probability `fullProbability`, else the union of
     /// `n ~ U{1..nMax}` distinct basic subtasks drawn uniformly.
     public func sampleSubtask(step: UInt64) -> Subtask {
-        let rng = RandomStream(seed: settings.seed, array: 2, purpose: .training, step: step)
+        let rng = RandomStream(seed: settings.seed, lane: 2, purpose: .training, event: step)
         let k = network.basicSubtasks.count
         if rng.uniform(at: 0) < settings.fullProbability { return network.fullSubtask }
         let n = 1 + Int(rng.bits(at: 1) % UInt64(min(settings.maxCombined ?? k, k)))
@@ -140,7 +140,7 @@ public struct SubtaskTrainer: Sendable {
     /// returns the mean loss (subtask loss plus sparsity term).
     public mutating func trainEpoch(_ data: Dataset, epoch: Int) throws -> Float {
         let rateScale = Float(0.5 * (1 + cos(Double.pi * Double(epoch) / Double(max(settings.epochs, 1)))))
-        let order = RandomStream(seed: settings.seed, array: 1, purpose: .training, step: UInt64(epoch)).permutation(data.count)
+        let order = RandomStream(seed: settings.seed, lane: 1, purpose: .training, event: UInt64(epoch)).permutation(data.count)
         var total: Float = 0, batches = 0
         for start in stride(from: 0, to: data.count, by: settings.batchSize) {
             let batch = data.subset(Array(order[start..<min(start + settings.batchSize, data.count)]))

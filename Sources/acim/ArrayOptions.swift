@@ -66,3 +66,6 @@ struct ArrayOptions: ParsableArguments {
         return c
     }
 }
+
+/// The one array of the single-array commands (`mvm`, `bench`, `device`): it keys their random streams.
+let singleArray = ArrayID(tile: 0, slot: 0)

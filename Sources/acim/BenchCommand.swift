@@ -26,8 +26,9 @@ struct Bench: ParsableCommand {
         print("warning: debug build; build with `swift build -c release` (make bench) for meaningful figures")
         #endif
         if let threads { BLAS.threadCount = threads }
-        let config = try array.apply(to: profile.load().crossbar)
-        var crossbar = try Crossbar(config: config)
+        let hardware = try profile.load()
+        let config = try array.apply(to: hardware.crossbar)
+        var crossbar = try Crossbar(config: config, id: singleArray, temperature: hardware.technology.temperature.value)
         let layout = crossbar.layout
         var rng = RandomStream(seed: 1, purpose: .userInput)
         let range = WeightMapping.codeRange(config: config, layout: layout)
@@ -54,11 +55,14 @@ struct Bench: ParsableCommand {
         let flops = Double(gemmsPerBatch) * 2 * Double(m) * Double(n) * Double(k)
 
         let engine = FastEngine()
-        var step: UInt64 = 0
-        _ = try engine.run(crossbar, inputs: inputs, context: ReadContext(seed: 1, step: step))
+        var reads: UInt64 = 0
+        func nextBatch() -> ReadContext {
+            defer { reads += UInt64(inputs.rows) }
+            return ReadContext(seed: 1, firstVector: reads)
+        }
+        _ = try engine.run(crossbar, inputs: inputs, context: nextBatch())
         let engineSeconds = try median(repetitions) {
-            step += 1
-            _ = try engine.run(crossbar, inputs: inputs, context: ReadContext(seed: 1, step: step))
+            _ = try engine.run(crossbar, inputs: inputs, context: nextBatch())
         }
 
         var a = [Float](repeating: 0, count: m * k)
@@ -89,7 +93,7 @@ struct Bench: ParsableCommand {
         print("ratio         \(fmt(engineRate / sgemmRate, 3)) of the sgemm rate")
         if reference {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = try ReferenceEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 1))
+            _ = try ReferenceEngine().run(crossbar, inputs: inputs, context: nextBatch())
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             print("Reference     \(fmt(seconds * 1e3, 1)) ms per batch  (\(fmt(seconds / engineSeconds, 0))x the FastEngine time)")
         }

@@ -53,12 +53,14 @@ struct DeviceStats: ParsableCommand {
         let offset = sinceProgramming ? 0 : model.t0
         var rows: [[String: Double]] = []
         for (l, target) in targets.enumerated() {
-            let programming = RandomStream(seed: seed, array: UInt64(l), purpose: .programmingNoise)
-            let drift = RandomStream(seed: seed, array: UInt64(l), purpose: .driftExponent)
+            // The devices of one level are the cells of one sample array.
+            let devices = ArrayID(tile: 0, slot: l)
+            let programming = RandomStream(seed: seed, array: devices, purpose: .programmingNoise, event: 0)
+            let drift = RandomStream(seed: seed, array: devices, purpose: .driftExponent, event: 0)
             let programmed = (0..<samples).map { model.programmed(target: target, z: programming.gaussian(at: UInt64($0))) }
             let nus = (0..<samples).map { model.driftExponent(target: target, z: drift.gaussian(at: UInt64($0))) }
             for (k, t) in readTimes.enumerated() {
-                let noise = RandomStream(seed: seed, array: UInt64(l), purpose: .deviceNoise, step: UInt64(k))
+                let noise = RandomStream(seed: seed, array: devices, purpose: .deviceNoise, event: UInt64(k))
                 let g = (0..<samples).map { i in
                     model.conductance(programmed: programmed[i], nu: nus[i], elapsed: t + offset,
                                       z1: noise.gaussian(at: 2 * UInt64(i)), z2: noise.gaussian(at: 2 * UInt64(i) + 1))
@@ -72,7 +74,8 @@ struct DeviceStats: ParsableCommand {
                              "g_abs_mean": moments(g).mean])
             }
         }
-        let gdc = try compensation(hardware.crossbar, times: readTimes.map { $0 + offset })
+        let gdc = try compensation(hardware.crossbar, temperature: hardware.technology.temperature.value,
+                                   times: readTimes.map { $0 + offset })
         if json {
             let document: [String: Any] = [
                 "model": hardware.device.model.rawValue, "time_origin": sinceProgramming ? "programming" : "t0",
@@ -100,11 +103,12 @@ struct DeviceStats: ParsableCommand {
     }
 
     /// The global drift-compensation factor of a crossbar with random weights at each time since programming.
-    private func compensation(_ config: CrossbarConfig, times: [Double]) throws -> [Double] {
+    private func compensation(_ config: CrossbarConfig, temperature: Double, times: [Double]) throws -> [Double] {
         var config = config
         config.device.driftCompensation = .global
-        let study = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: seed)
-        var array = try Crossbar(config: config)
+        let study = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: seed,
+                                  temperature: temperature)
+        var array = try Crossbar(config: config, id: singleArray, temperature: temperature)
         try array.program(weights: study.workload().weights, at: 0, seed: seed)
         return times.map { t in
             array.setTime(t)
@@ -145,7 +149,8 @@ struct DeviceLifetime: ParsableCommand {
         }
         guard batch >= 1 else { throw ValidationError("--batch: expected at least 1, got \(batch)") }
         let study = LifetimeStudy(crossbar: hardware.crossbar, controller: controller, seed: seed, batch: batch,
-                                  clock: hardware.technology.clock.value)
+                                  clock: hardware.technology.clock.value,
+                                  temperature: hardware.technology.temperature.value)
         let off = try study.uncontrolled()
         let on = try study.controlled()
         if json {

@@ -27,7 +27,8 @@ struct MVM: ParsableCommand {
     @Option(help: "Simulated time between programming and the MVM, e.g. 1d (device drift).") var time = "0s"
 
     func run() throws {
-        let config = try array.apply(to: profile.load().crossbar)
+        let hardware = try profile.load()
+        let config = try array.apply(to: hardware.crossbar)
         let layout = CrossbarLayout(config: config)
         guard (0...1).contains(sparsity), (0...1).contains(weightSparsity) else {
             throw ValidationError("--sparsity and --weight-sparsity take a fraction in 0...1")
@@ -53,6 +54,7 @@ struct MVM: ParsableCommand {
         }
         guard elapsed >= 0 else { throw ValidationError("--time: expected a duration >= 0, got \(time)") }
         result = try QuantizedMVM.run(weights: weightMatrix, inputs: inputMatrix, config: config, engine: chosen,
+                                      array: singleArray, temperature: hardware.technology.temperature.value,
                                       seed: seed, time: elapsed)
         report(result, config: config, layout: layout, vectors: inputMatrix.rows)
     }
@@ -73,14 +75,14 @@ struct MVM: ParsableCommand {
     }
 
     private func randomWeights(rows: Int, outputs: Int) throws -> Matrix<Float> {
-        var rng = RandomStream(seed: seed, purpose: .userInput, step: 1)
+        var rng = RandomStream(seed: seed, purpose: .userInput, event: 1)
         return Matrix(rows: rows, columns: outputs) { _, _ in
             rng.nextUniform() < weightSparsity ? 0 : Float(rng.nextGaussian())
         }
     }
 
     private func randomInputs(vectors: Int, rows: Int, unsigned: Bool) -> Matrix<Float> {
-        var rng = RandomStream(seed: seed, purpose: .userInput, step: 2)
+        var rng = RandomStream(seed: seed, purpose: .userInput, event: 2)
         return Matrix(rows: vectors, columns: rows) { _, _ in
             if rng.nextUniform() < sparsity { return 0 }
             let value = Float(rng.nextGaussian())

@@ -21,9 +21,9 @@ import Testing
     /// Programmed conductances, drift exponents and reads at `elapsed` of `n` devices with target `g`.
     func sample(_ model: DeviceModel, target g: Double, elapsed: Double = 0, seed: UInt64 = 11)
         -> (programmed: [Double], nu: [Double], read: [Double]) {
-        let programming = RandomStream(seed: seed, purpose: .programmingNoise)
-        let drift = RandomStream(seed: seed, purpose: .driftExponent)
-        let noise = RandomStream(seed: seed, purpose: .deviceNoise)
+        let programming = RandomStream(seed: seed, array: testArray, purpose: .programmingNoise, event: 0)
+        let drift = RandomStream(seed: seed, array: testArray, purpose: .driftExponent, event: 0)
+        let noise = RandomStream(seed: seed, array: testArray, purpose: .deviceNoise, event: 0)
         let programmed = (0..<Self.n).map { model.programmed(target: g, z: programming.gaussian(at: UInt64($0))) }
         let nu = (0..<Self.n).map { model.driftExponent(target: g, z: drift.gaussian(at: UInt64($0))) }
         let read = (0..<Self.n).map { i in
@@ -108,7 +108,7 @@ import Testing
     func accumulatedNoiseIsTheSpreadOfOneRead(kind: DeviceModelKind) {
         let model = model(kind)
         let g = 15e-6, nu = 0.06
-        let noise = RandomStream(seed: 12, purpose: .deviceNoise)
+        let noise = RandomStream(seed: 12, array: testArray, purpose: .deviceNoise, event: 0)
         for elapsed in [model.t0 + 1, 86_400] {
             let reads = Moments((0..<Self.n).map { i in
                 model.conductance(programmed: g, nu: nu, elapsed: elapsed,
@@ -127,10 +127,10 @@ import Testing
         var config = DeviceArray.config(DeviceArray.device(.pcm))
         config.array.rows = 64
         config.array.cols = 64
-        var crossbar = try Crossbar(config: config)
+        var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         try crossbar.program(weights: Matrix(rows: 64, columns: 32, repeating: 15), seed: 5)
         let model = crossbar.device.model
-        let top = crossbar.cells.targetLevel.indices.filter { crossbar.cells.targetLevel[$0] == 15 }
+        let top = crossbar.cells.levels.indices.filter { crossbar.cells.levels[$0] == 15 }
         #expect(top.count == 2048)
         let count = Double(top.count).squareRoot()
         let programmed = Moments(top.map { Double(crossbar.cells.conductance[$0]) })
@@ -141,7 +141,7 @@ import Testing
         #expect(abs(nu.mean - 0.049) < 4 * 0.008 / count)
         #expect(abs(nu.std / 0.008 - 1) < 4 / (2 * Double(top.count)).squareRoot())
         // The off device of each pair: nu ~ |N(0.1, 0.045)|, a half-normal programmed offset.
-        let off = crossbar.cells.targetLevel.indices.filter { crossbar.cells.targetLevel[$0] == 0 }
+        let off = crossbar.cells.levels.indices.filter { crossbar.cells.levels[$0] == 0 }
         #expect(off.count == 2048)
         #expect(abs(Moments(off.map { Double(crossbar.cells.driftExponent[$0]) }).mean - 0.10041) < 4 * 0.045 / count)
         let offset = Moments(off.map { Double(crossbar.cells.conductance[$0]) }).mean
@@ -161,7 +161,7 @@ import Testing
         var config = DeviceArray.config(device)
         config.array.rows = 64
         config.array.cols = 64
-        var crossbar = try Crossbar(config: config)
+        var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         let draws = RandomStream(seed: 8, purpose: .data)
         try crossbar.program(weights: Matrix(rows: 64, columns: 32) { r, c in
             Int32(Int(draws.bits(at: UInt64(r * 32 + c)) % 31) - 15)

@@ -26,7 +26,7 @@ enum DeviceArray {
 
     /// A programmed array at time 0.
     static func programmed(_ device: CellDeviceConfig, seed: UInt64 = 3) throws -> Crossbar {
-        var crossbar = try Crossbar(config: config(device))
+        var crossbar = try Crossbar(config: config(device), id: testArray, temperature: 300)
         try crossbar.program(weights: weights(seed: seed), seed: seed)
         return crossbar
     }

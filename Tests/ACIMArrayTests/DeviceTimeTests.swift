@@ -13,9 +13,9 @@ import Testing
         device.programmingNoise = Quantity(0.3e-6)
         var crossbar = try DeviceArray.programmed(device)
         // The ideal programming formula, cell by cell.
-        let noise = RandomStream(seed: 3, array: 0, purpose: .programmingNoise, step: UInt64((0.0).bitPattern))
+        let noise = RandomStream(seed: 3, array: testArray, purpose: .programmingNoise, event: UInt64((0.0).bitPattern))
         for index in crossbar.cells.conductance.indices {
-            let target = crossbar.device.target(level: crossbar.cells.targetLevel[index])
+            let target = crossbar.device.target(level: crossbar.cells.targetLevel(index))
             #expect(crossbar.cells.conductance[index] == Float(max(0, target + 0.3e-6 * noise.gaussian(at: UInt64(index)))))
             #expect(crossbar.cells.driftExponent[index] == 0)
         }
@@ -23,9 +23,9 @@ import Testing
         crossbar.setTime(DeviceArray.oneYear)
         #expect(try #require(crossbar.readout).levels == before)
         let x = DeviceArray.inputs(4)
-        let late = try FastEngine().run(crossbar, inputs: x, context: ReadContext(seed: 1)).outputs
+        let late = try FastEngine().run(crossbar, inputs: x, context: ReadContext(seed: 1, firstVector: 0)).outputs
         crossbar.setTime(0)
-        #expect(try FastEngine().run(crossbar, inputs: x, context: ReadContext(seed: 1)).outputs == late)
+        #expect(try FastEngine().run(crossbar, inputs: x, context: ReadContext(seed: 1, firstVector: 0)).outputs == late)
     }
 
     @Test func effectiveWeightsOfAFreshIdealArrayAreTheCodes() throws {
@@ -60,7 +60,7 @@ import Testing
         var twin = try DeviceArray.programmed(DeviceArray.device(.pcm))
         twin.setTime(day)
         #expect(try #require(twin.readout).levels == dayLevels)
-        var other = try Crossbar(config: crossbar.config)
+        var other = try Crossbar(config: crossbar.config, id: testArray, temperature: 300)
         try other.program(weights: DeviceArray.weights(seed: 3), seed: 4)
         other.setTime(day)
         #expect(try #require(other.readout).levels != dayLevels)
@@ -85,8 +85,8 @@ import Testing
         crossbar.recordReads(1000)
         crossbar.setTime(DeviceArray.oneYear, temperature: 310)
         let x = DeviceArray.inputs(6)
-        let fast = try FastEngine().run(crossbar, inputs: x, context: ReadContext(seed: 1))
-        let reference = try ReferenceEngine().run(crossbar, inputs: x, context: ReadContext(seed: 1))
+        let fast = try FastEngine().run(crossbar, inputs: x, context: ReadContext(seed: 1, firstVector: 0))
+        let reference = try ReferenceEngine().run(crossbar, inputs: x, context: ReadContext(seed: 1, firstVector: 0))
         #expect(fast.outputs == reference.outputs)
         #expect(fast.cost.activity == reference.cost.activity)
     }
@@ -104,8 +104,8 @@ import Testing
         #expect(alpha[0] > 1.8 && alpha[0] < 2.4)
         let x = DeviceArray.inputs(4)
         for engine in [any MVMEngine](arrayLiteral: FastEngine(), ReferenceEngine()) {
-            let a = try engine.run(plain, inputs: x, context: ReadContext(seed: 2)).outputs
-            let b = try engine.run(compensated, inputs: x, context: ReadContext(seed: 2)).outputs
+            let a = try engine.run(plain, inputs: x, context: ReadContext(seed: 2, firstVector: 0)).outputs
+            let b = try engine.run(compensated, inputs: x, context: ReadContext(seed: 2, firstVector: 0)).outputs
             #expect(b.storage == a.storage.map { $0 * alpha[0] })
         }
         // alpha times mean|W(t)| is mean|W_ref| of the programmed codes.
@@ -135,7 +135,7 @@ import Testing
 
     @Test func compensationFactorArithmetic() {
         func readout(_ reference: [Double], _ effective: [Double], _ mode: DriftCompensation) -> ArrayReadout {
-            ArrayReadout(levels: Matrix(rows: 1, columns: 1, repeating: 0), readVariance: nil,
+            ArrayReadout(levels: Matrix(rows: 1, columns: 1, repeating: 0), readVariance: 0,
                          referenceMagnitude: reference, effectiveMagnitude: effective, driftCompensation: mode)
         }
         #expect(readout([2, 4], [1, 1], .global).compensationFactors() == [3, 3])

@@ -10,7 +10,7 @@ import Testing
         let sample = RandomCase.make(seed: UInt64(seed), xnor: seed % 5 == 0)
         try #require(sample.config.validate().isEmpty, "\(sample.config.validate())")
         let crossbar = try sample.programmed()
-        let context = ReadContext(seed: 3)
+        let context = ReadContext(seed: 3, firstVector: 0)
         let reference = try ReferenceEngine().run(crossbar, inputs: sample.inputs, context: context)
         let fast = try FastEngine().run(crossbar, inputs: sample.inputs, context: context)
         #expect(fast.outputs == reference.outputs)
@@ -26,7 +26,7 @@ import Testing
         sample.config.device.programmingNoise = Quantity(0.3e-6)
         sample.config.device.readNoise = Quantity(0.5e-6)
         let crossbar = try sample.programmed()
-        let context = ReadContext(seed: 11, step: 5)
+        let context = ReadContext(seed: 11, firstVector: 5)
         let reference = try ReferenceEngine().run(crossbar, inputs: sample.inputs, context: context)
         let fast = try FastEngine().run(crossbar, inputs: sample.inputs, context: context)
         var equal = 0
@@ -40,7 +40,7 @@ import Testing
         var config = CrossbarConfig()
         config.device.programmingNoise = Quantity(0.3e-6)
         config.device.readNoise = Quantity(0.4e-6)
-        var crossbar = try Crossbar(config: config)
+        var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         var rng = RandomStream(seed: 5, purpose: .userInput)
         let weights = Matrix<Int32>(rows: 256, columns: 32) { _, _ in Int32(Int(rng.next() % 255) - 127) }
         let inputs = Matrix<Int32>(rows: 32, columns: 256) { _, _ in Int32(Int(rng.next() % 255) - 127) }
@@ -48,13 +48,13 @@ import Testing
         let saved = BLAS.threadCount
         defer { BLAS.threadCount = saved }
         BLAS.threadCount = 1
-        let one = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 1))
+        let one = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 1, firstVector: 0))
         BLAS.threadCount = 2
-        let two = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 1))
+        let two = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 1, firstVector: 0))
         #expect(one.outputs == two.outputs)
-        let again = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 1))
+        let again = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 1, firstVector: 0))
         #expect(again.outputs == two.outputs)
-        let other = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 2))
+        let other = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 2, firstVector: 0))
         #expect(other.outputs != two.outputs)
     }
 }

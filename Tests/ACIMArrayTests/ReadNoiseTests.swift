@@ -18,7 +18,7 @@ import Testing
         let sigmaLevels = 0.5
         let step = config.device.gMax.value / 3
         config.device.readNoise = Quantity(sigmaLevels * step)
-        var crossbar = try Crossbar(config: config)
+        var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         try crossbar.program(weights: Matrix(rows: 64, columns: 1, repeating: 1), seed: 0)
         let digits = (0..<64).map { Int32($0 % 4) }
         let inputs = Matrix(rows: 1, columns: 64, storage: digits)
@@ -26,7 +26,7 @@ import Testing
 
         var engine: [Double] = []
         for k in 0..<samples {
-            let y = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 21, step: UInt64(k)))
+            let y = try FastEngine().run(crossbar, inputs: inputs, context: ReadContext(seed: 21, firstVector: UInt64(k)))
             engine.append(y.outputs[0, 0])
         }
         // The same column sampled cell by cell, each cell with its own Gaussian, through the same ADC.
@@ -65,11 +65,11 @@ import Testing
     @Test func programmingNoiseHasTheConfiguredSpread() throws {
         var config = CrossbarConfig()
         config.device.programmingNoise = Quantity(1e-6)
-        var crossbar = try Crossbar(config: config)
+        var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         try crossbar.program(weights: Matrix(rows: 256, columns: 32, repeating: 85), seed: 3)  // level 1 on 3 slices
         let device = crossbar.device
         var deviations: [Double] = []
-        for (index, level) in crossbar.cells.targetLevel.enumerated() where level == 1 {
+        for (index, level) in crossbar.cells.levels.enumerated() where level == 1 {
             deviations.append(Double(crossbar.cells.conductance[index]) - device.target(level: 1))
         }
         let n = Double(deviations.count)

@@ -13,9 +13,9 @@ import Testing
         sample.config.periphery.sparsity.disabledCells = seed % 2 == 0 ? .grounded : .disconnected
         sample.config.periphery.sparsity.granularity = (seed / 2) % 2 == 0 ? .row : .bitPlane
         let crossbar = try sample.programmed()
-        let result = try ReferenceEngine().run(crossbar, inputs: sample.inputs, context: ReadContext(seed: 1))
+        let result = try ReferenceEngine().run(crossbar, inputs: sample.inputs, context: ReadContext(seed: 1, firstVector: 0))
         #expect(result.outputs == sample.ideal)
-        let fast = try FastEngine().run(crossbar, inputs: sample.inputs, context: ReadContext(seed: 1))
+        let fast = try FastEngine().run(crossbar, inputs: sample.inputs, context: ReadContext(seed: 1, firstVector: 0))
         #expect(fast.outputs == sample.ideal)
     }
 
@@ -28,7 +28,7 @@ import Testing
         config.periphery.adc.bits = 12
         config.periphery.sparsity.inputThreshold = .fixed(threshold)
         configure(&config)
-        var crossbar = try Crossbar(config: config)
+        var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         try crossbar.program(weights: weights, seed: 1)
         return crossbar
     }
@@ -40,11 +40,11 @@ import Testing
         let atThreshold = Matrix<Int32>(rows: 1, columns: 10) { _, i in i < 3 ? 0 : 5 }   // s = 0.3
         let above = Matrix<Int32>(rows: 1, columns: 10) { _, i in i < 4 ? 0 : 5 }         // s = 0.4
         for engine in [ReferenceEngine() as any MVMEngine, FastEngine()] {
-            let at = try engine.run(xb, inputs: atThreshold, context: ReadContext(seed: 0)).cost.activity
+            let at = try engine.run(xb, inputs: atThreshold, context: ReadContext(seed: 0, firstVector: 0)).cost.activity
             #expect(at.passesGated == 0)
             #expect(at.rowsDisabled == 0)
             #expect(at.wordlineDrives == 10 * 8)
-            let over = try engine.run(xb, inputs: above, context: ReadContext(seed: 0)).cost.activity
+            let over = try engine.run(xb, inputs: above, context: ReadContext(seed: 0, firstVector: 0)).cost.activity
             #expect(over.passesGated == 1)
             #expect(over.rowsDisabled == 4)
             // 5 = 0b101: phases 1, 3..7 have no set bit and are skipped; 6 rows driven in phases 0 and 2.
@@ -91,7 +91,7 @@ import Testing
         // Rows are sorted by descending density.
         let density = (0..<mapping.rows).map { i in (0..<sample.weights.columns).filter { sample.weights[mapping.rowOrder[i], $0] != 0 }.count }
         if mapping.resequenced { #expect(density == density.sorted(by: >)) }
-        let result = try FastEngine().run(crossbar, inputs: sample.inputs, context: ReadContext(seed: 0))
+        let result = try FastEngine().run(crossbar, inputs: sample.inputs, context: ReadContext(seed: 0, firstVector: 0))
         #expect(result.outputs == sample.ideal)
     }
 
@@ -106,12 +106,12 @@ import Testing
         config.periphery.adc.bits = 4
         config.periphery.adc.columnsPerADC = 8
         #expect(config.cellMode == .xnor)
-        var xb = try Crossbar(config: config)
+        var xb = try Crossbar(config: config, id: testArray, temperature: 300)
         let w: [Int32] = [1, -1, 1, 1, -1, -1, 1, -1]
         try xb.program(weights: Matrix(rows: 8, columns: 1, storage: w), seed: 0)
         let x: [Int32] = [1, 0, -1, 0, 1, 0, -1, 1]
         // Active rows 0, 2, 4, 6, 7: products +1, -1, -1, -1, -1 -> y = -3; agreements P = 1.
-        let y = try ReferenceEngine().run(xb, inputs: Matrix(rows: 1, columns: 8, storage: x), context: ReadContext(seed: 0))
+        let y = try ReferenceEngine().run(xb, inputs: Matrix(rows: 1, columns: 8, storage: x), context: ReadContext(seed: 0, firstVector: 0))
         let raw = 2.0 * 1 - 8
         #expect(y.outputs[0, 0] == raw + 3)
         #expect(y.outputs[0, 0] == -3)
@@ -127,7 +127,7 @@ import Testing
         var previous = Double.infinity
         for zeros in stride(from: 8, through: 64, by: 8) {
             let x = Matrix<Int32>(rows: 1, columns: 64) { _, i in i < zeros ? 0 : 200 }
-            let cost = try FastEngine().run(xb, inputs: x, context: ReadContext(seed: 0)).cost
+            let cost = try FastEngine().run(xb, inputs: x, context: ReadContext(seed: 0, firstVector: 0)).cost
             #expect(cost.energy.total <= previous)
             previous = cost.energy.total
         }
@@ -137,7 +137,7 @@ import Testing
         let staticColumns = mapping.staticColumnDisabled.filter { $0 }.count
         #expect(staticColumns >= 8)
         let dense = Matrix<Int32>(rows: 1, columns: 64) { _, _ in 255 }
-        let cost = try FastEngine().run(xb, inputs: dense, context: ReadContext(seed: 0)).cost
+        let cost = try FastEngine().run(xb, inputs: dense, context: ReadContext(seed: 0, firstVector: 0)).cost
         #expect(cost.activity.adcConversions == (mapping.mappedColumns - staticColumns) * 8)
         #expect(cost.ungated.adcConversions - cost.activity.adcConversions == staticColumns * 8)
     }
@@ -168,7 +168,7 @@ import Testing
             }
             // 16 of 64 rows active: each column sums 16 * 3 = 48 of a full scale of 64 * 3 = 192.
             let x = Matrix<Int32>(rows: 1, columns: 64) { _, i in i < 16 ? 1 : 0 }
-            let y = try ReferenceEngine().run(xb, inputs: x, context: ReadContext(seed: 0)).outputs[0, 0]
+            let y = try ReferenceEngine().run(xb, inputs: x, context: ReadContext(seed: 0, firstVector: 0)).outputs[0, 0]
             let fullScale = Double((mode == .disconnected ? 16 : 64) * 3)
             return (abs(y - 48), fullScale / 15 / 2)
         }
@@ -186,7 +186,7 @@ import Testing
         let xb = try crossbar(rows: 16, threshold: 0.2, weights: weights)
         let x = Matrix<Int32>(rows: 1, columns: 16, repeating: 0)
         for engine in [ReferenceEngine() as any MVMEngine, FastEngine()] {
-            let result = try engine.run(xb, inputs: x, context: ReadContext(seed: 0))
+            let result = try engine.run(xb, inputs: x, context: ReadContext(seed: 0, firstVector: 0))
             #expect(result.outputs.storage.allSatisfy { $0 == 0 })
             #expect(result.cost.activity.passesSkipped == 1)
             #expect(result.cost.activity.adcConversions == 0)
@@ -202,7 +202,7 @@ import Testing
             config.periphery.adc.columnsPerADC = 16
         }
         let x = Matrix<Int32>(rows: 1, columns: 32) { _, i in Int32(i) }
-        let cost = try FastEngine().run(xb, inputs: x, context: ReadContext(seed: 0)).cost
+        let cost = try FastEngine().run(xb, inputs: x, context: ReadContext(seed: 0, firstVector: 0)).cost
         let t = xb.config.periphery.timing
         let columns = 4 * 8
         let adcs = 64 / 16

@@ -93,8 +93,19 @@ struct RandomCase {
     }
 
     func programmed(seed: UInt64 = 7) throws -> Crossbar {
-        var crossbar = try Crossbar(config: config)
+        var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         try crossbar.program(weights: weights, seed: seed)
         return crossbar
     }
+}
+
+import ACIMCore
+
+/// The array the tests build when one array is enough.
+let testArray = ArrayID(tile: 0, slot: 0)
+
+extension CellArray {
+    /// Every cell's target level and stuck flag, in cell order.
+    var levels: [UInt8] { (0..<wordLines * columns).map(targetLevel) }
+    var stuckFlags: [Bool] { (0..<wordLines * columns).map(isStuck) }
 }

@@ -21,7 +21,7 @@ func managedArray(readNoise: Double = 0, programmingNoise: Double = 0, sparsity:
     config.device.readNoise = Quantity(readNoise)
     config.device.programmingNoise = Quantity(programmingNoise)
     config.device.driftCompensation = compensation
-    var crossbar = try Crossbar(config: config)
+    var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
     var rng = RandomStream(seed: seed, purpose: .userInput)
     let weights = Matrix<Int32>(rows: 64, columns: 8) { _, _ in Int32(Int(rng.next() % 255) - 127) }
     try crossbar.map(weights: weights, seed: seed)
@@ -299,9 +299,9 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         config.array.rows = 512
         config.array.cols = 8
         config.device.driftCompensation = .none
-        let (weights, _) = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: 5, batch: 1)
+        let (weights, _) = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: 5, batch: 1, temperature: 300)
             .workload()
-        var crossbar = try Crossbar(config: config)
+        var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         try crossbar.map(weights: weights, at: 0, seed: 5)
         var array = try ManagedCrossbar(crossbar: crossbar, seed: 5)
         #expect(array.readResolution > 1)
@@ -324,7 +324,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
     @Test func dailyChecksHoldThePCMArrayForAYear() throws {
         var controller = DeviceControllerConfig()
         controller.checkInterval = Quantity(86400)
-        let study = LifetimeStudy(crossbar: LifetimeTests.pcmTile(), controller: controller, seed: 3, batch: 8)
+        let study = LifetimeStudy(crossbar: LifetimeTests.pcmTile(), controller: controller, seed: 3, batch: 8, temperature: 300)
         let off = try study.uncontrolled()
         let on = try study.controlled()
         let schedule: [Double] = [3600, 86400, 604_800, 2_592_000, 31_536_000]

@@ -6,7 +6,7 @@ import Testing
 /// A small subtask-adaptive network with random masks (signed scalings) over 4 classes in 3 basic subtasks.
 func randomSubtaskNetwork(seed: UInt64, sigma: Float = 1) throws -> SubtaskAdaptiveNetwork {
     let (base, sites) = try Architectures.convNet(inputShape: [1, 8, 8], classes: ["a", "b", "c", "d"], channels: [4, 6, 5], seed: seed)
-    let rng = RandomStream(seed: seed, purpose: .userInput, step: 9)
+    let rng = RandomStream(seed: seed, purpose: .userInput, event: 9)
     var counter: UInt64 = 0
     func draw(_ scale: Float) -> [[[Float]]] {
         (0..<3).map { _ in sites.map { site in (0..<base.shapes[site.filters]![0]).map { _ in

@@ -76,7 +76,8 @@ import Testing
         var rng = RandomStream(seed: 7, purpose: .userInput)
         let weights = Matrix<Float>(rows: 128, columns: 15) { _, _ in Float(rng.nextGaussian()) }
         let inputs = Matrix<Float>(rows: 4, columns: 128) { _, _ in abs(Float(rng.nextGaussian())) }
-        let result = try QuantizedMVM.run(weights: weights, inputs: inputs, config: config, engine: FastEngine(), seed: 7)
+        let result = try QuantizedMVM.run(weights: weights, inputs: inputs, config: config, engine: FastEngine(),
+                                          array: testArray, temperature: 300, seed: 7)
         #expect(result.exactFraction == 1)
     }
 }
