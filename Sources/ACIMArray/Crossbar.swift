@@ -185,27 +185,50 @@ public struct Crossbar: Sendable {
         abs(Double(cells.conductance[index]) - device.target(level: level)) <= device.levelStep / 2
     }
 
+    /// What the cells of one weight site share at a read at the array's time and temperature.
+    struct SiteRead {
+        let clock: DeviceModel.ReadClock
+        let retention: Double
+        let disturbs: Double
+        let readoutFactor: Double
+    }
+
+    /// The shared read terms of weight site `site`.
+    func siteRead(_ site: Int) -> SiteRead {
+        let aging = config.device.aging
+        let elapsed = max(0, time - cells.programmedAt[site])
+        return SiteRead(clock: device.model.clock(elapsed: elapsed),
+                        retention: aging.retention(elapsed: elapsed, temperature: temperature),
+                        disturbs: Double(reads - cells.readsAtProgramming[site]),
+                        readoutFactor: aging.readoutFactor(temperature: temperature,
+                                                           programmedAt: Double(cells.programmedTemperature[site])))
+    }
+
     /// The conductance cell `index` shows to a read at the array's time and temperature: the device
     /// model's drift and accumulated read noise, retention loss, read disturb and temperature read-out.
     func readConductance(_ index: Int, noise: RandomStream) -> Double {
+        readConductance(index, site: siteRead(cells.site(ofCell: index)), noise: noise)
+    }
+
+    /// `readConductance` with the terms of the cell's site given.
+    @inline(__always)
+    func readConductance(_ index: Int, site: SiteRead, noise: RandomStream) -> Double {
         let g = Double(cells.conductance[index])
         let aging = config.device.aging
         let model = device.model
         guard model.drifts || aging.isActive else { return g }
         let at = UInt64(index)
-        let site = cells.site(ofCell: index)
-        let elapsed = max(0, time - cells.programmedAt[site])
-        var value = model.conductance(programmed: g, nu: Double(cells.driftExponent[index]), elapsed: elapsed,
-                                      z1: noise.gaussian(at: 3 * at), z2: noise.gaussian(at: 3 * at + 1))
-        value = model.gMin + (value - model.gMin) * aging.retention(elapsed: elapsed, temperature: temperature)
-        let disturbs = Double(reads - cells.readsAtProgramming[site])
-        if disturbs > 0 && (aging.readDisturb > 0 || aging.readDisturbStd > 0) {
+        let z1 = model.drawsReadNoise ? noise.gaussian(at: 3 * at) : 0
+        let z2 = model.drawsDriftSpread ? noise.gaussian(at: 3 * at + 1) : 0
+        var value = model.conductance(programmed: g, nu: Double(cells.driftExponent[index]), clock: site.clock,
+                                      z1: z1, z2: z2)
+        value = model.gMin + (value - model.gMin) * site.retention
+        if site.disturbs > 0 && (aging.readDisturb > 0 || aging.readDisturbStd > 0) {
             let range = model.gMax - model.gMin
-            value += disturbs * aging.readDisturb * range
-                + disturbs.squareRoot() * aging.readDisturbStd * range * noise.gaussian(at: 3 * at + 2)
+            value += site.disturbs * aging.readDisturb * range
+                + site.disturbs.squareRoot() * aging.readDisturbStd * range * noise.gaussian(at: 3 * at + 2)
         }
-        return value * aging.readoutFactor(temperature: temperature,
-                                           programmedAt: Double(cells.programmedTemperature[site]))
+        return value * site.readoutFactor
     }
 
     /// The stream of the device noise at the array's time.
@@ -235,8 +258,16 @@ public struct Crossbar: Sendable {
         let step = device.levelStep
         let gMin = config.device.gMin.value
         let noise = deviceNoise
-        let levels = Matrix<Float>(rows: mapping.levels.rows, columns: mapping.mappedColumns) { w, c in
-            Float((readConductance(w * cells.columns + c, noise: noise) - gMin) / step)
+        let rows = mapping.levels.rows, columns = mapping.mappedColumns
+        let siteColumns = (columns + cells.columnsPerSite - 1) / cells.columnsPerSite
+        var levels = Matrix<Float>(rows: rows, columns: columns, repeating: 0)
+        for w in 0..<rows {
+            let siteRow = w / cells.wordLinesPerSite * cells.siteColumns
+            let sites = (0..<siteColumns).map { siteRead(siteRow + $0) }
+            for c in 0..<columns {
+                let g = readConductance(w * cells.columns + c, site: sites[c / cells.columnsPerSite], noise: noise)
+                levels[w, c] = Float((g - gMin) / step)
+            }
         }
         let sigma = device.readNoiseInLevels
         var readout = ArrayReadout(levels: levels, readVariance: Float(sigma * sigma),

@@ -178,21 +178,47 @@ public struct DeviceModel: Sendable, Equatable {
         }
     }
 
+    /// What every cell programmed `elapsed` seconds ago shares at a read: `t = max(elapsed, t0)`,
+    /// `ln(t / t0)` and the 1/f noise growth.
+    public struct ReadClock: Sendable {
+        public let elapsed: Double
+        public let t: Double
+        public let logRatio: Double
+        public let growth: Double
+    }
+
+    /// The read clock of cells programmed `elapsed` seconds ago.
+    public func clock(elapsed: Double) -> ReadClock {
+        let t = max(elapsed, t0)
+        return ReadClock(elapsed: elapsed, t: t, logRatio: Foundation.log(t / t0), growth: readNoiseGrowth(elapsed: elapsed))
+    }
+
+    /// Whether a read draws the first and the second standard normal of `conductance`.
+    public var drawsReadNoise: Bool { kind != .ideal }
+    public var drawsDriftSpread: Bool { kind == .reramCMO }
+
     /// The conductance `elapsed` seconds after programming to `programmed` with drift exponent `nu`:
     /// the deterministic drift and one sample of the accumulated read noise (`z1`, `z2` standard normals).
     public func conductance(programmed g: Double, nu: Double, elapsed: Double, z1: Double, z2: Double) -> Double {
-        let t = max(elapsed, t0)
+        conductance(programmed: g, nu: nu, clock: clock(elapsed: elapsed), z1: z1, z2: z2)
+    }
+
+    /// `conductance(programmed:nu:elapsed:z1:z2:)` with the terms shared by the cells of one write
+    /// computed once.
+    @inline(__always)
+    public func conductance(programmed g: Double, nu: Double, clock: ReadClock, z1: Double, z2: Double) -> Double {
+        let t = clock.t
         switch kind {
         case .ideal:
             return g
         case .pcm, .hermesPCM:
-            let drift = t > t0 ? g * Foundation.pow(t / t0, -nu) : g
-            let sigma = qs(programmed: g) * readNoiseGrowth(elapsed: elapsed)
+            let drift = t > t0 ? g * Foundation.exp(-nu * clock.logRatio) : g
+            let sigma = qs(programmed: g) * clock.growth
             return max(0, drift + abs(drift) * readNoiseScale * sigma * z1)
         case .stateIndependent:
-            let drift = t > t0 ? g * Foundation.pow(t / t0, -nu) : g
+            let drift = t > t0 ? g * Foundation.exp(-nu * clock.logRatio) : g
             // An absolute noise of |g/g_max| uS times the growth (custom.py).
-            let sigma = abs(drift / gMax) * readNoiseGrowth(elapsed: elapsed) * 1e-6
+            let sigma = abs(drift / gMax) * clock.growth * 1e-6
             return max(0, drift + readNoiseScale * sigma * z1)
         case .reramCMO:
             // aihwkit's fit is in t_inference, the time since the first read.

@@ -20,6 +20,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed repetitions; the median is reported.") var repetitions = 30
     @Option(help: "BLAS threads (default: OpenBLAS's choice).") var threads: Int?
     @Flag(help: "Also time the ReferenceEngine on one batch.") var reference = false
+    @Flag(help: "Time advancing a whole chip's arrays to new simulated times instead (see --weights).")
+    var advance = false
+    @Option(help: "With --advance: weights mapped on the chip (default: ResNet-18's 11.7 M).")
+    var weights = 11_689_512
+    @Option(help: "With --advance: the device model of the cells (ideal, pcm, hermes_pcm, state_independent, reram_cmo).")
+    var deviceModel = "pcm"
 
     func run() throws {
         #if DEBUG
@@ -27,6 +33,7 @@ struct Bench: ParsableCommand {
         #endif
         if let threads { BLAS.threadCount = threads }
         let hardware = try profile.load()
+        if advance { return try benchAdvance(hardware) }
         let config = try array.apply(to: hardware.crossbar)
         var crossbar = try Crossbar(config: config, id: singleArray, temperature: hardware.technology.temperature.value)
         let layout = crossbar.layout
@@ -99,7 +106,7 @@ struct Bench: ParsableCommand {
         }
     }
 
-    private func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
+    func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
         var times: [Double] = []
         for _ in 0..<max(1, count) {
             let start = DispatchTime.now().uptimeNanoseconds

@@ -1,0 +1,59 @@
+import ACIMArray
+import ACIMChip
+import ACIMCore
+import ACIMProfiles
+import Dispatch
+import Foundation
+
+extension Bench {
+    /// `acim bench --advance`: a chip holding `weights` random weights on as many arrays as they need,
+    /// advanced to a series of new simulated times; prints the time each advance takes and the memory per
+    /// cell.
+    func benchAdvance(_ hardware: HardwareProfile) throws {
+        var config = try array.apply(to: hardware.crossbar)
+        guard let model = DeviceModelKind(rawValue: deviceModel) else {
+            throw CLIError("--device-model: expected one of \(DeviceModelKind.allCases.map { $0.rawValue }.joined(separator: ", ")), got '\(deviceModel)'")
+        }
+        config.device.model = model
+        guard weights >= 1 else { throw CLIError("--weights: expected at least 1, got \(weights)") }
+        let layout = CrossbarLayout(config: config)
+        let perArray = layout.logicalRows * layout.weightCapacity
+        let arrays = (weights + perArray - 1) / perArray
+        var chipConfig = hardware.chip
+        chipConfig.tiles = (arrays + hardware.tile.arrays - 1) / hardware.tile.arrays
+        chipConfig.meshCols = Int(Double(chipConfig.tiles).squareRoot().rounded(.up))
+        chipConfig.meshRows = (chipConfig.tiles + chipConfig.meshCols - 1) / chipConfig.meshCols
+        var chip = try Chip(crossbar: config, tile: hardware.tile, chip: chipConfig,
+                            clock: hardware.technology.clock.value,
+                            temperature: hardware.technology.temperature.value)
+        let cells = Double(arrays * config.array.rows * config.array.cols)
+        try MemoryCheck.require(bytes: cells * chip.bytesPerCell, for: "--weights \(weights)")
+        print("chip        \(arrays) arrays of \(config.array.rows)x\(config.array.cols) on \(chipConfig.tiles) tiles; "
+              + "\(weights) weights, \(layout.slices) slices of \(config.array.bitsPerCell)-bit cells, \(config.array.weightEncoding.rawValue); "
+              + "device \(model.rawValue); BLAS and Dispatch on \(BLAS.threadCount) thread(s)")
+        let range = WeightMapping.codeRange(config: config, layout: layout)
+        var start = DispatchTime.now().uptimeNanoseconds
+        for (k, id) in chip.arrayIDs.prefix(arrays).enumerated() {
+            var rng = RandomStream(seed: 1, lane: UInt64(k), purpose: .userInput)
+            let rows = min(layout.logicalRows, (weights - k * perArray + layout.weightCapacity - 1) / layout.weightCapacity)
+            let codes = Matrix<Int32>(rows: rows, columns: layout.weightCapacity) { _, _ in
+                Int32(range.lowerBound + Int(rng.next() % UInt64(range.count)))
+            }
+            try chip.program(id, weights: codes, seed: 1)
+        }
+        print("programmed  \(fmt(secondsSince(start), 2)) s; \(Int(cells)) cells, "
+              + "\(fmt(chip.bytesPerCell, 2)) bytes of array state per cell, \(fmt(chip.arrayBytes / 1e9, 2)) GB")
+        let times: [Double] = [3600, 86_400, 7 * 86_400, 30 * 86_400, 365 * 86_400]
+        for t in times {
+            start = DispatchTime.now().uptimeNanoseconds
+            try chip.advance(to: t)
+            let elapsed = secondsSince(start)
+            print("advance to \(Quantity<ACIMCore.Duration>(t).description.padding(toLength: 7, withPad: " ", startingAt: 0)) "
+                  + "\(fmt(elapsed, 3)) s  (\(fmt(elapsed * 1e9 / cells, 2)) ns per cell)")
+        }
+    }
+
+    private func secondsSince(_ start: UInt64) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}

@@ -1,0 +1,93 @@
+import ACIMArray
+import ACIMCore
+import Testing
+@testable import ACIMChip
+
+/// The chip of many arrays: slots filled on demand, one clock for all arrays, reads counted once.
+@Suite struct ChipTests {
+    static func chip() throws -> Chip {
+        var crossbar = CrossbarConfig()
+        crossbar.array.rows = 32
+        crossbar.array.cols = 32
+        crossbar.device.model = .pcm
+        crossbar.device.gMax = Quantity(25e-6)
+        crossbar.device.readNoise = Quantity(0.2e-6)
+        var tile = TileConfig()
+        tile.arrays = 4
+        var chip = ChipConfig()
+        chip.tiles = 4
+        chip.meshRows = 2
+        chip.meshCols = 2
+        return try Chip(crossbar: crossbar, tile: tile, chip: chip, clock: 1e9, temperature: 300)
+    }
+
+    static func weights(_ seed: UInt64) -> Matrix<Int32> {
+        var rng = RandomStream(seed: seed, purpose: .userInput)
+        return Matrix(rows: 32, columns: 4) { _, _ in Int32(rng.next() % 255) - 127 }
+    }
+
+    @Test func slotsHoldNoCellsUntilUsed() throws {
+        var chip = try Self.chip()
+        #expect(chip.arrayIDs.count == 16)
+        #expect(chip.arraysInUse.isEmpty)
+        #expect(chip.arrayBytes == 0)
+        try chip.program(ArrayID(tile: 2, slot: 1), weights: Self.weights(1), seed: 4)
+        #expect(chip.arraysInUse == [ArrayID(tile: 2, slot: 1)])
+        #expect(chip.arrayBytes == 32 * 32 * chip.bytesPerCell)
+        // 8-bit differential weights in 2-bit cells: 8 cells per weight site.
+        let expected: Double = 7 + 24.0 / 8 + 5
+        #expect(chip.bytesPerCell == expected)
+        let position = chip.meshPosition(ofTile: 3)
+        #expect(position.row == 1 && position.column == 1)
+        #expect(throws: ACIMError.self) { try chip.array(ArrayID(tile: 0, slot: 0)) }
+        #expect(throws: ACIMError.self) { try chip.program(ArrayID(tile: 4, slot: 0), weights: Self.weights(1), seed: 4) }
+        #expect(throws: ACIMError.self) { try chip.program(ArrayID(tile: 0, slot: 4), weights: Self.weights(1), seed: 4) }
+    }
+
+    /// Advancing the chip gives every array exactly what advancing it alone gives, and arrays at the same
+    /// time with equal weights still differ (their streams are their own).
+    @Test func advanceMovesEveryArrayInUse() throws {
+        var chip = try Self.chip()
+        let ids = [ArrayID(tile: 0, slot: 0), ArrayID(tile: 1, slot: 3), ArrayID(tile: 3, slot: 2)]
+        for id in ids { try chip.program(id, weights: Self.weights(7), seed: 2) }
+        var alone = try chip.array(ids[1])
+        try chip.advance(to: 86_400)
+        alone.setTime(86_400, temperature: 300)
+        #expect(try chip.array(ids[1]).readout!.levels == alone.readout!.levels)
+        #expect(try chip.array(ids[0]).readout!.levels != chip.array(ids[2]).readout!.levels)
+        for id in ids { #expect(try chip.array(id).time == 86_400) }
+        // A temperature step reaches every array; time never runs backwards.
+        try chip.advance(to: 90_000, temperature: 358)
+        for id in ids { #expect(try chip.array(id).temperature == 358) }
+        #expect(throws: ACIMError.self) { try chip.advance(to: 100) }
+        #expect(throws: ACIMError.self) { try chip.advance(to: .nan) }
+    }
+
+    /// An MVM counts its reads once and does not move time.
+    @Test func mvmCountsReadsOnceAndKeepsTime() throws {
+        var chip = try Self.chip()
+        let id = ArrayID(tile: 1, slot: 1)
+        try chip.program(id, weights: Self.weights(3), seed: 2)
+        try chip.advance(to: 3600)
+        let inputs = Matrix<Int32>(rows: 5, columns: 32, repeating: 3)
+        let before = try chip.array(id).readout!.levels
+        _ = try chip.mvm(id, inputs: inputs, context: ReadContext(seed: 1, firstVector: 0), engine: FastEngine())
+        _ = try chip.mvm(id, inputs: inputs, context: ReadContext(seed: 1, firstVector: 5), engine: ReferenceEngine())
+        #expect(try chip.array(id).reads == 10)
+        #expect(try chip.array(id).time == 3600)
+        #expect(try chip.array(id).readout!.levels == before)
+        #expect(throws: ACIMError.self) {
+            try chip.mvm(ArrayID(tile: 0, slot: 0), inputs: inputs, context: ReadContext(seed: 1, firstVector: 0),
+                         engine: FastEngine())
+        }
+    }
+
+    @Test func memoryBeyondTheMachineIsRefused() throws {
+        do {
+            try MemoryCheck.require(bytes: 1e15, for: "4 arrays")
+            Issue.record("1 PB was accepted")
+        } catch let error as ACIMError {
+            #expect(error.description.contains("4 arrays needs about 1000000.0 GB; this machine has"))
+        }
+    }
+}
