@@ -26,7 +26,7 @@ struct DeviceStats: ParsableCommand {
     @Option(parsing: .unconditional, help: "Target conductances with units, in g_min...g_max and above 0.") var levels = "0.25uS,5uS,25uS"
     @Option(parsing: .unconditional, help: "Read times, e.g. 0,1h,1y (a bare number is seconds).") var times = "0,1s,1h,1d,1y"
     @Option(parsing: .unconditional, help: "Devices sampled per level.") var samples = 10_000
-    @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Seed of every random stream.") var seed: UInt64 = 1
     @Flag(help: "Count times from programming instead of from the first read at t0.") var sinceProgramming = false
     @Flag(help: "Print JSON instead of a table.") var json = false
 
@@ -131,7 +131,7 @@ struct DeviceLifetime: ParsableCommand {
     @OptionGroup var profile: ProfileOption
     @Option(parsing: .unconditional, help: "Check interval, overriding the profile, e.g. 1d (a bare number is seconds).") var interval: String?
     @Option(parsing: .unconditional, help: "Input vectors of the MVM batch measured at each point.") var batch = 16
-    @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Seed of every random stream.") var seed: UInt64 = 1
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {

@@ -23,7 +23,7 @@ struct MVM: ParsableCommand {
     @Option(parsing: .unconditional, help: "Zero fraction of random inputs (0...1, default 0).") var sparsity: Double?
     @Option(name: .customLong("weight-sparsity"), parsing: .unconditional, help: "Zero fraction of random weights (0...1, default 0).") var weightSparsity: Double?
     @Option(help: "fast | reference") var engine = "fast"
-    @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Seed of every random stream.") var seed: UInt64 = 1
     @Option(parsing: .unconditional, help: "Simulated time between programming and the MVM, e.g. 1d (device drift; a bare number is seconds).") var time = "0s"
 
     func run() throws {
@@ -61,6 +61,10 @@ struct MVM: ParsableCommand {
         let unsigned = config.periphery.inputEncoding == .unsigned && layout.mode != .xnor
         let inputMatrix = try inputs.map { try loadMatrix($0, name: "--inputs") }
             ?? randomInputs(vectors: vectors, rows: weightMatrix.rows, unsigned: unsigned)
+        if let inputs, inputMatrix.columns != weightMatrix.rows {
+            throw CLIError("--inputs: \(inputs): vectors of \(inputMatrix.columns) elements, but the weights have \(weightMatrix.rows) rows"
+                           + (weights == nil ? " (set --input-rows \(inputMatrix.columns) for random weights of that size)" : ""))
+        }
         let result = try QuantizedMVM.run(weights: weightMatrix, inputs: inputMatrix, config: config, engine: chosen,
                                           seed: seed, time: elapsed)
         report(result, config: config, layout: layout, vectors: inputMatrix.rows)

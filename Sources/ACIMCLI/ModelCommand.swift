@@ -89,7 +89,7 @@ struct ModelTrain: ParsableCommand {
 
     @OptionGroup var data: DataOption
     @Option(name: .shortAndLong, help: "Output model file.") var output = "digits-san.safetensors"
-    @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Seed of every random stream.") var seed: UInt64 = 1
     @Option(parsing: .unconditional, help: "Epochs over the training split.") var epochs = TrainingSettings().epochs
     @Option(parsing: .unconditional, help: "Minibatch size.") var batchSize = TrainingSettings().batchSize
     @Option(parsing: .unconditional, help: "Output channels of the conv layers, comma-separated.") var channels = "12,24,32"

@@ -16,6 +16,7 @@ import Testing
         #expect(mvm("--batch", "0").failure == "--batch: expected an integer >= 1, got 0")
         #expect(mvm("--rows", "abc").failure == "The value 'abc' is invalid for '--rows <rows>'")
         #expect(mvm("--rows", "abc").exitCode == 64)
+        #expect(mvm("--seed", "-1").failure == "The value '-1' is invalid for '--seed <seed>'")
     }
 
     @Test func batchesBeyondTheMachinesMemoryAreRefusedUpFront() {
@@ -74,6 +75,10 @@ import Testing
         #expect(mvm("--inputs", nan).failure == "--inputs: \(nan): element [1][0] is nan: expected finite numbers")
         let vector = try scratch.npy("v.npy", NPYArray(shape: [3], values: [1, 2, 3]))
         #expect(mvm("--weights", vector).failure == "--weights: \(vector): expected a 2-D array, got shape [3]")
+        let five = try scratch.npy("x5.npy", NPYArray(shape: [2, 5], values: Array(repeating: 1, count: 10)))
+        #expect(mvm("--inputs", five).failure
+            == "--inputs: \(five): vectors of 5 elements, but the weights have 256 rows (set --input-rows 5 for random weights of that size)")
+        #expect(mvm("--inputs", five, "--input-rows", "5").exitCode == 0)
         let text = try scratch.file("w.npy", Data("not numpy".utf8))
         #expect(mvm("--weights", text).failure == "--weights: \(text): malformed file: not a .npy file (missing the \\x93NUMPY magic)")
     }
