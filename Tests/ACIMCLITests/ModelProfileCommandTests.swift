@@ -68,8 +68,8 @@ import Testing
 
     @Test func trainChecksEverySettingBeforeTraining() throws {
         func train(_ arguments: String...) -> String { acim(["model", "train", "--data", digits] + arguments).failure }
-        #expect(train("--channels", "100000000,1,1").hasPrefix("resource limit: --channels 100000000,1,1 needs about "))
-        #expect(train("--channels", "100000000,1,1").hasSuffix(" TiB; this machine has \(machineMemory)"))
+        #expect(train("--channels", "100000000,1,1")
+            == "resource limit: --channels 100000000,1,1 needs about 166.9 TiB; this machine has \(machineMemory)")
         #expect(train("--channels", "12,,32") == "--channels 12,,32: expected positive integers separated by commas")
         #expect(train("--channels", "12,-4") == "--channels 12,-4: expected positive integers separated by commas")
         #expect(train("--epochs", "0") == "--epochs: expected an integer >= 1, got 0")
@@ -84,6 +84,23 @@ import Testing
         #expect(train("--optimizer", "lbfgs") == "--optimizer lbfgs: expected sgd or adam")
         let scratch = try Scratch()
         #expect(train("-o", scratch.path) == "-o \(scratch.path): is a directory, not a file")
+        #expect(acim(["model", "train", "--data", scratch.path + "/none.csv"]).failure == "\(scratch.path)/none.csv: no such file")
+        let csv = try scratch.file("digits.csv", Data("p0,p1\n1,2\n".utf8))
+        #expect(acim(["model", "train", "--data", csv]).failure
+            == "\(csv): malformed file: line 2: expected 64 pixels in 0...16 and a label in 0...9")
+    }
+
+    @Test func everyCommandWithAProfileReportsAMissingOne() throws {
+        let scratch = try Scratch()
+        let missing = scratch.path + "/none.yaml"
+        for command in [["mvm"], ["bench"], ["device", "stats"], ["device", "lifetime"]] {
+            let outcome = acim(command + ["--profile", missing])
+            #expect(outcome.exitCode == 1, "\(command)")
+            #expect(outcome.errors == "\(missing): error: cannot load profile '\(missing)': no such file\n1 error\n", "\(command)")
+            #expect(outcome.output == "", "\(command)")
+        }
+        #expect(acim(["model", "prune", scratch.path + "/none.safetensors", "--subtask", "0,1", "-o", scratch.path + "/p.safetensors"])
+            .failure == "\(scratch.path)/none.safetensors: no such file")
     }
 
     @Test func profileCommandsReportEveryDiagnostic() throws {
