@@ -29,17 +29,22 @@ let package = Package(
             name: "ACIMProfiles",
             dependencies: ["ACIMChip", "ACIMArray", "ACIMCore", .product(name: "Yams", package: "Yams")]
         ),
-        .executableTarget(
-            name: "acim",
+        .target(
+            name: "ACIMCLI",
             dependencies: [
-                "CHeap", "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork",
+                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "acim", dependencies: ["CHeap", "ACIMCLI"]),
         .testTarget(name: "ACIMCoreTests", dependencies: ["ACIMCore"]),
         .testTarget(name: "ACIMArrayTests", dependencies: ["ACIMArray"]),
         .testTarget(name: "ACIMChipTests", dependencies: ["ACIMChip"]),
         .testTarget(name: "ACIMProfilesTests", dependencies: ["ACIMProfiles"], exclude: ["Broken"]),
         .testTarget(name: "ACIMNetworkTests", dependencies: ["ACIMNetwork"]),
+        .testTarget(
+            name: "ACIMCLITests",
+            dependencies: ["ACIMCLI", "ACIMCore", "ACIMNetwork", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
     ]
 )

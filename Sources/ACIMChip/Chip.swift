@@ -104,7 +104,7 @@ public struct Chip: Sendable {
         let slot = try index(checked: id)
         if slots[slot] == nil {
             let cells = Double(crossbar.array.rows * crossbar.array.cols)
-            try MemoryCheck.require(bytes: arrayBytes + cells * bytesPerCell,
+            try MemoryBudget.require(arrayBytes + cells * bytesPerCell,
                                     for: "\(slots.count { $0 != nil } + 1) arrays of \(crossbar.array.rows)x\(crossbar.array.cols) cells")
         }
         return try Crossbar(config: crossbar, id: id, temperature: temperature)

@@ -14,13 +14,7 @@ public struct NPYArray: Equatable, Sendable {
     /// Reads a `.npy` file (format 1.0, 2.0 or 3.0; little-endian or byte-sized integer and float dtypes;
     /// C order).
     public static func read(path: String) throws -> NPYArray {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ACIMError.io(path: path, reason: "no such file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ACIMError.io(path: path, reason: "cannot read file")
-        }
-        return try parse(data, path: path)
+        try parse(FileAccess.contents(of: path), path: path)
     }
 
     /// Parses the bytes of a `.npy` file; `path` names it in errors.
@@ -111,11 +105,7 @@ public struct NPYArray: Equatable, Sendable {
                 withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) }
             }
         }
-        do {
-            try out.write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw ACIMError.io(path: path, reason: "cannot write: \(error.localizedDescription)")
-        }
+        try FileAccess.write(out, to: path)
     }
 }
 

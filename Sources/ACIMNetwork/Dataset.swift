@@ -40,8 +40,8 @@ public enum Digits {
 
     /// Reads `digits.csv` (header `p0..p63,label`, pixels 0..16) into images `[N, 1, 8, 8]` scaled to [0, 1].
     public static func load(path: String) throws -> Dataset {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ACIMError.io(path: path, reason: "cannot read the digits CSV")
+        guard let text = String(data: try FileAccess.contents(of: path), encoding: .utf8) else {
+            throw ACIMError.malformedFile(path: path, reason: "the digits CSV is not UTF-8 text")
         }
         var lines = text.split(whereSeparator: \.isNewline)
         guard let header = lines.first, header.hasPrefix("p0,") else {

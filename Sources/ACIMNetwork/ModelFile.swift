@@ -28,17 +28,11 @@ public enum ModelFile {
     public static let formatVersion = 1
 
     public static func load(path: String) throws -> Model {
-        let bytes: Data
-        do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ACIMError.io(path: path, reason: "cannot read: \(error.localizedDescription)")
-        }
-        return try decode(bytes, path: path)
+        try decode(FileAccess.contents(of: path), path: path)
     }
 
     public static func save(_ model: Model, path: String) throws {
-        do { try encode(model).write(to: URL(fileURLWithPath: path)) } catch let error as ACIMError { throw error } catch {
-            throw ACIMError.io(path: path, reason: "cannot write: \(error.localizedDescription)")
-        }
+        try FileAccess.write(encode(model), to: path)
     }
 
     public static func decode(_ bytes: Data, path: String) throws -> Model {

@@ -19,6 +19,9 @@ public enum SafeTensors {
     public static func decode(_ bytes: Data, path: String) throws -> Contents {
         func bad(_ reason: String) -> ACIMError { .malformedFile(path: path, reason: reason) }
         guard bytes.count >= 8 else { throw bad("\(bytes.count) bytes: expected at least the 8-byte header length") }
+        guard bytes.count == 8 || bytes[bytes.startIndex + 8] == UInt8(ascii: "{") else {
+            throw bad("not a safetensors file: expected an 8-byte header length, then a JSON header")
+        }
         let headerLength = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw bad("header length \(headerLength) exceeds the \(bytes.count - 8) bytes after it (truncated file?)")
@@ -58,7 +61,11 @@ public enum SafeTensors {
             values.withUnsafeMutableBytes { raw in
                 _ = bytes.copyBytes(to: raw, from: begin..<(begin + 4 * count))
             }
-            tensors[name] = Tensor(shape: shape, data: values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) })
+            let data = values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+            if let index = data.firstIndex(where: { !$0.isFinite }) {
+                throw ACIMError.malformedFile(path: path, reason: "tensor \"\(name)\" holds \(data[index]) at element \(index): expected finite numbers")
+            }
+            tensors[name] = Tensor(shape: shape, data: data)
         }
         return Contents(tensors: tensors, metadata: metadata)
     }

@@ -59,8 +59,8 @@ private struct ProfileLoad {
             report(origin, fallbackFile: display, "extends cycle: " + loop.joined(separator: " -> "))
             return
         }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            let reason = FileManager.default.fileExists(atPath: url.path) ? "cannot read the file" : "no such file"
+        guard FileAccess.problem(reading: url.path) == nil, let data = FileManager.default.contents(atPath: url.path) else {
+            let reason = FileAccess.problem(reading: url.path) ?? "cannot read the file"
             report(origin, fallbackFile: display, "cannot load profile '\(requested)': \(reason)")
             complete = false
             return

@@ -84,10 +84,10 @@ import Testing
 
     @Test func memoryBeyondTheMachineIsRefused() throws {
         do {
-            try MemoryCheck.require(bytes: 1e15, for: "4 arrays")
+            try MemoryBudget.require(1e15, for: "4 arrays")
             Issue.record("1 PB was accepted")
         } catch let error as ACIMError {
-            #expect(error.description.contains("4 arrays needs about 1000000.0 GB; this machine has"))
+            #expect(error.description.contains("4 arrays needs about 909.5 TiB; this machine has"))
         }
     }
 }

@@ -53,6 +53,17 @@ struct ModelFileTests {
             .contains("too large"))
     }
 
+    @Test func nonFiniteTensorsAndOtherFilesAreRejected() throws {
+        #expect(reason(Data("# a README, not a model\n".utf8)) == "not a safetensors file: expected an 8-byte header length, then a JSON header")
+        var contents = try SafeTensors.decode(try ModelFile.encode(Model(subtaskNetwork: try randomSubtaskNetwork(seed: 23))), path: "m")
+        var weight = try #require(contents.tensors["conv1.weight"])
+        for value in [Float.nan, .infinity] {
+            weight.data[3] = value
+            contents.tensors["conv1.weight"] = weight
+            #expect(reason(try SafeTensors.encode(contents)) == "tensor \"conv1.weight\" holds \(value) at element 3: expected finite numbers")
+        }
+    }
+
     @Test func inconsistentGraphsAreRejected() throws {
         let san = try randomSubtaskNetwork(seed: 22)
         let good = try SafeTensors.decode(try ModelFile.encode(Model(subtaskNetwork: san)), path: "m")

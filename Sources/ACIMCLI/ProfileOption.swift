@@ -27,6 +27,6 @@ struct ProfileOption: ParsableArguments {
 
 /// Writes every diagnostic of `error` to standard error; the returned exit code ends the command.
 func reportProfileError(_ error: ProfileError) -> ExitCode {
-    FileHandle.standardError.write(Data((error.description + "\n").utf8))
+    warn(error.description)
     return ExitCode.failure
 }

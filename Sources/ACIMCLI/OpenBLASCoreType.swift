@@ -1,10 +1,10 @@
 import ACIMCore
 import Foundation
 
-/// DESIGN.md section 7: OpenBLAS 0.3.21 does not recognise the newest Xeons and silently falls back to
+/// OpenBLAS 0.3.21 does not recognise the newest Xeons and silently falls back to
 /// generic kernels. When that happened on a CPU with AVX-512 or AVX2, restart this process once with
 /// `OPENBLAS_CORETYPE` set; setting it after the library has loaded is too late.
-enum OpenBLASCoreType {
+public enum OpenBLASCoreType {
     static let restartMarker = "ACIM_OPENBLAS_RESTARTED"
 
     /// The core type this CPU supports best, from `/proc/cpuinfo` flags, or nil if neither AVX2 nor AVX-512.
@@ -27,7 +27,7 @@ enum OpenBLASCoreType {
     }
 
     /// Restarts the process with `OPENBLAS_CORETYPE` set if the fallback happened; returns if not needed.
-    static func restartIfNeeded() {
+    public static func restartIfNeeded() {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, environment[restartMarker] == nil,
               isGenericFallback(BLAS.coreName), let coreType = preferredCoreType() else { return }

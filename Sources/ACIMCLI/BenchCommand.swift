@@ -8,35 +8,43 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure FastEngine throughput as GFLOP/s of its GEMMs and as a fraction of plain cblas_sgemm.",
         discussion: """
-            Default case (issue 2): a 256x256 array, batch 64, 8-bit two-pass inputs applied bit-serially \
+            Default case: a 256x256 array, batch 64, 8-bit two-pass inputs applied bit-serially \
             (1-bit DAC), 8-bit weights in 2-bit cells (differential), an 8-bit ADC conversion per bit plane. \
             Build in release mode (make bench).
             """)
 
     @OptionGroup var profile: ProfileOption
     @OptionGroup var array: ArrayOptions
-    @Option(help: "Input vectors per MVM batch.") var batch = 64
-    @Option(help: "Zero fraction of the inputs (0...1).") var sparsity = 0.0
-    @Option(help: "Timed repetitions; the median is reported.") var repetitions = 30
-    @Option(help: "BLAS threads (default: OpenBLAS's choice).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Input vectors per MVM batch.") var batch = 64
+    @Option(parsing: .unconditional, help: "Zero fraction of the inputs (0...1).") var sparsity = 0.0
+    @Option(parsing: .unconditional, help: "Timed repetitions; the median is reported.") var repetitions = 30
+    @Option(parsing: .unconditional, help: "BLAS threads, at most the machine's cores (default: OpenBLAS's choice).") var threads: Int?
     @Flag(help: "Also time the ReferenceEngine on one batch.") var reference = false
     @Flag(help: "Time advancing a whole chip's arrays to new simulated times instead (see --weights).")
     var advance = false
-    @Option(help: "With --advance: weights mapped on the chip (default: ResNet-18's 11.7 M).")
-    var weights = 11_689_512
-    @Option(help: "With --advance: the device model of the cells (ideal, pcm, hermes_pcm, state_independent, reram_cmo).")
-    var deviceModel = "pcm"
+    @Option(parsing: .unconditional, help: "With --advance: weights mapped on the chip (default: ResNet-18's 11.7 M).")
+    var weights: Int?
+    @Option(help: "With --advance: the device model of the cells (ideal, pcm, hermes_pcm, state_independent, reram_cmo; default pcm).")
+    var deviceModel: String?
 
     func run() throws {
+        try threads.map { try check($0, in: 1...ProcessInfo.processInfo.activeProcessorCount, "--threads") }
+        let hardware = try profile.load()
         #if DEBUG
-        print("warning: debug build; build with `swift build -c release` (make bench) for meaningful figures")
+        warn("warning: debug build; build with `swift build -c release` (make bench) for meaningful figures")
         #endif
         if let threads { BLAS.threadCount = threads }
-        let hardware = try profile.load()
         if advance { return try benchAdvance(hardware) }
+        if weights != nil || deviceModel != nil {
+            throw CLIError("--weights and --device-model size the chip of --advance; without it they would be ignored")
+        }
+        try check(batch, atLeast: 1, "--batch")
+        try check(sparsity, in: 0...1, "--sparsity")
+        try check(repetitions, atLeast: 1, "--repetitions")
         let config = try array.apply(to: hardware.crossbar)
+        let layout = CrossbarLayout(config: config)
+        try MemoryBudget.require(Self.bytesPerVector(layout, columns: config.array.cols) * Double(batch), for: "--batch \(batch)")
         var crossbar = try Crossbar(config: config, id: singleArray, temperature: hardware.technology.temperature.value)
-        let layout = crossbar.layout
         var rng = RandomStream(seed: 1, purpose: .userInput)
         let range = WeightMapping.codeRange(config: config, layout: layout)
         let weights = Matrix<Int32>(rows: layout.logicalRows, columns: layout.weightCapacity) { _, _ in
@@ -90,25 +98,33 @@ struct Bench: ParsableCommand {
         }
         let engineRate = flops / engineSeconds / 1e9
         let sgemmRate = flops / sgemmSeconds / 1e9
-        print("acim bench: FastEngine vs cblas_sgemm, median of \(repetitions) runs")
-        print("BLAS core \(BLAS.coreName), \(BLAS.threadCount) thread(s)")
-        print("array \(config.array.rows)x\(config.array.cols), \(config.array.bitsPerCell)-bit cells, \(config.array.weightBits)-bit \(config.array.weightEncoding.rawValue) weights, \(config.periphery.inputBits)-bit \(config.periphery.inputEncoding.rawValue) inputs, \(config.periphery.dacBits)-bit DAC, \(config.periphery.adc.bits)-bit ADC per plane")
-        print("batch \(batch), input sparsity \(percent(sparsity)), read noise \(readNoise ? "on" : "off")")
-        print("GEMMs per batch: \(gemmsPerBatch) of \(m)x\(k) * \(k)x\(n) (\(fmt(flops / 1e6, 1)) MFLOP)")
-        print("FastEngine    \(fmt(engineSeconds * 1e3, 3)) ms per batch  \(fmt(engineRate, 1)) GFLOP/s  \(fmt(Double(batch) / engineSeconds, 0)) MVM/s")
-        print("cblas_sgemm   \(fmt(sgemmSeconds * 1e3, 3)) ms per batch  \(fmt(sgemmRate, 1)) GFLOP/s")
-        print("ratio         \(fmt(engineRate / sgemmRate, 3)) of the sgemm rate")
+        say("acim bench: FastEngine vs cblas_sgemm, median of \(repetitions) runs")
+        say("BLAS core \(BLAS.coreName), \(BLAS.threadCount) thread(s)")
+        say("array \(config.array.rows)x\(config.array.cols), \(config.array.bitsPerCell)-bit cells, \(config.array.weightBits)-bit \(config.array.weightEncoding.rawValue) weights, \(config.periphery.inputBits)-bit \(config.periphery.inputEncoding.rawValue) inputs, \(config.periphery.dacBits)-bit DAC, \(config.periphery.adc.bits)-bit ADC per plane")
+        say("batch \(batch), input sparsity \(percent(sparsity)), read noise \(readNoise ? "on" : "off")")
+        say("GEMMs per batch: \(gemmsPerBatch) of \(m)x\(k) * \(k)x\(n) (\(fmt(flops / 1e6, 1)) MFLOP)")
+        say("FastEngine    \(fmt(engineSeconds * 1e3, 3)) ms per batch  \(fmt(engineRate, 1)) GFLOP/s  \(fmt(Double(batch) / engineSeconds, 0)) MVM/s")
+        say("cblas_sgemm   \(fmt(sgemmSeconds * 1e3, 3)) ms per batch  \(fmt(sgemmRate, 1)) GFLOP/s")
+        say("ratio         \(fmt(engineRate / sgemmRate, 3)) of the sgemm rate")
         if reference {
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try ReferenceEngine().run(crossbar, inputs: inputs, context: nextBatch())
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            print("Reference     \(fmt(seconds * 1e3, 1)) ms per batch  (\(fmt(seconds / engineSeconds, 0))x the FastEngine time)")
+            say("Reference     \(fmt(seconds * 1e3, 1)) ms per batch  (\(fmt(seconds / engineSeconds, 0))x the FastEngine time)")
         }
+    }
+
+    /// Bytes the benchmark allocates per input vector: the integer inputs and their permuted schedule (4 bytes
+    /// per row each), the engine's accumulator per pass and its outputs (8 bytes per output each), and the
+    /// sgemm operands of every phase (4 bytes per word line and per mapped column).
+    static func bytesPerVector(_ layout: CrossbarLayout, columns: Int) -> Double {
+        Double(8 * layout.logicalRows + 8 * layout.weightCapacity * (layout.passes + 1)
+               + 4 * layout.phasesPerPass * (layout.logicalRows * layout.wordLinesPerRow + columns))
     }
 
     func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
         var times: [Double] = []
-        for _ in 0..<max(1, count) {
+        for _ in 0..<count {
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)

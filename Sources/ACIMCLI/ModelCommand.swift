@@ -33,6 +33,11 @@ func loadModel(_ path: String) throws -> ACIMNetwork.Model {
     do { return try ModelFile.load(path: path) } catch let error as ACIMError { throw CLIError(error.description) }
 }
 
+/// Throws unless a model file can be written at `path`, before any work is done for it.
+func checkWritable(_ path: String) throws {
+    if let problem = FileAccess.problem(writing: path) { throw CLIError("-o \(path): \(problem)") }
+}
+
 func subtaskNetwork(_ model: ACIMNetwork.Model, _ path: String) throws -> SubtaskAdaptiveNetwork {
     guard let san = model.subtaskNetwork else { throw CLIError("\(path): the model has no subtask masks") }
     return san
@@ -47,33 +52,33 @@ struct ModelInfo: ParsableCommand {
     func run() throws {
         let model = try loadModel(file)
         let network = model.network
-        print("\(file): input \(network.inputShape), \(network.classes.count) classes [\(network.classes.joined(separator: " "))]")
+        say("\(file): input \(network.inputShape), \(network.classes.count) classes [\(network.classes.joined(separator: " "))]")
         let macs = network.macsPerNode
         func row(_ fields: [String]) -> String {
             zip(fields, [12, 11, 12, 16, 0]).map { $1 > 0 ? $0.padding(toLength: $1, withPad: " ", startingAt: 0) : $0 }.joined()
         }
-        print(row(["node", "op", "input", "output", "MACs"]))
+        say(row(["node", "op", "input", "output", "MACs"]))
         for node in network.nodes {
             let shape: String = network.shapes[node.name]!.map(String.init).joined(separator: "x")
             let mac: String = macs[node.name].map(String.init) ?? ""
-            print(row([node.name, node.operation.kind, node.inputs.joined(separator: ","), shape, mac]))
+            say(row([node.name, node.operation.kind, node.inputs.joined(separator: ","), shape, mac]))
         }
-        print("parameters: \(network.parameterCount), MACs per inference: \(network.macs)")
+        say("parameters: \(network.parameterCount), MACs per inference: \(network.macs)")
         let gains = network.nodes.filter { network.parameters["\($0.name).input_gain"] != nil }
         if !gains.isEmpty {
-            print("input gains (subtask scaling, applied digitally): " + gains.map { node in
+            say("input gains (subtask scaling, applied digitally): " + gains.map { node in
                 "\(node.name) [\(network.parameters["\(node.name).input_gain"]!.count)]" }.joined(separator: ", "))
         }
         if let san = model.subtaskNetwork {
-            print("basic subtasks (threshold \(san.threshold), beta \(san.beta)):")
+            say("basic subtasks (threshold \(san.threshold), beta \(san.beta)):")
             for (k, classes) in san.basicSubtasks.enumerated() {
                 let masks = try san.masks(for: Subtask([k]))
                 let kept = masks.binary.map { Int($0.reduce(0, +)) }
-                print("  \(k): classes {\(classes.map { network.classes[$0] }.joined(separator: ","))}, filters kept per site \(kept)")
+                say("  \(k): classes {\(classes.map { network.classes[$0] }.joined(separator: ","))}, filters kept per site \(kept)")
             }
-            print("mask sites: " + san.sites.map { "\($0.filters)@\($0.gate)\($0.scaled ? " (scaled)" : "")" }.joined(separator: ", "))
+            say("mask sites: " + san.sites.map { "\($0.filters)@\($0.gate)\($0.scaled ? " (scaled)" : "")" }.joined(separator: ", "))
         }
-        for (key, value) in model.notes.sorted(by: { $0.key < $1.key }) { print("\(key): \(value)") }
+        for (key, value) in model.notes.sorted(by: { $0.key < $1.key }) { say("\(key): \(value)") }
     }
 }
 
@@ -84,41 +89,56 @@ struct ModelTrain: ParsableCommand {
 
     @OptionGroup var data: DataOption
     @Option(name: .shortAndLong, help: "Output model file.") var output = "digits-san.safetensors"
-    @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
-    @Option(help: "Epochs over the training split.") var epochs = TrainingSettings().epochs
-    @Option(help: "Minibatch size.") var batchSize = TrainingSettings().batchSize
-    @Option(help: "Output channels of the conv layers, comma-separated.") var channels = "12,24,32"
+    @Option(parsing: .unconditional, help: "Seed of every random stream.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Epochs over the training split.") var epochs = TrainingSettings().epochs
+    @Option(parsing: .unconditional, help: "Minibatch size.") var batchSize = TrainingSettings().batchSize
+    @Option(parsing: .unconditional, help: "Output channels of the conv layers, comma-separated.") var channels = "12,24,32"
     @Option(help: "Basic subtasks: class groups separated by '/'.") var subtasks = "0,1/2,3/4,5/6,7/8,9"
     @Option(help: "Optimizer: sgd or adam.") var optimizer = "adam"
-    @Option(help: "Learning rate of the weights.") var weightLR = TrainingSettings().weightRate
-    @Option(help: "Learning rate of the masks.") var maskLR = TrainingSettings().maskRate
-    @Option(help: "Weight gamma of the L1 sparsity term.") var gamma = TrainingSettings().gamma
-    @Option(help: "Std sigma of the initial utility pre-parameters.") var sigma = TrainingSettings().sigma
-    @Option(help: "Subtask loss weight beta.") var beta: Float = 10
-    @Option(help: "Mask threshold tau.") var threshold: Float = 0.5
-    @Option(help: "Subtasks sampled per minibatch, each on its share of the batch.") var subtasksPerBatch = 1
-    @Option(help: "Use only the first N training images (0: all).") var limit = 0
+    @Option(parsing: .unconditional, help: "Learning rate of the weights.") var weightLR = TrainingSettings().weightRate
+    @Option(parsing: .unconditional, help: "Learning rate of the masks.") var maskLR = TrainingSettings().maskRate
+    @Option(parsing: .unconditional, help: "Weight gamma of the L1 sparsity term.") var gamma = TrainingSettings().gamma
+    @Option(parsing: .unconditional, help: "Std sigma of the initial utility pre-parameters.") var sigma = TrainingSettings().sigma
+    @Option(parsing: .unconditional, help: "Subtask loss weight beta.") var beta: Float = 10
+    @Option(parsing: .unconditional, help: "Mask threshold tau.") var threshold: Float = 0.5
+    @Option(parsing: .unconditional, help: "Subtasks sampled per minibatch, each on its share of the batch.") var subtasksPerBatch = 1
+    @Option(parsing: .unconditional, help: "Use only the first N training images (0: all).") var limit = 0
 
     func run() throws {
         do {
+            try checkWritable(output)
+            try check(epochs, atLeast: 1, "--epochs")
+            try check(batchSize, in: 1...100_000, "--batch-size")
+            try check(limit, atLeast: 0, "--limit")
+            for (value, option) in [(weightLR, "--weight-lr"), (maskLR, "--mask-lr")] { try check(value, in: 0...10, option) }
+            try check(gamma, in: 0...1000, "--gamma")
+            try check(sigma, in: 0...100, "--sigma")
+            try check(beta, in: 0...1000, "--beta")
+            try check(threshold, in: 0...1, "--threshold")
             var settings = TrainingSettings()
             guard let kind = OptimizerKind(rawValue: optimizer) else { throw CLIError("--optimizer \(optimizer): expected sgd or adam") }
             (settings.seed, settings.epochs, settings.batchSize, settings.optimizer) = (seed, epochs, batchSize, kind)
             (settings.weightRate, settings.maskRate, settings.gamma, settings.sigma) = (weightLR, maskLR, gamma, sigma)
             settings.subtasksPerBatch = subtasksPerBatch
-            let widths = channels.split(separator: ",").compactMap { Int($0) }
-            guard !widths.isEmpty, widths.count == channels.split(separator: ",").count, widths.allSatisfy({ $0 > 0 }) else {
+            let widths = channels.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+            guard !channels.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else {
                 throw CLIError("--channels \(channels): expected positive integers separated by commas")
             }
-            let groups = try subtasks.split(separator: "/").map { group in
-                try group.split(separator: ",").map { label -> Int in
-                    guard let c = Digits.classes.firstIndex(of: String(label)) else { throw CLIError("--subtasks: unknown class \(label)") }
+            let groups = try subtasks.split(separator: "/", omittingEmptySubsequences: false).map { group in
+                try group.split(separator: ",", omittingEmptySubsequences: false).map { label -> Int in
+                    guard let c = Digits.classes.firstIndex(of: String(label)) else {
+                        throw CLIError("--subtasks \(subtasks): unknown class '\(label)' (expected digits 0...9, groups separated by '/')")
+                    }
                     return c
                 }
             }
+            try check(subtasksPerBatch, in: 1...batchSize, "--subtasks-per-batch")
+            try MemoryBudget.require(Self.trainingBytes(channels: widths.compactMap { $0 }, batch: batchSize),
+                                     for: "--channels \(channels)")
             var (training, calibration, evaluation) = try data.splits()
-            if limit > 0 { training = training.subset(Array(0..<min(limit, training.count))) }
-            let (base, sites) = try Architectures.convNet(inputShape: [1, 8, 8], classes: Digits.classes, channels: widths, seed: seed)
+            try check(limit, in: 0...training.count, "--limit")
+            if limit > 0 { training = training.subset(Array(0..<limit)) }
+            let (base, sites) = try Architectures.convNet(inputShape: [1, 8, 8], classes: Digits.classes, channels: widths.compactMap { $0 }, seed: seed)
             var trainer = try SubtaskTrainer(base: base, basicSubtasks: groups, sites: sites, threshold: threshold, beta: beta, settings: settings)
             let start = Date()
             for epoch in 0..<epochs {
@@ -126,7 +146,7 @@ struct ModelTrain: ParsableCommand {
                 if epoch % 5 == 4 || epoch == epochs - 1 {
                     let pruned = try trainer.network.prune(trainer.network.fullSubtask, calibration: calibration)
                     let accuracy = try pruned.network.accuracy(on: evaluation, labelOf: { pruned.outputClasses[$0] })
-                    print(String(format: "epoch %3d  loss %.4f  full-subtask eval accuracy %@  MACs %@  (%.0f s)",
+                    say(String(format: "epoch %3d  loss %.4f  full-subtask eval accuracy %@  MACs %@  (%.0f s)",
                                  epoch + 1, loss, percent(accuracy), percent(pruned.macFraction), Date().timeIntervalSince(start)))
                 }
             }
@@ -137,8 +157,33 @@ struct ModelTrain: ParsableCommand {
                 "data": "digits rows 0..1436 (training), calibration rows 0..511",
                 "training_settings": try sortedJSON(settings)]
             try ModelFile.save(ACIMNetwork.Model(subtaskNetwork: trainer.network, notes: notes), path: output)
-            print("wrote \(output)")
+            say("wrote \(output)")
         } catch let error as ACIMError { throw CLIError(error.description) }
+    }
+}
+
+extension ModelTrain {
+    /// Bytes that training the digits network with conv `channels` allocates at its largest: per image, the
+    /// im2col columns, the outputs of conv, batch norm (and its normalized input), ReLU, the ungated mask-site
+    /// output and the pooled output with its argmax, all kept for backpropagation and matched by as many
+    /// gradients; for the larger of a minibatch and the calibration split (pruning at every report); plus the
+    /// parameters with their gradients and two Adam moments. 4 bytes per value.
+    static func trainingBytes(channels: [Int], batch: Int) -> Double {
+        var (inChannels, height, width) = (1.0, 8.0, 8.0)
+        var perImage = 0.0, parameters = 0.0
+        for (b, out) in channels.map(Double.init).enumerated() {
+            let pixels = height * width
+            perImage += inChannels * 9 * pixels + 5 * out * pixels
+            parameters += out * inChannels * 9 + 4 * out
+            if b > 0, height >= 2, width >= 2 {
+                (height, width) = ((height / 2).rounded(.down), (width / 2).rounded(.down))
+                perImage += 2 * out * height * width
+            }
+            inChannels = out
+        }
+        parameters += Double(Digits.classes.count) * (inChannels * height * width + 1)
+        let images = max(2 * Double(batch), Double(Digits.calibrationCount))
+        return 4 * (perImage * images + 4 * parameters)
     }
 }
 
@@ -151,6 +196,10 @@ struct ModelPrune: ParsableCommand {
     @OptionGroup var data: DataOption
 
     func run() throws {
+        guard resolvedPath(file) != resolvedPath(output) else {
+            throw CLIError("-o \(output): is the model being pruned; write the pruned network to another file")
+        }
+        try checkWritable(output)
         do {
             let model = try loadModel(file)
             let san = try subtaskNetwork(model, file)
@@ -159,7 +208,7 @@ struct ModelPrune: ParsableCommand {
             notes["subtask"] = subtask
             notes["pruned_from"] = (file as NSString).lastPathComponent
             try ModelFile.save(ACIMNetwork.Model(network: pruned.network, notes: notes), path: output)
-            print("subtask \(subtask): classes \(pruned.network.classes.joined(separator: ",")); filters "
+            say("subtask \(subtask): classes \(pruned.network.classes.joined(separator: ",")); filters "
                   + pruned.filters.map { "\($0.layer) \($0.kept)/\($0.total)" }.joined(separator: ", ")
                   + "; MACs \(pruned.network.macs) (\(percent(pruned.macFraction)) of \(san.base.macs)); wrote \(output)")
         } catch let error as ACIMError { throw CLIError(error.description) }
@@ -174,15 +223,24 @@ struct ModelEval: ParsableCommand {
     @Option(help: "Subtask to evaluate (class lists joined by '+', or 'all'); default: the full network, every basic subtask and their pairs.")
     var subtask: String?
     @Flag(help: "Also evaluate in the chip's integer arithmetic (quantized conv/linear inputs and weights).") var integer = false
-    @Option(help: "Weight bits of the integer evaluation.") var weightBits = 8
-    @Option(help: "Activation bits of the integer evaluation.") var activationBits = 8
+    @Option(parsing: .unconditional, help: "Weight bits of the integer evaluation (2...12, default 8; with --integer).") var weightBits: Int?
+    @Option(parsing: .unconditional, help: "Activation bits of the integer evaluation (2...12, default 8; with --integer).") var activationBits: Int?
     @OptionGroup var data: DataOption
 
     func run() throws {
+        if !integer {
+            try rejectIgnored([("--weight-bits", weightBits != nil), ("--activation-bits", activationBits != nil)],
+                              because: "the integer evaluation runs only with --integer")
+        }
+        let weightBits = weightBits ?? 8, activationBits = activationBits ?? 8
+        try check(weightBits, in: 2...12, "--weight-bits")
+        try check(activationBits, in: 2...12, "--activation-bits")
         do {
             let model = try loadModel(file)
             let (_, calibration, evaluation) = try data.splits()
             guard let san = model.subtaskNetwork else {
+                try rejectIgnored([("--subtask", subtask != nil)],
+                                  because: "\(file) has no subtask masks (a pruned network serves only its own classes)")
                 let labels = try model.network.classes.map { label -> Int in
                     guard let c = Digits.classes.firstIndex(of: label) else { throw CLIError("\(file): class \(label) is not a digit") }
                     return c
@@ -196,7 +254,7 @@ struct ModelEval: ParsableCommand {
                     let integerAccuracy = try model.network.accuracy(on: images, integer: quantization, labelOf: { labels[$0] })
                     line += " (integer W\(weightBits)/A\(activationBits): \(percent(integerAccuracy)))"
                 }
-                print(line + " on the \(images.count) evaluation images of classes \(model.network.classes.joined(separator: ",")), "
+                say(line + " on the \(images.count) evaluation images of classes \(model.network.classes.joined(separator: ",")), "
                       + "MACs \(model.network.macs)")
                 return
             }
@@ -206,13 +264,13 @@ struct ModelEval: ParsableCommand {
             var pruner = SubtaskPruner(san, calibration: calibration)
             let bits = integer ? (weight: weightBits, activation: activationBits) : nil
             let integerHeader = integer ? " integer W\(weightBits)/A\(activationBits) |" : ""
-            print("| subtask | classes | accuracy |\(integerHeader) full net on these classes | filters kept | MACs kept |")
-            print("|---|---|---|" + (integer ? "---|" : "") + "---|---|---|")
+            say("| subtask | classes | accuracy |\(integerHeader) full net on these classes | filters kept | MACs kept |")
+            say("|---|---|---|" + (integer ? "---|" : "") + "---|---|---|")
             for row in try pruner.report(subtasks, evaluation: evaluation, integerBits: bits) {
                 let name = row.subtask == san.fullSubtask ? "full" : row.subtask.basicIDs.map {
                     san.basicSubtasks[$0].map { san.base.classes[$0] }.joined(separator: ",") }.joined(separator: "+")
                 let integerCell = row.integerAccuracy.map { " \(percent($0)) |" } ?? ""
-                print("| \(name) | \(row.classes.count) | \(percent(row.accuracy)) |\(integerCell) \(percent(row.fullAccuracy)) | "
+                say("| \(name) | \(row.classes.count) | \(percent(row.accuracy)) |\(integerCell) \(percent(row.fullAccuracy)) | "
                       + "\(row.filtersKept)/\(row.filtersTotal) | \(percent(row.macFraction)) |")
             }
         } catch let error as ACIMError { throw CLIError(error.description) }

@@ -19,7 +19,7 @@ struct Profile: ParsableCommand {
             for file in files {
                 let diagnostics = ProfileLoader.check(path: file)
                 if diagnostics.isEmpty {
-                    print("\(file): ok")
+                    say("\(file): ok")
                 } else {
                     failed += 1
                     _ = reportProfileError(ProfileError(diagnostics: diagnostics))
@@ -38,8 +38,8 @@ struct Profile: ParsableCommand {
         func run() throws {
             do {
                 let profile = try ProfileLoader.load(path: file)
-                print("# \(file), resolved: extends applied, every default filled in")
-                print(try profile.yaml(), terminator: "")
+                say("# \(file), resolved: extends applied, every default filled in")
+                say(try profile.yaml(), terminator: "")
             } catch let error as ProfileError {
                 throw reportProfileError(error)
             }
@@ -52,7 +52,7 @@ struct Profile: ParsableCommand {
             discussion: "Quantities take a number in SI base units or a string with a unit: \"25uS\", \"250ns\", \"1.2pJ\", \"0.5mm2\", \"1GHz\", \"1h\", \"256KiB\".")
 
         func run() {
-            print(ProfileSchema.text())
+            say(ProfileSchema.text())
         }
     }
 }

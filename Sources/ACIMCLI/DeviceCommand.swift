@@ -11,17 +11,6 @@ struct Device: ParsableCommand {
         subcommands: [DeviceStats.self, DeviceLifetime.self])
 }
 
-/// Parses a comma-separated list of quantities such as `0.25uS,5uS` or `0,1s,1h`.
-func quantities<D: PhysicalDimension>(_ text: String, _ option: String, as _: D.Type) throws -> [Double] {
-    try text.split(separator: ",").map { item in
-        do {
-            return try Quantity<D>(parsing: String(item)).value
-        } catch {
-            throw ValidationError("\(option): \(error)")
-        }
-    }
-}
-
 /// `acim device stats`: sampled statistics of the device model per target level and time.
 struct DeviceStats: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,22 +23,27 @@ struct DeviceStats: ParsableCommand {
             """)
 
     @OptionGroup var profile: ProfileOption
-    @Option(help: "Target conductances.") var levels = "0.25uS,5uS,25uS"
-    @Option(help: "Read times.") var times = "0,1s,1h,1d,1y"
-    @Option(help: "Devices sampled per level.") var samples = 10_000
-    @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Target conductances with units, in g_min...g_max and above 0.") var levels = "0.25uS,5uS,25uS"
+    @Option(parsing: .unconditional, help: "Read times, e.g. 0,1h,1y (a bare number is seconds).") var times = "0,1s,1h,1d,1y"
+    @Option(parsing: .unconditional, help: "Devices sampled per level.") var samples = 10_000
+    @Option(parsing: .unconditional, help: "Seed of every random stream.") var seed: UInt64 = 1
     @Flag(help: "Count times from programming instead of from the first read at t0.") var sinceProgramming = false
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {
         let hardware = try profile.load()
-        let model = DeviceModel(config: hardware.device)
-        let targets = try quantities(levels, "--levels", as: Conductance.self)
-        let readTimes = try quantities(times, "--times", as: ACIMCore.Duration.self)
-        guard samples >= 2 else { throw ValidationError("--samples: expected at least 2, got \(samples)") }
-        guard targets.allSatisfy({ $0 >= 0 }), readTimes.allSatisfy({ $0 >= 0 }) else {
-            throw ValidationError("--levels and --times take non-negative quantities")
+        let targets = try parseQuantities(levels, "--levels", as: Conductance.self)
+        let readTimes = try parseQuantities(times, "--times", as: ACIMCore.Duration.self)
+        let (gMin, gMax) = (hardware.device.gMin, hardware.device.gMax)
+        if let bad = targets.first(where: { $0 <= 0 || $0 < gMin.value || $0 > gMax.value }) {
+            throw CLIError("--levels: \(Quantity<Conductance>(bad)) is outside the device's range: expected conductances above 0S in g_min...g_max (\(gMin)...\(gMax))")
         }
+        if let bad = readTimes.first(where: { $0 < 0 }) {
+            throw CLIError("--times: expected durations >= 0, got \(Quantity<ACIMCore.Duration>(bad))")
+        }
+        try check(samples, atLeast: 2, "--samples")
+        try MemoryBudget.require(Self.bytesPerSample * Double(samples), for: "--samples \(samples)")
+        let model = DeviceModel(config: hardware.device)
         let offset = sinceProgramming ? 0 : model.t0
         var rows: [[String: Double]] = []
         for (l, target) in targets.enumerated() {
@@ -65,7 +59,7 @@ struct DeviceStats: ParsableCommand {
                     model.conductance(programmed: programmed[i], nu: nus[i], elapsed: t + offset,
                                       z1: noise.gaussian(at: 2 * UInt64(i)), z2: noise.gaussian(at: 2 * UInt64(i) + 1))
                 }
-                let scale = target > 0 ? 1 / target : .nan
+                let scale = 1 / target
                 let (pm, ps) = moments(programmed.map { $0 * scale })
                 let (nm, ns) = moments(nus)
                 let (gm, gs) = moments(g.map { $0 * scale })
@@ -82,25 +76,29 @@ struct DeviceStats: ParsableCommand {
                 "t0": model.t0, "samples": samples, "rows": rows,
                 "gdc": zip(readTimes, gdc).map { ["time": $0, "factor": $1] }]
             let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            say(String(decoding: data, as: UTF8.self))
             return
         }
-        print("device model \(hardware.device.model.rawValue), \(samples) devices per level, seed \(seed)")
-        print(sinceProgramming ? "times since programming" : "times as aihwkit t_inference: from the first read at t0 = \(fmt(model.t0, 0)) s after programming")
-        print("level      time      prog/target (mean, std)   nu (mean, std)      g(t)/target (mean, std)")
+        say("device model \(hardware.device.model.rawValue), \(samples) devices per level, seed \(seed)")
+        say(sinceProgramming ? "times since programming" : "times as aihwkit t_inference: from the first read at t0 = \(fmt(model.t0, 0)) s after programming")
+        say("level      time      prog/target (mean, std)   nu (mean, std)      g(t)/target (mean, std)")
         for row in rows {
             let level = QuantityParser.format(row["level"]!, baseUnit: "S")
             let time = Quantity<ACIMCore.Duration>(row["time"]!).description
-            print(level.padding(toLength: 10, withPad: " ", startingAt: 0) + " "
+            say(level.padding(toLength: 10, withPad: " ", startingAt: 0) + " "
                   + time.padding(toLength: 9, withPad: " ", startingAt: 0)
                   + " \(fmt(row["programmed_mean"]!, 4))  \(fmt(row["programmed_std"]!, 4))           "
                   + "\(fmt(row["nu_mean"]!, 4))  \(fmt(row["nu_std"]!, 4))      "
                   + "\(fmt(row["g_mean"]!, 4))  \(fmt(row["g_std"]!, 4))")
         }
-        print("GDC factor (global, random weights): " + zip(readTimes, gdc).map {
+        say("GDC factor (global, random weights): " + zip(readTimes, gdc).map {
             "\(Quantity<ACIMCore.Duration>($0)) \(fmt($1, 4))"
         }.joined(separator: ", "))
     }
+
+    /// Bytes held per sampled device at the peak: programmed conductance, drift exponent, conductance at one
+    /// time and one normalized copy the moments are taken of (8 bytes each).
+    static let bytesPerSample = 4.0 * 8
 
     /// The global drift-compensation factor of a crossbar with random weights at each time since programming.
     private func compensation(_ config: CrossbarConfig, temperature: Double, times: [Double]) throws -> [Double] {
@@ -135,19 +133,25 @@ struct DeviceLifetime: ParsableCommand {
             """)
 
     @OptionGroup var profile: ProfileOption
-    @Option(help: "Check interval, overriding the profile (e.g. 1d).") var interval: String?
-    @Option(help: "Input vectors of the MVM batch measured at each point.") var batch = 16
-    @Option(help: "Seed of every random stream.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Check interval, overriding the profile, e.g. 1d (a bare number is seconds).") var interval: String?
+    @Option(parsing: .unconditional, help: "Input vectors of the MVM batch measured at each point.") var batch = 16
+    @Option(parsing: .unconditional, help: "Seed of every random stream.") var seed: UInt64 = 1
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {
+        try check(batch, atLeast: 1, "--batch")
         let hardware = try profile.load()
         var controller = hardware.controller
-        if let interval {
-            controller.checkInterval = try Quantity(parsing: interval)
-            _ = try controller.validated()
+        if !controller.enabled {
+            try rejectIgnored([("--interval", interval != nil)], because: "the profile's controller is off (controller.enabled: false)")
         }
-        guard batch >= 1 else { throw ValidationError("--batch: expected at least 1, got \(batch)") }
+        if let interval {
+            controller.checkInterval = Quantity(try parseQuantity(interval, "--interval", as: ACIMCore.Duration.self))
+            do { _ = try controller.validated() } catch let error as ACIMError { throw CLIError("--interval: \(error)") }
+        }
+        let layout = CrossbarLayout(config: hardware.crossbar)
+        try MemoryBudget.require(MVM.bytesPerVector(rows: layout.logicalRows, outputs: layout.weightCapacity, layout: layout)
+                                 * Double(batch), for: "--batch \(batch)")
         let study = LifetimeStudy(crossbar: hardware.crossbar, controller: controller, seed: seed, batch: batch,
                                   clock: hardware.technology.clock.value,
                                   temperature: hardware.technology.temperature.value)
@@ -164,16 +168,15 @@ struct DeviceLifetime: ParsableCommand {
                                                                    "check_interval": controller.checkInterval.value,
                                                                    "rows": rows] as [String: Any],
                                                   options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            say(String(decoding: data, as: UTF8.self))
             return
         }
-        let layout = CrossbarLayout(config: hardware.crossbar)
-        print("profile \(hardware.name): \(hardware.array.rows)x\(hardware.array.cols) array, \(layout.logicalRows)x\(layout.weightCapacity) weights, device \(hardware.device.model.rawValue), drift compensation \(hardware.device.driftCompensation.rawValue)")
-        print("controller: check every \(controller.checkInterval), coverage \(controller.coverage.rawValue), policy \(controller.policy.rawValue), localization \(controller.localization.rawValue)")
-        print("time     | off: mean|dW|  MVM err | on: mean|dW|  MVM err  reprogrammed  upkeep energy  upkeep time  host bytes")
+        say("profile \(hardware.name): \(hardware.array.rows)x\(hardware.array.cols) array, \(layout.logicalRows)x\(layout.weightCapacity) weights, device \(hardware.device.model.rawValue), drift compensation \(hardware.device.driftCompensation.rawValue)")
+        say("controller: check every \(controller.checkInterval), coverage \(controller.coverage.rawValue), policy \(controller.policy.rawValue), localization \(controller.localization.rawValue)")
+        say("time     | off: mean|dW|  MVM err | on: mean|dW|  MVM err  reprogrammed  upkeep energy  upkeep time  host bytes")
         for (a, b) in zip(off, on) {
             let time = Quantity<ACIMCore.Duration>(a.time).description.padding(toLength: 8, withPad: " ", startingAt: 0)
-            print("\(time) |   \(fmt(a.weightError, 3))  \(fmt(a.mvmError, 4))  |   \(fmt(b.weightError, 3))  \(fmt(b.mvmError, 4))  \(b.reprogrammed)  \(QuantityParser.format(b.upkeepEnergy, baseUnit: "J"))  \(QuantityParser.format(b.upkeepTime, baseUnit: "s"))  \(b.hostBytes)")
+            say("\(time) |   \(fmt(a.weightError, 3))  \(fmt(a.mvmError, 4))  |   \(fmt(b.weightError, 3))  \(fmt(b.mvmError, 4))  \(b.reprogrammed)  \(QuantityParser.format(b.upkeepEnergy, baseUnit: "J"))  \(QuantityParser.format(b.upkeepTime, baseUnit: "s"))  \(b.hostBytes)")
         }
     }
 }

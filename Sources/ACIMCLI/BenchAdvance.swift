@@ -11,6 +11,8 @@ extension Bench {
     /// cell.
     func benchAdvance(_ hardware: HardwareProfile) throws {
         var config = try array.apply(to: hardware.crossbar)
+        let weights = self.weights ?? 11_689_512
+        let deviceModel = self.deviceModel ?? DeviceModelKind.pcm.rawValue
         guard let model = DeviceModelKind(rawValue: deviceModel) else {
             throw CLIError("--device-model: expected one of \(DeviceModelKind.allCases.map { $0.rawValue }.joined(separator: ", ")), got '\(deviceModel)'")
         }
@@ -27,8 +29,8 @@ extension Bench {
                             clock: hardware.technology.clock.value,
                             temperature: hardware.technology.temperature.value)
         let cells = Double(arrays * config.array.rows * config.array.cols)
-        try MemoryCheck.require(bytes: cells * chip.bytesPerCell, for: "--weights \(weights)")
-        print("chip        \(arrays) arrays of \(config.array.rows)x\(config.array.cols) on \(chipConfig.tiles) tiles; "
+        try MemoryBudget.require(cells * chip.bytesPerCell, for: "--weights \(weights)")
+        say("chip        \(arrays) arrays of \(config.array.rows)x\(config.array.cols) on \(chipConfig.tiles) tiles; "
               + "\(weights) weights, \(layout.slices) slices of \(config.array.bitsPerCell)-bit cells, \(config.array.weightEncoding.rawValue); "
               + "device \(model.rawValue); BLAS and Dispatch on \(BLAS.threadCount) thread(s)")
         let range = WeightMapping.codeRange(config: config, layout: layout)
@@ -41,14 +43,14 @@ extension Bench {
             }
             try chip.program(id, weights: codes, seed: 1)
         }
-        print("programmed  \(fmt(secondsSince(start), 2)) s; \(Int(cells)) cells, "
+        say("programmed  \(fmt(secondsSince(start), 2)) s; \(Int(cells)) cells, "
               + "\(fmt(chip.bytesPerCell, 2)) bytes of array state per cell, \(fmt(chip.arrayBytes / 1e9, 2)) GB")
         let times: [Double] = [3600, 86_400, 7 * 86_400, 30 * 86_400, 365 * 86_400]
         for t in times {
             start = DispatchTime.now().uptimeNanoseconds
             try chip.advance(to: t)
             let elapsed = secondsSince(start)
-            print("advance to \(Quantity<ACIMCore.Duration>(t).description.padding(toLength: 7, withPad: " ", startingAt: 0)) "
+            say("advance to \(Quantity<ACIMCore.Duration>(t).description.padding(toLength: 7, withPad: " ", startingAt: 0)) "
                   + "\(fmt(elapsed, 3)) s  (\(fmt(elapsed * 1e9 / cells, 2)) ns per cell)")
         }
     }

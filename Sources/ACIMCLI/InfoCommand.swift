@@ -8,11 +8,11 @@ struct Info: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        print("acimsim \(acimVersion)")
-        print("BLAS core: \(BLAS.coreName)" + (environment[OpenBLASCoreType.restartMarker] != nil
+        say("acimsim \(acimVersion)")
+        say("BLAS core: \(BLAS.coreName)" + (environment[OpenBLASCoreType.restartMarker] != nil
             ? " (restarted with OPENBLAS_CORETYPE=\(environment["OPENBLAS_CORETYPE"] ?? ""))" : ""))
-        print("BLAS config: \(BLAS.configuration)")
-        print("BLAS threads: \(BLAS.threadCount)")
-        print("CPU cores: \(ProcessInfo.processInfo.activeProcessorCount)")
+        say("BLAS config: \(BLAS.configuration)")
+        say("BLAS threads: \(BLAS.threadCount)")
+        say("CPU cores: \(ProcessInfo.processInfo.activeProcessorCount)")
     }
 }
