@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure FastEngine throughput as GFLOP/s of its GEMMs and as a fraction of plain cblas_sgemm.",
         discussion: """
-            Default case (issue 2): a 256x256 array, batch 64, 8-bit two-pass inputs applied bit-serially \
+            Default case (the README's benchmark): a 256x256 array, batch 64, 8-bit two-pass inputs applied bit-serially \
             (1-bit DAC), 8-bit weights in 2-bit cells (differential), an 8-bit ADC conversion per bit plane. \
             Build in release mode (make bench).
             """)
