@@ -1,6 +1,6 @@
 import ACIMCore
 
-/// The state of every bit cell of one crossbar, in flat arrays of compact types (DESIGN.md section 3).
+/// The state of every bit cell of one crossbar, in flat arrays of compact types.
 ///
 /// Cells are indexed `wordLine * columns + column` over the whole physical array.
 public struct CellArray: Sendable {

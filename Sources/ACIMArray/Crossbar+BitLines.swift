@@ -1,7 +1,7 @@
 import ACIMCore
 
 /// One phase that drives a set of word lines with the DAC's top digit and converts every bit line on its
-/// own, before any shift-and-add: what a device controller's functional check reads (MECHANISMS.md 2.5).
+/// own, before any shift-and-add: what a device controller's functional check reads.
 /// The top digit uses the ADC range that inference uses; the sums are reported per unit digit.
 public struct BitLineRead: Sendable {
     /// ADC-decoded sum of every mapped column divided by the digit, in level units (0 for columns not read).

@@ -35,7 +35,7 @@ public struct ArrayReadout: Sendable {
 /// One crossbar: its configuration, the weights mapped onto it, its cells and periphery state.
 ///
 /// Cells age with simulated time: `setTime` moves the array to a time (and temperature) and materializes
-/// what an MVM reads then, once per distinct time (DESIGN.md section 3).
+/// what an MVM reads then, once per distinct time.
 public struct Crossbar: Sendable {
     public let config: CrossbarConfig
     public let layout: CrossbarLayout
@@ -59,7 +59,7 @@ public struct Crossbar: Sendable {
     /// Seed of the device noise streams (drift read noise), set when the array is programmed.
     public private(set) var noiseSeed: UInt64 = 0
 
-    /// Cells one array may hold (DESIGN.md section 7: requests beyond the machine are refused up front).
+    /// Cells one array may hold (requests beyond the machine are refused up front).
     public static let maximumCells = 1 << 24
 
     /// An unprogrammed array; throws the first configuration problem.

@@ -1,7 +1,7 @@
 import ACIMCore
 import Foundation
 
-/// DESIGN.md section 7: OpenBLAS 0.3.21 does not recognise the newest Xeons and silently falls back to
+/// OpenBLAS 0.3.21 does not recognise the newest Xeons and silently falls back to
 /// generic kernels. When that happened on a CPU with AVX-512 or AVX2, restart this process once with
 /// `OPENBLAS_CORETYPE` set; setting it after the library has loaded is too late.
 enum OpenBLASCoreType {
