@@ -2,7 +2,7 @@
 # Both install libopenblas-dev with apt-get when it is missing.
 
 SWIFT ?= swift
-# DESIGN.md section 7: OpenBLAS 0.3.21 falls back to generic kernels on the newest Xeons; name the core.
+# OpenBLAS 0.3.21 falls back to generic kernels on the newest Xeons; name the core.
 OPENBLAS_CORETYPE ?= $(shell grep -q avx512bw /proc/cpuinfo 2>/dev/null && echo SKYLAKEX || (grep -q avx2 /proc/cpuinfo 2>/dev/null && echo HASWELL))
 export OPENBLAS_CORETYPE
 

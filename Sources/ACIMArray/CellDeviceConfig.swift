@@ -1,7 +1,8 @@
 import ACIMCore
 import Foundation
 
-/// How the digital periphery compensates the mean conductance drift (DEVICE-MODELS.md section 2).
+/// How the digital periphery compensates the mean conductance drift (aihwkit's global drift
+/// compensation; docs/devices.md).
 public enum DriftCompensation: String, Codable, Sendable, CaseIterable {
     case none
     /// One factor per array: `mean|W_ref| / mean|W(t)|`.
@@ -74,7 +75,7 @@ public struct CellDeviceConfig: ComponentConfiguration {
 
     public static let fields: [ConfigField] = [
         ConfigField("model", "ideal | pcm | hermes_pcm | state_independent | reram_cmo", default: "ideal",
-                    "device model (DEVICE-MODELS.md): programming noise, drift and 1/f read noise"),
+                    "device model (docs/devices.md): programming noise, drift and 1/f read noise"),
         ConfigField("g_min", "quantity (S)", default: "0S", allowed: ">= 0", "conductance of level 0"),
         ConfigField("g_max", "quantity (S)", default: "25uS", allowed: "> g_min", "conductance of the top level"),
         ConfigField("programming_noise", "quantity (S)", default: "0S", allowed: ">= 0",
@@ -92,7 +93,7 @@ public struct CellDeviceConfig: ComponentConfiguration {
                     "acceptance range (%) of the ReRAM CMO programming fit"),
         ConfigField("drift_compensation", "none | global | per_column", default: "none",
                     "digital drift compensation of the outputs (aihwkit GDC, exact reference)"),
-        CellAgingConfig.section("aging", "retention, read disturb, stuck cells, endurance, temperature (MECHANISMS.md 2.4)"),
+        CellAgingConfig.section("aging", "retention, read disturb, stuck cells, endurance, temperature"),
     ]
 
     public func validate() -> [ConfigIssue] {
@@ -116,7 +117,7 @@ public struct CellDeviceConfig: ComponentConfiguration {
     }
 }
 
-/// Degradation beyond the device model (MECHANISMS.md 2.4); every effect is off at its default.
+/// Degradation beyond the device model (docs/devices.md, aging); every effect is off at its default.
 public struct CellAgingConfig: ComponentConfiguration {
     /// Charge-loss time constant towards `g_min` at the reference temperature; 0: no retention loss.
     public var retentionTime = Quantity<ACIMCore.Duration>(0)
@@ -169,15 +170,15 @@ public struct CellAgingConfig: ComponentConfiguration {
         ConfigField("reference_temperature", "quantity (K)", default: "300K", allowed: "> 0",
                     "temperature of retention_time"),
         ConfigField("read_disturb", "number", default: "0", allowed: ">= 0",
-                    "mean conductance added per read, fraction of g_max - g_min (MECHANISMS: 1e-4)"),
-        ConfigField("read_disturb_std", "number", default: "0", allowed: ">= 0", "its std per read (MECHANISMS: 5e-5)"),
+                    "mean conductance added per read, fraction of g_max - g_min (typical: 1e-4)"),
+        ConfigField("read_disturb_std", "number", default: "0", allowed: ">= 0", "its std per read (typical: 5e-5)"),
         ConfigField("stuck_probability", "number", default: "0", allowed: "0...1",
-                    "probability a write sticks a cell (MECHANISMS: 1e-6)"),
+                    "probability a write sticks a cell (typical: 1e-6)"),
         ConfigField("stuck_growth", "number", default: "100000", allowed: "> 0",
                     "writes that double the stuck probability"),
         ConfigField("endurance", "integer", default: "0", allowed: ">= 0", "writes before a cell sticks; 0: unlimited"),
         ConfigField("temperature_coefficient", "number (1/K)", default: "0", allowed: "any",
-                    "read-out change per kelvin from the programming temperature (MECHANISMS: -0.002)"),
+                    "read-out change per kelvin from the programming temperature (typical: -0.002)"),
     ]
 
     public func validate() -> [ConfigIssue] {

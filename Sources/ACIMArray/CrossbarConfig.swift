@@ -207,7 +207,7 @@ public struct PeripheryConfig: ComponentConfiguration {
                     "non-negative inputs; signed inputs in a positive and a negative pass; or biased inputs"),
         ADCConfig.section("adc", "column ADCs"),
         CrossbarTiming.section("timing", "cycles of the MVM phases"),
-        SparsityConfig.section("sparsity", "sparsity-aware cell disabling (MECHANISMS.md section 1)"),
+        SparsityConfig.section("sparsity", "sparsity-aware cell disabling"),
     ]
 
     public func validate() -> [ConfigIssue] {

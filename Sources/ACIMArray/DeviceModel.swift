@@ -1,17 +1,17 @@
 import ACIMCore
 import Foundation
 
-/// The device models of DEVICE-MODELS.md, as aihwkit computes them.
+/// The device models, as aihwkit computes them (formulas in docs/devices.md).
 public enum DeviceModelKind: String, Codable, Sendable, CaseIterable {
     /// Linear levels, constant Gaussian programming noise (`programming_noise`), no drift.
     case ideal
-    /// aihwkit `PCMLikeNoiseModel` (section 1).
+    /// aihwkit `PCMLikeNoiseModel`.
     case pcm
-    /// aihwkit `HermesNoiseModel` (section 3).
+    /// aihwkit `HermesNoiseModel`.
     case hermesPCM = "hermes_pcm"
-    /// aihwkit `StateIndependentNoiseModel` (section 3).
+    /// aihwkit `StateIndependentNoiseModel`.
     case stateIndependent = "state_independent"
-    /// aihwkit `ReRamCMONoiseModel` (section 3).
+    /// aihwkit `ReRamCMONoiseModel`.
     case reramCMO = "reram_cmo"
 }
 

@@ -1,7 +1,7 @@
 import ACIMCore
 import Dispatch
 
-/// The batched engine (DESIGN.md section 3): per pass, the input digits of every phase of a chunk of
+/// The batched engine: per pass, the input digits of every phase of a chunk of
 /// vectors are stacked as the rows of one matrix `D`, so one `sgemm` `D x G` computes every column sum
 /// of the chunk. Read noise is added exactly in distribution at the column outputs:
 /// `y = D G + sqrt((D o D) S^2) o z`. The ADC and shift-and-add then run as vectorized row passes.

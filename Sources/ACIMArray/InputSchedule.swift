@@ -105,7 +105,7 @@ public struct SparsityGate: Sendable {
         return granularity == .row ? value != 0 : digit != 0
     }
 
-    /// The sparsity above which gating saves energy (MECHANISMS.md 1.7, auto threshold):
+    /// The sparsity above which gating saves energy (the `auto` threshold):
     /// `s * R * phases * (E_wl + E_dac + E_cell * C + E_charge * C_ones) = R * E_detect + C * E_comp`.
     public static func breakEven(config: CrossbarConfig, mapping: WeightMapping) -> Double {
         let e = config.energy

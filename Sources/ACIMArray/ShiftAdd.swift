@@ -32,7 +32,7 @@ public struct ShiftAdd: Sendable {
     /// Adds `weight` times the value of every weight group for one phase to `output[group]`, from the
     /// decoded sums of the mapped columns (0 for columns not read). In XNOR mode `driverRows` is the number
     /// of rows the decoder assumes and `zeroRows` the number of zero-flagged rows, whose contribution the
-    /// digital compensation restores (MECHANISMS.md 1.6).
+    /// digital compensation restores.
     @inlinable
     public func accumulate(_ decoded: UnsafePointer<Double>, weight: Double, groups: Int, offsetColumn: Int?,
                            driverRows: Int, zeroRows: Int, into output: UnsafeMutablePointer<Double>) {

@@ -1,8 +1,8 @@
 import ACIMCore
 
-/// Which rows gating switches off (MECHANISMS.md section 1.3).
+/// Which rows gating switches off.
 public enum GatingGranularity: String, Codable, Sendable, CaseIterable {
-    /// Rows whose activation is zero, for every phase (claim 2).
+    /// Rows whose activation is zero, for every phase.
     case row
     /// Rows whose digit in the current phase is zero.
     case bitPlane = "bit_plane"
@@ -16,7 +16,7 @@ public enum DisabledCellMode: String, Codable, Sendable, CaseIterable {
     case disconnected
 }
 
-/// The cell operation (claim 4).
+/// The cell operation: AND for multi-bit data, XNOR for binary data, or chosen from the data.
 public enum CellMode: String, Codable, Sendable, CaseIterable {
     /// Multibit inputs: product = input digit AND cell level.
     case and
@@ -26,7 +26,7 @@ public enum CellMode: String, Codable, Sendable, CaseIterable {
     case auto
 }
 
-/// The input-sparsity threshold: a fixed fraction or the energy break-even point (MECHANISMS.md 1.7).
+/// The input-sparsity threshold: a fixed fraction or the energy break-even point.
 public enum SparsityThreshold: Codable, Sendable, Equatable, CustomStringConvertible {
     case fixed(Double)
     case auto
@@ -58,7 +58,7 @@ public enum SparsityThreshold: Codable, Sendable, Equatable, CustomStringConvert
     }
 }
 
-/// Sparsity-aware cell disabling (MECHANISMS.md section 1).
+/// Sparsity-aware cell disabling (docs/design.md, *Sparsity-aware cell disabling*).
 public struct SparsityConfig: ComponentConfiguration {
     /// Master switch: with `false` no cell is ever disabled and nothing is resequenced.
     public var enabled: Bool = true

@@ -1,7 +1,7 @@
 import ACIMCore
 
 /// Where a weight matrix lands in the crossbar and which cells sparsity disabling switches off statically
-/// (MECHANISMS.md section 1.5, offline part).
+/// (the part of sparsity-aware disabling decided when the weights are loaded).
 ///
 /// Logical weights are `rows x outputs` integer codes. Row position `i` of the array holds logical row
 /// `rowOrder[i]`; weight group `g` (its slice columns kept together) holds logical output `outputOrder[g]`.

@@ -127,9 +127,11 @@ struct DeviceLifetime: ParsableCommand {
         commandName: "lifetime",
         abstract: "Deploy a layer-sized array with random weights and read it over a year, controller off and on.",
         discussion: """
-            The array is programmed at t = 0 and read at 1 h, 1 d, 1 week, 1 month and 1 year. The controller \
+            The array is programmed at t = 0 and read at 1 h, 1 d, 1 week, 30 d and 1 year. The controller \
             (profile section controller) checks at its check_interval and repairs from its digital references; \
-            its upkeep energy and time and the host bytes sent after deployment are counted.
+            its upkeep energy and time and the host bytes sent after deployment are counted. Each row is \
+            printed when it is measured; on a terminal, a progress line on standard error shows the simulated \
+            time reached.
             """)
 
     @OptionGroup var profile: ProfileOption
@@ -155,8 +157,44 @@ struct DeviceLifetime: ParsableCommand {
         let study = LifetimeStudy(crossbar: hardware.crossbar, controller: controller, seed: seed, batch: batch,
                                   clock: hardware.technology.clock.value,
                                   temperature: hardware.technology.temperature.value)
-        let off = try study.uncontrolled()
-        let on = try study.controlled()
+        let progress = ProgressLine()
+        let widths = [8, 14, 9, 14, 9, 14, 15, 13, 12]
+        func row(_ fields: [String]) -> String {
+            zip(fields, widths).enumerated().map { i, field in
+                let pad = String(repeating: " ", count: max(0, field.1 - field.0.count))
+                return i == 0 ? field.0 + pad : pad + field.0
+            }.joined()
+        }
+        if !json {
+            progress.print("profile \(hardware.name): \(hardware.array.rows)x\(hardware.array.cols) array, \(layout.logicalRows)x\(layout.weightCapacity) weights, device \(hardware.device.model.rawValue), drift compensation \(hardware.device.driftCompensation.rawValue)")
+            progress.print("controller: check every \(controller.checkInterval.formatted()), coverage \(controller.coverage.rawValue), policy \(controller.policy.rawValue), localization \(controller.localization.rawValue)")
+            progress.print(row(["time", "off: mean|dW|", "MVM err", "on: mean|dW|", "MVM err", "reprogrammed",
+                                "upkeep energy", "upkeep time", "host bytes"]))
+        }
+        let end = study.schedule.last ?? 0
+        let started = Date()
+        func show(_ run: String, _ time: Double, force: Bool = false) {
+            let done = end > 0 ? Int((100 * time / end).rounded(.down)) : 100
+            progress.show("controller \(run): \(done) % of \(Quantity<ACIMCore.Duration>(end).formatted()) simulated, "
+                          + "\(Int(Date().timeIntervalSince(started))) s elapsed", force: force)
+        }
+        show("off", 0, force: true)
+        let off = try study.uncontrolled { show("off", $0.time) }
+        var measured = 0
+        let on = try study.controlled { report in
+            guard let on = report.point else { return show("on", report.time) }
+            let a = off[measured]
+            measured += 1
+            if !json {
+                progress.print(row([
+                    Quantity<ACIMCore.Duration>(a.time).formatted(), fmt(a.weightError, 3), fmt(a.mvmError, 4),
+                    fmt(on.weightError, 3), fmt(on.mvmError, 4), "\(on.reprogrammed)",
+                    Quantity<Energy>(on.upkeepEnergy).formatted(), Quantity<ACIMCore.Duration>(on.upkeepTime).formatted(),
+                    Quantity<Bytes>(Double(on.hostBytes)).formatted()]))
+            }
+            show("on", report.time, force: true)
+        }
+        progress.clear()
         if json {
             let rows = zip(off, on).map { off, on -> [String: Double] in
                 ["time": off.time, "off_weight_error": off.weightError, "off_mvm_error": off.mvmError,
@@ -169,14 +207,6 @@ struct DeviceLifetime: ParsableCommand {
                                                                    "rows": rows] as [String: Any],
                                                   options: [.prettyPrinted, .sortedKeys])
             say(String(decoding: data, as: UTF8.self))
-            return
-        }
-        say("profile \(hardware.name): \(hardware.array.rows)x\(hardware.array.cols) array, \(layout.logicalRows)x\(layout.weightCapacity) weights, device \(hardware.device.model.rawValue), drift compensation \(hardware.device.driftCompensation.rawValue)")
-        say("controller: check every \(controller.checkInterval), coverage \(controller.coverage.rawValue), policy \(controller.policy.rawValue), localization \(controller.localization.rawValue)")
-        say("time     | off: mean|dW|  MVM err | on: mean|dW|  MVM err  reprogrammed  upkeep energy  upkeep time  host bytes")
-        for (a, b) in zip(off, on) {
-            let time = Quantity<ACIMCore.Duration>(a.time).description.padding(toLength: 8, withPad: " ", startingAt: 0)
-            say("\(time) |   \(fmt(a.weightError, 3))  \(fmt(a.mvmError, 4))  |   \(fmt(b.weightError, 3))  \(fmt(b.mvmError, 4))  \(b.reprogrammed)  \(QuantityParser.format(b.upkeepEnergy, baseUnit: "J"))  \(QuantityParser.format(b.upkeepTime, baseUnit: "s"))  \(b.hostBytes)")
         }
     }
 }

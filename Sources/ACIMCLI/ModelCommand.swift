@@ -85,7 +85,12 @@ struct ModelInfo: ParsableCommand {
 struct ModelTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a subtask-adaptive CNN on the digits training split (the defaults reproduce Models/digits-san.safetensors).")
+        abstract: "Train a subtask-adaptive CNN on the digits training split.",
+        discussion: """
+            The defaults are the recipe of Models/digits-san.safetensors. Training is deterministic for a given \
+            OpenBLAS kernel set, whatever the thread count; with OPENBLAS_CORETYPE=SKYLAKEX it writes the \
+            shipped file byte for byte, other kernel sets train a different model (docs/digits-san.md).
+            """)
 
     @OptionGroup var data: DataOption
     @Option(name: .shortAndLong, help: "Output model file.") var output = "digits-san.safetensors"

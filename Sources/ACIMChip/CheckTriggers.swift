@@ -1,4 +1,4 @@
-/// The trigger state of MECHANISMS.md 2.5: a periodic timer, weight age, temperature change and read count.
+/// The trigger state of the device controller: a periodic timer, weight age, temperature change and read count.
 public struct CheckTriggers: Sendable {
     public let interval: Double
     public let maxAge: Double

@@ -8,7 +8,7 @@ public enum NoCTopology: String, Codable, Sendable, CaseIterable {
     case ring
 }
 
-/// The on-chip network between tiles (profile section `chip.noc`, MECHANISMS.md section 3.2).
+/// The on-chip network between tiles (profile section `chip.noc`).
 public struct NoCConfig: ComponentConfiguration {
     public var topology: NoCTopology = .mesh
     /// Bytes a link carries per cycle.

@@ -1,4 +1,4 @@
-/// What the device controller did (MECHANISMS.md 2.7). Energies in joules, times in seconds.
+/// What the device controller did. Energies in joules, times in seconds.
 public struct ControllerCounters: Sendable, Equatable {
     public var checksRun = 0
     public var testMVMs = 0
@@ -36,7 +36,7 @@ public struct ControllerCounters: Sendable, Equatable {
     public var upkeepEnergy: Double { programEnergy + checkEnergy + referenceEnergy }
 }
 
-/// Why a check ran (MECHANISMS.md 2.5).
+/// Why a check ran.
 public enum CheckReason: String, Sendable, Equatable, CaseIterable {
     case timer, age, temperature, reads, forced
 }

@@ -1,8 +1,8 @@
 import ACIMCore
 
-/// The device controller of MECHANISMS.md section 2: it programs an analog array from its digital weight
-/// references, checks the array for degraded weights when a trigger fires, localizes them and reprograms
-/// them from the references, without the host.
+/// The device controller (docs/design.md, *The device controller*): it programs an analog array from its
+/// digital weight references, checks the array for degraded weights when a trigger fires, localizes them
+/// and reprograms them from the references, without the host.
 public struct DeviceController: Sendable {
     public let config: DeviceControllerConfig
     public private(set) var store: DigitalWeightStore
@@ -117,7 +117,7 @@ public struct DeviceController: Sendable {
     // MARK: Checking
 
     /// Checks every column functionally, localizes degraded weights in the flagged ones, and repairs them
-    /// by the configured policy (MECHANISMS.md 2.5-2.6).
+    /// by the configured policy.
     public mutating func check<A: ManagedArray>(_ array: inout A, at time: Double, temperature: Double = 300,
                                                 reasons: [CheckReason] = [.forced]) throws {
         counters.checksRun += 1
@@ -206,7 +206,7 @@ public struct DeviceController: Sendable {
         return result.sums
     }
 
-    /// The noise-aware tolerance of one check sum (MECHANISMS.md 2.5): the cell noise over the driven rows at
+    /// The noise-aware tolerance of one check sum: the cell noise over the driven rows at
     /// `k_sigma`, at least the ADC error of each conversion, plus the spread MSB-only references allow; or,
     /// with `relative_tolerance`, a fraction of the full-scale sum.
     func checkTolerance<A: ManagedArray>(_ array: A, vector: [Int32], slack: Double) -> Double {
@@ -386,7 +386,7 @@ public struct DeviceController: Sendable {
         self.host = host
     }
 
-    /// Program-and-verify (MECHANISMS.md 2.3) of the weights `targets` (`(index, value)`), in rounds: every
+    /// Program-and-verify of the weights `targets` (`(index, value)`), in rounds: every
     /// weight not yet within the verify tolerance gets one pulse, then all are read back. A weight with a
     /// cell that does not move is marked stuck and never retried. A weight still out of tolerance after
     /// `max_pulses` rounds has failed this programming: it keeps its last pulse and is retried at its next

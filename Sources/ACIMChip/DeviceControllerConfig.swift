@@ -1,6 +1,6 @@
 import ACIMCore
 
-/// Which weights the digital weight store keeps a reference for (MECHANISMS.md 2.1, claims 3 and 4).
+/// Which weights the digital weight store keeps a reference for: all, a predetermined subset, or the largest.
 public enum ReferenceCoverage: String, Codable, Sendable, CaseIterable {
     /// Every mapped weight.
     case all
@@ -10,7 +10,7 @@ public enum ReferenceCoverage: String, Codable, Sendable, CaseIterable {
     case topMagnitude = "top_magnitude"
 }
 
-/// How a flagged column is narrowed down to cells (MECHANISMS.md 2.5, tier B).
+/// How a flagged column is narrowed down to cells (tier B of a check).
 public enum Localization: String, Codable, Sendable, CaseIterable {
     /// One-hot reads of every cell of the flagged column.
     case readVerify = "read_verify"
@@ -20,7 +20,7 @@ public enum Localization: String, Codable, Sendable, CaseIterable {
     case none
 }
 
-/// The functional test vector (MECHANISMS.md 2.5, tier A).
+/// The functional test vector (tier A of a check).
 public enum TestVector: String, Codable, Sendable, CaseIterable {
     /// All rows driven with 1: a column checksum.
     case ones
@@ -28,7 +28,7 @@ public enum TestVector: String, Codable, Sendable, CaseIterable {
     case random
 }
 
-/// The smallest scope a repair reprograms (MECHANISMS.md 2.6); larger scopes follow by escalation.
+/// The smallest scope a repair reprograms; larger scopes follow by escalation.
 public enum RepairPolicy: String, Codable, Sendable, CaseIterable {
     case perCell = "per_cell"
     case perRow = "per_row"
@@ -36,7 +36,7 @@ public enum RepairPolicy: String, Codable, Sendable, CaseIterable {
     case perArray = "per_array"
 }
 
-/// What to do for a degraded weight that has no reference (MECHANISMS.md 2.6).
+/// What to do for a degraded weight that has no reference.
 public enum MissingReferencePolicy: String, Codable, Sendable, CaseIterable {
     /// Fetch the weight from the host (counted in host bytes); `null` when no host is attached.
     case askHost = "ask_host"
@@ -46,7 +46,7 @@ public enum MissingReferencePolicy: String, Codable, Sendable, CaseIterable {
     case null
 }
 
-/// The device controller of MECHANISMS.md section 2 (profile section `controller`): digital weight
+/// The device controller (profile section `controller`): digital weight
 /// references, write-verify programming, degradation checks, triggers and repair policies.
 public struct DeviceControllerConfig: ComponentConfiguration {
     /// Master switch: with `false` the array is programmed once and never checked.

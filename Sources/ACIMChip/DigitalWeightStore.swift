@@ -1,6 +1,6 @@
 import ACIMCore
 
-/// The digital weight storage unit (MECHANISMS.md 2.1-2.2): one reference per covered weight, loaded once
+/// The digital weight storage unit: one reference per covered weight, loaded once
 /// by the host, optionally only the most significant bits, each with an even-parity check bit.
 public struct DigitalWeightStore: Sendable {
     /// One stored reference.
@@ -68,8 +68,7 @@ public struct DigitalWeightStore: Sendable {
         case nulled
     }
 
-    /// Reads the reference of (`row`, `column`), checking its parity; a failed check nulls the entry
-    /// (claim 18 of US 12,086,461).
+    /// Reads the reference of (`row`, `column`), checking its parity; a failed check nulls the entry.
     public mutating func read(row: Int, column: Int) -> Lookup {
         let index = row * columns + column
         guard var entry = entries[index] else { return .missing }

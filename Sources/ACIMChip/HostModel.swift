@@ -1,6 +1,6 @@
 import ACIMCore
 
-/// The host that holds the master weights (MECHANISMS.md 2.2) and counts every byte it sends the chip.
+/// The host that holds the master weights and counts every byte it sends the chip.
 public struct HostModel: Sendable {
     /// Master weights, `rows x columns` signed codes.
     public let weights: Matrix<Int32>

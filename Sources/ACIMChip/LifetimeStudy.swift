@@ -18,6 +18,13 @@ public struct LifetimeStudy: Sendable {
         public var hostBytes: Int
     }
 
+    /// How far a run has got, for a progress display: the simulated time reached and, when that is a
+    /// scheduled read, the point measured there.
+    public struct Progress: Sendable {
+        public var time: Double
+        public var point: Point?
+    }
+
     public let crossbar: CrossbarConfig
     public let controller: DeviceControllerConfig
     public let schedule: [Double]
@@ -64,8 +71,9 @@ public struct LifetimeStudy: Sendable {
         return (weights, inputs)
     }
 
-    /// The schedule with the controller off: programmed once, then only read.
-    public func uncontrolled() throws -> [Point] {
+    /// The schedule with the controller off: programmed once, then only read. `progress` is called with each
+    /// point as it is measured.
+    public func uncontrolled(progress: (Progress) -> Void = { _ in }) throws -> [Point] {
         let (weights, inputs) = workload()
         var array = try Crossbar(config: crossbar, id: LifetimeStudy.array, temperature: temperature)
         try array.program(weights: weights, at: 0, seed: seed)
@@ -73,16 +81,18 @@ public struct LifetimeStudy: Sendable {
         try managed.calibrateADC(inputs: inputs)
         return try schedule.map { t in
             managed.setTime(t)
-            return Point(time: t, weightError: meanError(managed, weights, at: t),
-                         mvmError: try mvmError(&managed, weights, inputs), reprogrammed: 0, upkeepEnergy: 0,
-                         upkeepTime: 0, hostBytes: 0)
+            let point = Point(time: t, weightError: meanError(managed, weights, at: t),
+                              mvmError: try mvmError(&managed, weights, inputs), reprogrammed: 0, upkeepEnergy: 0,
+                              upkeepTime: 0, hostBytes: 0)
+            progress(Progress(time: t, point: point))
+            return point
         }
     }
 
     /// The schedule with the controller on: it deploys the weights from its references and keeps them,
     /// advancing in steps of its check interval; a read at a scheduled time sees the array before a check
-    /// due at that same time.
-    public func controlled() throws -> [Point] {
+    /// due at that same time. `progress` is called after every check and with each point as it is measured.
+    public func controlled(progress: (Progress) -> Void = { _ in }) throws -> [Point] {
         let (weights, inputs) = workload()
         var array = try Crossbar(config: crossbar, id: LifetimeStudy.array, temperature: temperature)
         try array.map(weights: weights, at: 0, seed: seed)
@@ -101,6 +111,7 @@ public struct LifetimeStudy: Sendable {
                 now += controller.checkInterval.value
                 managed.recordReads(batch)
                 try device.advance(&managed, to: now, reads: batch)
+                progress(Progress(time: now, point: nil))
             }
             managed.setTime(t)
             let c = device.counters
@@ -112,6 +123,7 @@ public struct LifetimeStudy: Sendable {
                 upkeepTime: c.programLatency - deployed.counters.programLatency
                     + Double(c.checkCycles - deployed.counters.checkCycles) / clock,
                 hostBytes: device.hostBytes - deployed.bytes))
+            progress(Progress(time: t, point: points.last))
         }
         return points
     }

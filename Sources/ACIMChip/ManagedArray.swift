@@ -40,7 +40,7 @@ public protocol ManagedArray {
     /// One read of a single weight (a one-hot MVM through the full periphery) at `time`, in weight LSB.
     mutating func readWeight(row: Int, column: Int, at time: Double) throws -> Double
 
-    /// The program-and-verify read of a single weight at `time` (MECHANISMS.md 2.3), in weight LSB: its
+    /// The program-and-verify read of a single weight at `time`, in weight LSB: its
     /// cells' conductances sensed directly, each with its read noise, without the inference ADC range or
     /// drift compensation, since the loop compares conductances with their targets.
     mutating func verifyRead(row: Int, column: Int, at time: Double) -> Double

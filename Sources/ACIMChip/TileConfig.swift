@@ -1,6 +1,6 @@
 import ACIMCore
 
-/// One tile: its crossbars, tile memory and digital unit (profile section `tile`, DESIGN.md section 4).
+/// One tile: its crossbars, tile memory and digital unit (profile section `tile`).
 public struct TileConfig: ComponentConfiguration {
     /// Crossbars in one tile.
     public var arrays: Int = 8

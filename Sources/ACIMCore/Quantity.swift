@@ -8,10 +8,28 @@ public protocol PhysicalDimension: Sendable {
     static var extraUnits: [String: Double] { get }
     /// A human name used in messages, for example `"conductance"`.
     static var name: String { get }
+    /// Units larger than the base unit for reading, smallest first (for time `min`, `h`, `d`, `week`,
+    /// `year`); a dimension with none shows large values with SI prefixes instead.
+    static var namedUnits: [NamedUnit] { get }
 }
 
 extension PhysicalDimension {
     public static var extraUnits: [String: Double] { [:] }
+    public static var namedUnits: [NamedUnit] { [] }
+}
+
+/// A unit shown by name when a quantity is formatted for reading, such as `week` for 604 800 s.
+public struct NamedUnit: Sendable, Equatable {
+    public var singular: String
+    public var plural: String
+    /// The unit in base units.
+    public var factor: Double
+
+    public init(_ singular: String, plural: String? = nil, factor: Double) {
+        self.singular = singular
+        self.plural = plural ?? singular
+        self.factor = factor
+    }
 }
 
 public enum Conductance: PhysicalDimension {
@@ -24,6 +42,10 @@ public enum Duration: PhysicalDimension {
     public static let name = "time"
     public static let extraUnits: [String: Double] = [
         "min": 60, "h": 3600, "d": 86_400, "w": 604_800, "week": 604_800, "y": 31_536_000,
+    ]
+    public static let namedUnits = [
+        NamedUnit("min", factor: 60), NamedUnit("h", factor: 3600), NamedUnit("d", factor: 86_400),
+        NamedUnit("week", plural: "weeks", factor: 604_800), NamedUnit("year", plural: "years", factor: 31_536_000),
     ]
 }
 
@@ -66,6 +88,9 @@ public enum Bytes: PhysicalDimension {
     public static let baseUnit = "B"
     public static let name = "size in bytes"
     public static let extraUnits: [String: Double] = ["KiB": 1024, "MiB": 1_048_576, "GiB": 1_073_741_824]
+    public static let namedUnits = [
+        NamedUnit("KiB", factor: 1024), NamedUnit("MiB", factor: 1_048_576), NamedUnit("GiB", factor: 1_073_741_824),
+    ]
 }
 
 /// A value of a physical dimension in SI base units. Decodes from a number (base units) or a string with
@@ -108,6 +133,13 @@ public struct Quantity<D: PhysicalDimension>: Sendable, Hashable, Comparable, Co
     /// The value with an SI prefix, for example `"25uS"`, or as a whole number of a larger unit such as
     /// `"1h"` or `"64KiB"`; parses back to the same value.
     public var description: String { QuantityParser.format(value, baseUnit: D.baseUnit, extraUnits: D.extraUnits) }
+
+    /// The value for reading (not for parsing back): a whole number of a named unit (`"1 week"`, `"30 d"`),
+    /// else `significantDigits` digits in engineering notation (`"67.0 uJ"`, `"1.28 s"`, `"1.39 h"`).
+    public func formatted(significantDigits: Int = 3) -> String {
+        QuantityParser.readable(value, baseUnit: D.baseUnit, namedUnits: D.namedUnits,
+                                significantDigits: significantDigits)
+    }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.value < rhs.value }
 }
@@ -209,18 +241,59 @@ public enum QuantityParser {
         if value == 0 || !value.isFinite || baseUnit == "K" || baseUnit == "B" {
             return "\(shortest(value))\(baseUnit)"
         }
-        let magnitude = abs(value)
+        let (prefix, scale) = siPrefix(for: abs(value), baseUnit: baseUnit, upToBase: false)
+        return "\(shortest(value / scale))\(prefix)\(baseUnit)"
+    }
+
+    /// Formats a base-unit value for reading: a whole number of the largest named unit that divides it
+    /// (`"1 week"`, `"30 d"`, `"2 years"`); else `significantDigits` digits with the SI prefix that keeps the
+    /// mantissa in [1, 1000) (`"67.0 uJ"`, `"77.9 s"`), where a dimension with named units uses the largest
+    /// named unit not above the value once it reaches 1000 base units (`"1.39 h"`, `"1.46 KiB"`). Kelvin and
+    /// bytes take no SI prefixes.
+    public static func readable(_ value: Double, baseUnit: String, namedUnits: [NamedUnit] = [],
+                                significantDigits: Int = 3) -> String {
+        guard value != 0, value.isFinite else { return "\(value == 0 ? "0" : "\(value)") \(baseUnit)" }
+        let digits = max(1, significantDigits)
+        if let unit = namedUnits.last(where: { abs(value) >= $0.factor && (value / $0.factor).rounded() == value / $0.factor }) {
+            let count = value / unit.factor
+            return "\(shortest(count)) \(abs(count) == 1 ? unit.singular : unit.plural)"
+        }
+        let rounded = roundedToSignificant(value, digits)
+        let magnitude = abs(rounded)
+        if magnitude >= 1000, let unit = namedUnits.last(where: { magnitude >= $0.factor }) {
+            return "\(fixed(roundedToSignificant(value / unit.factor, digits), digits)) \(unit.plural)"
+        }
+        let (prefix, scale) = baseUnit == "K" || baseUnit == "B"
+            ? ("", 1.0) : siPrefix(for: magnitude, baseUnit: baseUnit, upToBase: !namedUnits.isEmpty)
+        return "\(fixed(rounded / scale, digits)) \(prefix)\(baseUnit)"
+    }
+
+    /// The SI prefix whose scale keeps `magnitude` in [1, 1000) (the smallest prefix for tinier values), and
+    /// that scale; areas scale with the square of the length prefix. `upToBase` stops at the base unit.
+    private static func siPrefix(for magnitude: Double, baseUnit: String, upToBase: Bool) -> (String, Double) {
         let candidates: [(String, Double)] = baseUnit == "m2"
-            ? [("u", 1e-6), ("m", 1e-3), ("", 1)]
+            ? [("u", 1e-12), ("m", 1e-6), ("", 1)]
             : [("f", 1e-15), ("p", 1e-12), ("n", 1e-9), ("u", 1e-6), ("m", 1e-3), ("", 1),
                ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12)]
         var chosen = candidates[0]
-        for candidate in candidates {
-            let scale = baseUnit == "m2" ? candidate.1 * candidate.1 : candidate.1
-            if magnitude >= scale * 0.9999999999 { chosen = candidate }
+        for candidate in candidates where magnitude >= candidate.1 * 0.9999999999 {
+            if upToBase && candidate.1 > 1 { break }
+            chosen = candidate
         }
-        let scale = baseUnit == "m2" ? chosen.1 * chosen.1 : chosen.1
-        return "\(shortest(value / scale))\(chosen.0)\(baseUnit)"
+        return chosen
+    }
+
+    /// `value` rounded to `digits` significant digits.
+    private static func roundedToSignificant(_ value: Double, _ digits: Int) -> Double {
+        let exponent = Int((log10(abs(value))).rounded(.down))
+        let scale = pow(10, Double(digits - 1 - exponent))
+        return (value * scale).rounded() / scale
+    }
+
+    /// A mantissa in [1, 1000) with as many decimals as leave `digits` significant digits (`67.0`, `4.07`, `324`).
+    private static func fixed(_ mantissa: Double, _ digits: Int) -> String {
+        let integerDigits = abs(mantissa) < 1 ? 1 : Int(log10(abs(mantissa) * (1 + 1e-12)).rounded(.down)) + 1
+        return String(format: "%.\(max(0, digits - integerDigits))f", mantissa)
     }
 
     private static func shortest(_ value: Double) -> String {

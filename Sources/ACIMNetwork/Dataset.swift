@@ -34,7 +34,7 @@ public enum Digits {
     public static let trainingRows = 0..<1437
     /// Rows used for evaluation.
     public static let evaluationRows = 1437..<1797
-    /// Images of the training split used to re-estimate batch-norm statistics per subtask (MECHANISMS.md §4.3).
+    /// Images of the training split used to re-estimate batch-norm statistics per subtask.
     public static let calibrationCount = 512
     public static let classes = (0...9).map(String.init)
 

@@ -2,7 +2,7 @@ import ACIMCore
 
 extension Network {
     /// This network with every batch norm's running statistics re-estimated on `calibration`: one pass in
-    /// batch mode over the whole set (the cumulative average of MECHANISMS.md §4.3), under `gates`.
+    /// batch mode over the whole set (a cumulative average, without gradients), under `gates`.
     public func calibrated(on calibration: Dataset, gates: [String: [Float]] = [:]) throws -> Network {
         let pass = try forward(calibration.images, mode: .batch, gates: gates)
         var network = self

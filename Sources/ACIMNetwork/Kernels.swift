@@ -3,7 +3,7 @@ import ACIMCore
 /// The layer kernels of the digital reference executor, on flat NCHW buffers. Convolutions are im2col + sgemm.
 enum Kernels {
     /// Runs `body` with OpenBLAS on one thread: threaded sgemm partitions differ with the thread count and
-    /// change the last bits of results, so the executor keeps results independent of it (DESIGN.md §7).
+    /// change the last bits of results, so the executor keeps results independent of it.
     static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
         try BLAS.singleThreaded(body)
     }

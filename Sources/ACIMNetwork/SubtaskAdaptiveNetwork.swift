@@ -8,9 +8,9 @@ public struct MaskSite: Sendable, Equatable {
     public var filters: String
     /// The node whose output channels are multiplied by the gate.
     public var gate: String
-    /// Whether the site has a scaling mask (true when the next layer is a convolution, MECHANISMS.md §4.1).
+    /// Whether the site has a scaling mask (true when the next layer is a convolution).
     public var scaled: Bool
-    /// Sites with the same tie share their masks: every tensor entering the same residual add (§4.1).
+    /// Sites with the same tie share their masks: every tensor entering the same residual add.
     public var tie: String?
 
     public init(filters: String, gate: String, scaled: Bool, tie: String? = nil) {
@@ -45,7 +45,7 @@ public struct SubtaskMasks: Sendable {
     public var gates: [[Float]] { zip(binary, scaling).map { zip($0, $1).map { $0 * $1 } } }
 }
 
-/// A base network with per-basic-subtask utility and scaling masks (MECHANISMS.md §4).
+/// A base network with per-basic-subtask utility and scaling masks (docs/design.md, *Subtask-adaptive pruning*).
 public struct SubtaskAdaptiveNetwork: Sendable {
     public internal(set) var base: Network
     /// Class indices of each basic subtask.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The subtask loss of MECHANISMS.md §4.2 on per-class sigmoid outputs:
+/// The subtask loss on per-class sigmoid outputs, a weighted mean BCE that stresses the subtask's classes:
 /// `L_T = 1/(α|C|) [β Σ_{c∈T} BCE_c + Σ_{c∉T} BCE_c]`, `α = (|C| + (β−1)|T|)/|C|`, averaged over the batch.
 public struct SubtaskLoss: Sendable {
     /// Per-class weights: β for the subtask's classes, 1 for the others.

@@ -1,6 +1,6 @@
 import ACIMCore
 
-/// A network materialised for one subtask (MECHANISMS.md §4.3): pruned filters removed, scaling kept as
+/// A network materialised for one subtask: pruned filters removed, scaling kept as
 /// per-channel input gains of the next layer, batch norm re-estimated, outputs only for the subtask's classes.
 public struct PrunedNetwork: Sendable {
     public let subtask: Subtask

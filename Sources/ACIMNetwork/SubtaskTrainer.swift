@@ -1,7 +1,7 @@
 import ACIMCore
 import Foundation
 
-/// Settings of subtask-adaptive training (MECHANISMS.md §4.2); defaults are the shipped model's.
+/// Settings of subtask-adaptive training; defaults are the shipped model's.
 public struct TrainingSettings: ComponentConfiguration {
     public var seed: UInt64 = 1
     public var epochs = 40

@@ -4,7 +4,7 @@ import ACIMCore
 import Foundation
 
 /// A complete hardware description: the composition of every component's configuration
-/// (DESIGN.md section 6). Loaded from YAML by `ProfileLoader`; every key but `name` has a default.
+/// (docs/profiles.md). Loaded from YAML by `ProfileLoader`; every key but `name` has a default.
 public struct HardwareProfile: ComponentConfiguration {
     /// A short name that reports carry.
     public var name: String
@@ -25,7 +25,7 @@ public struct HardwareProfile: ComponentConfiguration {
         self.name = name
     }
 
-    /// The largest number of cells a profile may ask for: per-cell state must fit a few GB (DESIGN.md section 7).
+    /// The largest number of cells a profile may ask for: per-cell state must fit a few GB.
     public static let maxCells = 1 << 32
 
     /// The configuration of one crossbar: `array`, `periphery`, `device` and `energy.array`.

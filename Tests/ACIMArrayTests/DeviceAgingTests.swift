@@ -3,12 +3,12 @@ import Foundation
 import Testing
 @testable import ACIMArray
 
-/// Aging beyond the device model (MECHANISMS.md 2.4): Arrhenius retention, read disturb, stuck-at faults,
+/// Aging beyond the device model: Arrhenius retention, read disturb, stuck-at faults,
 /// endurance and the temperature read-out, as formulas and through the crossbar.
 @Suite struct DeviceAgingTests {
     let boltzmann = 8.617333262e-5
 
-    /// The MECHANISMS.md defaults of every effect.
+    /// Typical values of every effect (their defaults are off).
     var mechanisms: CellAgingConfig {
         var aging = CellAgingConfig()
         aging.retentionTime = Quantity(1e7)

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import ACIMArray
 
-/// Closed-form checks of every device model against the tables and formulas of DEVICE-MODELS.md,
+/// Closed-form checks of every device model against the formulas aihwkit implements (docs/devices.md),
 /// including the clamp edges. Times: `elapsed` counts from programming, so aihwkit's `t_inference`
 /// is `elapsed - t0`.
 @Suite struct DeviceModelTests {

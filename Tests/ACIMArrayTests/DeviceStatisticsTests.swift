@@ -154,7 +154,7 @@ import Testing
     }
 
     @Test func globalCompensationFactorAtOneYearIsAboutTwo() throws {
-        // DEVICE-MODELS.md section 2: with an exact reference, alpha = mean|W_ref| / mean|W(t)|; devices at the
+        // Global drift compensation with an exact reference: alpha = mean|W_ref| / mean|W(t)|; devices at the
         // nu floor alone give 1 / 0.497 = 2.01 at one year, lower levels drift faster.
         var device = DeviceArray.device(.pcm)
         device.driftCompensation = .global

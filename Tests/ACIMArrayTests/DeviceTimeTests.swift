@@ -75,7 +75,7 @@ import Testing
         var device = DeviceArray.device(model)
         device.driftCompensation = compensation
         if compensation == .perColumn {
-            // Every aging effect of MECHANISMS.md 2.4 on as well.
+            // Every aging effect on as well.
             device.aging.retentionTime = Quantity(1e8)
             device.aging.readDisturb = 1e-4
             device.aging.readDisturbStd = 5e-5

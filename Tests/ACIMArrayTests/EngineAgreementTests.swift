@@ -3,7 +3,7 @@ import Testing
 @testable import ACIMArray
 
 @Suite struct EngineAgreementTests {
-    /// DESIGN.md section 3: with noise off both engines give the same outputs bit for bit, and count the
+    /// With noise off both engines give the same outputs bit for bit, and count the
     /// same events, on random shapes, bits, slicing, encodings, sparsity and gating.
     @Test(arguments: 0..<300)
     func fastEqualsReferenceNoiseFree(seed: Int) throws {

@@ -2,7 +2,7 @@ import ACIMCore
 import Testing
 @testable import ACIMArray
 
-/// DESIGN.md section 3: per-cell Gaussian read noise is added exactly in distribution at the column output.
+/// Per-cell Gaussian read noise is added exactly in distribution at the column output.
 @Suite struct ReadNoiseTests {
     @Test func columnNoiseMatchesPerCellSampling() throws {
         var config = CrossbarConfig()

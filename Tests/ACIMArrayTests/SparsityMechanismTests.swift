@@ -2,7 +2,8 @@ import ACIMCore
 import Testing
 @testable import ACIMArray
 
-/// The tests of MECHANISMS.md section 1.9.
+/// Sparsity-aware cell disabling: exactness in every mode, the strict threshold, resequencing round trips,
+/// the XNOR offset, energy against sparsity, mode selection and the finer ADC step of disconnected cells.
 @Suite struct SparsityMechanismTests {
     /// 1. Exactness: with a lossless ADC and no noise, the gated and compensated output equals the
     /// mathematical ideal in both modes, both cap modes and both granularities.

@@ -40,7 +40,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
 }
 
 @Suite struct DeviceControllerTests {
-    /// MECHANISMS.md 2.9, test 1: no degradation, noise on: at most 1e-4 false column flags per check.
+    /// No degradation, noise on: at most 1e-4 false column flags per check.
     @Test func noFalseAlarmsWithoutDegradation() throws {
         var (array, controller) = try deployed(readNoise: 0.5e-6, programmingNoise: 0.3e-6)
         for k in 1...40 { try controller.check(&array, at: Double(k) * 3600) }
@@ -289,7 +289,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         return config
     }
 
-    /// Write-verify senses a weight's cells directly (MECHANISMS.md 2.3), so it resolves single weights
+    /// Write-verify senses a weight's cells directly, so it resolves single weights
     /// on a 512-row array, where one weight is far below one code step of the inference ADC. PCM
     /// programming noise (about 0.6 LSB here) makes a working weight miss the 0.5 LSB tolerance eight
     /// times in a row now and then: such a weight has failed, but it is not stuck, and the next repair
@@ -319,7 +319,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         #expect(outOfTolerance.count == failed)
     }
 
-    /// Issue 4: with a PCM device and a daily timer, the controller keeps the weight error near its 1-hour
+    /// With a PCM device and a daily timer, the controller keeps the weight error near its 1-hour
     /// value for a year, while the uncontrolled array degrades; the host sends nothing after deployment.
     @Test func dailyChecksHoldThePCMArrayForAYear() throws {
         var controller = DeviceControllerConfig()

@@ -42,3 +42,48 @@ import Testing
         }
     }
 }
+
+@Suite struct ReadableQuantityTests {
+    @Test func engineeringNotationWithThreeSignificantDigits() {
+        #expect(Quantity<Energy>(67.028840903e-6).formatted() == "67.0 uJ")
+        #expect(Quantity<Energy>(324.4e-6).formatted() == "324 uJ")
+        #expect(Quantity<Energy>(4.0712e-3).formatted() == "4.07 mJ")
+        #expect(Quantity<Energy>(7600.815e-12).formatted() == "7.60 nJ")
+        #expect(Quantity<Energy>(-2.5e-12).formatted() == "-2.50 pJ")
+        #expect(Quantity<Conductance>(25e-6).formatted() == "25.0 uS")
+        #expect(Quantity<Frequency>(1.2e9).formatted() == "1.20 GHz")
+        #expect(Quantity<Area>(2.5e-6).formatted() == "2.50 mm2")
+        #expect(Quantity<Energy>(1e-6).formatted(significantDigits: 1) == "1 uJ")
+        #expect(Quantity<Energy>(123_456e-9).formatted(significantDigits: 5) == "123.46 uJ")
+    }
+
+    @Test func roundingCarriesIntoTheNextPrefix() {
+        #expect(Quantity<Energy>(999.96e-6).formatted() == "1.00 mJ")
+        #expect(Quantity<Duration>(0.99996).formatted() == "1.00 s")
+    }
+
+    @Test func zeroAndUnprefixedUnits() {
+        #expect(Quantity<Energy>(0).formatted() == "0 J")
+        #expect(Quantity<Temperature>(298.15).formatted() == "298 K")
+        #expect(Quantity<Bytes>(0).formatted() == "0 B")
+        #expect(Quantity<Bytes>(1000).formatted() == "1000 B")
+        #expect(Quantity<Bytes>(65_536).formatted() == "64 KiB")
+        #expect(Quantity<Bytes>(1500).formatted() == "1.46 KiB")
+    }
+
+    @Test func durationsByName() {
+        #expect(Quantity<Duration>(3600).formatted() == "1 h")
+        #expect(Quantity<Duration>(86_400).formatted() == "1 d")
+        #expect(Quantity<Duration>(604_800).formatted() == "1 week")
+        #expect(Quantity<Duration>(1_209_600).formatted() == "2 weeks")
+        #expect(Quantity<Duration>(2_592_000).formatted() == "30 d")
+        #expect(Quantity<Duration>(31_536_000).formatted() == "1 year")
+        #expect(Quantity<Duration>(120).formatted() == "2 min")
+        #expect(Quantity<Duration>(1.2812).formatted() == "1.28 s")
+        #expect(Quantity<Duration>(77.94).formatted() == "77.9 s")
+        #expect(Quantity<Duration>(250e-9).formatted() == "250 ns")
+        // From 1000 s on, fractions of the largest named unit that fits rather than kiloseconds.
+        #expect(Quantity<Duration>(5000).formatted() == "1.39 h")
+        #expect(Quantity<Duration>(1000).formatted() == "16.7 min")
+    }
+}

@@ -3,7 +3,7 @@ import Testing
 @testable import ACIMNetwork
 
 struct PruneTests {
-    /// MECHANISMS.md §4.5 test 5: the physically pruned network (gains as input gains, BN re-estimated on
+    /// The physically pruned network (gains as input gains, BN re-estimated on
     /// the calibration set) computes the masked network's outputs on the subtask's classes.
     @Test(arguments: [[0], [1], [0, 2], [0, 1, 2]]) func prunedEqualsMasked(ids: [Int]) throws {
         let san = try randomSubtaskNetwork(seed: 11)
@@ -28,7 +28,7 @@ struct PruneTests {
         #expect(pruned.network.parameters["conv2.input_gain"]!.count == kept[0])
     }
 
-    /// MECHANISMS.md §4.5 test 7: the cache is keyed by the set of basic ids; different subtasks get
+    /// The batch-norm cache is keyed by the set of basic ids; different subtasks get
     /// different batch-norm statistics.
     @Test func batchNormCachePerSubtask() throws {
         let san = try randomSubtaskNetwork(seed: 12)

@@ -33,7 +33,7 @@ struct ResidualSubtaskTests {
         return (network, sites)
     }
 
-    /// MECHANISMS.md §4.5 test 6, and pruning through the add equals the masked network.
+    /// Tied residual masks stay equal through training, and pruning through the add equals the masked network.
     @Test func tiedMasksStayEqualAndPruneThroughTheAdd() throws {
         let (base, sites) = try residualNetwork()
         let data = try digits().restricted(to: [0, 1, 2, 3]).subset(Array(0..<96))

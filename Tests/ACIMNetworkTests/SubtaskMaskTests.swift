@@ -21,7 +21,8 @@ func randomSubtaskNetwork(seed: UInt64, sigma: Float = 1) throws -> SubtaskAdapt
 }
 
 struct SubtaskMaskTests {
-    /// MECHANISMS.md §4.5 test 1, and the element-wise max of utilities with its source.
+    /// MaxAbs keeps the larger magnitude (the first on a tie), and the element-wise max of utilities with
+    /// its source.
     @Test func maxAndMaxAbsCombination() throws {
         var san = try randomSubtaskNetwork(seed: 1)
         san.utilityParameters[0][0] = [0.2, -0.9, 0.6, 0.1]
@@ -36,7 +37,7 @@ struct SubtaskMaskTests {
         #expect(masks.gates[0] == [-3, 1, -0.7, 0])
     }
 
-    /// MECHANISMS.md §4.5 test 2: a union never prunes more.
+    /// A union never prunes more.
     @Test(arguments: [2, 3, 4] as [UInt64]) func masksAreMonotone(seed: UInt64) throws {
         let san = try randomSubtaskNetwork(seed: seed)
         let subsets: [[Int]] = [[0], [1], [2], [0, 1], [0, 2], [1, 2], [0, 1, 2]]
@@ -48,7 +49,7 @@ struct SubtaskMaskTests {
         }
     }
 
-    /// MECHANISMS.md §4.5 test 8: every site keeps at least one filter even when all utilities are small.
+    /// Every site keeps at least one filter even when all utilities are small.
     @Test func guardKeepsOneFilterPerLayer() throws {
         let san = try randomSubtaskNetwork(seed: 5, sigma: 0.01)
         for masks in try [0, 1, 2].map({ try san.masks(for: Subtask([$0])) }) {
@@ -56,7 +57,7 @@ struct SubtaskMaskTests {
         }
     }
 
-    /// MECHANISMS.md §4.5 test 3: β = 1 is the mean BCE; the weights sum to α|C|.
+    /// The subtask loss: β = 1 is the mean BCE; the weights sum to α|C|.
     @Test func subtaskLossNormalisation() {
         let logits: [Float] = [0.5, -1, 2, 0.25, -0.5, 1.5]
         let plain = SubtaskLoss(classCount: 3, subtaskClasses: [1], beta: 1).evaluate(logits: logits, labels: [0, 2]).loss
@@ -71,7 +72,7 @@ struct SubtaskMaskTests {
         #expect(abs(weighted.weights.reduce(0, +) - weighted.alpha * 10) < 1e-4)
     }
 
-    /// MECHANISMS.md §4.5 test 4: the straight-through estimator moves the utilities of the argmax subtask.
+    /// The straight-through estimator moves the utilities of the argmax subtask.
     @Test func straightThroughReachesArgmaxUtilities() throws {
         let data = try digits().restricted(to: [0, 1, 2, 3]).subset(Array(0..<32))
         let (base, sites) = try Architectures.convNet(inputShape: [1, 8, 8], classes: ["0", "1", "2", "3"], channels: [4, 6], seed: 3)
