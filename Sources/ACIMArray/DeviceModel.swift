@@ -2,7 +2,7 @@ import ACIMCore
 import Foundation
 
 /// The device models of DEVICE-MODELS.md, as aihwkit computes them.
-public enum DeviceModelKind: String, Codable, Sendable, CaseIterable {
+public enum DeviceModelKind: String, ConfigEnumeration {
     /// Linear levels, constant Gaussian programming noise (`programming_noise`), no drift.
     case ideal
     /// aihwkit `PCMLikeNoiseModel` (section 1).
