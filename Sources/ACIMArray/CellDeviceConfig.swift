@@ -57,7 +57,7 @@ public struct CellDeviceConfig: ComponentConfiguration {
 
     public func combinationIssues(keysValid: Bool) -> [ConfigIssue] {
         var v = IssueCollector()
-        v.require(gMax > gMin, "g_max", "expected a conductance above g_min (\(gMin)), got \(gMax)")
+        v.require(!keysValid || gMax > gMin, "g_max", "expected a conductance above g_min (\(gMin)), got \(gMax)")
         return v.issues
     }
 }

@@ -30,8 +30,9 @@ public struct TileConfig: ComponentConfiguration {
 
     public func combinationIssues(keysValid: Bool) -> [ConfigIssue] {
         var v = IssueCollector()
+        guard keysValid else { return [] }
         v.require(memory.value == memory.value.rounded(), "memory", "expected a whole number of bytes, got \(memory)")
-        if keysValid, v.issues.isEmpty, Int(memory.value) % memoryBanks != 0 {
+        if v.issues.isEmpty, Int(memory.value) % memoryBanks != 0 {
             v.add(["memory_banks"], "memory_banks (\(memoryBanks)) must divide memory (\(Int(memory.value)) bytes)")
         }
         return v.issues

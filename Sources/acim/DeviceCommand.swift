@@ -72,7 +72,7 @@ struct DeviceStats: ParsableCommand {
                              "g_abs_mean": moments(g).mean])
             }
         }
-        let gdc = try compensation(hardware.crossbar, times: readTimes.map { $0 + offset })
+        let gdc = try compensation(hardware.crossbar, technology: hardware.technology, times: readTimes.map { $0 + offset })
         if json {
             let document: [String: Any] = [
                 "model": hardware.device.model.rawValue, "time_origin": sinceProgramming ? "programming" : "t0",
@@ -100,10 +100,11 @@ struct DeviceStats: ParsableCommand {
     }
 
     /// The global drift-compensation factor of a crossbar with random weights at each time since programming.
-    private func compensation(_ config: CrossbarConfig, times: [Double]) throws -> [Double] {
+    private func compensation(_ config: CrossbarConfig, technology: TechnologyConfig, times: [Double]) throws -> [Double] {
         var config = config
         config.device.driftCompensation = .global
-        let study = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: seed)
+        let study = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: seed,
+                                  clock: technology.clock.value, temperature: technology.temperature.value)
         var array = try Crossbar(config: config)
         try array.program(weights: study.workload().weights, at: 0, seed: seed)
         return times.map { t in
@@ -145,7 +146,8 @@ struct DeviceLifetime: ParsableCommand {
         }
         guard batch >= 1 else { throw ValidationError("--batch: expected at least 1, got \(batch)") }
         let study = LifetimeStudy(crossbar: hardware.crossbar, controller: controller, seed: seed, batch: batch,
-                                  clock: hardware.technology.clock.value)
+                                  clock: hardware.technology.clock.value,
+                                  temperature: hardware.technology.temperature.value)
         let off = try study.uncontrolled()
         let on = try study.controlled()
         if json {
