@@ -27,6 +27,28 @@ public enum ADCRange: String, ConfigEnumeration {
     case calibrated
 }
 
+/// How an ADC's conversion energy and time follow its resolution `b`, from their values at `reference_bits`
+/// `r` (`energy.array.adc_conversion` and `periphery.timing.adc_cycles`).
+public enum ADCScaling: String, ConfigEnumeration {
+    /// Successive approximation, one bit decided per step: energy `E_r * 2^(b - r)` (a constant Walden
+    /// figure of merit, energy per conversion step), cycles `ceil(C_r * b / r)`.
+    case sar
+    /// `2^b - 1` comparators deciding at once: energy `E_r * (2^b - 1) / (2^r - 1)`, cycles `C_r` at any bits.
+    case flash
+    /// Energy and cycles as given, whatever the bits.
+    case fixed
+}
+
+/// How the input DAC's energy per output and its drive time follow `dac_bits` `b`, from their values at
+/// `dac_reference_bits` `r` (`energy.array.dac_conversion` and `periphery.timing.drive_cycles`).
+public enum DACScaling: String, ConfigEnumeration {
+    /// `2^b - 1` unit current sources: energy `E_r * (2^b - 1) / (2^r - 1)`; settling to half an LSB takes
+    /// `ceil(D_r * (b + 1) / (r + 1))` drive cycles.
+    case currentSteering = "current_steering"
+    /// Energy and drive cycles as given, whatever the bits.
+    case fixed
+}
+
 /// Geometry and cell format of one crossbar (profile section `array`).
 public struct ArrayGeometry: ComponentConfiguration {
     /// Word lines.
@@ -59,6 +81,9 @@ public struct ADCConfig: ComponentConfiguration {
     public var percentile: Double = 99.9
     /// Columns multiplexed onto one ADC.
     public var columnsPerADC: Int = 8
+    /// How conversion energy and cycles follow `bits`, from their values at `referenceBits`.
+    public var scaling: ADCScaling = .sar
+    public var referenceBits: Int = 8
 
     public init() {}
 
@@ -68,6 +93,11 @@ public struct ADCConfig: ComponentConfiguration {
         .key(\.percentile, "percentile", in: 50...100,
              "with range calibrated: percentile of calibration column sums at the top code"),
         .key(\.columnsPerADC, "columns_per_adc", in: 1...8192, rule: "divides cols", "columns multiplexed onto one ADC"),
+        .key(\.scaling, "scaling",
+             "conversion energy E and cycles C at bits b from E_r, C_r at reference_bits r: sar E_r*2^(b-r), "
+                + "ceil(C_r*b/r); flash E_r*(2^b-1)/(2^r-1), C_r; fixed E_r, C_r"),
+        .key(\.referenceBits, "reference_bits", in: 1...16,
+             "resolution at which energy.array.adc_conversion and timing.adc_cycles are given"),
     ]
 }
 
@@ -82,9 +112,11 @@ public struct CrossbarTiming: ComponentConfiguration {
     public init() {}
 
     public static let keys: [ConfigKey<Self>] = [
-        .key(\.driveCycles, "drive_cycles", in: 0...1000, "word-line drive per phase"),
+        .key(\.driveCycles, "drive_cycles", in: 0...1000,
+             "word-line drive per phase at periphery.dac_reference_bits (scaled by periphery.dac_scaling)"),
         .key(\.settleCycles, "settle_cycles", in: 0...1000, "bit-line settle or charge share per phase"),
-        .key(\.adcCycles, "adc_cycles", in: 1...1000, "one ADC conversion"),
+        .key(\.adcCycles, "adc_cycles", in: 1...1000,
+             "one ADC conversion at periphery.adc.reference_bits (scaled by periphery.adc.scaling)"),
         .key(\.shiftAddCycles, "shift_add_cycles", in: 0...1000, "final shift-and-add per MVM"),
         .key(\.detectCycles, "detect_cycles", in: 0...1000, "zero detection; the whole cost of a skipped array"),
     ]
@@ -96,6 +128,9 @@ public struct PeripheryConfig: ComponentConfiguration {
     /// Input bits applied per phase.
     public var dacBits: Int = 1
     public var inputEncoding: InputEncoding = .twoPass
+    /// How the DAC's energy and drive cycles follow `dacBits`, from their values at `dacReferenceBits`.
+    public var dacScaling: DACScaling = .currentSteering
+    public var dacReferenceBits: Int = 1
     public var adc = ADCConfig()
     public var timing = CrossbarTiming()
     public var sparsity = SparsityConfig()
@@ -107,6 +142,11 @@ public struct PeripheryConfig: ComponentConfiguration {
         .key(\.dacBits, "dac_bits", in: 1...16, rule: "<= input_bits", "input bits applied per phase"),
         .key(\.inputEncoding, "input_encoding",
              "non-negative inputs; signed inputs in a positive and a negative pass; or biased inputs"),
+        .key(\.dacScaling, "dac_scaling",
+             "DAC energy E and drive cycles D at dac_bits b from E_r, D_r at dac_reference_bits r: "
+                + "current_steering E_r*(2^b-1)/(2^r-1), ceil(D_r*(b+1)/(r+1)); fixed E_r, D_r"),
+        .key(\.dacReferenceBits, "dac_reference_bits", in: 1...16,
+             "resolution at which energy.array.dac_conversion and timing.drive_cycles are given"),
         .section(\.adc, "adc", "column ADCs"),
         .section(\.timing, "timing", "cycles of the MVM phases"),
         .section(\.sparsity, "sparsity", "sparsity-aware cell disabling"),
@@ -135,10 +175,12 @@ public struct CrossbarEnergy: ComponentConfiguration {
 
     public static let keys: [ConfigKey<Self>] = [
         .key(\.wordlineDrive, "wordline_drive", atLeast: 0, "one word line driven for one phase"),
-        .key(\.dacConversion, "dac_conversion", atLeast: 0, "one DAC output for one phase"),
+        .key(\.dacConversion, "dac_conversion", atLeast: 0,
+             "one DAC output for one phase at periphery.dac_reference_bits (scaled by periphery.dac_scaling)"),
         .key(\.cellRead, "cell_read", atLeast: 0, "one enabled cell for one phase"),
         .key(\.bitlineCharge, "bitline_charge", atLeast: 0, "one unit of column charge (input digit x cell level)"),
-        .key(\.adcConversion, "adc_conversion", atLeast: 0, "one conversion at the configured bits"),
+        .key(\.adcConversion, "adc_conversion", atLeast: 0,
+             "one conversion at periphery.adc.reference_bits (scaled to adc bits by periphery.adc.scaling)"),
         .key(\.sparsityDetection, "sparsity_detection", atLeast: 0, "zero test of one input"),
         .key(\.permutation, "permutation", atLeast: 0, "one resequenced input element"),
         .key(\.compensation, "compensation", atLeast: 0, "one compensated column output"),
