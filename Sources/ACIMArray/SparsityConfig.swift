@@ -57,18 +57,18 @@ public enum SparsityThreshold: BoundedConfigValue, CustomStringConvertible {
         }
     }
 
-    public static let schemaType = "number | auto"
-    public static let expectation = "a number or auto"
-    public static let noun = "number"
-    public static func number(_ bound: Double) -> Double { bound }
+    public static let configType = "number | auto"
+    public static let configExpectation = "a number or auto"
+    public static let rangeNoun = "number"
+    public static func rangeNumber(_ bound: Double) -> Double { bound }
     /// The fixed threshold; `auto` has no value to range-check.
     public var rangeValue: Double? {
         if case let .fixed(value) = self { return value }
         return nil
     }
-    public static func text(of magnitude: Double) -> String { Double.text(of: magnitude) }
-    public static func neighbour(of magnitude: Double, up: Bool) -> Double { Double.neighbour(of: magnitude, up: up) }
-    public var yamlText: String { rangeValue.map(Self.text(of:)) ?? "auto" }
+    public static func rangeText(of magnitude: Double) -> String { Double.rangeText(of: magnitude) }
+    public static func rangeNeighbour(of magnitude: Double, up: Bool) -> Double { Double.rangeNeighbour(of: magnitude, up: up) }
+    public var yamlText: String { rangeValue.map(Self.rangeText(of:)) ?? "auto" }
 }
 
 /// Sparsity-aware cell disabling (MECHANISMS.md section 1).

@@ -128,14 +128,14 @@ public struct ConfigKey<Root: ComponentConfiguration>: Sendable {
                                              check: @escaping @Sendable (V) -> String?) -> ConfigKey {
         let allowed = [required ? "required" : "", range, rule].filter { !$0.isEmpty }.joined(separator: ", ")
         // An enumeration's range is its choices: each is admitted, a name outside them is not.
-        let samples = rangeSamples ?? (V.choices.isEmpty ? []
-            : V.choices.map { ConfigSample(yaml: $0, admitted: true) } + [ConfigSample(yaml: "not_a_choice", admitted: false)])
+        let samples = rangeSamples ?? (V.configChoices.isEmpty ? []
+            : V.configChoices.map { ConfigSample(yaml: $0, admitted: true) } + [ConfigSample(yaml: "not_a_choice", admitted: false)])
         return ConfigKey(
             name: name, required: required,
             describe: { defaults in
-                ConfigField(key: name, type: V.schemaType, unit: unit.isEmpty ? V.unit : unit,
+                ConfigField(key: name, type: V.configType, unit: unit.isEmpty ? V.configUnit : unit,
                             defaultValue: required ? "" : defaults[keyPath: path].yamlText, allowed: allowed,
-                            doc: doc, choices: V.choices, expectation: V.expectation, required: required,
+                            doc: doc, choices: V.configChoices, expectation: V.configExpectation, required: required,
                             samples: samples, children: [])
             },
             decode: { root, container in
@@ -167,29 +167,29 @@ public struct ConfigKey<Root: ComponentConfiguration>: Sendable {
     public static func key<V: BoundedConfigValue>(_ path: WritableKeyPath<Root, V> & Sendable, _ name: String,
                                                   in range: ClosedRange<V.Bound>, unit: String = "",
                                                   rule: String = "", _ doc: String) -> ConfigKey {
-        bounded(path, name, ConfigBounds(lower: .inclusive(V.number(range.lowerBound)),
-                                         upper: .inclusive(V.number(range.upperBound))), unit, rule, doc)
+        bounded(path, name, ConfigBounds(lower: .inclusive(V.rangeNumber(range.lowerBound)),
+                                         upper: .inclusive(V.rangeNumber(range.upperBound))), unit, rule, doc)
     }
 
     /// A numeric key `>= minimum`.
     public static func key<V: BoundedConfigValue>(_ path: WritableKeyPath<Root, V> & Sendable, _ name: String,
                                                   atLeast minimum: V.Bound, unit: String = "", rule: String = "",
                                                   _ doc: String) -> ConfigKey {
-        bounded(path, name, ConfigBounds(lower: .inclusive(V.number(minimum))), unit, rule, doc)
+        bounded(path, name, ConfigBounds(lower: .inclusive(V.rangeNumber(minimum))), unit, rule, doc)
     }
 
     /// A numeric key `> minimum`.
     public static func key<V: BoundedConfigValue>(_ path: WritableKeyPath<Root, V> & Sendable, _ name: String,
                                                   above minimum: V.Bound, unit: String = "", rule: String = "",
                                                   _ doc: String) -> ConfigKey {
-        bounded(path, name, ConfigBounds(lower: .exclusive(V.number(minimum))), unit, rule, doc)
+        bounded(path, name, ConfigBounds(lower: .exclusive(V.rangeNumber(minimum))), unit, rule, doc)
     }
 
     /// A numeric key that takes one of `values`.
     public static func key<V: BoundedConfigValue>(_ path: WritableKeyPath<Root, V> & Sendable, _ name: String,
                                                   oneOf values: [V.Bound], unit: String = "", rule: String = "",
                                                   _ doc: String) -> ConfigKey {
-        bounded(path, name, ConfigBounds(values: values.map(V.number)), unit, rule, doc)
+        bounded(path, name, ConfigBounds(values: values.map(V.rangeNumber)), unit, rule, doc)
     }
 
     private static func bounded<V: BoundedConfigValue>(_ path: WritableKeyPath<Root, V> & Sendable, _ name: String,
@@ -199,7 +199,7 @@ public struct ConfigKey<Root: ComponentConfiguration>: Sendable {
              rule: rule, required: false, doc: doc) { value in
             guard let magnitude = value.rangeValue else { return nil }
             if magnitude.isFinite, bounds?.admits(magnitude) ?? true { return nil }
-            return "expected " + (bounds?.expectation(V.self) ?? "a finite \(V.noun)") + ", got \(V.text(of: magnitude))"
+            return "expected " + (bounds?.expectation(V.self) ?? "a finite \(V.rangeNoun)") + ", got \(V.rangeText(of: magnitude))"
         }
     }
 
@@ -251,11 +251,11 @@ struct ConfigBounds: Sendable {
 
     /// `1...8192`, `>= 0`, `> 0`, `0.2 or 2`.
     func text<V: BoundedConfigValue>(_: V.Type) -> String {
-        if !values.isEmpty { return values.map(V.text(of:)).joined(separator: values.count == 2 ? " or " : ", ") }
+        if !values.isEmpty { return values.map(V.rangeText(of:)).joined(separator: values.count == 2 ? " or " : ", ") }
         switch (lower, upper) {
-        case let (.inclusive(l)?, .inclusive(u)?): return "\(V.text(of: l))...\(V.text(of: u))"
-        case let (.inclusive(l)?, nil): return ">= \(V.text(of: l))"
-        case let (.exclusive(l)?, nil): return "> \(V.text(of: l))"
+        case let (.inclusive(l)?, .inclusive(u)?): return "\(V.rangeText(of: l))...\(V.rangeText(of: u))"
+        case let (.inclusive(l)?, nil): return ">= \(V.rangeText(of: l))"
+        case let (.exclusive(l)?, nil): return "> \(V.rangeText(of: l))"
         default: return ""
         }
     }
@@ -263,26 +263,26 @@ struct ConfigBounds: Sendable {
     /// The message's expectation: `an integer in 1...8192`, `an energy >= 0`, `0.2 or 2`.
     func expectation<V: BoundedConfigValue>(_: V.Type) -> String {
         if !values.isEmpty { return text(V.self) }
-        let noun = article(V.noun)
+        let noun = article(V.rangeNoun)
         if case .inclusive? = lower, case .inclusive? = upper { return "\(noun) in \(text(V.self))" }
         return "\(noun) \(text(V.self))"
     }
 
     /// Every limit with the value on it or just inside (admitted) and the nearest value just outside.
     func samples<V: BoundedConfigValue>(_: V.Type) -> [ConfigSample] {
-        func sample(_ x: Double) -> ConfigSample { ConfigSample(yaml: V.yaml(of: x), admitted: admits(x)) }
+        func sample(_ x: Double) -> ConfigSample { ConfigSample(yaml: V.rangeYAML(of: x), admitted: admits(x)) }
         if !values.isEmpty {
-            return values.flatMap { [sample($0), sample(V.neighbour(of: $0, up: true))] }
+            return values.flatMap { [sample($0), sample(V.rangeNeighbour(of: $0, up: true))] }
         }
         var cases: [ConfigSample] = []
         switch lower {
-        case let .inclusive(l)?: cases += [sample(l), sample(V.neighbour(of: l, up: false))]
-        case let .exclusive(l)?: cases += [sample(V.neighbour(of: l, up: true)), sample(l)]
+        case let .inclusive(l)?: cases += [sample(l), sample(V.rangeNeighbour(of: l, up: false))]
+        case let .exclusive(l)?: cases += [sample(V.rangeNeighbour(of: l, up: true)), sample(l)]
         case nil: break
         }
         switch upper {
-        case let .inclusive(u)?: cases += [sample(u), sample(V.neighbour(of: u, up: true))]
-        case let .exclusive(u)?: cases += [sample(V.neighbour(of: u, up: false)), sample(u)]
+        case let .inclusive(u)?: cases += [sample(u), sample(V.rangeNeighbour(of: u, up: true))]
+        case let .exclusive(u)?: cases += [sample(V.rangeNeighbour(of: u, up: false)), sample(u)]
         case nil: break
         }
         return cases
