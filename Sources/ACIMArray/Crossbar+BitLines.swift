@@ -43,8 +43,8 @@ extension Crossbar {
         read.activity.wordlineDrives = wordLines.count
         read.activity.cellReads = wordLines.count * converted
         read.activity.adcConversions = converted
-        read.activity.cycles = config.periphery.timing.phaseCycles(activeColumns: converted, adcCount: layout.adcCount)
-        read.energy = read.activity.energy(config.energy).total
+        read.activity.cycles = config.scaledTiming.phaseCycles(activeColumns: converted, adcCount: layout.adcCount)
+        read.energy = read.activity.energy(config.scaledEnergy).total
         return read
     }
 }

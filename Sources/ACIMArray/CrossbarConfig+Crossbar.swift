@@ -17,23 +17,11 @@ public struct CrossbarConfig: ComponentConfiguration {
         self.energy = energy
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case array, periphery, device, energy
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        array = try c.value(.array, default: ArrayGeometry())
-        periphery = try c.value(.periphery, default: PeripheryConfig())
-        device = try c.value(.device, default: CellDeviceConfig())
-        energy = try c.value(.energy, default: CrossbarEnergy())
-    }
-
-    public static let fields: [ConfigField] = [
-        ArrayGeometry.section("array", "crossbar geometry and cell format"),
-        PeripheryConfig.section("periphery", "DACs, ADCs, mux, timing and sparsity gating"),
-        CellDeviceConfig.section("device", "cell device model"),
-        CrossbarEnergy.section("energy", "energy per crossbar event"),
+    public static let keys: [ConfigKey<Self>] = [
+        .section(\.array, "array", "crossbar geometry and cell format"),
+        .section(\.periphery, "periphery", "DACs, ADCs, mux, timing and sparsity gating"),
+        .section(\.device, "device", "cell device model"),
+        .section(\.energy, "energy", "energy per crossbar event"),
     ]
 
     /// The cell operation this configuration runs in: XNOR only for binary inputs and binary weights.
@@ -45,45 +33,37 @@ public struct CrossbarConfig: ComponentConfiguration {
         }
     }
 
-    public func validate() -> [ConfigIssue] {
+    /// The rules that relate the sections, reported at the key a user would change; checked once every key
+    /// is in its range.
+    public func combinationIssues(keysValid: Bool) -> [ConfigIssue] {
+        guard keysValid else { return [] }
         var v = IssueCollector()
-        v.nest("array", array.validate())
-        v.nest("periphery", periphery.validate())
-        v.nest("device", device.validate())
-        v.nest("energy", energy.validate())
-        guard v.issues.isEmpty else { return v.issues }
-        // Combinations, reported at the key a user would change.
         let adc = periphery.adc
         if array.cols % adc.columnsPerADC != 0 || adc.columnsPerADC > array.cols {
-            v.nest("periphery", [ConfigIssue(path: ["adc", "columns_per_adc"],
-                                             message: "columns_per_adc (\(adc.columnsPerADC)) must divide cols (\(array.cols))")])
+            v.add(["periphery", "adc", "columns_per_adc"], "columns_per_adc (\(adc.columnsPerADC)) must divide cols (\(array.cols))")
         }
         switch cellMode {
         case .xnor:
             if array.weightBits != 1 || periphery.inputBits != 1 {
-                v.nest("periphery", [ConfigIssue(path: ["sparsity", "mode"],
-                    message: "xnor mode needs weight_bits 1 and input_bits 1 (got \(array.weightBits) and \(periphery.inputBits))")])
+                v.add(["periphery", "sparsity", "mode"], "xnor mode needs weight_bits 1 and input_bits 1 (got \(array.weightBits) and \(periphery.inputBits))")
             }
             if array.rows < 2 {
-                v.nest("array", [ConfigIssue(path: ["rows"], message: "xnor mode needs at least 2 rows (a true and a complement word line)")])
+                v.add(["array", "rows"], "xnor mode needs at least 2 rows (a true and a complement word line)")
             }
         case .and, .auto:
             if array.weightBits < 2 {
-                v.nest("array", [ConfigIssue(path: ["weight_bits"],
-                    message: "AND mode needs weight_bits >= 2 (1-bit weights are +1/-1 and need xnor mode)")])
+                v.add(["array", "weight_bits"], "AND mode needs weight_bits >= 2 (1-bit weights are +1/-1 and need xnor mode)")
             }
             if periphery.inputEncoding != .unsigned && periphery.inputBits < 2 {
-                v.nest("periphery", [ConfigIssue(path: ["input_bits"],
-                    message: "signed inputs (\(periphery.inputEncoding.rawValue)) need input_bits >= 2")])
+                v.add(["periphery", "input_bits"], "signed inputs (\(periphery.inputEncoding.rawValue)) need input_bits >= 2")
             }
         }
         if v.issues.isEmpty {
             let layout = CrossbarLayout(config: self)
             if layout.columnsPerWeight + layout.offsetColumns > array.cols {
-                v.nest("array", [ConfigIssue(path: ["cols"],
-                    message: "one weight needs \(layout.columnsPerWeight) columns"
+                v.add(["array", "cols"], "one weight needs \(layout.columnsPerWeight) columns"
                         + (layout.offsetColumns > 0 ? " plus an offset column" : "")
-                        + " (\(layout.slices) slices of \(array.bitsPerCell) bits, \(array.weightEncoding.rawValue)), but cols is \(array.cols)")])
+                        + " (\(layout.slices) slices of \(array.bitsPerCell) bits, \(array.weightEncoding.rawValue)), but cols is \(array.cols)")
             }
         }
         return v.issues

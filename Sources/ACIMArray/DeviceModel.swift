@@ -2,7 +2,7 @@ import ACIMCore
 import Foundation
 
 /// The device models, as aihwkit computes them (formulas in docs/devices.md).
-public enum DeviceModelKind: String, Codable, Sendable, CaseIterable {
+public enum DeviceModelKind: String, ConfigEnumeration {
     /// Linear levels, constant Gaussian programming noise (`programming_noise`), no drift.
     case ideal
     /// aihwkit `PCMLikeNoiseModel`.

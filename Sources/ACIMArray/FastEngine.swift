@@ -76,7 +76,7 @@ public struct FastEngine: MVMEngine {
                                                                      inputOffset: schedule.inputOffset, factors: factors)
             }
         }
-        return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.energy))
+        return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy))
     }
 
     /// Every column sum of `inputs` as a fraction of its full-scale sum, for ADC range calibration.
@@ -171,7 +171,7 @@ private struct Batch {
         gate = SparsityGate(config: config, mapping: mapping)
         shiftAdd = ShiftAdd(config: config)
         adc = ADC(bits: config.periphery.adc.bits)
-        timing = config.periphery.timing
+        timing = config.scaledTiming
         self.context = context
         dacBits = config.periphery.dacBits
         phases = layout.phasesPerPass

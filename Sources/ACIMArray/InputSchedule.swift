@@ -108,7 +108,7 @@ public struct SparsityGate: Sendable {
     /// The sparsity above which gating saves energy (the `auto` threshold):
     /// `s * R * phases * (E_wl + E_dac + E_cell * C + E_charge * C_ones) = R * E_detect + C * E_comp`.
     public static func breakEven(config: CrossbarConfig, mapping: WeightMapping) -> Double {
-        let e = config.energy
+        let e = config.scaledEnergy
         let layout = CrossbarLayout(config: config)
         let rows = Double(mapping.rows)
         let columns = Double(mapping.mappedColumns)

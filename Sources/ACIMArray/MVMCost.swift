@@ -113,6 +113,64 @@ public struct MVMCost: Sendable, Equatable {
     public var savedCycles: Int { ungated.cycles - activity.cycles }
 }
 
+extension ADCConfig {
+    /// Energy of one conversion at `bits`, from `reference`, the energy at `referenceBits` (by `scaling`).
+    public func conversionEnergy(reference: Double) -> Double {
+        switch scaling {
+        case .sar: return reference * Double(sign: .plus, exponent: bits - referenceBits, significand: 1)
+        case .flash: return reference * levels(bits) / levels(referenceBits)
+        case .fixed: return reference
+        }
+    }
+
+    /// Cycles of one conversion at `bits`, from `reference`, the cycles at `referenceBits` (by `scaling`).
+    public func conversionCycles(reference: Int) -> Int {
+        switch scaling {
+        case .sar: return (reference * bits + referenceBits - 1) / referenceBits
+        case .flash, .fixed: return reference
+        }
+    }
+}
+
+extension PeripheryConfig {
+    /// Energy of one DAC output at `dacBits`, from `reference`, the energy at `dacReferenceBits`.
+    public func dacEnergy(reference: Double) -> Double {
+        switch dacScaling {
+        case .currentSteering: return reference * levels(dacBits) / levels(dacReferenceBits)
+        case .fixed: return reference
+        }
+    }
+
+    /// Word-line drive cycles at `dacBits`, from `reference`, the cycles at `dacReferenceBits`.
+    public func driveCycles(reference: Int) -> Int {
+        switch dacScaling {
+        case .currentSteering: return (reference * (dacBits + 1) + dacReferenceBits) / (dacReferenceBits + 1)
+        case .fixed: return reference
+        }
+    }
+}
+
+/// `2^bits - 1`: the comparators of a flash ADC, the unit sources of a current-steering DAC.
+private func levels(_ bits: Int) -> Double { Double((1 << bits) - 1) }
+
+extension CrossbarConfig {
+    /// The timing the engines count: ADC conversion and DAC drive cycles at the configured bits.
+    public var scaledTiming: CrossbarTiming {
+        var timing = periphery.timing
+        timing.adcCycles = periphery.adc.conversionCycles(reference: timing.adcCycles)
+        timing.driveCycles = periphery.driveCycles(reference: timing.driveCycles)
+        return timing
+    }
+
+    /// The energy per event the engines count: ADC conversion and DAC output at the configured bits.
+    public var scaledEnergy: CrossbarEnergy {
+        var table = energy
+        table.adcConversion = Quantity(periphery.adc.conversionEnergy(reference: energy.adcConversion.value))
+        table.dacConversion = Quantity(periphery.dacEnergy(reference: energy.dacConversion.value))
+        return table
+    }
+}
+
 extension CrossbarTiming {
     /// Cycles of one phase that reads `activeColumns` columns through `adcCount` ADCs.
     @inlinable

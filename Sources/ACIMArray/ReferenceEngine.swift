@@ -13,7 +13,7 @@ public struct ReferenceEngine: MVMEngine {
         let gate = SparsityGate(config: config, mapping: mapping)
         let shiftAdd = ShiftAdd(config: config)
         let adc = ADC(bits: config.periphery.adc.bits)
-        let timing = config.periphery.timing
+        let timing = config.scaledTiming
         let rows = mapping.rows
         let columns = mapping.mappedColumns
         let xnor = layout.mode == .xnor
@@ -130,6 +130,6 @@ public struct ReferenceEngine: MVMEngine {
                                                                      factors: readout.compensationFactors())
             }
         }
-        return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.energy))
+        return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy))
     }
 }

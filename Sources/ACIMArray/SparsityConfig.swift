@@ -1,7 +1,7 @@
 import ACIMCore
 
 /// Which rows gating switches off.
-public enum GatingGranularity: String, Codable, Sendable, CaseIterable {
+public enum GatingGranularity: String, ConfigEnumeration {
     /// Rows whose activation is zero, for every phase.
     case row
     /// Rows whose digit in the current phase is zero.
@@ -9,7 +9,7 @@ public enum GatingGranularity: String, Codable, Sendable, CaseIterable {
 }
 
 /// What a disabled cell does to the charge shared on its bit line.
-public enum DisabledCellMode: String, Codable, Sendable, CaseIterable {
+public enum DisabledCellMode: String, ConfigEnumeration {
     /// Disabled cells still load the bit line with zero charge: the ADC range stays that of all rows.
     case grounded
     /// Disabled cells leave the charge sharing: the ADC range scales with the connected cells.
@@ -17,7 +17,7 @@ public enum DisabledCellMode: String, Codable, Sendable, CaseIterable {
 }
 
 /// The cell operation: AND for multi-bit data, XNOR for binary data, or chosen from the data.
-public enum CellMode: String, Codable, Sendable, CaseIterable {
+public enum CellMode: String, ConfigEnumeration {
     /// Multibit inputs: product = input digit AND cell level.
     case and
     /// Binary inputs and weights (+1/-1): product = XNOR(input, weight).
@@ -27,7 +27,7 @@ public enum CellMode: String, Codable, Sendable, CaseIterable {
 }
 
 /// The input-sparsity threshold: a fixed fraction or the energy break-even point.
-public enum SparsityThreshold: Codable, Sendable, Equatable, CustomStringConvertible {
+public enum SparsityThreshold: BoundedConfigValue, CustomStringConvertible {
     case fixed(Double)
     case auto
 
@@ -56,6 +56,19 @@ public enum SparsityThreshold: Codable, Sendable, Equatable, CustomStringConvert
         case .auto: return "auto"
         }
     }
+
+    public static let configType = "number | auto"
+    public static let configExpectation = "a number or auto"
+    public static let rangeNoun = "number"
+    public static func rangeNumber(_ bound: Double) -> Double { bound }
+    /// The fixed threshold; `auto` has no value to range-check.
+    public var rangeValue: Double? {
+        if case let .fixed(value) = self { return value }
+        return nil
+    }
+    public static func rangeText(of magnitude: Double) -> String { Double.rangeText(of: magnitude) }
+    public static func rangeNeighbour(of magnitude: Double, up: Bool) -> Double { Double.rangeNeighbour(of: magnitude, up: up) }
+    public var yamlText: String { rangeValue.map(Self.rangeText(of:)) ?? "auto" }
 }
 
 /// Sparsity-aware cell disabling (docs/design.md, *Sparsity-aware cell disabling*).
@@ -74,47 +87,16 @@ public struct SparsityConfig: ComponentConfiguration {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled
-        case inputThreshold = "input_threshold"
-        case weightThreshold = "weight_threshold"
-        case granularity
-        case disabledCells = "disabled_cells"
-        case mode
-        case disableZeroWeightCells = "disable_zero_weight_cells"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = SparsityConfig()
-        enabled = try c.value(.enabled, default: d.enabled)
-        inputThreshold = try c.value(.inputThreshold, default: d.inputThreshold)
-        weightThreshold = try c.value(.weightThreshold, default: d.weightThreshold)
-        granularity = try c.value(.granularity, default: d.granularity)
-        disabledCells = try c.value(.disabledCells, default: d.disabledCells)
-        mode = try c.value(.mode, default: d.mode)
-        disableZeroWeightCells = try c.value(.disableZeroWeightCells, default: d.disableZeroWeightCells)
-    }
-
-    public static let fields: [ConfigField] = [
-        ConfigField("enabled", "boolean", default: "true", "sparsity-aware disabling on or off"),
-        ConfigField("input_threshold", "number | auto", default: "0.2", allowed: "0...1 or auto",
-                    "gate when the input zero fraction is strictly above this; auto: energy break-even"),
-        ConfigField("weight_threshold", "number", default: "0.5", allowed: "0...1",
-                    "resequence rows and columns when the weight zero fraction is strictly above this"),
-        ConfigField("granularity", "row | bit_plane", default: "row",
-                    "disable rows with a zero input, or rows with a zero digit in the current phase"),
-        ConfigField("disabled_cells", "grounded | disconnected", default: "disconnected",
-                    "disabled cells stay on the bit line, or leave the charge sharing"),
-        ConfigField("mode", "and | xnor | auto", default: "auto", "cell operation; auto: XNOR for binary data"),
-        ConfigField("disable_zero_weight_cells", "boolean", default: "false",
-                    "also disconnect cells at level 0 (AND mode)"),
+    public static let keys: [ConfigKey<Self>] = [
+        .key(\.enabled, "enabled", "sparsity-aware disabling on or off"),
+        .key(\.inputThreshold, "input_threshold", in: 0...1, rule: "or auto",
+             "gate when the input zero fraction is strictly above this; auto: energy break-even"),
+        .key(\.weightThreshold, "weight_threshold", in: 0...1,
+             "resequence rows and columns when the weight zero fraction is strictly above this"),
+        .key(\.granularity, "granularity",
+             "disable rows with a zero input, or rows with a zero digit in the current phase"),
+        .key(\.disabledCells, "disabled_cells", "disabled cells stay on the bit line, or leave the charge sharing"),
+        .key(\.mode, "mode", "cell operation; auto: XNOR for binary data"),
+        .key(\.disableZeroWeightCells, "disable_zero_weight_cells", "also disconnect cells at level 0 (AND mode)"),
     ]
-
-    public func validate() -> [ConfigIssue] {
-        var v = IssueCollector()
-        if case let .fixed(t) = inputThreshold { v.check(t, in: 0...1, "input_threshold") }
-        v.check(weightThreshold, in: 0...1, "weight_threshold")
-        return v.issues
-    }
 }

@@ -68,8 +68,7 @@ struct DeviceStats: ParsableCommand {
                              "g_abs_mean": moments(g).mean])
             }
         }
-        let gdc = try compensation(hardware.crossbar, temperature: hardware.technology.temperature.value,
-                                   times: readTimes.map { $0 + offset })
+        let gdc = try compensation(hardware.crossbar, technology: hardware.technology, times: readTimes.map { $0 + offset })
         if json {
             let document: [String: Any] = [
                 "model": hardware.device.model.rawValue, "time_origin": sinceProgramming ? "programming" : "t0",
@@ -101,11 +100,12 @@ struct DeviceStats: ParsableCommand {
     static let bytesPerSample = 4.0 * 8
 
     /// The global drift-compensation factor of a crossbar with random weights at each time since programming.
-    private func compensation(_ config: CrossbarConfig, temperature: Double, times: [Double]) throws -> [Double] {
+    private func compensation(_ config: CrossbarConfig, technology: TechnologyConfig, times: [Double]) throws -> [Double] {
+        let (clock, temperature) = (technology.clock.value, technology.temperature.value)
         var config = config
         config.device.driftCompensation = .global
         let study = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: seed,
-                                  temperature: temperature)
+                                  clock: clock, temperature: temperature)
         var array = try Crossbar(config: config, id: singleArray, temperature: temperature)
         try array.program(weights: study.workload().weights, at: 0, seed: seed)
         return times.map { t in

@@ -34,7 +34,7 @@ public struct DeviceController: Sendable {
     /// A controller for the master `weights`, loading the references of the covered weights from `host`.
     /// `hostStaysAttached` keeps the host reachable for fetches after deployment.
     public init(config: DeviceControllerConfig, weights: Matrix<Int32>, weightBits: Int, seed: UInt64,
-                clock: Double = 1e9, start: Double = 0, temperature: Double = 300,
+                clock: Double, start: Double = 0, temperature: Double,
                 hostStaysAttached: Bool = true) throws {
         let config = try config.validated()
         self.config = config
@@ -68,7 +68,7 @@ public struct DeviceController: Sendable {
     // MARK: Deployment
 
     /// Programs every weight at `time`: covered weights from their references, the others from the host.
-    public mutating func deploy<A: ManagedArray>(_ array: inout A, at time: Double, temperature: Double = 300) throws {
+    public mutating func deploy<A: ManagedArray>(_ array: inout A, at time: Double, temperature: Double) throws {
         var targets: [(Int, Int32)] = []
         for r in 0..<array.rows {
             for c in 0..<array.columns {
@@ -94,7 +94,7 @@ public struct DeviceController: Sendable {
     /// fires. With `idle_only`, a due check waits until `idle`; otherwise it preempts and its time counts as
     /// stall cycles. Returns the reasons of the check that ran, empty when none did.
     @discardableResult
-    public mutating func advance<A: ManagedArray>(_ array: inout A, to time: Double, temperature: Double = 300,
+    public mutating func advance<A: ManagedArray>(_ array: inout A, to time: Double, temperature: Double,
                                                   reads: Int = 0, idle: Bool = true) throws -> [CheckReason] {
         guard config.enabled else { return [] }
         triggers.recordReads(reads)
@@ -118,7 +118,7 @@ public struct DeviceController: Sendable {
 
     /// Checks every column functionally, localizes degraded weights in the flagged ones, and repairs them
     /// by the configured policy.
-    public mutating func check<A: ManagedArray>(_ array: inout A, at time: Double, temperature: Double = 300,
+    public mutating func check<A: ManagedArray>(_ array: inout A, at time: Double, temperature: Double,
                                                 reasons: [CheckReason] = [.forced]) throws {
         counters.checksRun += 1
         events.append(ControllerEvent(time: time, kind: .checkTriggered(reasons)))

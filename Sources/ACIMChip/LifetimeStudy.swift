@@ -33,14 +33,14 @@ public struct LifetimeStudy: Sendable {
     public let batch: Int
     /// Clock of the array, for converting check cycles to time.
     public let clock: Double
-    /// Temperature of the array, in kelvin.
+    /// Operating temperature in kelvin, at which the array is programmed and read.
     public let temperature: Double
     /// The one array of the study.
     public static let array = ArrayID(tile: 0, slot: 0)
 
     public init(crossbar: CrossbarConfig, controller: DeviceControllerConfig,
                 schedule: [Double] = [3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400],
-                seed: UInt64 = 1, batch: Int = 16, clock: Double = 1e9, temperature: Double) {
+                seed: UInt64 = 1, batch: Int = 16, clock: Double, temperature: Double) {
         self.crossbar = crossbar
         self.controller = controller
         self.schedule = schedule.sorted()
@@ -80,7 +80,7 @@ public struct LifetimeStudy: Sendable {
         var managed = try ManagedCrossbar(crossbar: array, seed: seed)
         try managed.calibrateADC(inputs: inputs)
         return try schedule.map { t in
-            managed.setTime(t)
+            managed.setTime(t, temperature: temperature)
             let point = Point(time: t, weightError: meanError(managed, weights, at: t),
                               mvmError: try mvmError(&managed, weights, inputs), reprogrammed: 0, upkeepEnergy: 0,
                               upkeepTime: 0, hostBytes: 0)
@@ -98,8 +98,9 @@ public struct LifetimeStudy: Sendable {
         try array.map(weights: weights, at: 0, seed: seed)
         var managed = try ManagedCrossbar(crossbar: array, seed: seed)
         var device = try DeviceController(config: controller, weights: weights, weightBits: crossbar.array.weightBits,
-                                          seed: seed, clock: clock, hostStaysAttached: true)
-        try device.deploy(&managed, at: 0)
+                                          seed: seed, clock: clock, temperature: temperature,
+                                          hostStaysAttached: true)
+        try device.deploy(&managed, at: 0, temperature: temperature)
         try managed.calibrateADC(inputs: inputs)
         let deployed = (bytes: device.hostBytes, counters: device.counters)
         var now = 0.0
@@ -110,10 +111,10 @@ public struct LifetimeStudy: Sendable {
             while now + controller.checkInterval.value < t {
                 now += controller.checkInterval.value
                 managed.recordReads(batch)
-                try device.advance(&managed, to: now, reads: batch)
+                try device.advance(&managed, to: now, temperature: temperature, reads: batch)
                 progress(Progress(time: now, point: nil))
             }
-            managed.setTime(t)
+            managed.setTime(t, temperature: temperature)
             let c = device.counters
             points.append(Point(
                 time: t, weightError: meanError(managed, weights, at: t),

@@ -1,7 +1,8 @@
+import ACIMCore
 import Foundation
 
 /// First-order optimizers over named flat parameter vectors.
-public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+public enum OptimizerKind: String, ConfigEnumeration {
     case sgd, adam
 }
 

@@ -26,64 +26,27 @@ public struct TrainingSettings: ComponentConfiguration {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case seed, epochs
-        case batchSize = "batch_size"
-        case optimizer
-        case weightRate = "weight_rate"
-        case maskRate = "mask_rate"
-        case gamma, sigma
-        case fullProbability = "full_probability"
-        case maxCombined = "max_combined"
-        case subtasksPerBatch = "subtasks_per_batch"
-        case batchNormMomentum = "batch_norm_momentum"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainingSettings()
-        seed = try c.value(.seed, default: d.seed)
-        epochs = try c.value(.epochs, default: d.epochs)
-        batchSize = try c.value(.batchSize, default: d.batchSize)
-        optimizer = try c.value(.optimizer, default: d.optimizer)
-        weightRate = try c.value(.weightRate, default: d.weightRate)
-        maskRate = try c.value(.maskRate, default: d.maskRate)
-        gamma = try c.value(.gamma, default: d.gamma)
-        sigma = try c.value(.sigma, default: d.sigma)
-        fullProbability = try c.value(.fullProbability, default: d.fullProbability)
-        maxCombined = try c.value(.maxCombined, default: d.maxCombined)
-        subtasksPerBatch = try c.value(.subtasksPerBatch, default: d.subtasksPerBatch)
-        batchNormMomentum = try c.value(.batchNormMomentum, default: d.batchNormMomentum)
-    }
-
-    public static let fields: [ConfigField] = [
-        ConfigField("seed", "integer", default: "1", "key of every random stream (initialisation, order, subtask sampling)"),
-        ConfigField("epochs", "integer", default: "40", allowed: "0...100000", "passes over the training split"),
-        ConfigField("batch_size", "integer", default: "32", allowed: "1...100000", "minibatch size"),
-        ConfigField("optimizer", "sgd | adam", default: "adam", "SGD with momentum 0.9, or Adam"),
-        ConfigField("weight_rate", "number", default: "0.003", allowed: "0...10", "learning rate of the base weights"),
-        ConfigField("mask_rate", "number", default: "0.01", allowed: "0...10", "learning rate of the utility and scaling masks"),
-        ConfigField("gamma", "number", default: "0.1", allowed: "0...1000", "weight of the L1 sparsity term gamma/(K*N) sum u"),
-        ConfigField("sigma", "number", default: "1", allowed: "0...100", "std of the initial utility pre-parameters"),
-        ConfigField("full_probability", "number", default: "0.1", allowed: "0...1", "probability of a full-subtask minibatch"),
-        ConfigField("max_combined", "integer", default: "all", allowed: "1...K", "most basic subtasks combined in one minibatch"),
-        ConfigField("subtasks_per_batch", "integer", default: "1", allowed: "1...batch_size",
-                    "subtasks sampled per minibatch, each on its share of the batch; gradients averaged"),
-        ConfigField("batch_norm_momentum", "number", default: "0.1", allowed: "0...1", "momentum of the running batch-norm statistics"),
+    public static let keys: [ConfigKey<Self>] = [
+        .key(\.seed, "seed", "key of every random stream (initialisation, order, subtask sampling)"),
+        .key(\.epochs, "epochs", in: 0...100_000, "passes over the training split"),
+        .key(\.batchSize, "batch_size", in: 1...100_000, "minibatch size"),
+        .key(\.optimizer, "optimizer", "SGD with momentum 0.9, or Adam"),
+        .key(\.weightRate, "weight_rate", in: 0...10, "learning rate of the base weights"),
+        .key(\.maskRate, "mask_rate", in: 0...10, "learning rate of the utility and scaling masks"),
+        .key(\.gamma, "gamma", in: 0...1000, "weight of the L1 sparsity term gamma/(K*N) sum u"),
+        .key(\.sigma, "sigma", in: 0...100, "std of the initial utility pre-parameters"),
+        .key(\.fullProbability, "full_probability", in: 0...1, "probability of a full-subtask minibatch"),
+        .key(\.maxCombined, "max_combined", in: 1...100_000,
+             "most basic subtasks combined in one minibatch; null: all of them"),
+        .key(\.subtasksPerBatch, "subtasks_per_batch", in: 1...100_000, rule: "<= batch_size",
+             "subtasks sampled per minibatch, each on its share of the batch; gradients averaged"),
+        .key(\.batchNormMomentum, "batch_norm_momentum", in: 0...1, "momentum of the running batch-norm statistics"),
     ]
 
-    public func validate() -> [ConfigIssue] {
+    public func combinationIssues(keysValid: Bool) -> [ConfigIssue] {
         var v = IssueCollector()
-        v.check(epochs, in: 0...100_000, "epochs")
-        v.check(batchSize, in: 1...100_000, "batch_size")
-        v.check(Double(weightRate), in: 0...10, "weight_rate")
-        v.check(Double(maskRate), in: 0...10, "mask_rate")
-        v.check(Double(gamma), in: 0...1000, "gamma")
-        v.check(Double(sigma), in: 0...100, "sigma")
-        v.check(fullProbability, in: 0...1, "full_probability")
-        if let maxCombined { v.check(maxCombined, in: 1...100_000, "max_combined") }
-        v.check(subtasksPerBatch, in: 1...max(1, batchSize), "subtasks_per_batch")
-        v.check(Double(batchNormMomentum), in: 0...1, "batch_norm_momentum")
+        v.require(!keysValid || subtasksPerBatch <= batchSize, "subtasks_per_batch",
+                  "subtasks_per_batch (\(subtasksPerBatch)) must not exceed batch_size (\(batchSize))")
         return v.issues
     }
 }

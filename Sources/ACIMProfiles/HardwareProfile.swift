@@ -21,9 +21,12 @@ public struct HardwareProfile: ComponentConfiguration {
     public var area = AreaConfig()
 
     /// The built-in defaults under `name`.
-    public init(name: String = "builtin") {
+    public init(name: String) {
         self.name = name
     }
+
+    /// The built-in defaults, named `builtin`.
+    public init() { self.init(name: "builtin") }
 
     /// The largest number of cells a profile may ask for: per-cell state must fit a few GB.
     public static let maxCells = 1 << 32
@@ -47,71 +50,40 @@ public struct HardwareProfile: ComponentConfiguration {
         }
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, description, technology, array, device, periphery, tile, chip, controller, energy, area
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = HardwareProfile()
-        // Sections first and the required name last, so a loader sees every section's problems before a missing name.
-        description = try c.value(.description, default: d.description)
-        technology = try c.value(.technology, default: d.technology)
-        array = try c.value(.array, default: d.array)
-        device = try c.value(.device, default: d.device)
-        periphery = try c.value(.periphery, default: d.periphery)
-        tile = try c.value(.tile, default: d.tile)
-        chip = try c.value(.chip, default: d.chip)
-        controller = try c.value(.controller, default: d.controller)
-        energy = try c.value(.energy, default: d.energy)
-        area = try c.value(.area, default: d.area)
-        name = try c.decode(String.self, forKey: .name)
-    }
-
-    public static let fields: [ConfigField] = [
-        ConfigField("name", "string", allowed: "required, not empty", "short name that reports carry"),
-        ConfigField("description", "string", default: "\"\"", "what the profile models and where its numbers come from"),
-        TechnologyConfig.section("technology", "clock, process node, operating temperature"),
-        ArrayGeometry.section("array", "crossbar geometry and cell format"),
-        CellDeviceConfig.section("device", "cell device model"),
-        PeripheryConfig.section("periphery", "DACs, ADCs, mux, timing and sparsity gating"),
-        TileConfig.section("tile", "arrays, tile memory and digital unit of one tile"),
-        ChipConfig.section("chip", "tiles, mesh, on-chip network and DRAM"),
-        DeviceControllerConfig.section("controller", "digital weight store, degradation checks and reprogramming"),
-        EnergyTable.section("energy", "energy per event"),
-        AreaConfig.section("area", "area per component"),
+    public static let keys: [ConfigKey<Self>] = [
+        .key(\.name, "name", rule: "not empty", required: true, "short name that reports carry"),
+        .key(\.description, "description", "what the profile models and where its numbers come from"),
+        .section(\.technology, "technology", "clock, process node, operating temperature"),
+        .section(\.array, "array", "crossbar geometry and cell format"),
+        .section(\.device, "device", "cell device model"),
+        .section(\.periphery, "periphery", "DACs, ADCs, mux, timing and sparsity gating"),
+        .section(\.tile, "tile", "arrays, tile memory and digital unit of one tile"),
+        .section(\.chip, "chip", "tiles, mesh, on-chip network and DRAM"),
+        .section(\.controller, "controller", "digital weight store, degradation checks and reprogramming"),
+        .section(\.energy, "energy", "energy per event"),
+        .section(\.area, "area", "area per component"),
     ]
 
-    public func validate() -> [ConfigIssue] {
+    /// The crossbar's combination rules (ADC sharing, slices fitting the columns, cell modes) and the
+    /// profile's own, once every key is in its range; the name is always checked.
+    public func combinationIssues(keysValid: Bool) -> [ConfigIssue] {
         var v = IssueCollector()
         v.require(!name.trimmingCharacters(in: .whitespaces).isEmpty, "name", "the profile name must not be empty")
-        v.nest("technology", technology.validate())
-        v.nest("tile", tile.validate())
-        v.nest("chip", chip.validate())
-        v.nest("controller", controller.validate())
-        v.nest("energy", energy.chip.validate().map { $0.nested(under: "chip") })
-        v.nest("area", area.validate())
-        // The crossbar checks its own ranges and combinations (ADC sharing, slices fitting the columns, cell modes).
-        let crossbarIssues = crossbar.validate().map(Self.relocatingCrossbarEnergy)
-        guard v.issues.isEmpty, crossbarIssues.isEmpty else { return crossbarIssues + v.issues }
+        guard keysValid else { return v.issues }
+        let crossbarIssues = crossbar.combinationIssues(keysValid: true)
+        guard crossbarIssues.isEmpty else { return v.issues + crossbarIssues }
         if controller.referenceBits > array.weightBits {
-            v.nest("controller", [ConfigIssue(path: ["reference_bits"],
-                message: "reference_bits (\(controller.referenceBits)) must not exceed array.weight_bits (\(array.weightBits))")])
+            v.add(["controller", "reference_bits"],
+                  "reference_bits (\(controller.referenceBits)) must not exceed array.weight_bits (\(array.weightBits))")
         }
         if controller.coverage == .all && controller.coverageFraction != 1 {
-            v.nest("controller", [ConfigIssue(path: ["coverage_fraction"],
-                message: "coverage_fraction (\(controller.coverageFraction)) needs coverage predetermined or top_magnitude")])
+            v.add(["controller", "coverage_fraction"],
+                  "coverage_fraction (\(controller.coverageFraction)) needs coverage predetermined or top_magnitude")
         }
         if totalCells > Self.maxCells || totalCells <= 0 {
-            v.nest("chip", [ConfigIssue(path: ["tiles"],
-                message: "\(chip.tiles) tiles x \(tile.arrays) arrays of \(array.rows)x\(array.cols) cells exceed the limit of \(Self.maxCells) cells")])
+            v.add(["chip", "tiles"],
+                  "\(chip.tiles) tiles x \(tile.arrays) arrays of \(array.rows)x\(array.cols) cells exceed the limit of \(Self.maxCells) cells")
         }
         return v.issues
-    }
-
-    /// Crossbar issues under `energy` belong to `energy.array` in a profile.
-    private static func relocatingCrossbarEnergy(_ issue: ConfigIssue) -> ConfigIssue {
-        guard issue.path.first == "energy" else { return issue }
-        return ConfigIssue(path: ["energy", "array"] + issue.path.dropFirst(), message: issue.message)
     }
 }

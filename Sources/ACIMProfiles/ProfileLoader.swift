@@ -214,7 +214,7 @@ private struct ProfileLoad {
             return "\(dotted): \(context.debugDescription)"
         }
         let got = node.shortDescription
-        let choices = ProfileSchema.choices(of: field)
+        let choices = field.choices
         if !choices.isEmpty {
             var text = "\(dotted): expected one of \(choices.joined(separator: ", ")), got \(got)"
             if let given = node.scalar?.string, let near = SchemaCheck.nearest(given, among: choices) {
@@ -222,10 +222,10 @@ private struct ProfileLoad {
             }
             return text
         }
-        if field.type.hasPrefix("quantity"), node.scalar != nil, node.null == nil {
+        if field.type == "quantity", node.scalar != nil, node.null == nil {
             return "\(dotted): \(context.debugDescription)"
         }
-        return "\(dotted): expected \(ProfileSchema.expectation(of: field)), got \(got)"
+        return "\(dotted): expected \(field.expectation), got \(got)"
     }
 
     /// The line where `key` is set again at the same indentation after its first occurrence at `first`.

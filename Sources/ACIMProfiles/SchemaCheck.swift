@@ -26,7 +26,7 @@ struct SchemaCheck {
                 diagnostics.append(document.diagnostic(at: key.mark, Self.unknownKeyMessage(name, fields: fields, path: path)))
                 continue
             }
-            guard field.type == "section" else {
+            guard field.isSection else {
                 kept.append((key, value))
                 continue
             }

@@ -204,12 +204,12 @@ import Testing
         }
         let x = Matrix<Int32>(rows: 1, columns: 32) { _, i in Int32(i) }
         let cost = try FastEngine().run(xb, inputs: x, context: ReadContext(seed: 0, firstVector: 0)).cost
-        let t = xb.config.periphery.timing
+        let t = xb.config.scaledTiming
         let columns = 4 * 8
         let adcs = 64 / 16
         #expect(cost.activity.cycles == 8 * (t.driveCycles + t.settleCycles + (columns + adcs - 1) / adcs * t.adcCycles) + t.shiftAddCycles)
         #expect(cost.activity == cost.ungated)
-        let e = xb.config.energy
+        let e = xb.config.scaledEnergy
         #expect(abs(cost.energy.adc - Double(columns * 8) * e.adcConversion.value) < 1e-20)
         #expect(abs(cost.energy.wordlineDrive - Double(32 * 8) * e.wordlineDrive.value) < 1e-20)
     }

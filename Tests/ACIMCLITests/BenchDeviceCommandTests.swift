@@ -56,9 +56,9 @@ import Testing
     @Test func lifetimeChecksItsIntervalAndBatch() {
         #expect(lifetime("--batch", "0").failure == "--batch: expected an integer >= 1, got 0")
         #expect(lifetime("--interval", "5").failure
-            == "--interval: invalid check_interval: expected a duration in 1min...1week, got 5s")
+            == "--interval: invalid check_interval: expected a time in 1min...1w, got 5s")
         #expect(lifetime("--interval", "-1d").failure
-            == "--interval: invalid check_interval: expected a duration in 1min...1week, got -1d")
+            == "--interval: invalid check_interval: expected a time in 1min...1w, got -1d")
         #expect(lifetime("--interval", "soon").failure.hasPrefix("--interval: invalid quantity \"soon\": expected a time"))
         #expect(lifetime("--batch", "1000000000").failure
             == "resource limit: --batch 1000000000 needs about 4.9 TiB; this machine has \(machineMemory)")

@@ -34,8 +34,8 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
     var (array, weights) = try managedArray(readNoise: readNoise, programmingNoise: programmingNoise,
                                             compensation: compensation, seed: seed)
     var controller = try DeviceController(config: config, weights: weights, weightBits: 8, seed: seed,
-                                          hostStaysAttached: hostStaysAttached)
-    try controller.deploy(&array, at: 0)
+                                          clock: 1e9, temperature: 300, hostStaysAttached: hostStaysAttached)
+    try controller.deploy(&array, at: 0, temperature: 300)
     return (array, controller)
 }
 
@@ -43,7 +43,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
     /// No degradation, noise on: at most 1e-4 false column flags per check.
     @Test func noFalseAlarmsWithoutDegradation() throws {
         var (array, controller) = try deployed(readNoise: 0.5e-6, programmingNoise: 0.3e-6)
-        for k in 1...40 { try controller.check(&array, at: Double(k) * 3600) }
+        for k in 1...40 { try controller.check(&array, at: Double(k) * 3600, temperature: 300) }
         let columnChecks = 40 * array.columns
         #expect(Double(controller.counters.columnsFlagged) / Double(columnChecks) <= 1e-4)
         #expect(controller.counters.cellsReprogrammed == 0)
@@ -63,7 +63,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
             #expect(abs(array.effectiveWeight(row: r, column: c, at: 0) - Double(controller.truth[r, c])) > 4
                     || abs(controller.truth[r, c]) < 10)
         }
-        try controller.check(&array, at: 3600)
+        try controller.check(&array, at: 3600, temperature: 300)
         let flaggedColumns = controller.events.compactMap { event -> Int? in
             if case let .columnFlagged(column, _, _) = event.kind { return column }
             return nil
@@ -91,7 +91,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         #expect(initial == 64 * 8)  // one byte per 8-bit reference
         for k in 1...5 {
             try array.degrade(row: k * 7, column: k, by: 0.3)
-            try controller.check(&array, at: Double(k) * 3600)
+            try controller.check(&array, at: Double(k) * 3600, temperature: 300)
         }
         #expect(controller.counters.cellsReprogrammed >= 5)
         #expect(controller.hostBytes == initial)
@@ -112,12 +112,12 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
             }
         }
         // The array now holds the reconstructions; an undisturbed check flags nothing.
-        try controller.check(&array, at: 3600)
+        try controller.check(&array, at: 3600, temperature: 300)
         #expect(controller.counters.columnsFlagged == 0)
         #expect(controller.hostBytes == 64 * 8 / 2)  // four bits per reference
         // A larger drift is still caught.
         try array.degrade(row: 5, column: 2, by: 0.0)
-        try controller.check(&array, at: 7200)
+        try controller.check(&array, at: 7200, temperature: 300)
         #expect(controller.counters.columnsFlagged == (abs(controller.truth[5, 2]) > 24 ? 1 : 0))
     }
 
@@ -128,8 +128,8 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         let (r, c) = (9, 3)
         #expect(controller.truth[r, c] != 0)
         controller.corruptReference(row: r, column: c, bit: 2)
-        try controller.check(&array, at: 3600)
-        try controller.check(&array, at: 7200)
+        try controller.check(&array, at: 3600, temperature: 300)
+        try controller.check(&array, at: 7200, temperature: 300)
         let nulled = controller.events.filter {
             if case .referenceNulled(r, c) = $0.kind { return true }
             return false
@@ -146,7 +146,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         for r in 0..<8 {
             for c in 0..<array.columns { try array.degrade(row: r, column: c, by: 0.5) }
         }
-        try controller.check(&array, at: 3600)
+        try controller.check(&array, at: 3600, temperature: 300)
         #expect(controller.counters.cellsReprogrammed == array.rows * array.columns)
         #expect(controller.events.contains { $0.kind == .reprogrammed(.array, weights: 64 * 8) })
     }
@@ -162,7 +162,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         var fired: [Double] = []
         for minute in 1...(5 * 60) {
             let t = Double(minute) * 60
-            if try controller.advance(&array, to: t).contains(.timer) { fired.append(t) }
+            if try controller.advance(&array, to: t, temperature: 300).contains(.timer) { fired.append(t) }
         }
         #expect(fired == [3600, 7200, 10800, 14400, 18000])
         #expect(try controller.advance(&array, to: 18060, temperature: 305) == [])
@@ -174,21 +174,21 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         aged.maxAge = Quantity(86400)
         aged.checkInterval = Quantity(7 * 86400)
         var (array2, controller2) = try deployed(aged)
-        #expect(try controller2.advance(&array2, to: 86400) == [])
-        #expect(try controller2.advance(&array2, to: 86401) == [.age])
+        #expect(try controller2.advance(&array2, to: 86400, temperature: 300) == [])
+        #expect(try controller2.advance(&array2, to: 86401, temperature: 300) == [.age])
     }
 
     /// Checks wait for an idle array with `idle_only`; otherwise they preempt and count stall cycles.
     @Test func idleOnlyDefersChecks() throws {
         var config = DeviceControllerConfig()
         var (array, controller) = try deployed(config)
-        #expect(try controller.advance(&array, to: 3600, idle: false) == [])
-        #expect(try controller.advance(&array, to: 3601, idle: true) == [.timer])
+        #expect(try controller.advance(&array, to: 3600, temperature: 300, idle: false) == [])
+        #expect(try controller.advance(&array, to: 3601, temperature: 300, idle: true) == [.timer])
         #expect(controller.counters.arrayUnavailableCycles == 0)
         config.idleOnly = false
         var (array2, controller2) = try deployed(config)
         try array2.degrade(row: 1, column: 1, by: 0.2)
-        #expect(try controller2.advance(&array2, to: 3600, idle: false) == [.timer])
+        #expect(try controller2.advance(&array2, to: 3600, temperature: 300, idle: false) == [.timer])
         #expect(controller2.counters.arrayUnavailableCycles > 0)
     }
 
@@ -200,7 +200,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         config.pulseTime = Quantity(1e-6)
         var (array, controller) = try deployed(config, readNoise: 0.02e-6, programmingNoise: 0.05e-6)
         try array.degrade(row: 12, column: 6, by: 0.4)
-        try controller.check(&array, at: 3600)
+        try controller.check(&array, at: 3600, temperature: 300)
         let c = controller.counters
         #expect(c.programPulses >= c.cellsReprogrammed)
         #expect(abs(c.programEnergy - (Double(c.programPulses) * 50e-12 + Double(c.verifyReads) * 1e-12)) < 1e-18)
@@ -217,7 +217,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         var (array, controller) = try deployed(compensation: compensation)
         let index = try #require(controller.truth.storage.firstIndex { abs($0) > 40 })
         try array.degrade(row: index / 8, column: index % 8, by: 0.5)
-        try controller.check(&array, at: 3600)
+        try controller.check(&array, at: 3600, temperature: 300)
         let repairs = controller.events.compactMap { event -> String? in
             if case let .reprogrammed(scope, weights) = event.kind { return "\(scope) \(weights)" }
             return nil
@@ -249,21 +249,21 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         try array.degrade(row: r, column: c, by: 0)
         try array.stick(row: stuck / 8, column: stuck % 8)
         try array.degrade(row: stuck / 8, column: stuck % 8, by: 0.25)
-        try controller.check(&array, at: 3600)
+        try controller.check(&array, at: 3600, temperature: 300)
         #expect(controller.hostBytes == before + 1)
         #expect(controller.counters.stuckCells == 1)
         #expect(abs(array.effectiveWeight(row: r, column: c, at: 3600) - Double(controller.truth[r, c])) <= 0.5)
         let pulses = controller.counters.programPulses
-        try controller.check(&array, at: 7200)
+        try controller.check(&array, at: 7200, temperature: 300)
         #expect(controller.counters.programPulses == pulses)  // the stuck weight is not retried
         // Past the refresh age the array is refreshed once; the stuck weight, never rewritten, does not
         // keep it refreshing at every check after that.
         let week = 7 * 86400.0
         let reprogrammed = controller.counters.cellsReprogrammed
-        try controller.check(&array, at: week + 3600)
+        try controller.check(&array, at: week + 3600, temperature: 300)
         let refreshed = controller.counters.cellsReprogrammed
         #expect(refreshed - reprogrammed == 64 * 8 - 1)
-        try controller.check(&array, at: week + 7200)
+        try controller.check(&array, at: week + 7200, temperature: 300)
         #expect(controller.counters.cellsReprogrammed == refreshed)
     }
 }
@@ -299,14 +299,16 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         config.array.rows = 512
         config.array.cols = 8
         config.device.driftCompensation = .none
-        let (weights, _) = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: 5, batch: 1, temperature: 300)
+        let (weights, _) = LifetimeStudy(crossbar: config, controller: DeviceControllerConfig(), seed: 5, batch: 1,
+                                      clock: 1e9, temperature: 300)
             .workload()
         var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         try crossbar.map(weights: weights, at: 0, seed: 5)
         var array = try ManagedCrossbar(crossbar: crossbar, seed: 5)
         #expect(array.readResolution > 1)
-        var controller = try DeviceController(config: DeviceControllerConfig(), weights: weights, weightBits: 5, seed: 5)
-        try controller.deploy(&array, at: 0)
+        var controller = try DeviceController(config: DeviceControllerConfig(), weights: weights, weightBits: 5, seed: 5,
+                                              clock: 1e9, temperature: 300)
+        try controller.deploy(&array, at: 0, temperature: 300)
         #expect(controller.counters.stuckCells == 0)
         #expect(controller.counters.programPulses > weights.storage.count * 3 / 2)
         let failed = controller.counters.programFailures
@@ -324,7 +326,8 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
     @Test func dailyChecksHoldThePCMArrayForAYear() throws {
         var controller = DeviceControllerConfig()
         controller.checkInterval = Quantity(86400)
-        let study = LifetimeStudy(crossbar: LifetimeTests.pcmTile(), controller: controller, seed: 3, batch: 8, temperature: 300)
+        let study = LifetimeStudy(crossbar: LifetimeTests.pcmTile(), controller: controller, seed: 3, batch: 8,
+                                  clock: 1e9, temperature: 300)
         let off = try study.uncontrolled()
         let on = try study.controlled()
         let schedule: [Double] = [3600, 86400, 604_800, 2_592_000, 31_536_000]

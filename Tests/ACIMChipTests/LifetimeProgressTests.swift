@@ -14,7 +14,7 @@ import Testing
         var controller = DeviceControllerConfig()
         controller.checkInterval = Quantity(86_400)
         let study = LifetimeStudy(crossbar: crossbar, controller: controller, schedule: [3600, 3 * 86_400],
-                                  seed: 2, batch: 2, temperature: 300)
+                                  seed: 2, batch: 2, clock: 1e9, temperature: 300)
         var offReports: [LifetimeStudy.Progress] = []
         let off = try study.uncontrolled { offReports.append($0) }
         #expect(offReports.map(\.time) == [3600, 3 * 86_400])

@@ -75,8 +75,26 @@ struct TrainingSettingsTests {
         bad.batchSize = 0
         bad.fullProbability = 1.5
         #expect(bad.validate().map { $0.path } == [["batch_size"], ["full_probability"]])
-        #expect(Set(TrainingSettings.fields.map(\.key)) == Set(TrainingSettings.CodingKeys.allCases.map(\.rawValue)))
+        // Every stored property is declared as a key, each under its own name.
+        #expect(Mirror(reflecting: TrainingSettings()).children.count == TrainingSettings.fields.count)
+        #expect(Set(TrainingSettings.fields.map(\.key)).count == TrainingSettings.fields.count)
         let roundTrip = try JSONDecoder().decode(TrainingSettings.self, from: try JSONEncoder().encode(bad))
         #expect(roundTrip == bad)
+    }
+
+    /// Every declared range: a value just inside decodes and validates, one just outside is rejected at its key.
+    @Test func declaredRangesAreTheValidation() throws {
+        for field in TrainingSettings.fields {
+            for sample in field.samples {
+                let value = Double(sample.yaml) == nil ? "\"\(sample.yaml)\"" : sample.yaml
+                let decoded = try? JSONDecoder().decode(TrainingSettings.self, from: Data(#"{"\#(field.key)": \#(value)}"#.utf8))
+                let issues = decoded.map { $0.validate().filter { $0.path == [field.key] && $0.message.hasPrefix("expected") } }
+                #expect((issues?.isEmpty ?? false) == sample.admitted, "\(field.key): \(sample.yaml)")
+            }
+            if !field.defaultValue.isEmpty, field.defaultValue != "null" {
+                let json = #"{"\#(field.key)": \#(Double(field.defaultValue) == nil ? "\"\(field.defaultValue)\"" : field.defaultValue)}"#
+                #expect(try JSONDecoder().decode(TrainingSettings.self, from: Data(json.utf8)) == TrainingSettings(), "\(field.key)")
+            }
+        }
     }
 }
