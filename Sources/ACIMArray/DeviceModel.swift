@@ -93,6 +93,17 @@ public struct DeviceModel: Sendable, Equatable {
         }
     }
 
+    /// The mean programmed conductance for target `g`: above `g` near 0, where the programming noise is
+    /// clamped at 0 (`g Phi(g/s) + s phi(g/s)` for `s` the programming sigma).
+    public func programmedMean(target g: Double) -> Double {
+        let sigma = programmingSigma(target: g)
+        guard kind != .reramCMO, sigma > 0 else { return g }
+        let x = g / sigma
+        let cdf = 0.5 * Foundation.erfc(-x / 2.0.squareRoot())
+        let pdf = Foundation.exp(-x * x / 2) / (2 * Double.pi).squareRoot()
+        return g * cdf + sigma * pdf
+    }
+
     /// The programmed conductance for target `g` and a standard normal `z`; never below 0 (no upper clamp,
     /// as in aihwkit).
     public func programmed(target g: Double, z: Double) -> Double {

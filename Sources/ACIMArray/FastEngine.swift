@@ -129,10 +129,6 @@ private struct ColumnSums {
 
 /// A value handed to the parallel work items: the output pointers, each item writing only its own
 /// memory, and the item body itself.
-private struct Unchecked<Value>: @unchecked Sendable {
-    let value: Value
-}
-
 /// One batch on one programmed crossbar: the matrices and tables every chunk and pass reuses.
 private struct Batch {
     let crossbar: Crossbar

@@ -132,7 +132,7 @@ public struct Chip: Sendable {
         let used = slots.indices.filter { slots[$0] != nil }
         let (now, kelvin) = (time, self.temperature)
         slots.withUnsafeMutableBufferPointer { slots in
-            let base = Unchecked(slots.baseAddress!)
+            let base = Unchecked(value: slots.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: used.count) { k in
                 base.value[used[k]]!.setTime(now, temperature: kelvin)
             }
@@ -152,6 +152,17 @@ public struct Chip: Sendable {
         return result
     }
 
+    /// Runs `body` on array `id` in place (no copy of its cells), for the device controller's checks and
+    /// repairs at the chip's time.
+    public mutating func withArray<T>(_ id: ArrayID, _ body: (inout Crossbar) throws -> T) throws -> T {
+        let slot = try index(checked: id)
+        guard var array = slots[slot].take() else {
+            throw ACIMError.inconsistentParameters("\(id) holds no weights")
+        }
+        defer { slots[slot] = array }
+        return try body(&array)
+    }
+
     // MARK: Slots
 
     private func index(_ id: ArrayID) -> Int { id.tile * tile.arrays + id.slot }
@@ -163,10 +174,4 @@ public struct Chip: Sendable {
         }
         return index(id)
     }
-}
-
-/// A value shared with `concurrentPerform`'s workers, each of which touches its own part of it.
-private struct Unchecked<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

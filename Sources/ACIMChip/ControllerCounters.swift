@@ -26,14 +26,53 @@ public struct ControllerCounters: Sendable, Equatable {
     public var programFailures = 0
     /// Weights given up as stuck: a cell did not move under a pulse.
     public var stuckCells = 0
-    /// Flagged weights that were not degraded, and degraded weights not flagged, against ground truth.
-    public var falsePositives = 0
-    public var falseNegatives = 0
 
     public init() {}
 
     /// All energy spent keeping the weights healthy.
     public var upkeepEnergy: Double { programEnergy + checkEnergy + referenceEnergy }
+
+    /// Cycles the upkeep kept an array busy: checks and localization reads, and program pulses at `clock`.
+    public func busyCycles(clock: Double) -> Int { checkCycles + Int((programLatency * clock).rounded(.up)) }
+
+    /// The counters of two parts together (two arrays, or two periods of one), every field added.
+    public static func + (a: ControllerCounters, b: ControllerCounters) -> ControllerCounters {
+        var sum = a
+        sum += b
+        return sum
+    }
+
+    public static func += (a: inout ControllerCounters, b: ControllerCounters) {
+        a.combine(b, +, +)
+    }
+
+    /// The counters of `b` subtracted from `a`: what happened between two readings.
+    public static func - (a: ControllerCounters, b: ControllerCounters) -> ControllerCounters {
+        var difference = a
+        difference.combine(b, -, -)
+        return difference
+    }
+
+    /// Every field of `self` and `other` combined by `integer` or `real`.
+    private mutating func combine(_ other: ControllerCounters, _ integer: (Int, Int) -> Int,
+                                  _ real: (Double, Double) -> Double) {
+        for field in ControllerCounters.integerFields {
+            self[keyPath: field] = integer(self[keyPath: field], other[keyPath: field])
+        }
+        for field in ControllerCounters.realFields {
+            self[keyPath: field] = real(self[keyPath: field], other[keyPath: field])
+        }
+    }
+
+    private static var integerFields: [WritableKeyPath<ControllerCounters, Int>] { [
+        \.checksRun, \.testMVMs, \.cellsReadVerified, \.columnsFlagged, \.cellsFlagged, \.cellsReprogrammed,
+        \.programPulses, \.verifyReads, \.checkCycles, \.referenceReads, \.referenceWrites,
+        \.arrayUnavailableCycles, \.hostBytesTransferred, \.hostBytesAvoided, \.referencesNulled,
+        \.programFailures, \.stuckCells,
+    ] }
+    private static var realFields: [WritableKeyPath<ControllerCounters, Double>] { [
+        \.programEnergy, \.programLatency, \.checkEnergy, \.referenceEnergy,
+    ] }
 }
 
 /// Why a check ran.

@@ -86,6 +86,8 @@ public struct DeviceControllerConfig: ComponentConfiguration {
     public var arrayEscalation = 0.05
     public var refreshAge = Quantity<ACIMCore.Duration>(7 * 86400)
     public var missingReference: MissingReferencePolicy = .askHost
+    /// Events kept per array for reports; older ones are dropped (the counters keep every event).
+    public var eventLog = 1024
 
     public init() {}
 
@@ -125,5 +127,7 @@ public struct DeviceControllerConfig: ComponentConfiguration {
         .key(\.arrayEscalation, "array_escalation", in: 0...1, "flagged fraction that refreshes the whole array"),
         .key(\.refreshAge, "refresh_age", above: 0, "weights older than this are refreshed whole"),
         .key(\.missingReference, "missing_reference", "repair of a degraded weight without a reference"),
+        .key(\.eventLog, "event_log", in: 0...1_000_000,
+             "events kept per array for reports; the oldest are dropped, the counters keep every event"),
     ]
 }

@@ -119,8 +119,9 @@ public struct DigitalWeightStore: Sendable {
 
 extension DigitalWeightStore {
     /// Which weights a coverage policy covers (`rows x columns`, row-major).
+    /// `array`'s weights (its own predetermined subset).
     public static func coverage(_ policy: ReferenceCoverage, fraction: Double, weights: Matrix<Int32>,
-                                seed: UInt64) -> [Bool] {
+                                seed: UInt64, array: ArrayID) -> [Bool] {
         let n = weights.storage.count
         let count = Int((fraction * Double(n)).rounded())
         switch policy {
@@ -128,7 +129,7 @@ extension DigitalWeightStore {
             return [Bool](repeating: true, count: n)
         case .predetermined:
             // A design-time subset: the `count` weights with the smallest seeded hash.
-            let stream = RandomStream(seed: seed, purpose: .coveragePicks)
+            let stream = RandomStream(seed: seed, lane: array.streamOwner, purpose: .coveragePicks)
             let order = (0..<n).sorted { stream.bits(at: UInt64($0)) < stream.bits(at: UInt64($1)) }
             var covered = [Bool](repeating: false, count: n)
             for index in order.prefix(count) { covered[index] = true }

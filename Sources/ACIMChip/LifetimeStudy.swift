@@ -81,7 +81,7 @@ public struct LifetimeStudy: Sendable {
         try managed.calibrateADC(inputs: inputs)
         return try schedule.map { t in
             managed.setTime(t, temperature: temperature)
-            let point = Point(time: t, weightError: meanError(managed, weights, at: t),
+            let point = Point(time: t, weightError: DetectionAudit.weightError(managed, master: weights).mean,
                               mvmError: try mvmError(&managed, weights, inputs), reprogrammed: 0, upkeepEnergy: 0,
                               upkeepTime: 0, hostBytes: 0)
             progress(Progress(time: t, point: point))
@@ -97,10 +97,11 @@ public struct LifetimeStudy: Sendable {
         var array = try Crossbar(config: crossbar, id: LifetimeStudy.array, temperature: temperature)
         try array.map(weights: weights, at: 0, seed: seed)
         var managed = try ManagedCrossbar(crossbar: array, seed: seed)
-        var device = try DeviceController(config: controller, weights: weights, weightBits: crossbar.array.weightBits,
-                                          seed: seed, clock: clock, temperature: temperature,
-                                          hostStaysAttached: true)
-        try device.deploy(&managed, at: 0, temperature: temperature)
+        let host = MasterWeights([LifetimeStudy.array: weights])
+        var device = try ArrayController(config: controller, array: LifetimeStudy.array, host: host,
+                                         weightBits: crossbar.array.weightBits, seed: seed, clock: clock, start: 0,
+                                         temperature: temperature)
+        try device.deploy(&managed, host: host)
         try managed.calibrateADC(inputs: inputs)
         let deployed = (bytes: device.hostBytes, counters: device.counters)
         var now = 0.0
@@ -111,13 +112,14 @@ public struct LifetimeStudy: Sendable {
             while now + controller.checkInterval.value < t {
                 now += controller.checkInterval.value
                 managed.recordReads(batch)
-                try device.advance(&managed, to: now, temperature: temperature, reads: batch)
+                managed.setTime(now, temperature: temperature)
+                try device.maintain(&managed, reads: batch, host: host)
                 progress(Progress(time: now, point: nil))
             }
             managed.setTime(t, temperature: temperature)
             let c = device.counters
             points.append(Point(
-                time: t, weightError: meanError(managed, weights, at: t),
+                time: t, weightError: DetectionAudit.weightError(managed, master: weights).mean,
                 mvmError: try mvmError(&managed, weights, inputs),
                 reprogrammed: c.cellsReprogrammed,
                 upkeepEnergy: c.upkeepEnergy - deployed.counters.upkeepEnergy,
@@ -127,16 +129,6 @@ public struct LifetimeStudy: Sendable {
             progress(Progress(time: t, point: points.last))
         }
         return points
-    }
-
-    private func meanError(_ array: ManagedCrossbar, _ weights: Matrix<Int32>, at time: Double) -> Double {
-        var total = 0.0
-        for r in 0..<array.rows {
-            for c in 0..<array.columns {
-                total += abs(array.effectiveWeight(row: r, column: c, at: time) - Double(weights[r, c]))
-            }
-        }
-        return total / Double(array.rows * array.columns)
     }
 
     /// Relative RMS error of one batch against the exact integer product `inputs x weights`.

@@ -1,7 +1,9 @@
 import ACIMArray
 import ACIMCore
 
-/// The analog side the device controller manages, at simulated time `time` in seconds.
+/// The analog side the device controller manages. It sits at its own simulated time and temperature, which
+/// only its owner (the chip's clock, or a study) moves: a check, a read or a pulse happens at the array's
+/// current time and never moves it.
 ///
 /// Weights are signed codes of `weightBits` bits at (row, column). Functional checks read *check
 /// columns*, the bit lines the weights are spread over (a weight's slices, its differential pair), in
@@ -10,6 +12,9 @@ import ACIMCore
 /// checks, one-hot reads and program pulses, as the hardware does; `effectiveWeight` is the simulation's
 /// ground truth, used only to count false positives and negatives and for reports.
 public protocol ManagedArray {
+    /// The array's simulated time, in seconds, and temperature, in kelvin.
+    var time: Double { get }
+    var temperature: Double { get }
     /// Logical weight rows (inputs) and columns (outputs).
     var rows: Int { get }
     var columns: Int { get }
@@ -30,31 +35,31 @@ public protocol ManagedArray {
     /// unknown), every check column's expected sum and the spread the ranges allow, or nil when a weight
     /// the check column reads is unknown.
     func expectedCheckSums(_ vector: [Int32], weight: (Int, Int) -> ClosedRange<Int32>?) -> [(sum: Double, slack: Double)?]
-    /// One functional check with `vector` at `time`: every check column's sum in levels.
-    mutating func checkSums(_ vector: [Int32], at time: Double) throws -> ColumnCheck
+    /// One functional check with `vector`: every check column's sum in levels.
+    mutating func checkSums(_ vector: [Int32]) throws -> ColumnCheck
 
     /// Standard deviation of one read of a single weight, in weight LSB.
     var readNoise: Double { get }
     /// The worst-case ADC error of one read of a single weight, in weight LSB.
     var readResolution: Double { get }
-    /// One read of a single weight (a one-hot MVM through the full periphery) at `time`, in weight LSB.
-    mutating func readWeight(row: Int, column: Int, at time: Double) throws -> Double
+    /// One read of a single weight (a one-hot MVM through the full periphery), in weight LSB.
+    mutating func readWeight(row: Int, column: Int) throws -> Double
 
     /// The program-and-verify read of a single weight at `time`, in weight LSB: its
     /// cells' conductances sensed directly, each with its read noise, without the inference ADC range or
     /// drift compensation, since the loop compares conductances with their targets.
-    mutating func verifyRead(row: Int, column: Int, at time: Double) -> Double
+    mutating func verifyRead(row: Int, column: Int) -> Double
     /// Standard deviation of one verify read, in weight LSB.
     var verifyNoise: Double { get }
 
-    /// One program pulse moving the weight at (`row`, `column`) to `target` at `time`; false when one of its
-    /// cells is stuck and did not move.
-    mutating func programPulse(row: Int, column: Int, target: Int32, at time: Double) -> Bool
+    /// One program pulse moving the weight at (`row`, `column`) to `target`; false when one of its cells is
+    /// stuck and did not move.
+    mutating func programPulse(row: Int, column: Int, target: Int32) -> Bool
     /// The drift compensation the array's outputs pass through. Under one compensation factor, cells of
     /// different ages are compensated wrongly, so repairs then cover the factor's whole scope.
     var driftCompensation: DriftCompensation { get }
-    /// The noise-free effective weight at `time` (ground truth).
-    func effectiveWeight(row: Int, column: Int, at time: Double) -> Double
+    /// The noise-free effective weight now: the simulation's ground truth, never the controller's.
+    func effectiveWeight(row: Int, column: Int) -> Double
 }
 
 /// The sums of one functional check and what it cost the array.

@@ -6,8 +6,21 @@ import ACIMCore
 /// noise), program pulses rewrite the cells of one weight and verify reads sense its cells directly.
 ///
 /// A one-hot read of a row returns every column of that row from one MVM, so the result is kept until
-/// the row is pulsed or time moves on; every MVM draws fresh read noise.
+/// the row is pulsed or the array's time moves on; every MVM draws fresh read noise.
 public struct ManagedCrossbar: ManagedArray {
+    /// What the controller has done to one array so far, which keys its next random draws: kept across
+    /// maintenance calls, so no two reads or pulses of an array draw the same noise.
+    public struct Draws: Sendable, Equatable {
+        /// Input vectors the controller has read: the next read's identity. Controller reads number from
+        /// 2^63, inference reads from 0, so the two never share read noise.
+        public var vectors: UInt64 = 1 << 63
+        public var pulses: UInt64 = 0
+        /// Program-and-verify reads; each draws its own read noise.
+        public var verifyReads: UInt64 = 0
+
+        public init() {}
+    }
+
     public private(set) var crossbar: Crossbar
     /// Seed of the read-noise and programming-noise streams.
     public let seed: UInt64
@@ -15,26 +28,32 @@ public struct ManagedCrossbar: ManagedArray {
     public let columns: Int
     public let weightBits: Int
     public let checkColumnOutputs: [Int]
-    /// Input vectors read so far (checks, one-hot reads, inference): the next read's identity.
-    public private(set) var vectorsRead: UInt64 = 0
-    private var pulses: UInt64 = 0
-    /// Program-and-verify reads so far; each draws its own read noise.
-    private var verifyReads: UInt64 = 0
+    public private(set) var draws: Draws
     private var rowReads: [Int: [Double]] = [:]
     private var rowReadsTime = -Double.infinity
     private let engine = FastEngine()
 
-    public init(crossbar: Crossbar, seed: UInt64) throws {
-        guard let mapping = crossbar.mapping else {
+    /// The programmed `crossbar` as the controller sees it, continuing from `draws`.
+    public init(crossbar: Crossbar, seed: UInt64, draws: Draws = Draws()) throws {
+        guard crossbar.mapping != nil else {
             throw ACIMError.inconsistentParameters("the crossbar has no weights: program it before the controller manages it")
         }
-        self.crossbar = crossbar
-        self.seed = seed
-        rows = mapping.rows
-        columns = mapping.outputs
+        self.init(mapped: crossbar, seed: seed, draws: draws)
+    }
+
+    /// `crossbar`, which has weights mapped, taken over without a copy of its cells.
+    init(mapped crossbar: consuming Crossbar, seed: UInt64, draws: Draws) {
+        let mapping = crossbar.mapping
+        rows = mapping?.rows ?? 0
+        columns = mapping?.outputs ?? 0
         weightBits = crossbar.config.array.weightBits
         let width = crossbar.layout.columnsPerWeight
-        checkColumnOutputs = (0..<mapping.outputs * width).map { mapping.outputOrder[$0 / width] }
+        checkColumnOutputs = mapping.map { mapping in
+            (0..<mapping.outputs * width).map { mapping.outputOrder[$0 / width] }
+        } ?? []
+        self.crossbar = crossbar
+        self.seed = seed
+        self.draws = draws
     }
 
     /// The weight in LSB of one level of every cell of a weight.
@@ -86,8 +105,19 @@ public struct ManagedCrossbar: ManagedArray {
         return Double(fullScale) / Double((1 << crossbar.config.periphery.adc.bits) - 1)
     }
 
+    /// How far the mean programmed level of each level lies above the level (programming noise clamped at
+    /// zero conductance lifts level 0), in levels.
+    private var levelBias: [Double] {
+        let device = crossbar.device
+        return (0...device.maxLevel).map {
+            let target = device.target(level: UInt8($0))
+            return (device.model.programmedMean(target: target) - target) / device.levelStep
+        }
+    }
+
     public func expectedCheckSums(_ vector: [Int32], weight: (Int, Int) -> ClosedRange<Int32>?)
         -> [(sum: Double, slack: Double)?] {
+        let levelBias = self.levelBias
         guard let mapping = crossbar.mapping else { return [] }
         let layout = crossbar.layout
         let config = crossbar.config
@@ -117,7 +147,7 @@ public struct ManagedCrossbar: ManagedArray {
                             deviation[i] = max(deviation[i], abs(Double(cell.level) - Double(center[i].level)))
                         }
                     }
-                    spread[range] = zip(center, deviation).map { (Double($0.level), $1) }
+                    spread[range] = zip(center, deviation).map { (Double($0.level) + levelBias[Int($0.level)], $1) }
                 }
                 for (k, cell) in spread[range]!.enumerated() {
                     sums[g * width + k] += Double(vector[r]) * cell.level
@@ -128,8 +158,10 @@ public struct ManagedCrossbar: ManagedArray {
         return (0..<sums.count).map { known[$0] ? (sums[$0], slack[$0]) : nil }
     }
 
-    public mutating func checkSums(_ vector: [Int32], at time: Double) throws -> ColumnCheck {
-        crossbar.setTime(time)
+    public var time: Double { crossbar.time }
+    public var temperature: Double { crossbar.temperature }
+
+    public mutating func checkSums(_ vector: [Int32]) throws -> ColumnCheck {
         // With drift compensation on, the bit lines pass through the same digital factor as the outputs.
         let factors = crossbar.readout?.compensationFactors()
         var check = ColumnCheck(sums: [Double](repeating: 0, count: checkColumnOutputs.count), energy: 0, cycles: 0)
@@ -168,11 +200,10 @@ public struct ManagedCrossbar: ManagedArray {
             : (1 << (periphery.inputBits - 1)) - 1)
     }
 
-    public mutating func readWeight(row: Int, column: Int, at time: Double) throws -> Double {
-        if time != rowReadsTime {
+    public mutating func readWeight(row: Int, column: Int) throws -> Double {
+        if crossbar.time != rowReadsTime {
             rowReads = [:]
-            rowReadsTime = time
-            crossbar.setTime(time)
+            rowReadsTime = crossbar.time
         }
         if let cached = rowReads[row] { return cached[column] }
         var input = [Int32](repeating: 0, count: rows)
@@ -184,10 +215,9 @@ public struct ManagedCrossbar: ManagedArray {
         return values[column]
     }
 
-    public mutating func verifyRead(row: Int, column: Int, at time: Double) -> Double {
-        crossbar.setTime(time)
-        verifyReads += 1
-        let noise = RandomStream(seed: seed, array: crossbar.id, purpose: .verifyRead, event: verifyReads)
+    public mutating func verifyRead(row: Int, column: Int) -> Double {
+        draws.verifyReads += 1
+        let noise = RandomStream(seed: seed, array: crossbar.id, purpose: .verifyRead, event: draws.verifyReads)
         return ((try? crossbar.effectiveWeight(row: row, output: column)) ?? .nan) + verifyNoise * noise.gaussian(at: 0)
     }
 
@@ -199,24 +229,24 @@ public struct ManagedCrossbar: ManagedArray {
 
     // MARK: Programming and ground truth
 
-    public mutating func programPulse(row: Int, column: Int, target: Int32, at time: Double) -> Bool {
-        crossbar.setTime(time)
-        pulses += 1
+    public mutating func programPulse(row: Int, column: Int, target: Int32) -> Bool {
+        draws.pulses += 1
         rowReads[row] = nil
-        return (try? crossbar.programWeight(row: row, output: column, to: target, at: time, seed: seed,
-                                            pulse: pulses)) ?? false
+        return (try? crossbar.programWeight(row: row, output: column, to: target, at: crossbar.time, seed: seed,
+                                            pulse: draws.pulses)) ?? false
     }
 
     public var driftCompensation: DriftCompensation { crossbar.config.device.driftCompensation }
 
-    /// The effective weight the outputs see at the array's current time (the last `time` any call moved it
-    /// to): the cells' value times the drift-compensation factor.
-    public func effectiveWeight(row: Int, column: Int, at time: Double) -> Double {
+    /// The effective weight the outputs see at the array's time: the cells' value times the
+    /// drift-compensation factor.
+    public func effectiveWeight(row: Int, column: Int) -> Double {
         let factor = crossbar.readout?.compensationFactors()?[column] ?? 1
         return ((try? crossbar.effectiveWeight(row: row, output: column)) ?? .nan) * factor
     }
 
-    /// Moves the array to `time` and `temperature` (kelvin).
+    /// Moves the array to `time` and `temperature` (kelvin): for an array that is its own clock (a study
+    /// of one array); on a chip, the chip moves time.
     public mutating func setTime(_ time: Double, temperature: Double? = nil) {
         crossbar.setTime(time, temperature: temperature)
         rowReads = [:]
@@ -242,8 +272,8 @@ public struct ManagedCrossbar: ManagedArray {
 
     /// The read context of the next `count` input vectors.
     private mutating func nextReads(_ count: Int) -> ReadContext {
-        defer { vectorsRead += UInt64(count) }
-        return ReadContext(seed: seed, firstVector: vectorsRead)
+        defer { draws.vectors &+= UInt64(count) }
+        return ReadContext(seed: seed, firstVector: draws.vectors)
     }
 
     /// Fault injection on the underlying crossbar (see `Crossbar.degradeWeight` and `stickWeight`).

@@ -5,13 +5,14 @@ import Testing
 
 /// The chip of many arrays: slots filled on demand, one clock for all arrays, reads counted once.
 @Suite struct ChipTests {
-    static func chip() throws -> Chip {
+    /// A chip of 4 tiles of 4 arrays of 32x32 cells; PCM cells with read noise unless `model` says otherwise.
+    static func chip(model: DeviceModelKind = .pcm, readNoise: Double = 0.2e-6) throws -> Chip {
         var crossbar = CrossbarConfig()
         crossbar.array.rows = 32
         crossbar.array.cols = 32
-        crossbar.device.model = .pcm
+        crossbar.device.model = model
         crossbar.device.gMax = Quantity(25e-6)
-        crossbar.device.readNoise = Quantity(0.2e-6)
+        crossbar.device.readNoise = Quantity(readNoise)
         var tile = TileConfig()
         tile.arrays = 4
         var chip = ChipConfig()

@@ -28,25 +28,53 @@ func managedArray(readNoise: Double = 0, programmingNoise: Double = 0, sparsity:
     return (try ManagedCrossbar(crossbar: crossbar, seed: seed), weights)
 }
 
+/// A deployed array with its controller, the host's master copy and a score of the controller's
+/// findings against it; the array is its own clock.
+struct Deployed {
+    var array: ManagedCrossbar
+    var controller: ArrayController
+    let master: Matrix<Int32>
+    /// The host, nil once detached after deployment.
+    var host: (any WeightSource)?
+    var audit = DetectionAudit()
+
+    /// Moves the array to `time` and checks it, scoring the findings.
+    mutating func check(at time: Double, temperature: Double = 300) throws {
+        array.setTime(time, temperature: temperature)
+        let master = self.master
+        var audit = self.audit
+        try controller.check(&array, host: host) { findings, array in audit.score(findings, on: array, master: master) }
+        self.audit = audit
+    }
+
+    /// Moves the array to `time` and lets the controller's triggers decide.
+    mutating func advance(to time: Double, temperature: Double = 300, reads: Int = 0,
+                          idle: Bool = true) throws -> [CheckReason] {
+        array.setTime(time, temperature: temperature)
+        return try controller.maintain(&array, reads: reads, idle: idle, host: host)
+    }
+}
+
 func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readNoise: Double = 0,
               programmingNoise: Double = 0, compensation: DriftCompensation = .none, hostStaysAttached: Bool = true,
-              seed: UInt64 = 1) throws -> (ManagedCrossbar, DeviceController) {
+              seed: UInt64 = 1) throws -> Deployed {
     var (array, weights) = try managedArray(readNoise: readNoise, programmingNoise: programmingNoise,
                                             compensation: compensation, seed: seed)
-    var controller = try DeviceController(config: config, weights: weights, weightBits: 8, seed: seed,
-                                          clock: 1e9, temperature: 300, hostStaysAttached: hostStaysAttached)
-    try controller.deploy(&array, at: 0, temperature: 300)
-    return (array, controller)
+    let host = MasterWeights([testArray: weights])
+    var controller = try ArrayController(config: config, array: testArray, host: host, weightBits: 8, seed: seed,
+                                         clock: 1e9, start: 0, temperature: 300)
+    try controller.deploy(&array, host: host)
+    return Deployed(array: array, controller: controller, master: weights, host: hostStaysAttached ? host : nil)
 }
 
 @Suite struct DeviceControllerTests {
     /// No degradation, noise on: at most 1e-4 false column flags per check.
     @Test func noFalseAlarmsWithoutDegradation() throws {
-        var (array, controller) = try deployed(readNoise: 0.5e-6, programmingNoise: 0.3e-6)
-        for k in 1...40 { try controller.check(&array, at: Double(k) * 3600, temperature: 300) }
-        let columnChecks = 40 * array.columns
-        #expect(Double(controller.counters.columnsFlagged) / Double(columnChecks) <= 1e-4)
-        #expect(controller.counters.cellsReprogrammed == 0)
+        var d = try deployed(readNoise: 0.5e-6, programmingNoise: 0.3e-6)
+        for k in 1...40 { try d.check(at: Double(k) * 3600) }
+        let columnChecks = 40 * d.array.columns
+        #expect(Double(d.controller.counters.columnsFlagged) / Double(columnChecks) <= 1e-4)
+        #expect(d.controller.counters.cellsReprogrammed == 0)
     }
 
     /// Test 2: drift injected into known weights is flagged in exactly their columns, localized to exactly
@@ -55,100 +83,100 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
     func injectedDriftIsFoundAndRepaired(localization: Localization) throws {
         var config = DeviceControllerConfig()
         config.localization = localization
-        var (array, controller) = try deployed(config)
+        var d = try deployed(config)
         let degraded = [(3, 1), (40, 1), (17, 5)]
-        for (r, c) in degraded { try array.degrade(row: r, column: c, by: 0.6) }
+        for (r, c) in degraded { try d.array.degrade(row: r, column: c, by: 0.6) }
         // Make sure each injected weight really moved.
         for (r, c) in degraded {
-            #expect(abs(array.effectiveWeight(row: r, column: c, at: 0) - Double(controller.truth[r, c])) > 4
-                    || abs(controller.truth[r, c]) < 10)
+            #expect(abs(d.array.effectiveWeight(row: r, column: c) - Double(d.master[r, c])) > 4
+                    || abs(d.master[r, c]) < 10)
         }
-        try controller.check(&array, at: 3600, temperature: 300)
-        let flaggedColumns = controller.events.compactMap { event -> Int? in
+        try d.check(at: 3600)
+        let flaggedColumns = d.controller.events.compactMap { event -> Int? in
             if case let .columnFlagged(column, _, _) = event.kind { return column }
             return nil
         }
-        let cells = controller.events.compactMap { event -> [Int]? in
+        let cells = d.controller.events.compactMap { event -> [Int]? in
             if case let .cellDegraded(row, column) = event.kind { return [row, column] }
             return nil
         }
-        let moved = degraded.filter { abs(controller.truth[$0.0, $0.1]) >= 10 }
+        let moved = degraded.filter { abs(d.master[$0.0, $0.1]) >= 10 }
         #expect(Set(flaggedColumns) == Set(moved.map(\.1)))
         #expect(Set(cells) == Set(moved.map { [$0.0, $0.1] }))
-        #expect(controller.counters.falsePositives == 0)
-        #expect(controller.counters.falseNegatives == 0)
-        for r in 0..<array.rows {
-            for c in 0..<array.columns {
-                #expect(abs(array.effectiveWeight(row: r, column: c, at: 3600) - Double(controller.truth[r, c])) <= 0.5)
+        #expect(d.audit.falsePositives == 0)
+        #expect(d.audit.falseNegatives == 0)
+        for r in 0..<d.array.rows {
+            for c in 0..<d.array.columns {
+                #expect(abs(d.array.effectiveWeight(row: r, column: c) - Double(d.master[r, c])) <= 0.5)
             }
         }
     }
 
     /// Test 3: with full coverage the host sends only the initial load; repairs come from the references.
     @Test func fullCoverageRepairsWithoutTheHost() throws {
-        var (array, controller) = try deployed()
-        let initial = controller.hostBytes
+        var d = try deployed()
+        let initial = d.controller.hostBytes
         #expect(initial == 64 * 8)  // one byte per 8-bit reference
         for k in 1...5 {
-            try array.degrade(row: k * 7, column: k, by: 0.3)
-            try controller.check(&array, at: Double(k) * 3600, temperature: 300)
+            try d.array.degrade(row: k * 7, column: k, by: 0.3)
+            try d.check(at: Double(k) * 3600)
         }
-        #expect(controller.counters.cellsReprogrammed >= 5)
-        #expect(controller.hostBytes == initial)
-        #expect(controller.counters.hostBytesAvoided == controller.counters.cellsReprogrammed)
+        #expect(d.controller.counters.cellsReprogrammed >= 5)
+        #expect(d.controller.hostBytes == initial)
+        #expect(d.controller.counters.hostBytesAvoided == d.controller.counters.cellsReprogrammed)
     }
 
     /// Test 4: MSB-only references reconstruct within 2^(Bw-Bref-1) and widen the check tolerance to match.
     @Test func msbOnlyReferences() throws {
         var config = DeviceControllerConfig()
         config.referenceBits = 4
-        var (array, controller) = try deployed(config)
-        #expect(controller.store.reconstructionError == 8)
-        for r in 0..<array.rows {
-            for c in 0..<array.columns {
-                let reference = try #require(controller.store.peek(row: r, column: c))
-                #expect(abs(Int(reference) - Int(controller.truth[r, c])) <= 8)
-                #expect(controller.store.range(of: reference).contains(controller.truth[r, c]))
+        var d = try deployed(config)
+        #expect(d.controller.store.reconstructionError == 8)
+        for r in 0..<d.array.rows {
+            for c in 0..<d.array.columns {
+                let reference = try #require(d.controller.store.peek(row: r, column: c))
+                #expect(abs(Int(reference) - Int(d.master[r, c])) <= 8)
+                #expect(d.controller.store.range(of: reference).contains(d.master[r, c]))
             }
         }
         // The array now holds the reconstructions; an undisturbed check flags nothing.
-        try controller.check(&array, at: 3600, temperature: 300)
-        #expect(controller.counters.columnsFlagged == 0)
-        #expect(controller.hostBytes == 64 * 8 / 2)  // four bits per reference
+        try d.check(at: 3600)
+        #expect(d.controller.counters.columnsFlagged == 0)
+        #expect(d.controller.hostBytes == 64 * 8 / 2)  // four bits per reference
         // A larger drift is still caught.
-        try array.degrade(row: 5, column: 2, by: 0.0)
-        try controller.check(&array, at: 7200, temperature: 300)
-        #expect(controller.counters.columnsFlagged == (abs(controller.truth[5, 2]) > 24 ? 1 : 0))
+        try d.array.degrade(row: 5, column: 2, by: 0.0)
+        try d.check(at: 7200)
+        #expect(d.controller.counters.columnsFlagged == (abs(d.master[5, 2]) > 24 ? 1 : 0))
     }
 
     /// Test 5: a flipped reference bit is caught by parity, the reference is nulled, the weight goes to 0,
     /// and `referenceNulled` fires once.
     @Test func parityErrorNullsTheReference() throws {
-        var (array, controller) = try deployed(hostStaysAttached: false)
+        var d = try deployed(hostStaysAttached: false)
         let (r, c) = (9, 3)
-        #expect(controller.truth[r, c] != 0)
-        controller.corruptReference(row: r, column: c, bit: 2)
-        try controller.check(&array, at: 3600, temperature: 300)
-        try controller.check(&array, at: 7200, temperature: 300)
-        let nulled = controller.events.filter {
+        #expect(d.master[r, c] != 0)
+        d.controller.corruptReference(row: r, column: c, bit: 2)
+        try d.check(at: 3600)
+        try d.check(at: 7200)
+        let nulled = d.controller.events.filter {
             if case .referenceNulled(r, c) = $0.kind { return true }
             return false
         }
         #expect(nulled.count == 1)
-        #expect(controller.counters.referencesNulled == 1)
-        #expect(array.effectiveWeight(row: r, column: c, at: 7200) == 0)
-        #expect(controller.store.peek(row: r, column: c) == nil)
+        #expect(d.controller.counters.referencesNulled == 1)
+        #expect(d.array.effectiveWeight(row: r, column: c) == 0)
+        #expect(d.controller.store.peek(row: r, column: c) == nil)
     }
 
     /// Test 6: with more than `array_escalation` of the weights drifted the whole array is refreshed.
     @Test func escalationRefreshesTheArray() throws {
-        var (array, controller) = try deployed()
+        var d = try deployed()
         for r in 0..<8 {
-            for c in 0..<array.columns { try array.degrade(row: r, column: c, by: 0.5) }
+            for c in 0..<d.array.columns { try d.array.degrade(row: r, column: c, by: 0.5) }
         }
-        try controller.check(&array, at: 3600, temperature: 300)
-        #expect(controller.counters.cellsReprogrammed == array.rows * array.columns)
-        #expect(controller.events.contains { $0.kind == .reprogrammed(.array, weights: 64 * 8) })
+        try d.check(at: 3600)
+        #expect(d.controller.counters.cellsReprogrammed == d.array.rows * d.array.columns)
+        #expect(d.controller.events.contains { $0.kind == .reprogrammed(.array, weights: 64 * 8) })
     }
 
     /// Test 7: the timer fires at every multiple of the interval, a temperature step past the limit fires
@@ -158,38 +186,38 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         config.checkInterval = Quantity(3600)
         config.maxAge = Quantity(1e9)
         config.maxReads = 1000
-        var (array, controller) = try deployed(config)
+        var d = try deployed(config)
         var fired: [Double] = []
         for minute in 1...(5 * 60) {
             let t = Double(minute) * 60
-            if try controller.advance(&array, to: t, temperature: 300).contains(.timer) { fired.append(t) }
+            if try d.advance(to: t, temperature: 300).contains(.timer) { fired.append(t) }
         }
         #expect(fired == [3600, 7200, 10800, 14400, 18000])
-        #expect(try controller.advance(&array, to: 18060, temperature: 305) == [])
-        #expect(try controller.advance(&array, to: 18120, temperature: 311) == [.temperature])
-        #expect(try controller.advance(&array, to: 18180, temperature: 311, reads: 1000) == [])
-        #expect(try controller.advance(&array, to: 18240, temperature: 311, reads: 1) == [.reads])
+        #expect(try d.advance(to: 18060, temperature: 305) == [])
+        #expect(try d.advance(to: 18120, temperature: 311) == [.temperature])
+        #expect(try d.advance(to: 18180, temperature: 311, reads: 1000) == [])
+        #expect(try d.advance(to: 18240, temperature: 311, reads: 1) == [.reads])
 
         var aged = DeviceControllerConfig()
         aged.maxAge = Quantity(86400)
         aged.checkInterval = Quantity(7 * 86400)
-        var (array2, controller2) = try deployed(aged)
-        #expect(try controller2.advance(&array2, to: 86400, temperature: 300) == [])
-        #expect(try controller2.advance(&array2, to: 86401, temperature: 300) == [.age])
+        var d2 = try deployed(aged)
+        #expect(try d2.advance(to: 86400, temperature: 300) == [])
+        #expect(try d2.advance(to: 86401, temperature: 300) == [.age])
     }
 
     /// Checks wait for an idle array with `idle_only`; otherwise they preempt and count stall cycles.
     @Test func idleOnlyDefersChecks() throws {
         var config = DeviceControllerConfig()
-        var (array, controller) = try deployed(config)
-        #expect(try controller.advance(&array, to: 3600, temperature: 300, idle: false) == [])
-        #expect(try controller.advance(&array, to: 3601, temperature: 300, idle: true) == [.timer])
-        #expect(controller.counters.arrayUnavailableCycles == 0)
+        var d = try deployed(config)
+        #expect(try d.advance(to: 3600, temperature: 300, idle: false) == [])
+        #expect(try d.advance(to: 3601, temperature: 300, idle: true) == [.timer])
+        #expect(d.controller.counters.arrayUnavailableCycles == 0)
         config.idleOnly = false
-        var (array2, controller2) = try deployed(config)
-        try array2.degrade(row: 1, column: 1, by: 0.2)
-        #expect(try controller2.advance(&array2, to: 3600, temperature: 300, idle: false) == [.timer])
-        #expect(controller2.counters.arrayUnavailableCycles > 0)
+        var d2 = try deployed(config)
+        try d2.array.degrade(row: 1, column: 1, by: 0.2)
+        #expect(try d2.advance(to: 3600, temperature: 300, idle: false) == [.timer])
+        #expect(d2.controller.counters.arrayUnavailableCycles > 0)
     }
 
     /// Test 8: the energy and latency counters are the sums of their per-pulse and per-read costs.
@@ -198,10 +226,10 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         config.pulseEnergy = Quantity(50e-12)
         config.verifyReadEnergy = Quantity(1e-12)
         config.pulseTime = Quantity(1e-6)
-        var (array, controller) = try deployed(config, readNoise: 0.02e-6, programmingNoise: 0.05e-6)
-        try array.degrade(row: 12, column: 6, by: 0.4)
-        try controller.check(&array, at: 3600, temperature: 300)
-        let c = controller.counters
+        var d = try deployed(config, readNoise: 0.02e-6, programmingNoise: 0.05e-6)
+        try d.array.degrade(row: 12, column: 6, by: 0.4)
+        try d.check(at: 3600)
+        let c = d.controller.counters
         #expect(c.programPulses >= c.cellsReprogrammed)
         #expect(abs(c.programEnergy - (Double(c.programPulses) * 50e-12 + Double(c.verifyReads) * 1e-12)) < 1e-18)
         #expect(abs(c.programLatency - Double(c.programPulses) * 1e-6) < 1e-15)
@@ -214,17 +242,17 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
     /// per-column compensation.
     @Test(arguments: [DriftCompensation.global, .perColumn])
     func repairsCoverTheCompensationScope(compensation: DriftCompensation) throws {
-        var (array, controller) = try deployed(compensation: compensation)
-        let index = try #require(controller.truth.storage.firstIndex { abs($0) > 40 })
-        try array.degrade(row: index / 8, column: index % 8, by: 0.5)
-        try controller.check(&array, at: 3600, temperature: 300)
-        let repairs = controller.events.compactMap { event -> String? in
+        var d = try deployed(compensation: compensation)
+        let index = try #require(d.master.storage.firstIndex { abs($0) > 40 })
+        try d.array.degrade(row: index / 8, column: index % 8, by: 0.5)
+        try d.check(at: 3600)
+        let repairs = d.controller.events.compactMap { event -> String? in
             if case let .reprogrammed(scope, weights) = event.kind { return "\(scope) \(weights)" }
             return nil
         }
         #expect(repairs == [compensation == .global ? "array 512" : "column 64"])
-        #expect(abs(array.effectiveWeight(row: index / 8, column: index % 8, at: 3600)
-                    - Double(controller.truth.storage[index])) <= 0.5)
+        #expect(abs(d.array.effectiveWeight(row: index / 8, column: index % 8)
+                    - Double(d.master.storage[index])) <= 0.5)
     }
 
     /// Stuck weights are marked once and never retried; a missing reference follows its policy.
@@ -234,37 +262,37 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         config.coverageFraction = 0.5
         config.keepProgrammedValues = true
         config.missingReference = .askHost
-        var (array, controller) = try deployed(config)
-        let covered = controller.store.coveredCount
+        var d = try deployed(config)
+        let covered = d.controller.store.coveredCount
         #expect(covered == 256)
         // An uncovered weight, degraded, is fetched from the host.
-        let uncovered = try #require((0..<64 * 8).first { controller.store.entries[$0] == nil && controller.truth.storage[$0] != 0 })
+        let uncovered = try #require((0..<64 * 8).first { d.controller.store.entries[$0] == nil && d.master.storage[$0] != 0 })
         let (r, c) = (uncovered / 8, uncovered % 8)
         // A covered weight in another row (one flagged weight per row: no row escalation) whose cells stick
         // after degrading fails write-verify.
         let stuck = try #require((0..<64 * 8).first {
-            $0 / 8 != r && controller.store.entries[$0] != nil && abs(controller.truth.storage[$0]) > 40
+            $0 / 8 != r && d.controller.store.entries[$0] != nil && abs(d.master.storage[$0]) > 40
         })
-        let before = controller.hostBytes
-        try array.degrade(row: r, column: c, by: 0)
-        try array.stick(row: stuck / 8, column: stuck % 8)
-        try array.degrade(row: stuck / 8, column: stuck % 8, by: 0.25)
-        try controller.check(&array, at: 3600, temperature: 300)
-        #expect(controller.hostBytes == before + 1)
-        #expect(controller.counters.stuckCells == 1)
-        #expect(abs(array.effectiveWeight(row: r, column: c, at: 3600) - Double(controller.truth[r, c])) <= 0.5)
-        let pulses = controller.counters.programPulses
-        try controller.check(&array, at: 7200, temperature: 300)
-        #expect(controller.counters.programPulses == pulses)  // the stuck weight is not retried
+        let before = d.controller.hostBytes
+        try d.array.degrade(row: r, column: c, by: 0)
+        try d.array.stick(row: stuck / 8, column: stuck % 8)
+        try d.array.degrade(row: stuck / 8, column: stuck % 8, by: 0.25)
+        try d.check(at: 3600)
+        #expect(d.controller.hostBytes == before + 1)
+        #expect(d.controller.counters.stuckCells == 1)
+        #expect(abs(d.array.effectiveWeight(row: r, column: c) - Double(d.master[r, c])) <= 0.5)
+        let pulses = d.controller.counters.programPulses
+        try d.check(at: 7200)
+        #expect(d.controller.counters.programPulses == pulses)  // the stuck weight is not retried
         // Past the refresh age the array is refreshed once; the stuck weight, never rewritten, does not
         // keep it refreshing at every check after that.
         let week = 7 * 86400.0
-        let reprogrammed = controller.counters.cellsReprogrammed
-        try controller.check(&array, at: week + 3600, temperature: 300)
-        let refreshed = controller.counters.cellsReprogrammed
+        let reprogrammed = d.controller.counters.cellsReprogrammed
+        try d.check(at: week + 3600)
+        let refreshed = d.controller.counters.cellsReprogrammed
         #expect(refreshed - reprogrammed == 64 * 8 - 1)
-        try controller.check(&array, at: week + 7200, temperature: 300)
-        #expect(controller.counters.cellsReprogrammed == refreshed)
+        try d.check(at: week + 7200)
+        #expect(d.controller.counters.cellsReprogrammed == refreshed)
     }
 }
 
@@ -306,16 +334,17 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         try crossbar.map(weights: weights, at: 0, seed: 5)
         var array = try ManagedCrossbar(crossbar: crossbar, seed: 5)
         #expect(array.readResolution > 1)
-        var controller = try DeviceController(config: DeviceControllerConfig(), weights: weights, weightBits: 5, seed: 5,
-                                              clock: 1e9, temperature: 300)
-        try controller.deploy(&array, at: 0, temperature: 300)
+        let host = MasterWeights([testArray: weights])
+        var controller = try ArrayController(config: DeviceControllerConfig(), array: testArray, host: host,
+                                             weightBits: 5, seed: 5, clock: 1e9, start: 0, temperature: 300)
+        try controller.deploy(&array, host: host)
         #expect(controller.counters.stuckCells == 0)
         #expect(controller.counters.programPulses > weights.storage.count * 3 / 2)
         let failed = controller.counters.programFailures
         #expect(failed > 0 && failed < weights.storage.count / 20)
         #expect(controller.verifyTolerance(array) == 0.5)
         let outOfTolerance = (0..<array.rows * array.columns).filter { i in
-            abs(array.effectiveWeight(row: i / array.columns, column: i % array.columns, at: 0)
+            abs(array.effectiveWeight(row: i / array.columns, column: i % array.columns)
                 - Double(weights.storage[i])) > 0.5
         }
         #expect(outOfTolerance.count == failed)
