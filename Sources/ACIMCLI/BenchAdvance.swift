@@ -21,15 +21,15 @@ extension Bench {
         let layout = CrossbarLayout(config: config)
         let perArray = layout.logicalRows * layout.weightCapacity
         let arrays = (weights + perArray - 1) / perArray
-        var chipConfig = hardware.chip
-        chipConfig.tiles = (arrays + hardware.tile.arrays - 1) / hardware.tile.arrays
-        chipConfig.meshCols = Int(Double(chipConfig.tiles).squareRoot().rounded(.up))
-        chipConfig.meshRows = (chipConfig.tiles + chipConfig.meshCols - 1) / chipConfig.meshCols
-        var chip = try Chip(crossbar: config, tile: hardware.tile, chip: chipConfig,
-                            clock: hardware.technology.clock.value,
-                            temperature: hardware.technology.temperature.value)
         let cells = Double(arrays * config.array.rows * config.array.cols)
-        try MemoryBudget.require(cells * chip.bytesPerCell, for: "--weights \(weights)")
+        try MemoryBudget.require(cells * Chip.bytesPerCell(config), for: "--weights \(weights)")
+        var sized = hardware
+        sized.crossbar = config
+        sized.chip.tiles = (arrays + hardware.tile.arrays - 1) / hardware.tile.arrays
+        sized.chip.meshCols = Int(Double(sized.chip.tiles).squareRoot().rounded(.up))
+        sized.chip.meshRows = (sized.chip.tiles + sized.chip.meshCols - 1) / sized.chip.meshCols
+        let chipConfig = sized.chip
+        var chip = try sized.makeChip()
         say("chip        \(arrays) arrays of \(config.array.rows)x\(config.array.cols) on \(chipConfig.tiles) tiles; "
               + "\(weights) weights, \(layout.slices) slices of \(config.array.bitsPerCell)-bit cells, \(config.array.weightEncoding.rawValue); "
               + "device \(model.rawValue); BLAS and Dispatch on \(BLAS.threadCount) thread(s)")

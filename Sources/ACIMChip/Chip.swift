@@ -13,34 +13,76 @@ public struct Chip: Sendable {
     public let crossbar: CrossbarConfig
     public let tile: TileConfig
     public let config: ChipConfig
-    /// The chip clock, in hertz, every cycle count refers to.
-    public let clock: Double
+    /// Clock, process node and nominal temperature.
+    public let technology: TechnologyConfig
+    /// The device controller's configuration.
+    public let controller: DeviceControllerConfig
+    /// Energy per event of the tiles, the network and DRAM (the arrays' own table is in `crossbar`).
+    public let energy: ChipEnergy
+    public let areaTable: AreaConfig
     /// The simulated time, in seconds, and the operating temperature, in kelvin, of every array in use.
     public private(set) var time: Double = 0
     public private(set) var temperature: Double
     /// Array slots in tile-major order; nil while a slot is unused.
     private var slots: [Crossbar?]
 
-    /// A chip with every slot empty, at time 0 and `temperature` kelvin; throws the first configuration
-    /// problem.
-    public init(crossbar: CrossbarConfig, tile: TileConfig, chip: ChipConfig, clock: Double,
-                temperature: Double) throws {
+    /// A chip with every slot empty, at time 0 and the technology's nominal temperature; throws the first
+    /// configuration problem.
+    public init(technology: TechnologyConfig, crossbar: CrossbarConfig, tile: TileConfig, chip: ChipConfig,
+                controller: DeviceControllerConfig, energy: ChipEnergy, area: AreaConfig) throws {
+        _ = try technology.validated()
         _ = try crossbar.validated()
         _ = try tile.validated()
         _ = try chip.validated()
-        guard clock > 0, clock.isFinite else {
-            throw ACIMError.invalidParameter(name: "technology.clock", value: "\(clock)", expected: "a frequency > 0")
-        }
-        guard temperature > 0, temperature.isFinite else {
-            throw ACIMError.invalidParameter(name: "technology.temperature", value: "\(temperature)",
-                                             expected: "a temperature > 0 K")
-        }
+        _ = try controller.validated()
+        _ = try energy.validated()
+        _ = try area.validated()
+        self.technology = technology
         self.crossbar = crossbar
         self.tile = tile
         self.config = chip
-        self.clock = clock
-        self.temperature = temperature
+        self.controller = controller
+        self.energy = energy
+        self.areaTable = area
+        temperature = technology.temperature.value
         slots = [Crossbar?](repeating: nil, count: chip.tiles * tile.arrays)
+    }
+
+    /// The chip clock, in hertz, every cycle count refers to.
+    public var clock: Double { technology.clock.value }
+
+    /// One tile: its place on the mesh, its array slots, its memory and its digital unit.
+    public struct Tile: Sendable, Equatable {
+        public let index: Int
+        public let meshRow: Int
+        public let meshColumn: Int
+        public let arrays: [ArrayID]
+        /// Tile memory in bytes, its banks, and the lanes of the digital unit.
+        public let memoryBytes: Int
+        public let memoryBanks: Int
+        public let digitalLanes: Int
+    }
+
+    /// The tiles, in order.
+    public var tiles: [Tile] {
+        (0..<config.tiles).map { t in
+            let (row, column) = meshPosition(ofTile: t)
+            return Tile(index: t, meshRow: row, meshColumn: column,
+                        arrays: (0..<tile.arrays).map { ArrayID(tile: t, slot: $0) },
+                        memoryBytes: Int(tile.memory.value), memoryBanks: tile.memoryBanks,
+                        digitalLanes: tile.digitalLanes)
+        }
+    }
+
+    /// The chip's area from the area table, in square metres: every array's cells, ADCs and word-line DACs,
+    /// every tile's memory, digital unit and router, and the device controller.
+    public var area: Double {
+        let layout = CrossbarLayout(config: crossbar)
+        let array = Double(crossbar.array.rows * crossbar.array.cols) * areaTable.cell.value
+            + Double(layout.adcCount) * areaTable.adc.value + Double(crossbar.array.rows) * areaTable.dac.value
+        let tileArea = Double(tile.arrays) * array + tile.memory.value / 1024 * areaTable.sramPerKiB.value
+            + areaTable.digitalUnit.value + areaTable.router.value
+        return Double(config.tiles) * tileArea + areaTable.controller.value
     }
 
     /// Every array slot of the chip, tile by tile.
@@ -65,10 +107,13 @@ public struct Chip: Sendable {
     }
 
     /// Bytes of array state per cell (cells and what an MVM reads), for memory estimates.
-    public var bytesPerCell: Double {
+    public var bytesPerCell: Double { Chip.bytesPerCell(crossbar) }
+
+    /// Bytes of array state per cell of arrays of `crossbar`: the cells, their weight sites, the
+    /// materialized levels an MVM reads and the mapping's target levels.
+    public static func bytesPerCell(_ crossbar: CrossbarConfig) -> Double {
         let layout = CrossbarLayout(config: crossbar)
         let cellsPerSite = layout.wordLinesPerRow * layout.columnsPerWeight
-        // The cells, their sites, the materialized levels an MVM reads and the mapping's target levels.
         return CellArray.bytesPerCell(cellsPerSite: cellsPerSite) + Double(MemoryLayout<Float>.size + 1)
     }
 

@@ -28,9 +28,6 @@ public struct HardwareProfile: ComponentConfiguration {
     /// The built-in defaults, named `builtin`.
     public init() { self.init(name: "builtin") }
 
-    /// The largest number of cells a profile may ask for: per-cell state must fit a few GB.
-    public static let maxCells = 1 << 32
-
     /// The configuration of one crossbar: `array`, `periphery`, `device` and `energy.array`.
     public var crossbar: CrossbarConfig {
         get { CrossbarConfig(array: array, periphery: periphery, device: device, energy: energy.array) }
@@ -40,6 +37,12 @@ public struct HardwareProfile: ComponentConfiguration {
             device = newValue.device
             energy.array = newValue.energy
         }
+    }
+
+    /// The chip this profile describes, with every array slot empty.
+    public func makeChip() throws -> Chip {
+        try Chip(technology: technology, crossbar: crossbar, tile: tile, chip: chip, controller: controller,
+                 energy: energy.chip, area: area)
     }
 
     /// Cells on the whole chip; `Int.max` when the product overflows.
@@ -80,9 +83,13 @@ public struct HardwareProfile: ComponentConfiguration {
             v.add(["controller", "coverage_fraction"],
                   "coverage_fraction (\(controller.coverageFraction)) needs coverage predetermined or top_magnitude")
         }
-        if totalCells > Self.maxCells || totalCells <= 0 {
+        // Every array in use holds its cells in memory: a chip whose arrays could not all be held is refused.
+        let bytes = Double(totalCells) * Chip.bytesPerCell(crossbar)
+        if totalCells == Int.max || bytes > MemoryBudget.physicalMemory {
             v.add(["chip", "tiles"],
-                  "\(chip.tiles) tiles x \(tile.arrays) arrays of \(array.rows)x\(array.cols) cells exceed the limit of \(Self.maxCells) cells")
+                  "\(chip.tiles) tiles x \(tile.arrays) arrays of \(array.rows)x\(array.cols) cells need about "
+                  + "\(MemoryBudget.format(bytes)) when every array is in use; this machine has "
+                  + "\(MemoryBudget.format(MemoryBudget.physicalMemory))")
         }
         return v.issues
     }

@@ -19,7 +19,8 @@ import Testing
         chip.tiles = 4
         chip.meshRows = 2
         chip.meshCols = 2
-        return try Chip(crossbar: crossbar, tile: tile, chip: chip, clock: 1e9, temperature: 300)
+        return try Chip(technology: TechnologyConfig(), crossbar: crossbar, tile: tile, chip: chip,
+                        controller: DeviceControllerConfig(), energy: ChipEnergy(), area: AreaConfig())
     }
 
     static func weights(_ seed: UInt64) -> Matrix<Int32> {
@@ -43,6 +44,20 @@ import Testing
         #expect(throws: ACIMError.self) { try chip.array(ArrayID(tile: 0, slot: 0)) }
         #expect(throws: ACIMError.self) { try chip.program(ArrayID(tile: 4, slot: 0), weights: Self.weights(1), seed: 4) }
         #expect(throws: ACIMError.self) { try chip.program(ArrayID(tile: 0, slot: 4), weights: Self.weights(1), seed: 4) }
+    }
+
+    @Test func tilesAndArea() throws {
+        let chip = try Self.chip()
+        #expect(chip.clock == 1e9 && chip.temperature == 300)
+        #expect(chip.tiles.count == 4)
+        let last = chip.tiles[3]
+        #expect(last.meshRow == 1 && last.meshColumn == 1 && last.memoryBytes == 262_144)
+        #expect(last.arrays == (0..<4).map { ArrayID(tile: 3, slot: $0) })
+        // Per array: 1024 cells of 0.01 um2, 4 ADCs of 3000 um2 (32 columns, 8 per ADC) and 32 word-line DACs
+        // of 50 um2; per tile 4 arrays, 256 KiB of memory, a digital unit and a router; one controller.
+        let array = 1024 * 0.01e-12 + 4 * 3000e-12 + 32 * 50e-12
+        let tile = 4 * array + 256 * 1500e-12 + 0.05e-6 + 0.02e-6
+        #expect(abs(chip.area - (4 * tile + 0.1e-6)) < 1e-18)
     }
 
     /// Advancing the chip gives every array exactly what advancing it alone gives, and arrays at the same

@@ -1,3 +1,5 @@
+import ACIMChip
+import ACIMCore
 import ACIMProfiles
 import Foundation
 import Testing
@@ -102,7 +104,9 @@ let brokenCorpus: [(String, [Expected])] = [
         Expected("1:7", "YAML syntax error: found unexpected end of stream (while scanning a quoted scalar at line 1, column 7)"),
     ]),
     ("too-many-cells.yaml", [
-        Expected("8:10", "chip.tiles: 1024 tiles x 1024 arrays of 8192x8192 cells exceed the limit of 4294967296 cells"),
+        // 2^46 cells of 8-bit differential weights in 2-bit cells: 15 bytes each, 960 TiB.
+        Expected("8:10", "chip.tiles: 1024 tiles x 1024 arrays of 8192x8192 cells need about 960.0 TiB when every "
+                 + "array is in use; this machine has \(MemoryBudget.format(MemoryBudget.physicalMemory))"),
     ]),
     ("top-level-list.yaml", [
         Expected("1:1", "expected a mapping of profile sections at the top level, got a list"),
