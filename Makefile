@@ -1,12 +1,13 @@
-# acimsim: `make demo` runs the main job on the bundled defaults, `make test` runs the tests.
-# Both install libopenblas-dev with apt-get when it is missing.
+# acimsim: `make demo` runs the main job on the bundled defaults, `make test` runs the tests, `make fuzz` runs
+# the libFuzzer targets of Fuzz/ for FUZZ_SECONDS each (docs/fuzzing.md).
+# Each installs libopenblas-dev with apt-get when it is missing.
 
 SWIFT ?= swift
 # OpenBLAS 0.3.21 falls back to generic kernels on the newest Xeons; name the core.
 OPENBLAS_CORETYPE ?= $(shell grep -q avx512bw /proc/cpuinfo 2>/dev/null && echo SKYLAKEX || (grep -q avx2 /proc/cpuinfo 2>/dev/null && echo HASWELL))
 export OPENBLAS_CORETYPE
 
-.PHONY: deps build release demo test bench clean
+.PHONY: deps build release demo test bench fuzz clean
 
 deps:
 	@if ! pkg-config --exists openblas 2>/dev/null; then \
@@ -31,5 +32,11 @@ test: deps
 bench: release
 	.build/release/acim bench
 
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= profile model npy
+
+fuzz: deps
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

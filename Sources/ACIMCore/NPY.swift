@@ -19,6 +19,11 @@ public struct NPYArray: Equatable, Sendable {
 
     /// Parses the bytes of a `.npy` file; `path` names it in errors.
     public static func parse(_ data: Data, path: String) throws -> NPYArray {
+        try parse(data, path: path, memory: ProcessInfo.processInfo.physicalMemory)
+    }
+
+    /// `parse(_:path:)` on a machine with `memory` bytes, which the values widened to `Double` must fit in.
+    static func parse(_ data: Data, path: String, memory: UInt64) throws -> NPYArray {
         let bytes = [UInt8](data)
         func fail(_ reason: String) -> ACIMError { .malformedFile(path: path, reason: reason) }
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
@@ -54,15 +59,21 @@ public struct NPYArray: Equatable, Sendable {
             guard let n = Int(dim), n >= 0 else { throw fail("bad shape entry '\(dim)'") }
             shape.append(n)
         }
-        let count = shape.reduce(1, *)
         let dtype = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
         guard let element = NPYElement(descr: dtype) else {
             throw fail("unsupported dtype \(dtype) (expected <f4, <f8, <i1..<i8, <u1..<u8 or |b1)")
         }
         let payloadStart = headerStart + headerLength
-        let needed = count * element.size
+        // The declared size is checked against the data before anything is allocated for it.
+        guard let count = checkedProduct(shape), case let (needed, false) = count.multipliedReportingOverflow(by: element.size) else {
+            throw fail("shape \(shape) of \(dtype) needs more bytes than a file can hold")
+        }
         guard bytes.count - payloadStart >= needed else {
             throw fail("truncated data: shape \(shape) needs \(needed) bytes, file has \(bytes.count - payloadStart)")
+        }
+        guard UInt64(count) <= memory / UInt64(MemoryLayout<Double>.size) else {
+            throw ACIMError.resourceLimit("\(path): the \(count) values of shape \(shape) take \(count) x 8 bytes as Double, "
+                                          + "more than the \(memory) bytes of memory")
         }
         var values = [Double](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in

@@ -7,6 +7,8 @@ import ACIMCore
 public struct Network: Sendable {
     /// Name by which nodes refer to the network input.
     public static let inputName = "input"
+    /// Largest element count of the input and of any node's per-sample output.
+    static let sizeLimit = 1 << 30
 
     /// Per-sample input shape, `[C, H, W]` or `[F]`.
     public let inputShape: [Int]
@@ -23,7 +25,7 @@ public struct Network: Sendable {
 
     /// `checkOutput: false` skips the output-versus-classes check (for building a network layer by layer).
     init(inputShape: [Int], nodes: [Node], parameters: [String: Tensor], classes: [String], checkOutput: Bool) throws {
-        guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }), let size = checkedProduct(inputShape), size <= 1 << 30 else {
+        guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }), let size = checkedProduct(inputShape), size <= Network.sizeLimit else {
             throw ACIMError.shapeMismatch("input shape \(inputShape): expected positive dimensions, at most 2^30 elements")
         }
         guard !nodes.isEmpty else { throw ACIMError.shapeMismatch("the network has no nodes") }
@@ -42,7 +44,11 @@ public struct Network: Sendable {
                 }
                 return shape
             }
-            shapes[node.name] = try Network.outputShape(of: node, inputs: inputs, parameters: parameters)
+            let shape = try Network.outputShape(of: node, inputs: inputs, parameters: parameters)
+            guard let size = checkedProduct(shape), size <= Network.sizeLimit else {
+                throw ACIMError.shapeMismatch("node \(node.name) (\(node.operation.kind)) has output shape \(shape): expected at most 2^30 elements")
+            }
+            shapes[node.name] = shape
         }
         let outputs = shapes[nodes[nodes.count - 1].name]!
         guard !checkOutput || (outputs.count == 1 && outputs[0] == classes.count) else {
@@ -131,8 +137,8 @@ public struct Network: Sendable {
         case .flatten:
             return [input.reduce(1, *)]
         case let .reshape(shape):
-            guard shape.allSatisfy({ $0 > 0 }), checkedProduct(shape) == input.reduce(1, *) else {
-                throw fail("a shape with the same element count as \(shape)")
+            guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), checkedProduct(shape) == input.reduce(1, *) else {
+                throw fail("a non-empty shape with the same element count as \(shape)")
             }
             return shape
         case .add:

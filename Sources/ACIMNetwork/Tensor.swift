@@ -16,14 +16,3 @@ public struct Tensor: Sendable, Equatable {
 
     public var count: Int { data.count }
 }
-
-/// The product of `dimensions`, or nil when it overflows `Int` (shapes read from files).
-func checkedProduct(_ dimensions: [Int]) -> Int? {
-    var product = 1
-    for d in dimensions {
-        let (next, overflow) = product.multipliedReportingOverflow(by: d)
-        if overflow { return nil }
-        product = next
-    }
-    return product
-}

@@ -59,9 +59,13 @@ private struct ProfileLoad {
             report(origin, fallbackFile: display, "extends cycle: " + loop.joined(separator: " -> "))
             return
         }
-        guard FileAccess.problem(reading: url.path) == nil, let data = FileManager.default.contents(atPath: url.path) else {
-            let reason = FileAccess.problem(reading: url.path) ?? "cannot read the file"
-            report(origin, fallbackFile: display, "cannot load profile '\(requested)': \(reason)")
+        let data: Data
+        // The file's own problems in the project's words first, then what reading it finds.
+        let read = FileAccess.problem(reading: url.path).map { .failure(ReadFailure(reason: $0)) } ?? Self.contents(of: url)
+        switch read {
+        case let .success(bytes): data = bytes
+        case let .failure(failure):
+            report(origin, fallbackFile: display, "cannot load profile '\(requested)': \(failure.reason)")
             complete = false
             return
         }
@@ -72,6 +76,38 @@ private struct ProfileLoad {
         }
         parseChain(text: text, file: display, directory: url.deletingLastPathComponent().path,
                    visited: visited + [url.path])
+    }
+
+    /// Why a file cannot be read as a profile.
+    struct ReadFailure: Error {
+        let reason: String
+    }
+
+    /// The largest profile file read: bundled profiles are a few kilobytes.
+    static let sizeLimit = 1 << 20
+
+    /// The bytes of the regular file at `url`, at most `sizeLimit` of them; devices, pipes and directories
+    /// (`extends: /dev/zero`) are refused before they are opened.
+    static func contents(of url: URL) -> Result<Data, ReadFailure> {
+        let path = url.resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            return .failure(ReadFailure(reason: "no such file"))
+        }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            return .failure(ReadFailure(reason: "not a regular file"))
+        }
+        let tooLarge = ReadFailure(reason: "larger than \(sizeLimit >> 20) MiB, which no hardware profile is")
+        if let size = attributes[.size] as? Int, size > sizeLimit { return .failure(tooLarge) }
+        // The size is checked again on reading: files such as those of /proc report none.
+        guard let handle = FileHandle(forReadingAtPath: path) else { return .failure(ReadFailure(reason: "cannot read the file")) }
+        defer { try? handle.close() }
+        var data = Data()
+        do {
+            while data.count <= sizeLimit, let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty { data += chunk }
+        } catch {
+            return .failure(ReadFailure(reason: "cannot read the file"))
+        }
+        return data.count > sizeLimit ? .failure(tooLarge) : .success(data)
     }
 
     /// Composes `text`, records it in the chain and follows its `extends`.

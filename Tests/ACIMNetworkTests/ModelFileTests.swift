@@ -104,6 +104,28 @@ struct ModelFileTests {
         }).contains("overlap"))
     }
 
+    /// A reshape to `[]` left the next node without a channel axis, and batch norm indexed it and trapped.
+    @Test func reshapeToNoAxesIsAnError() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let bytes = try Data(contentsOf: root.appendingPathComponent("Fuzz/corpus/model/regress-reshape-empty.safetensors"))
+        #expect(reason(bytes) == "shape mismatch: node r (reshape) gets input [1]: expected a non-empty shape with the same element count as []")
+    }
+
+    /// Padded convolutions grow the image without growing the file: a hundred of them overflowed `Int` in the
+    /// element count of the flattened output and trapped. Now the first output past 2^30 elements is the error.
+    @Test func outputsBeyondTwoToTheThirtyElementsAreAnError() throws {
+        let convs = (0..<100).map { i -> [String: Any] in
+            ["name": "c\(i)", "op": "conv2d", "inputs": [i == 0 ? "input" : "c\(i - 1)"], "out_channels": 1, "kernel": 1,
+             "padding": 1 << 24, "bias": false]
+        }
+        let graph: [String: Any] = ["format": ModelFile.formatName, "version": 1, "input_shape": [1, 1, 1], "classes": ["a"],
+                                    "nodes": convs + [["name": "f", "op": "flatten", "inputs": ["c99"]]]]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: graph), as: UTF8.self)
+        let weights = Dictionary(uniqueKeysWithValues: (0..<100).map { ("c\($0).weight", Tensor(shape: [1, 1, 1, 1], data: [1])) })
+        let bytes = try SafeTensors.encode(.init(tensors: weights, metadata: [ModelFile.metadataKey: json]))
+        #expect(reason(bytes) == "shape mismatch: node c0 (conv2d) has output shape [1, 33554433, 33554433]: expected at most 2^30 elements")
+    }
+
     @Test func missingFileIsAnIOError() {
         #expect(throws: ACIMError.self) { try ModelFile.load(path: "/nonexistent/model.safetensors") }
     }

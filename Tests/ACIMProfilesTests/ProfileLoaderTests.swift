@@ -82,6 +82,24 @@ import Testing
         #expect(diagnostics.first?.description == "/nonexistent/profile.yaml: error: cannot load profile '/nonexistent/profile.yaml': no such file")
     }
 
+    /// Only regular files of at most 1 MiB are read: `extends` naming a directory, a device or a /proc file
+    /// that never ends is one diagnostic, not a hang.
+    @Test func extendsReadsOnlyRegularFilesOfBoundedSize() throws {
+        let directory = try Self.scratch(["big.yaml": "name: big\n" + String(repeating: "#\n", count: 600_000)])
+        func message(extending base: String) -> String? {
+            (try? Self.scratch(["child.yaml": "extends: \(base)\nname: child\n"]))
+                .flatMap { ProfileLoader.check(path: $0.appendingPathComponent("child.yaml").path).map(\.message).first }
+        }
+        #expect(message(extending: directory.path) == "cannot load profile '\(directory.path)': is a directory, not a file")
+        #expect(message(extending: "/dev/zero") == "cannot load profile '/dev/zero': not a regular file")
+        let big = directory.appendingPathComponent("big.yaml").path
+        #expect(message(extending: big) == "cannot load profile '\(big)': larger than 1 MiB, which no hardware profile is")
+        if FileManager.default.fileExists(atPath: "/proc/self/pagemap") {
+            #expect(message(extending: "/proc/self/pagemap")
+                == "cannot load profile '/proc/self/pagemap': larger than 1 MiB, which no hardware profile is")
+        }
+    }
+
     @Test func crossbarSectionsFeedTheCrossbarConfig() throws {
         let profile = try ProfileLoader.load(yaml: """
             name: c
