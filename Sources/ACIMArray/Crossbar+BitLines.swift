@@ -44,7 +44,7 @@ extension Crossbar {
         read.activity.cellReads = wordLines.count * converted
         read.activity.adcConversions = converted
         read.activity.cycles = config.scaledTiming.phaseCycles(activeColumns: converted, adcCount: layout.adcCount)
-        read.energy = read.activity.energy(config.scaledEnergy).total
+        read.energy = read.activity.ledger(array: id, table: config.scaledEnergy).energy
         return read
     }
 }

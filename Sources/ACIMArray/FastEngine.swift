@@ -76,7 +76,8 @@ public struct FastEngine: MVMEngine {
                                                                      inputOffset: schedule.inputOffset, factors: factors)
             }
         }
-        return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy))
+        let cost = MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy, array: crossbar.id)
+        return MVMResult(outputs: outputs, cost: cost)
     }
 
     /// Every column sum of `inputs` as a fraction of its full-scale sum, for ADC range calibration.

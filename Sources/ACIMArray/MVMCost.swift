@@ -56,60 +56,44 @@ public struct MVMActivity: Sendable, Equatable {
         lhs.cycles += rhs.cycles
     }
 
-    /// Energy of each event type in joules.
-    public func energy(_ table: CrossbarEnergy) -> EnergyBreakdown {
-        EnergyBreakdown(
-            wordlineDrive: Double(wordlineDrives) * table.wordlineDrive.value,
-            dac: Double(wordlineDrives) * table.dacConversion.value,
-            cellRead: Double(cellReads) * table.cellRead.value,
-            bitlineCharge: Double(bitlineCharge) * table.bitlineCharge.value,
-            adc: Double(adcConversions) * table.adcConversion.value,
-            sparsityDetection: Double(zeroTests) * table.sparsityDetection.value,
-            permutation: Double(permutedInputs) * table.permutation.value,
-            compensation: Double(compensatedColumns) * table.compensation.value,
-            shiftAdd: Double(adcConversions) * table.shiftAdd.value)
+    /// The ledger of this activity on array `array`: the energy of each event type in joules, each count
+    /// times its entry in `table`, and the cycles as the array's busy cycles.
+    public func ledger(array: ArrayID, table: CrossbarEnergy) -> CostLedger {
+        let events: [(CostComponent, Int, Quantity<Energy>)] = [
+            (.wordlineDrive, wordlineDrives, table.wordlineDrive), (.dacConversion, wordlineDrives, table.dacConversion),
+            (.cellRead, cellReads, table.cellRead), (.bitlineCharge, bitlineCharge, table.bitlineCharge),
+            (.adcConversion, adcConversions, table.adcConversion),
+            (.sparsityDetection, zeroTests, table.sparsityDetection), (.permutation, permutedInputs, table.permutation),
+            (.compensation, compensatedColumns, table.compensation), (.shiftAdd, adcConversions, table.shiftAdd),
+        ]
+        var ledger = CostLedger()
+        for (component, count, energy) in events {
+            ledger.add(Double(count) * energy.value, to: component, at: .array(array))
+        }
+        ledger.addBusy(cycles, at: .array(array))
+        return ledger
     }
 }
 
-/// Energy by event type, in joules.
-public struct EnergyBreakdown: Sendable, Equatable {
-    public var wordlineDrive = 0.0
-    public var dac = 0.0
-    public var cellRead = 0.0
-    public var bitlineCharge = 0.0
-    public var adc = 0.0
-    public var sparsityDetection = 0.0
-    public var permutation = 0.0
-    public var compensation = 0.0
-    public var shiftAdd = 0.0
-
-    /// Event names and energies, in report order.
-    public var items: [(String, Double)] {
-        [("wordline drives", wordlineDrive), ("DAC", dac), ("cell reads", cellRead),
-         ("bit-line charge", bitlineCharge), ("ADC conversions", adc), ("sparsity detection", sparsityDetection),
-         ("permutation", permutation), ("compensation", compensation), ("shift-add", shiftAdd)]
-    }
-
-    public var total: Double { items.reduce(0) { $0 + $1.1 } }
-}
-
-/// The cost of a batch of MVMs, with what sparsity gating saved against the same batch ungated.
+/// The cost of a batch of MVMs on one array, with what sparsity gating saved against the same batch ungated.
 public struct MVMCost: Sendable, Equatable {
     public var activity: MVMActivity
     /// The same batch with no cell ever disabled: every mapped row driven, every mapped column read.
     public var ungated: MVMActivity
-    public var energy: EnergyBreakdown
-    public var ungatedEnergy: EnergyBreakdown
+    /// The batch's energy by event type and its busy cycles, at its array.
+    public var ledger: CostLedger
+    /// The same for the ungated batch.
+    public var ungatedLedger: CostLedger
 
-    public init(activity: MVMActivity, ungated: MVMActivity, table: CrossbarEnergy) {
+    public init(activity: MVMActivity, ungated: MVMActivity, table: CrossbarEnergy, array: ArrayID) {
         self.activity = activity
         self.ungated = ungated
-        self.energy = activity.energy(table)
-        self.ungatedEnergy = ungated.energy(table)
+        self.ledger = activity.ledger(array: array, table: table)
+        self.ungatedLedger = ungated.ledger(array: array, table: table)
     }
 
     /// Energy gating saved (negative when detection and compensation cost more than they saved).
-    public var savedEnergy: Double { ungatedEnergy.total - energy.total }
+    public var savedEnergy: Double { ungatedLedger.energy - ledger.energy }
     public var savedCycles: Int { ungated.cycles - activity.cycles }
 }
 

@@ -130,6 +130,7 @@ public struct ReferenceEngine: MVMEngine {
                                                                      factors: readout.compensationFactors())
             }
         }
-        return MVMResult(outputs: outputs, cost: MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy))
+        let cost = MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy, array: crossbar.id)
+        return MVMResult(outputs: outputs, cost: cost)
     }
 }

@@ -121,15 +121,16 @@ struct MVM: ParsableCommand {
         let act = r.cost.activity
         say("gating      \(act.passesGated) of \(act.passes) passes gated, \(act.passesSkipped) skipped, \(act.rowsDisabled) rows disabled, \(act.phasesSkipped) phases skipped")
         say("cycles      \(act.cycles) for \(vectors) vectors (\(act.cycles / max(1, vectors)) per MVM); ungated \(r.cost.ungated.cycles)")
-        say("energy      per MVM, pJ        gated    ungated")
-        for ((name, gated), (_, ungated)) in zip(r.cost.energy.items, r.cost.ungatedEnergy.items) {
+        let (gated, ungated) = (r.cost.ledger, r.cost.ungatedLedger)
+        // One row: the name, then the gated and ungated energies in pJ per MVM.
+        func row(_ name: String, _ gated: Double, _ ungated: Double) {
             say("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0)
                   + pad(fmt(gated / Double(vectors) * 1e12, 3), 9) + pad(fmt(ungated / Double(vectors) * 1e12, 3), 11))
         }
-        say("  " + "total".padding(toLength: 24, withPad: " ", startingAt: 0)
-              + pad(fmt(r.cost.energy.total / Double(vectors) * 1e12, 3), 9)
-              + pad(fmt(r.cost.ungatedEnergy.total / Double(vectors) * 1e12, 3), 11))
-        say("saved       \(fmt(r.cost.savedEnergy / Double(vectors) * 1e12, 3)) pJ per MVM (\(percent(r.cost.savedEnergy / max(r.cost.ungatedEnergy.total, 1e-30)))), \(r.cost.savedCycles) cycles")
+        say("energy      per MVM, pJ        gated    ungated")
+        for component in gated.components { row(component.label, gated.energy(component), ungated.energy(component)) }
+        row("total", gated.energy, ungated.energy)
+        say("saved       \(fmt(r.cost.savedEnergy / Double(vectors) * 1e12, 3)) pJ per MVM (\(percent(r.cost.savedEnergy / max(ungated.energy, 1e-30)))), \(r.cost.savedCycles) cycles")
     }
 }
 

@@ -23,6 +23,8 @@ public struct Chip: Sendable {
     /// The simulated time, in seconds, and the operating temperature, in kelvin, of every array in use.
     public private(set) var time: Double = 0
     public private(set) var temperature: Double
+    /// What the chip's MVMs cost, by array and event type: each `mvm` adds its array's ledger.
+    public private(set) var costs = CostLedger()
     /// Array slots in tile-major order; nil while a slot is unused.
     private var slots: [Crossbar?]
 
@@ -186,14 +188,16 @@ public struct Chip: Sendable {
 
     // MARK: Reads
 
-    /// Runs `inputs` through array `id` on `engine` at the chip's time, and counts the reads (read
-    /// disturb takes effect at the next `advance`). This is the one place an MVM counts its reads.
+    /// Runs `inputs` through array `id` on `engine` at the chip's time, counts the reads (read disturb
+    /// takes effect at the next `advance`) and adds the MVM's ledger to `costs`. This is the one place an
+    /// MVM counts its reads and its costs.
     public mutating func mvm(_ id: ArrayID, inputs: Matrix<Int32>, context: ReadContext,
                              engine: any MVMEngine) throws -> MVMResult {
         let slot = try index(checked: id)
         guard slots[slot] != nil else { throw ACIMError.inconsistentParameters("\(id) holds no weights") }
         let result = try engine.run(slots[slot]!, inputs: inputs, context: context)
         slots[slot]!.recordReads(inputs.rows)
+        costs += result.cost.ledger
         return result
     }
 

@@ -129,8 +129,8 @@ import Testing
         for zeros in stride(from: 8, through: 64, by: 8) {
             let x = Matrix<Int32>(rows: 1, columns: 64) { _, i in i < zeros ? 0 : 200 }
             let cost = try FastEngine().run(xb, inputs: x, context: ReadContext(seed: 0, firstVector: 0)).cost
-            #expect(cost.energy.total <= previous)
-            previous = cost.energy.total
+            #expect(cost.ledger.energy <= previous)
+            previous = cost.ledger.energy
         }
         // Static columns: the zero weight column 3 (all 8 of its columns) and the G- columns of the
         // weights that are all positive or all negative on some slice.
@@ -210,7 +210,7 @@ import Testing
         #expect(cost.activity.cycles == 8 * (t.driveCycles + t.settleCycles + (columns + adcs - 1) / adcs * t.adcCycles) + t.shiftAddCycles)
         #expect(cost.activity == cost.ungated)
         let e = xb.config.scaledEnergy
-        #expect(abs(cost.energy.adc - Double(columns * 8) * e.adcConversion.value) < 1e-20)
-        #expect(abs(cost.energy.wordlineDrive - Double(32 * 8) * e.wordlineDrive.value) < 1e-20)
+        #expect(abs(cost.ledger.energy(.adcConversion) - Double(columns * 8) * e.adcConversion.value) < 1e-20)
+        #expect(abs(cost.ledger.energy(.wordlineDrive) - Double(32 * 8) * e.wordlineDrive.value) < 1e-20)
     }
 }

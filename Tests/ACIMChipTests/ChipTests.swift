@@ -107,3 +107,38 @@ import Testing
         }
     }
 }
+
+/// The chip's costs are the sum of its arrays' MVM ledgers.
+@Suite struct ChipCostTests {
+    @Test func chipCostsAreTheSumOfEachArraysMVMs() throws {
+        var chip = try ChipTests.chip()
+        let ids = [ArrayID(tile: 0, slot: 1), ArrayID(tile: 0, slot: 3), ArrayID(tile: 2, slot: 0)]
+        for (k, id) in ids.enumerated() { try chip.program(id, weights: ChipTests.weights(UInt64(k)), seed: 5) }
+        var rng = RandomStream(seed: 9, purpose: .userInput)
+        var parts: [ArrayID: CostLedger] = [:]
+        var first: UInt64 = 0
+        for (k, id) in (ids + ids.prefix(2)).enumerated() {
+            let inputs = Matrix<Int32>(rows: 3 + k, columns: 32) { _, _ in rng.next() % 3 == 0 ? 0 : Int32(rng.next() % 200) - 100 }
+            let cost = try chip.mvm(id, inputs: inputs, context: ReadContext(seed: 1, firstVector: first),
+                                    engine: FastEngine()).cost
+            first += UInt64(inputs.rows)
+            parts[id, default: CostLedger()] += cost.ledger
+        }
+        let costs = chip.costs
+        #expect(costs.places == ids.map { .array($0) })
+        for id in ids {
+            #expect(costs.energy(at: .array(id)) == parts[id]!.energy)
+            #expect(costs.cycles(at: .array(id)) == parts[id]!.cycles)
+        }
+        let total = ids.reduce(0.0) { $0 + parts[$1]!.energy }
+        #expect(abs(costs.energy - total) <= 1e-12 * total)
+        #expect(costs.cycles == ids.reduce(0) { $0 + parts[$1]!.cycles })
+        let byComponent = costs.components.reduce(0.0) { $0 + costs.energy($1) }
+        #expect(abs(costs.energy - byComponent) <= 1e-12 * total)
+        #expect(costs.energy > 0 && costs.energy(.adcConversion) > 0)
+        // Tile 0 holds two of the three arrays.
+        let tile0 = costs.energy(at: .array(ids[0])) + costs.energy(at: .array(ids[1]))
+        #expect(abs(costs.byTile.energy(at: .tile(0)) - tile0) <= 1e-12 * tile0)
+        #expect(costs.byTile.cycles(at: .tile(0)) == costs.cycles(at: .array(ids[0])) + costs.cycles(at: .array(ids[1])))
+    }
+}

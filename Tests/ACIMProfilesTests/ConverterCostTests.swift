@@ -21,10 +21,11 @@ import Testing
         config.periphery.adc.bits = 9
         let nine = try Self.mvm(config)
         #expect(nine.cost.activity.adcConversions == eight.cost.activity.adcConversions)
-        #expect(abs(nine.cost.energy.adc / eight.cost.energy.adc - energyFactor) < 1e-12)
-        #expect(abs(nine.cost.ungatedEnergy.adc / eight.cost.ungatedEnergy.adc - energyFactor) < 1e-12)
+        let (adc, ungatedADC) = (nine.cost.ledger.energy(.adcConversion), nine.cost.ungatedLedger.energy(.adcConversion))
+        #expect(abs(adc / eight.cost.ledger.energy(.adcConversion) - energyFactor) < 1e-12)
+        #expect(abs(ungatedADC / eight.cost.ungatedLedger.energy(.adcConversion) - energyFactor) < 1e-12)
         // Every other event costs the same.
-        let others = (nine.cost.energy.total - nine.cost.energy.adc, eight.cost.energy.total - eight.cost.energy.adc)
+        let others = (nine.cost.ledger.energy - adc, eight.cost.ledger.energy - eight.cost.ledger.energy(.adcConversion))
         #expect(abs(others.0 / others.1 - 1) < 1e-12)
         // SAR: 5 instead of 4 cycles per conversion slot; 256 columns on 32 ADCs take 8 slots per phase.
         let layout = CrossbarLayout(config: config)
