@@ -37,7 +37,7 @@ public struct DeviceController: Sendable {
                                            weightBits: chip.crossbar.array.weightBits, seed: seed,
                                            clock: chip.clock, start: chip.time, temperature: chip.temperature)
             try onArray(id, of: &chip) { managed in try unit.deploy(&managed, host: host) }
-            report.add(id, unit.counters, clock: chip.clock)
+            report.add(id, unit.counters, clock: chip.clock, config: config)
             arrays[id] = unit
             readsSeen[id] = try chip.array(id).reads
         }
@@ -74,7 +74,7 @@ public struct DeviceController: Sendable {
                 }
             }
             audit = scored
-            report.add(id, unit.counters - before, clock: chip.clock)
+            report.add(id, unit.counters - before, clock: chip.clock, config: config)
         }
         return report
     }
@@ -104,6 +104,9 @@ public struct MaintenanceReport: Sendable {
     public private(set) var total = ControllerCounters()
     /// Cycles the round kept arrays busy, summed over arrays.
     public private(set) var busyCycles = 0
+    /// The round's energy by component (program pulses, verify reads, checks, references) and its busy
+    /// cycles, per array.
+    public private(set) var costs = CostLedger()
 
     public init(time: Double) { self.time = time }
 
@@ -113,9 +116,18 @@ public struct MaintenanceReport: Sendable {
     public var energy: Double { total.upkeepEnergy }
     public var hostBytes: Int { total.hostBytesTransferred }
 
-    mutating func add(_ array: ArrayID, _ counters: ControllerCounters, clock: Double) {
+    mutating func add(_ array: ArrayID, _ counters: ControllerCounters, clock: Double,
+                      config: DeviceControllerConfig) {
         arrays[array, default: ControllerCounters()] += counters
         total += counters
-        busyCycles += counters.busyCycles(clock: clock)
+        let busy = counters.busyCycles(clock: clock)
+        busyCycles += busy
+        let place = CostPlace.array(array)
+        let verify = Double(counters.verifyReads) * config.verifyReadEnergy.value
+        costs.add(counters.programEnergy - verify, to: .programPulse, at: place)
+        costs.add(verify, to: .verifyRead, at: place)
+        costs.add(counters.checkEnergy, to: .check, at: place)
+        costs.add(counters.referenceEnergy, to: .reference, at: place)
+        costs.addBusy(busy, at: place)
     }
 }

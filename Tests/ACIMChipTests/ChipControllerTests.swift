@@ -34,6 +34,13 @@ import Testing
         #expect(report.total.programPulses == controller.counters.programPulses)
         #expect(report.total.referenceWrites == 3 * 32 * 4)
         #expect(report.busyCycles == controller.counters.busyCycles(clock: 1e9))
+        // The ledger books pulses and verify reads at their energies, per array, and adds up to the total.
+        let c = report.total
+        #expect(abs(report.costs.energy(.programPulse) - Double(c.programPulses) * 50e-12) < 1e-18)
+        #expect(abs(report.costs.energy(.verifyRead) - Double(c.verifyReads) * 1e-12) < 1e-18)
+        #expect(abs(report.costs.energy - report.energy) < 1e-18)
+        #expect(report.costs.cycles == report.busyCycles)
+        #expect(Set(report.costs.places) == Set(Self.ids.map { CostPlace.array($0) }))
         for id in Self.ids {
             let master = try #require(host.masterWeights(of: id))
             let managed = try ManagedCrossbar(crossbar: chip.array(id), seed: 1)
