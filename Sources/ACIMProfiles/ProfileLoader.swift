@@ -267,7 +267,7 @@ private struct ProfileLoad {
     /// The line where `key` is set again at the same indentation after its first occurrence at `first`.
     private static func repeatedKeyMark(_ key: String, after first: Mark, in text: String) -> Int? {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        for index in first.line..<lines.count {
+        for index in min(first.line, lines.count)..<lines.count {
             let line = lines[index]
             let indent = line.prefix { $0 == " " }.count
             guard indent == first.column - 1 else { continue }

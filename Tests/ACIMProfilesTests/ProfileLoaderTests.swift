@@ -16,6 +16,19 @@ import Testing
         return directory
     }
 
+    /// A key repeated in a file with carriage returns, which YAML counts as line breaks: the search for the
+    /// repeated key started past the last line and trapped (found by the profile fuzzer).
+    @Test func aRepeatedKeyAfterCarriageReturnsIsReported() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("Fuzz/corpus/profile/regress-duplicate-key-line.yaml"))
+        do {
+            _ = try ProfileLoader.load(yaml: String(decoding: data, as: UTF8.self), file: "regress.yaml")
+            Issue.record("the profile loaded")
+        } catch let error as ProfileError {
+            #expect(error.diagnostics.map(\.message) == ["duplicate key 'chip'"])
+        }
+    }
+
     @Test func quantitiesWithUnitsEqualPlainSINumbers() throws {
         let withUnits = try ProfileLoader.load(yaml: """
             name: q
