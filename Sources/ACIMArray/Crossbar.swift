@@ -110,11 +110,13 @@ public struct Crossbar: Sendable {
     public mutating func map(weights: Matrix<Int32>, at time: Double = 0, seed: UInt64) throws {
         let mapping = try WeightMapping(weights: weights, config: config)
         start(at: time, seed: seed)
-        cells = CellArray(wordLines: config.array.rows, columns: config.array.cols,
-                          wordLinesPerSite: layout.wordLinesPerRow, columnsPerSite: layout.columnsPerWeight,
-                          temperature: temperature)
+        // The cells are cleared to level 0 but keep their wear: write counts and stuck cells.
         let zero = Float(device.target(level: 0))
-        for index in cells.conductance.indices { cells.conductance[index] = zero }
+        for index in cells.conductance.indices where !cells.isStuck(index) {
+            cells.setTargetLevel(index, 0)
+            cells.conductance[index] = zero
+            cells.driftExponent[index] = 0
+        }
         if let offsetColumn = mapping.offsetColumn {
             let streams = WriteStreams(seed: seed, array: id, event: UInt64(time.bitPattern))
             for w in 0..<mapping.levels.rows {

@@ -6,6 +6,9 @@ import Dispatch
 import Foundation
 
 extension Bench {
+    /// The most weights `--advance` maps: far beyond any network, well within integer arithmetic.
+    static let maximumWeights = 1_000_000_000_000
+
     /// `acim bench --advance`: a chip holding `weights` random weights on as many arrays as they need,
     /// advanced to a series of new simulated times; prints the time each advance takes and the memory per
     /// cell.
@@ -17,15 +20,22 @@ extension Bench {
             throw CLIError("--device-model: expected one of \(DeviceModelKind.allCases.map { $0.rawValue }.joined(separator: ", ")), got '\(deviceModel)'")
         }
         config.device.model = model
-        guard weights >= 1 else { throw CLIError("--weights: expected at least 1, got \(weights)") }
+        guard (1...Bench.maximumWeights).contains(weights) else {
+            throw CLIError("--weights: expected an integer in 1...\(Bench.maximumWeights), got \(weights)")
+        }
         let layout = CrossbarLayout(config: config)
         let perArray = layout.logicalRows * layout.weightCapacity
         let arrays = (weights + perArray - 1) / perArray
         let cells = Double(arrays * config.array.rows * config.array.cols)
         try MemoryBudget.require(cells * Chip.bytesPerCell(config), for: "--weights \(weights)")
+        let tiles = (arrays + hardware.tile.arrays - 1) / hardware.tile.arrays
+        guard tiles <= ChipConfig.maximumTiles else {
+            throw CLIError("--weights \(weights) needs \(arrays) arrays on \(tiles) tiles of \(hardware.tile.arrays); "
+                           + "a chip has at most \(ChipConfig.maximumTiles) tiles")
+        }
         var sized = hardware
         sized.crossbar = config
-        sized.chip.tiles = (arrays + hardware.tile.arrays - 1) / hardware.tile.arrays
+        sized.chip.tiles = tiles
         sized.chip.meshCols = Int(Double(sized.chip.tiles).squareRoot().rounded(.up))
         sized.chip.meshRows = (sized.chip.tiles + sized.chip.meshCols - 1) / sized.chip.meshCols
         let chipConfig = sized.chip

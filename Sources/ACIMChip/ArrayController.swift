@@ -105,19 +105,18 @@ public struct ArrayController: Sendable {
                                                    findings: ((CheckFindings, A) -> Void)? = nil) throws -> [CheckReason] {
         guard config.enabled else { return [] }
         triggers.recordReads(reads)
-        let reasons = pendingReasons + triggers.due(at: array.time, temperature: array.temperature)
+        // A deferred reason that is still due is listed once.
+        let reasons = Array(Set(pendingReasons + triggers.due(at: array.time, temperature: array.temperature)))
+            .sorted { $0.rawValue < $1.rawValue }
         guard !reasons.isEmpty else { return [] }
         if config.idleOnly && !idle {
-            pendingReasons = Array(Set(reasons)).sorted { $0.rawValue < $1.rawValue }
+            pendingReasons = reasons
             return []
         }
         pendingReasons = []
-        let before = (counters.checkCycles, counters.programLatency)
+        let before = counters
         try check(&array, reasons: reasons, host: host, findings: findings)
-        if !idle {
-            counters.arrayUnavailableCycles += counters.checkCycles - before.0
-                + Int(((counters.programLatency - before.1) * clock).rounded(.up))
-        }
+        if !idle { counters.arrayUnavailableCycles += (counters - before).busyCycles(clock: clock) }
         return reasons
     }
 

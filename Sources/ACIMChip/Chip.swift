@@ -154,7 +154,8 @@ public struct Chip: Sendable {
             try MemoryBudget.require(arrayBytes + cells * bytesPerCell,
                                     for: "\(slots.count { $0 != nil } + 1) arrays of \(crossbar.array.rows)x\(crossbar.array.cols) cells")
         }
-        return try Crossbar(config: crossbar, id: id, temperature: temperature)
+        // A slot given new weights keeps its cells, with their wear (writes, stuck cells).
+        return try slots[slot] ?? Crossbar(config: crossbar, id: id, temperature: temperature)
     }
 
     // MARK: Time
@@ -202,14 +203,20 @@ public struct Chip: Sendable {
     }
 
     /// Runs `body` on array `id` in place (no copy of its cells), for the device controller's checks and
-    /// repairs at the chip's time.
+    /// repairs and for fault injection, at the chip's time. A `body` that moves the array's time or
+    /// temperature is undone and reported: only `advance` moves time.
     public mutating func withArray<T>(_ id: ArrayID, _ body: (inout Crossbar) throws -> T) throws -> T {
         let slot = try index(checked: id)
         guard var array = slots[slot].take() else {
             throw ACIMError.inconsistentParameters("\(id) holds no weights")
         }
         defer { slots[slot] = array }
-        return try body(&array)
+        let result = try body(&array)
+        guard array.time == time, array.temperature == temperature else {
+            array.setTime(time, temperature: temperature)
+            throw ACIMError.inconsistentParameters("\(id) was moved off the chip's clock; only Chip.advance moves time")
+        }
+        return result
     }
 
     // MARK: Slots

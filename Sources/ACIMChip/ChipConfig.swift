@@ -32,6 +32,8 @@ public struct NoCConfig: ComponentConfiguration {
 public struct ChipConfig: ComponentConfiguration {
     /// Tiles (cores) on the chip.
     public var tiles: Int = 16
+    /// The most tiles a chip may have.
+    public static let maximumTiles = 4096
     /// Mesh rows and columns the tiles are placed on (row-major).
     public var meshRows: Int = 4
     public var meshCols: Int = 4
@@ -44,7 +46,7 @@ public struct ChipConfig: ComponentConfiguration {
     public init() {}
 
     public static let keys: [ConfigKey<Self>] = [
-        .key(\.tiles, "tiles", in: 1...4096, rule: "<= mesh_rows x mesh_cols", "tiles (cores) on the chip"),
+        .key(\.tiles, "tiles", in: 1...ChipConfig.maximumTiles, rule: "<= mesh_rows x mesh_cols", "tiles (cores) on the chip"),
         .key(\.meshRows, "mesh_rows", in: 1...256, "rows of the tile mesh"),
         .key(\.meshCols, "mesh_cols", in: 1...256, "columns of the tile mesh"),
         .section(\.noc, "noc", "on-chip network"),

@@ -59,7 +59,9 @@ public struct DeviceController: Sendable {
             defer { arrays[id] = unit }
             let before = unit.counters
             let reads = try chip.array(id).reads
-            let newReads = Int(reads - (readsSeen[id] ?? reads))
+            // An array given new weights since the last round starts its read count again.
+            let seen = readsSeen[id] ?? reads
+            let newReads = Int(reads >= seen ? reads - seen : reads)
             readsSeen[id] = reads
             var scored = audit
             let master = truth?.masterWeights(of: id)

@@ -103,7 +103,7 @@ public struct DeviceControllerConfig: ComponentConfiguration {
              "remember the programmed value of uncovered weights for checking"),
         .key(\.programTolerance, "program_tolerance", above: 0,
              "write-verify stops within this many weight LSB of the target (or k_sigma read-noise std)"),
-        .key(\.maxPulses, "max_pulses", in: 1...1000, "pulses before a cell counts as stuck"),
+        .key(\.maxPulses, "max_pulses", in: 1...1000, "write-verify rounds before a weight counts as a program failure (retried at its next repair)"),
         .key(\.pulseEnergy, "pulse_energy", atLeast: 0, "one program pulse"),
         .key(\.pulseTime, "pulse_time", atLeast: 0, "one program pulse"),
         .key(\.verifyReadEnergy, "verify_read_energy", atLeast: 0, "one verify read"),

@@ -118,8 +118,8 @@ public struct DigitalWeightStore: Sendable {
 }
 
 extension DigitalWeightStore {
-    /// Which weights a coverage policy covers (`rows x columns`, row-major).
-    /// `array`'s weights (its own predetermined subset).
+    /// Which of `array`'s weights (`rows x columns`, row-major) a coverage policy covers; a predetermined
+    /// subset is the array's own.
     public static func coverage(_ policy: ReferenceCoverage, fraction: Double, weights: Matrix<Int32>,
                                 seed: UInt64, array: ArrayID) -> [Bool] {
         let n = weights.storage.count

@@ -45,7 +45,7 @@ public protocol ManagedArray {
     /// One read of a single weight (a one-hot MVM through the full periphery), in weight LSB.
     mutating func readWeight(row: Int, column: Int) throws -> Double
 
-    /// The program-and-verify read of a single weight at `time`, in weight LSB: its
+    /// The program-and-verify read of a single weight, in weight LSB: its
     /// cells' conductances sensed directly, each with its read noise, without the inference ADC range or
     /// drift compensation, since the loop compares conductances with their targets.
     mutating func verifyRead(row: Int, column: Int) -> Double

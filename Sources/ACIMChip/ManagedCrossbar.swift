@@ -231,7 +231,7 @@ public struct ManagedCrossbar: ManagedArray {
 
     public mutating func programPulse(row: Int, column: Int, target: Int32) -> Bool {
         draws.pulses += 1
-        rowReads[row] = nil
+        forgetReads(ofRow: row)
         return (try? crossbar.programWeight(row: row, output: column, to: target, at: crossbar.time, seed: seed,
                                             pulse: draws.pulses)) ?? false
     }
@@ -279,7 +279,13 @@ public struct ManagedCrossbar: ManagedArray {
     /// Fault injection on the underlying crossbar (see `Crossbar.degradeWeight` and `stickWeight`).
     public mutating func degrade(row: Int, column: Int, by factor: Double) throws {
         try crossbar.degradeWeight(row: row, output: column, by: factor)
-        rowReads[row] = nil
+        forgetReads(ofRow: row)
+    }
+
+    /// Drops the kept one-hot reads a change to `row` makes stale: that row's, or every row's when drift
+    /// compensation is on, since its factor, applied to every output, follows every weight.
+    private mutating func forgetReads(ofRow row: Int) {
+        if driftCompensation == .none { rowReads[row] = nil } else { rowReads = [:] }
     }
 
     public mutating func stick(row: Int, column: Int) throws {

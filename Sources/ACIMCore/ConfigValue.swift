@@ -60,8 +60,9 @@ extension Int: BoundedConfigValue {
     public static let rangeNoun = "integer"
     public static func rangeNumber(_ bound: Int) -> Double { Double(bound) }
     public var rangeValue: Double? { Double(self) }
-    public static func rangeText(of magnitude: Double) -> String { String(Int(magnitude)) }
-    public static func rangeYAML(of magnitude: Double) -> String { String(Int(magnitude)) }
+    /// Whole numbers as integers; beyond `Int`'s range (a value the range check rejects), as a number.
+    public static func rangeText(of magnitude: Double) -> String { Int(exactly: magnitude).map(String.init) ?? "\(magnitude)" }
+    public static func rangeYAML(of magnitude: Double) -> String { rangeText(of: magnitude) }
     public static func rangeNeighbour(of magnitude: Double, up: Bool) -> Double { magnitude + (up ? 1 : -1) }
 }
 

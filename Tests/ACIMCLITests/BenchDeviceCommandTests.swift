@@ -8,6 +8,19 @@ import Testing
     func stats(_ arguments: String...) -> Outcome { acim(["device", "stats", "--profile", defaultProfile] + arguments) }
     func lifetime(_ arguments: String...) -> Outcome { acim(["device", "lifetime", "--profile", defaultProfile] + arguments) }
 
+    /// `--advance` sizes a chip from `--weights`: bounded, and named when the chip it needs cannot exist.
+    @Test func benchAdvanceChecksItsWeights() {
+        #expect(bench("--advance", "--weights", "0").failure == "--weights: expected an integer in 1...1000000000000, got 0")
+        #expect(bench("--advance", "--weights", "9223372036854775807").failure
+                == "--weights: expected an integer in 1...1000000000000, got 9223372036854775807")
+        #expect(bench("--advance", "--weights", "50000000", "--rows", "8", "--cols", "8").failure
+                == "--weights 50000000 needs 6250000 arrays on 781250 tiles of 8; a chip has at most 4096 tiles")
+        #expect(bench("--advance", "--device-model", "mram").failure
+                == "--device-model: expected one of ideal, pcm, hermes_pcm, state_independent, reram_cmo, got 'mram'")
+        #expect(bench("--weights", "10").failure
+                == "--weights and --device-model size the chip of --advance; without it they would be ignored")
+    }
+
     @Test func benchRefusesResultsThatWouldBeNaN() {
         #expect(bench("--batch", "0").failure == "--batch: expected an integer >= 1, got 0")
         #expect(bench("--repetitions", "0").failure == "--repetitions: expected an integer >= 1, got 0")

@@ -79,6 +79,23 @@ import Testing
         #expect(try controller.maintain(&chip, host: nil, audit: &none).checks == 0)
     }
 
+    /// New weights on a slot the controller keeps: the cells keep their wear, the read count starts again
+    /// without upsetting the controller, and the chip refuses a change of the array's clock.
+    @Test func newWeightsOnAUsedSlot() throws {
+        var (chip, controller, _, _) = try Self.deployed()
+        let id = Self.ids[0]
+        let inputs = Matrix<Int32>(rows: 4, columns: 32, repeating: 1)
+        _ = try chip.mvm(id, inputs: inputs, context: ReadContext(seed: 1, firstVector: 0), engine: FastEngine())
+        let writes = try chip.array(id).cells.writeCount
+        try chip.program(id, weights: ChipTests.weights(99), seed: 2)
+        #expect(try chip.array(id).cells.writeCount == writes.map { $0 + 1 })
+        try chip.advance(to: 3600)
+        var none: DetectionAudit? = nil
+        #expect(try controller.maintain(&chip, host: nil, audit: &none).checks == 3)
+        #expect(throws: ACIMError.self) { try chip.withArray(id) { $0.setTime(7200) } }
+        #expect(try chip.array(id).time == 3600)
+    }
+
     @Test func countersAddFieldByField() {
         var a = ControllerCounters()
         a.checksRun = 2

@@ -77,7 +77,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         #expect(d.controller.counters.cellsReprogrammed == 0)
     }
 
-    /// Test 2: drift injected into known weights is flagged in exactly their columns, localized to exactly
+    /// drift injected into known weights is flagged in exactly their columns, localized to exactly
     /// those weights, and repaired to within the program tolerance.
     @Test(arguments: [Localization.readVerify, .bisection])
     func injectedDriftIsFoundAndRepaired(localization: Localization) throws {
@@ -112,7 +112,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         }
     }
 
-    /// Test 3: with full coverage the host sends only the initial load; repairs come from the references.
+    /// with full coverage the host sends only the initial load; repairs come from the references.
     @Test func fullCoverageRepairsWithoutTheHost() throws {
         var d = try deployed()
         let initial = d.controller.hostBytes
@@ -126,7 +126,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         #expect(d.controller.counters.hostBytesAvoided == d.controller.counters.cellsReprogrammed)
     }
 
-    /// Test 4: MSB-only references reconstruct within 2^(Bw-Bref-1) and widen the check tolerance to match.
+    /// MSB-only references reconstruct within 2^(Bw-Bref-1) and widen the check tolerance to match.
     @Test func msbOnlyReferences() throws {
         var config = DeviceControllerConfig()
         config.referenceBits = 4
@@ -149,7 +149,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         #expect(d.controller.counters.columnsFlagged == (abs(d.master[5, 2]) > 24 ? 1 : 0))
     }
 
-    /// Test 5: a flipped reference bit is caught by parity, the reference is nulled, the weight goes to 0,
+    /// a flipped reference bit is caught by parity, the reference is nulled, the weight goes to 0,
     /// and `referenceNulled` fires once.
     @Test func parityErrorNullsTheReference() throws {
         var d = try deployed(hostStaysAttached: false)
@@ -168,7 +168,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         #expect(d.controller.store.peek(row: r, column: c) == nil)
     }
 
-    /// Test 6: with more than `array_escalation` of the weights drifted the whole array is refreshed.
+    /// with more than `array_escalation` of the weights drifted the whole array is refreshed.
     @Test func escalationRefreshesTheArray() throws {
         var d = try deployed()
         for r in 0..<8 {
@@ -179,7 +179,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         #expect(d.controller.events.contains { $0.kind == .reprogrammed(.array, weights: 64 * 8) })
     }
 
-    /// Test 7: the timer fires at every multiple of the interval, a temperature step past the limit fires
+    /// the timer fires at every multiple of the interval, a temperature step past the limit fires
     /// at once, and age and read count fire at their limits.
     @Test func triggersFireAtTheirLimits() throws {
         var config = DeviceControllerConfig()
@@ -220,7 +220,7 @@ func deployed(_ config: DeviceControllerConfig = DeviceControllerConfig(), readN
         #expect(d2.controller.counters.arrayUnavailableCycles > 0)
     }
 
-    /// Test 8: the energy and latency counters are the sums of their per-pulse and per-read costs.
+    /// the energy and latency counters are the sums of their per-pulse and per-read costs.
     @Test func countersAreSumsOfEventCosts() throws {
         var config = DeviceControllerConfig()
         config.pulseEnergy = Quantity(50e-12)

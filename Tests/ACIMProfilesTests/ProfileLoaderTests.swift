@@ -29,6 +29,11 @@ import Testing
         }
     }
 
+    /// An integer beyond every range is an error, not a trap when the message is formatted.
+    @Test func aHugeIntegerIsOutOfRange() {
+        #expect(throws: ProfileError.self) { try ProfileLoader.load(yaml: "name: x\narray: {rows: 9223372036854775807}") }
+    }
+
     @Test func quantitiesWithUnitsEqualPlainSINumbers() throws {
         let withUnits = try ProfileLoader.load(yaml: """
             name: q
