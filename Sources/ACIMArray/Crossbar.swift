@@ -248,7 +248,9 @@ public struct Crossbar: Sendable {
         self.time = time
         self.temperature = temperature
         readoutReads = reads
-        if let mapping { readout = materializeReadout(mapping: mapping) }
+        guard let mapping else { return }
+        let previous = readout.take()?.levels
+        readout = materializeReadout(mapping: mapping, reusing: previous)
     }
 
     /// Counts `count` MVM reads of every cell (read disturb); takes effect at the next `setTime`.
@@ -256,16 +258,24 @@ public struct Crossbar: Sendable {
         reads &+= UInt64(max(0, count))
     }
 
-    private func materializeReadout(mapping: WeightMapping) -> ArrayReadout {
+    /// What an MVM reads at the array's time; written into `previous` levels of the same shape when given,
+    /// so an advance allocates nothing per cell.
+    private func materializeReadout(mapping: WeightMapping, reusing previous: Matrix<Float>? = nil) -> ArrayReadout {
         let step = device.levelStep
         let gMin = config.device.gMin.value
         let noise = deviceNoise
         let rows = mapping.levels.rows, columns = mapping.mappedColumns
         let siteColumns = (columns + cells.columnsPerSite - 1) / cells.columnsPerSite
-        var levels = Matrix<Float>(rows: rows, columns: columns, repeating: 0)
+        var levels = previous.flatMap { $0.rows == rows && $0.columns == columns ? $0 : nil }
+            ?? Matrix<Float>(rows: rows, columns: columns, repeating: 0)
+        var sites: [SiteRead] = []
+        sites.reserveCapacity(siteColumns)
         for w in 0..<rows {
-            let siteRow = w / cells.wordLinesPerSite * cells.siteColumns
-            let sites = (0..<siteColumns).map { siteRead(siteRow + $0) }
+            if w % cells.wordLinesPerSite == 0 {
+                let siteRow = w / cells.wordLinesPerSite * cells.siteColumns
+                sites.removeAll(keepingCapacity: true)
+                for k in 0..<siteColumns { sites.append(siteRead(siteRow + k)) }
+            }
             for c in 0..<columns {
                 let g = readConductance(w * cells.columns + c, site: sites[c / cells.columnsPerSite], noise: noise)
                 levels[w, c] = Float((g - gMin) / step)

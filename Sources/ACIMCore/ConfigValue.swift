@@ -10,11 +10,33 @@ public protocol ConfigValue: Codable, Sendable, Equatable {
     static var configChoices: [String] { get }
     /// The value as written in YAML.
     var yamlText: String { get }
+    /// The value of `key` in `container`.
+    static func decodeConfig(_ container: KeyedDecodingContainer<ConfigCodingKey>, forKey key: ConfigCodingKey) throws -> Self
 }
 
 extension ConfigValue {
     public static var configUnit: String { "" }
     public static var configChoices: [String] { [] }
+    public static func decodeConfig(_ container: KeyedDecodingContainer<ConfigCodingKey>,
+                                    forKey key: ConfigCodingKey) throws -> Self {
+        try container.decode(Self.self, forKey: key)
+    }
+}
+
+extension FixedWidthInteger where Self: Decodable {
+    /// A decimal integer, read from the scalar's text where the format has text scalars (YAML): the YAML
+    /// reader's own integers (hexadecimal, octal, sexagesimal `1:30`) are not profile syntax, and its
+    /// sexagesimal reading traps on overflow. Formats with typed numbers (JSON) decode them directly.
+    static func decodeDecimal(_ container: KeyedDecodingContainer<ConfigCodingKey>, forKey key: ConfigCodingKey) throws -> Self {
+        guard let text = try? container.decode(String.self, forKey: key) else {
+            return try container.decode(Self.self, forKey: key)
+        }
+        guard let value = Self(text) else {
+            throw DecodingError.typeMismatch(Self.self, DecodingError.Context(
+                codingPath: container.codingPath + [key], debugDescription: "expected an integer, got \(text)"))
+        }
+        return value
+    }
 }
 
 /// A numeric configuration value, checked against the range its key declares.
@@ -56,6 +78,10 @@ func plainNumber(_ value: Double) -> String {
 }
 
 extension Int: BoundedConfigValue {
+    public static func decodeConfig(_ container: KeyedDecodingContainer<ConfigCodingKey>,
+                                    forKey key: ConfigCodingKey) throws -> Int {
+        try decodeDecimal(container, forKey: key)
+    }
     public static let configType = "integer"
     public static let rangeNoun = "integer"
     public static func rangeNumber(_ bound: Int) -> Double { Double(bound) }
@@ -67,6 +93,10 @@ extension Int: BoundedConfigValue {
 }
 
 extension UInt64: ConfigValue {
+    public static func decodeConfig(_ container: KeyedDecodingContainer<ConfigCodingKey>,
+                                    forKey key: ConfigCodingKey) throws -> UInt64 {
+        try decodeDecimal(container, forKey: key)
+    }
     public static let configType = "integer"
     public static let configExpectation = "an integer"
     public var yamlText: String { String(self) }

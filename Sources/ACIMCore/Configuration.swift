@@ -140,10 +140,10 @@ public struct ConfigKey<Root: ComponentConfiguration>: Sendable {
             },
             decode: { root, container in
                 let key = ConfigCodingKey(name)
-                if required {
-                    root[keyPath: path] = try container.decode(V.self, forKey: key)
-                } else if let value = try container.decodeIfPresent(V.self, forKey: key) {
-                    root[keyPath: path] = value
+                // An absent or null optional key keeps its default.
+                let present = try container.contains(key) && !container.decodeNil(forKey: key)
+                if required || present {
+                    root[keyPath: path] = try V.decodeConfig(container, forKey: key)
                 }
             },
             encode: { root, container in try container.encode(root[keyPath: path], forKey: ConfigCodingKey(name)) },

@@ -29,9 +29,24 @@ import Testing
         }
     }
 
-    /// An integer beyond every range is an error, not a trap when the message is formatted.
-    @Test func aHugeIntegerIsOutOfRange() {
-        #expect(throws: ProfileError.self) { try ProfileLoader.load(yaml: "name: x\narray: {rows: 9223372036854775807}") }
+    /// An integer beyond every range is an error, not a trap when the message is formatted; integers are
+    /// decimal, and the YAML reader's sexagesimal form, which trapped on overflow (found by the profile
+    /// fuzzer), is not read as one.
+    @Test func integersAreDecimalAndBounded() {
+        func messages(_ yaml: String) -> [String] {
+            do {
+                _ = try ProfileLoader.load(yaml: yaml, file: "p.yaml")
+                return []
+            } catch let error as ProfileError {
+                return error.diagnostics.map(\.message)
+            } catch { return ["\(error)"] }
+        }
+        #expect(messages("name: x\narray: {rows: 9223372036854775807}")
+                == ["array.rows: expected an integer in 1...8192, got 9.223372036854776e+18"])
+        #expect(messages("name: x\narray:\n  rows: 9999999999999999999:9\n")
+                == ["array.rows: expected an integer, got '9999999999999999999:9'"])
+        #expect(messages("name: x\narray: {rows: 0x10}") == ["array.rows: expected an integer, got '0x10'"])
+        #expect(messages("name: x\narray: {rows: 128}") == [])
     }
 
     @Test func quantitiesWithUnitsEqualPlainSINumbers() throws {
