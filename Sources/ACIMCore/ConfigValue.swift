@@ -23,11 +23,12 @@ extension ConfigValue {
     }
 }
 
-extension FixedWidthInteger where Self: Decodable {
+extension ConfigValue where Self: FixedWidthInteger {
     /// A decimal integer, read from the scalar's text where the format has text scalars (YAML): the YAML
     /// reader's own integers (hexadecimal, octal, sexagesimal `1:30`) are not profile syntax, and its
     /// sexagesimal reading traps on overflow. Formats with typed numbers (JSON) decode them directly.
-    static func decodeDecimal(_ container: KeyedDecodingContainer<ConfigCodingKey>, forKey key: ConfigCodingKey) throws -> Self {
+    public static func decodeConfig(_ container: KeyedDecodingContainer<ConfigCodingKey>,
+                                    forKey key: ConfigCodingKey) throws -> Self {
         guard let text = try? container.decode(String.self, forKey: key) else {
             return try container.decode(Self.self, forKey: key)
         }
@@ -78,10 +79,6 @@ func plainNumber(_ value: Double) -> String {
 }
 
 extension Int: BoundedConfigValue {
-    public static func decodeConfig(_ container: KeyedDecodingContainer<ConfigCodingKey>,
-                                    forKey key: ConfigCodingKey) throws -> Int {
-        try decodeDecimal(container, forKey: key)
-    }
     public static let configType = "integer"
     public static let rangeNoun = "integer"
     public static func rangeNumber(_ bound: Int) -> Double { Double(bound) }
@@ -93,10 +90,6 @@ extension Int: BoundedConfigValue {
 }
 
 extension UInt64: ConfigValue {
-    public static func decodeConfig(_ container: KeyedDecodingContainer<ConfigCodingKey>,
-                                    forKey key: ConfigCodingKey) throws -> UInt64 {
-        try decodeDecimal(container, forKey: key)
-    }
     public static let configType = "integer"
     public static let configExpectation = "an integer"
     public var yamlText: String { String(self) }
