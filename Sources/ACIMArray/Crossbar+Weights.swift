@@ -41,12 +41,12 @@ extension Crossbar {
     }
 
     /// One program pulse on every cell of logical weight (`row`, `output`) towards the levels of `weight`
-    /// at simulated time `time`: each cell that is not stuck takes its target conductance plus programming
+    /// at the array's time: each cell that is not stuck takes its target conductance plus programming
     /// noise from the stream keyed by `seed` and `pulse`. Returns false when a cell that must change is
     /// stuck. The mapping follows the new value (a statically disabled row or column that now holds a
     /// non-zero level is enabled again).
     @discardableResult
-    public mutating func programWeight(row: Int, output: Int, to weight: Int32, at time: Double, seed: UInt64,
+    public mutating func programWeight(row: Int, output: Int, to weight: Int32, seed: UInt64,
                                        pulse: UInt64) throws -> Bool {
         let range = WeightMapping.codeRange(config: config, layout: layout)
         guard range.contains(Int(weight)), layout.mode != .xnor || weight != 0 else {

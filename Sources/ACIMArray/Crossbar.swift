@@ -28,6 +28,16 @@ public struct ArrayReadout: Sendable {
         }
     }
 
+    /// The factor of logical output `output` alone (1 when compensation is off), without building every
+    /// output's.
+    public func compensationFactor(output: Int) -> Double {
+        switch driftCompensation {
+        case .none: return 1
+        case .global: return ratio(referenceMagnitude.reduce(0, +), effectiveMagnitude.reduce(0, +))
+        case .perColumn: return ratio(referenceMagnitude[output], effectiveMagnitude[output])
+        }
+    }
+
     private func ratio(_ reference: Double, _ effective: Double) -> Double {
         effective > 0 && reference > 0 ? reference / effective : 1
     }

@@ -232,7 +232,7 @@ public struct ManagedCrossbar: ManagedArray {
     public mutating func programPulse(row: Int, column: Int, target: Int32) -> Bool {
         draws.pulses += 1
         forgetReads(ofRow: row)
-        return (try? crossbar.programWeight(row: row, output: column, to: target, at: crossbar.time, seed: seed,
+        return (try? crossbar.programWeight(row: row, output: column, to: target, seed: seed,
                                             pulse: draws.pulses)) ?? false
     }
 
@@ -241,7 +241,7 @@ public struct ManagedCrossbar: ManagedArray {
     /// The effective weight the outputs see at the array's time: the cells' value times the
     /// drift-compensation factor.
     public func effectiveWeight(row: Int, column: Int) -> Double {
-        let factor = crossbar.readout?.compensationFactors()?[column] ?? 1
+        let factor = crossbar.readout?.compensationFactor(output: column) ?? 1
         return ((try? crossbar.effectiveWeight(row: row, output: column)) ?? .nan) * factor
     }
 

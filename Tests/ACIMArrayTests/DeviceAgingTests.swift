@@ -102,7 +102,7 @@ import Testing
         // Reprogramming restarts the cell's read count.
         let (i, g) = try crossbar.position(row: 0, output: 0)
         let code = try crossbar.weightCode(row: 0, output: 0)
-        try crossbar.programWeight(row: 0, output: 0, to: code == 7 ? 6 : 7, at: 1, seed: 4, pulse: 1)
+        try crossbar.programWeight(row: 0, output: 0, to: code == 7 ? 6 : 7, seed: 4, pulse: 1)
         let cell = i * 16 + 2 * g
         #expect(crossbar.readNow(cell) == Double(crossbar.cells.conductance[cell]))
     }
@@ -161,7 +161,7 @@ import Testing
         #expect(try #require(crossbar.readout).levels == before)
         // A stuck cell takes no new value.
         let code = try crossbar.weightCode(row: 0, output: 0)
-        #expect(try !crossbar.programWeight(row: 0, output: 0, to: code == 0 ? 9 : -code, at: 1, seed: 1, pulse: 1))
+        #expect(try !crossbar.programWeight(row: 0, output: 0, to: code == 0 ? 9 : -code, seed: 1, pulse: 1))
         #expect(crossbar.cells.conductance == values)
     }
 
@@ -178,7 +178,7 @@ import Testing
         for row in 0..<16 {
             for output in 0..<8 {
                 let code = try crossbar.weightCode(row: row, output: output)
-                try crossbar.programWeight(row: row, output: output, to: -code, at: t, seed: 2,
+                try crossbar.programWeight(row: row, output: output, to: -code, seed: 2,
                                            pulse: UInt64(row * 8 + output))
             }
         }
@@ -199,16 +199,16 @@ import Testing
         var crossbar = try DeviceArray.programmed(device)  // write 1
         let (i, g) = try crossbar.position(row: 0, output: 0)
         let cells = [i * 16 + 2 * g, i * 16 + 2 * g + 1]
-        #expect(try crossbar.programWeight(row: 0, output: 0, to: 5, at: 1, seed: 1, pulse: 1))   // 2
-        #expect(try crossbar.programWeight(row: 0, output: 0, to: -5, at: 2, seed: 1, pulse: 2))  // 3
+        #expect(try crossbar.programWeight(row: 0, output: 0, to: 5, seed: 1, pulse: 1))   // 2
+        #expect(try crossbar.programWeight(row: 0, output: 0, to: -5, seed: 1, pulse: 2))  // 3
         #expect(cells.allSatisfy { !crossbar.cells.stuckFlags[$0] && crossbar.cells.writeCount[crossbar.cells.site(ofCell: $0)] == 3 })
         let frozen = cells.map { crossbar.cells.conductance[$0] }
         // The 4th write finds the cells worn out: they keep their conductance and the write fails.
-        #expect(try !crossbar.programWeight(row: 0, output: 0, to: 5, at: 3, seed: 1, pulse: 3))
+        #expect(try !crossbar.programWeight(row: 0, output: 0, to: 5, seed: 1, pulse: 3))
         #expect(cells.allSatisfy { crossbar.cells.stuckFlags[$0] && crossbar.cells.writeCount[crossbar.cells.site(ofCell: $0)] == 4 })
         #expect(cells.map { crossbar.cells.conductance[$0] } == frozen)
         #expect(crossbar.cells.stuckFlags.filter { $0 }.count == 2)
         // Rewriting the value they hold still succeeds.
-        #expect(try crossbar.programWeight(row: 0, output: 0, to: -5, at: 4, seed: 1, pulse: 4))
+        #expect(try crossbar.programWeight(row: 0, output: 0, to: -5, seed: 1, pulse: 4))
     }
 }

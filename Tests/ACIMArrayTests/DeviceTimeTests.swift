@@ -151,7 +151,7 @@ import Testing
         device.driftCompensation = .perColumn
         var crossbar = try DeviceArray.programmed(device)
         crossbar.setTime(day)
-        try crossbar.programWeight(row: 3, output: 2, to: 13, at: day, seed: 6, pulse: 1)
+        try crossbar.programWeight(row: 3, output: 2, to: 13, seed: 6, pulse: 1)
         try crossbar.degradeWeight(row: 5, output: 6, by: 0.5)
         let readout = try #require(crossbar.readout)
         for o in 0..<8 {
