@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ACIMArray", targets: ["ACIMArray"]),
         .library(name: "ACIMProfiles", targets: ["ACIMProfiles"]),
         .library(name: "ACIMNetwork", targets: ["ACIMNetwork"]),
+        .library(name: "ACIMHost", targets: ["ACIMHost"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +26,7 @@ let package = Package(
         .target(name: "ACIMArray", dependencies: ["ACIMCore"]),
         .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
         .target(name: "ACIMNetwork", dependencies: ["ACIMCore"]),
+        .target(name: "ACIMHost", dependencies: ["ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
         .target(
             name: "ACIMProfiles",
             dependencies: ["ACIMChip", "ACIMArray", "ACIMCore", .product(name: "Yams", package: "Yams")]
@@ -32,7 +34,7 @@ let package = Package(
         .target(
             name: "ACIMCLI",
             dependencies: [
-                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork",
+                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork", "ACIMHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +44,7 @@ let package = Package(
         .testTarget(name: "ACIMChipTests", dependencies: ["ACIMChip"]),
         .testTarget(name: "ACIMProfilesTests", dependencies: ["ACIMProfiles"], exclude: ["Broken"]),
         .testTarget(name: "ACIMNetworkTests", dependencies: ["ACIMNetwork"]),
+        .testTarget(name: "ACIMHostTests", dependencies: ["ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
         .testTarget(
             name: "ACIMCLITests",
             dependencies: ["ACIMCLI", "ACIMCore", "ACIMNetwork", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -202,6 +202,42 @@ public struct Chip: Sendable {
         return result
     }
 
+    /// Runs one batch of inputs on each of several distinct arrays at the chip's time, as the arrays of one
+    /// layer run side by side: concurrently over arrays when `concurrent` (give an `engine` that runs
+    /// single-threaded then, so parallelism never nests). Each array's reads are counted and its ledger
+    /// added to `costs` in request order, as `mvm` does; the results come back in that order.
+    public mutating func mvm(_ requests: [(array: ArrayID, inputs: Matrix<Int32>)], context: ReadContext,
+                             engine: any MVMEngine, concurrent: Bool) throws -> [MVMResult] {
+        let slotIndices = try requests.map { request -> Int in
+            let slot = try index(checked: request.array)
+            guard slots[slot] != nil else { throw ACIMError.inconsistentParameters("\(request.array) holds no weights") }
+            return slot
+        }
+        guard Set(slotIndices).count == slotIndices.count else {
+            throw ACIMError.inconsistentParameters("one batch of MVMs names an array twice")
+        }
+        var results = [Result<MVMResult, Error>?](repeating: nil, count: requests.count)
+        let arrays = slotIndices.map { slots[$0]! }
+        if concurrent && requests.count > 1 {
+            results.withUnsafeMutableBufferPointer { results in
+                let out = Unchecked(value: results.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: requests.count) { k in
+                    out.value[k] = Result { try engine.run(arrays[k], inputs: requests[k].inputs, context: context) }
+                }
+            }
+        } else {
+            for k in requests.indices {
+                results[k] = Result { try engine.run(arrays[k], inputs: requests[k].inputs, context: context) }
+            }
+        }
+        let done = try results.map { try $0!.get() }
+        for (k, result) in done.enumerated() {
+            slots[slotIndices[k]]!.recordReads(requests[k].inputs.rows)
+            costs += result.cost.ledger
+        }
+        return done
+    }
+
     /// Runs `body` on array `id` in place (no copy of its cells), for the device controller's checks and
     /// repairs and for fault injection, at the chip's time. A `body` that moves the array's time or
     /// temperature is undone and reported: only `advance` moves time.

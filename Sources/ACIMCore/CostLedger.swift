@@ -12,6 +12,7 @@ public enum CostComponent: String, CaseIterable, Sendable, Codable {
     case compensation
     case shiftAdd = "shift_add"
     // Outside the crossbars (`energy.chip`).
+    case digitalUnit = "digital_unit"
     case tileMemory = "tile_memory"
     case noc
     case dram
@@ -33,6 +34,7 @@ public enum CostComponent: String, CaseIterable, Sendable, Codable {
         case .permutation: "permutation"
         case .compensation: "compensation"
         case .shiftAdd: "shift-add"
+        case .digitalUnit: "digital unit"
         case .tileMemory: "tile memory"
         case .noc: "NoC"
         case .dram: "DRAM"

@@ -22,19 +22,40 @@ public struct ForwardPass: Sendable {
     let gates: [String: [Float]]
     let mode: BatchNormMode
     let lastNode: String
-    let integer: IntegerQuantization?
+    /// Whether the pass keeps what backpropagation needs (patches, normalized values, argmax, ungated
+    /// outputs); an inference-only pass keeps only the outputs still to be read.
+    let recordsBackprop: Bool
 
     /// The network output.
     public var output: Tensor { outputs[lastNode]! }
 }
 
 extension Network {
-    /// Runs a batch `[N, inputShape...]` through the network.
+    /// Runs a batch `[N, inputShape...]` through the network, keeping every output and what
+    /// backpropagation needs.
     ///
     /// `gates` multiplies the output channels of the named nodes (the subtask masks times the scaling masks).
     /// `integer` runs conv2d and linear layers in the chip's integer arithmetic instead of float.
     public func forward(_ input: Tensor, mode: BatchNormMode = .running, gates: [String: [Float]] = [:],
                         integer: IntegerQuantization? = nil) throws -> ForwardPass {
+        if let integer {
+            var backend = IntegerBackend(integer)
+            return try run(input, mode: mode, gates: gates, backend: &backend, recordsBackprop: true)
+        }
+        var backend = FloatBackend()
+        return try run(input, mode: mode, gates: gates, backend: &backend, recordsBackprop: true)
+    }
+
+    /// Runs a batch `[N, inputShape...]` for inference (running batch-norm statistics) with conv2d and
+    /// linear layers computed by `backend`; returns the network output. No backpropagation state is kept,
+    /// and each node's output is dropped once its last reader has run.
+    public func infer<Backend: LayerBackend>(_ input: Tensor, gates: [String: [Float]] = [:],
+                                             backend: inout Backend) throws -> Tensor {
+        try run(input, mode: .running, gates: gates, backend: &backend, recordsBackprop: false).output
+    }
+
+    private func run<Backend: LayerBackend>(_ input: Tensor, mode: BatchNormMode, gates: [String: [Float]],
+                                            backend: inout Backend, recordsBackprop: Bool) throws -> ForwardPass {
         guard input.shape.count == inputShape.count + 1, Array(input.shape.dropFirst()) == inputShape else {
             throw ACIMError.shapeMismatch("input batch \(input.shape): expected [N] + \(inputShape)")
         }
@@ -43,26 +64,30 @@ extension Network {
                 throw ACIMError.shapeMismatch("gate on \"\(name)\" has \(gate.count) channels: expected a node with that many")
             }
         }
-        if let integer, let missing = nodes.first(where: { $0.operation.isWeighted && integer.layers[$0.name] == nil }) {
-            throw ACIMError.inconsistentParameters("the integer quantization has no scales for layer \(missing.name)")
+        return try Kernels.singleThreaded {
+            var pass = ForwardPass(gates: gates, mode: mode, lastNode: outputName, recordsBackprop: recordsBackprop)
+            pass.outputs[Network.inputName] = input
+            let batch = input.shape[0]
+            let lastReader = recordsBackprop ? [:] : lastReaders
+            for (index, node) in nodes.enumerated() {
+                let x = pass.outputs[node.inputs[0]]!
+                var y = try apply(node, x, batch: batch, pass: &pass, backend: &backend)
+                if let gate = gates[node.name] {
+                    if recordsBackprop { pass.ungated[node.name] = y }
+                    y = Kernels.scaleChannels(y, gate, batch: batch, spatial: shapes[node.name]!.dropFirst().reduce(1, *))
+                }
+                pass.outputs[node.name] = Tensor(shape: [batch] + shapes[node.name]!, data: y)
+                for name in node.inputs where lastReader[name] == index { pass.outputs[name] = nil }
+            }
+            return pass
         }
-        return try Kernels.singleThreaded { try run(input, mode: mode, gates: gates, integer: integer) }
     }
 
-    private func run(_ input: Tensor, mode: BatchNormMode, gates: [String: [Float]], integer: IntegerQuantization?) throws -> ForwardPass {
-        var pass = ForwardPass(gates: gates, mode: mode, lastNode: outputName, integer: integer)
-        pass.outputs[Network.inputName] = input
-        let batch = input.shape[0]
-        for node in nodes {
-            let x = pass.outputs[node.inputs[0]]!
-            var y = try apply(node, x, batch: batch, pass: &pass)
-            if let gate = gates[node.name] {
-                pass.ungated[node.name] = y
-                y = Kernels.scaleChannels(y, gate, batch: batch, spatial: shapes[node.name]!.dropFirst().reduce(1, *))
-            }
-            pass.outputs[node.name] = Tensor(shape: [batch] + shapes[node.name]!, data: y)
-        }
-        return pass
+    /// The index of the last node that reads each output.
+    private var lastReaders: [String: Int] {
+        var last: [String: Int] = [:]
+        for (index, node) in nodes.enumerated() { for name in node.inputs { last[name] = index } }
+        return last
     }
 
     func convGeometry(_ node: Node, batch: Int) -> Kernels.ConvGeometry {
@@ -78,7 +103,8 @@ extension Network {
         return Kernels.scaleChannels(x, gain, batch: batch, spatial: shapes[node.inputs[0]]!.dropFirst().reduce(1, *))
     }
 
-    private func apply(_ node: Node, _ input: Tensor, batch: Int, pass: inout ForwardPass) throws -> [Float] {
+    private func apply<Backend: LayerBackend>(_ node: Node, _ input: Tensor, batch: Int, pass: inout ForwardPass,
+                                              backend: inout Backend) throws -> [Float] {
         let x = input.data
         let outShape = shapes[node.name]!
         let inShape = shapes[node.inputs[0]]!
@@ -87,18 +113,16 @@ extension Network {
             let g = convGeometry(node, batch: batch)
             let cols = Kernels.im2col(gainedInput(node, x, batch: batch), g)
             let weight = parameters["\(node.name).weight"]!.data
-            var rows = pass.integer.map { $0.product(node.name, x: cols, w: weight, m: g.rows, n: out, k: g.patch) }
-                ?? Kernels.gemm(cols, weight, m: g.rows, n: out, k: g.patch, transposeB: true)
+            var rows = try backend.product(node.name, x: cols, weight: weight, m: g.rows, n: out, k: g.patch, samples: batch)
             if let bias = parameters["\(node.name).bias"]?.data {
                 for r in 0..<g.rows { for c in 0..<out { rows[r * out + c] += bias[c] } }
             }
-            pass.columns[node.name] = cols
+            if pass.recordsBackprop { pass.columns[node.name] = cols }
             return Kernels.permute(rows, batch: batch, spatial: g.outHeight * g.outWidth, channels: out)
         case let .linear(out, _):
             let features = inShape[0]
             let gained = gainedInput(node, x, batch: batch), weight = parameters["\(node.name).weight"]!.data
-            var y = pass.integer.map { $0.product(node.name, x: gained, w: weight, m: batch, n: out, k: features) }
-                ?? Kernels.gemm(gained, weight, m: batch, n: out, k: features, transposeB: true)
+            var y = try backend.product(node.name, x: gained, weight: weight, m: batch, n: out, k: features, samples: batch)
             if let bias = parameters["\(node.name).bias"]?.data {
                 for n in 0..<batch { for c in 0..<out { y[n * out + c] += bias[c] } }
             }
@@ -129,7 +153,7 @@ extension Network {
                     }
                 }
             }
-            if isMax { pass.argmax[node.name] = arg }
+            if isMax && pass.recordsBackprop { pass.argmax[node.name] = arg }
             return y
         case .flatten, .reshape:
             return x
@@ -185,7 +209,7 @@ extension Network {
                 }
             }
         }
-        pass.normalized[node.name] = (xhat, invStd)
+        if pass.recordsBackprop { pass.normalized[node.name] = (xhat, invStd) }
         return y
     }
 }

@@ -1,0 +1,205 @@
+import ACIMArray
+import ACIMChip
+import ACIMCore
+import ACIMNetwork
+
+/// A network mapped onto a chip: its weighted layers quantized to the chip's codes (the profile's
+/// `weight_bits` and `input_bits`, signed inputs as the input encoding applies them) and placed on arrays.
+/// It programs the chip (open loop, or through the device controller from digital references) and runs
+/// inferences through the arrays; the digital reference runs the same codes exactly in integers.
+public struct MappedNetwork: Sendable {
+    public let network: Network
+    /// The chip's codes: per layer, input and weight scales and the weight codes.
+    public let quantization: IntegerQuantization
+    public let placement: Placement
+    /// Gains per gated node (subtask masks times scalings), applied in the digital unit.
+    public let gates: [String: [Float]]
+
+    /// Quantizes `network` for `chip`'s arrays (input ranges calibrated on `calibration` under `gates`) and
+    /// places it; throws when the chip's arrays cannot hold it or cannot run it.
+    public init(_ network: Network, calibration: Dataset, chip: Chip, gates: [String: [Float]] = [:]) throws {
+        let periphery = chip.crossbar.periphery, array = chip.crossbar.array
+        for (name, bits) in [("array.weight_bits", array.weightBits), ("periphery.input_bits", periphery.inputBits)] where bits > 12 {
+            throw ACIMError.invalidConfiguration(path: name, message: "networks run with at most 12-bit weights and inputs, got \(bits)")
+        }
+        let signs: IntegerQuantization.InputSigns = periphery.inputEncoding == .unsigned ? .unsigned : .signed
+        let quantization = try IntegerQuantization(network, calibration: calibration, weightBits: array.weightBits,
+                                                   activationBits: periphery.inputBits, gates: gates, inputSigns: signs)
+        try self.init(network, quantization: quantization, placement: try Placement(network, on: chip), gates: gates)
+    }
+
+    init(_ network: Network, quantization: IntegerQuantization, placement: Placement, gates: [String: [Float]]) throws {
+        self.network = network
+        self.quantization = quantization
+        self.placement = placement
+        self.gates = gates
+    }
+
+    /// The weight codes of `layer` as the arrays hold them: `rows x columns`, inputs by outputs.
+    public func weightMatrix(_ layer: Placement.Layer) -> Matrix<Int32> {
+        let codes = quantization.weightCodes[layer.name]!
+        let rows = layer.matrix.rows
+        return Matrix(rows: rows, columns: layer.matrix.columns) { r, c in codes[c * rows + r] }
+    }
+
+    /// The host's master copy of every array's weight codes.
+    public var masterWeights: MasterWeights {
+        var master = MasterWeights()
+        for layer in placement.layers {
+            let weights = weightMatrix(layer)
+            for block in layer.matrix.blocks { master.set(layer.matrix.weights(of: block, from: weights), for: block.array) }
+        }
+        return master
+    }
+
+    /// Programs every block open loop at the chip's time (one write per cell, with the device's programming
+    /// noise from streams keyed by `seed`), without a device controller.
+    public func program(on chip: inout Chip, seed: UInt64) throws {
+        let master = masterWeights
+        for id in placement.arrays { try chip.program(id, weights: master.masterWeights(of: id)!, seed: seed) }
+    }
+
+    /// Deploys the network: maps every block with its cells unwritten, then the device controller loads the
+    /// digital references from the host (bytes counted) and programs every array by write-verify at the
+    /// chip's time. Returns what deployment cost.
+    public func deploy(on chip: inout Chip, controller: inout DeviceController, seed: UInt64) throws -> MaintenanceReport {
+        let master = masterWeights
+        for id in placement.arrays { try chip.map(id, weights: master.masterWeights(of: id)!, seed: seed) }
+        return try controller.deploy(&chip, host: master)
+    }
+
+    /// Sets the ADC range of every array whose profile asks for a calibrated range, from the column sums of
+    /// the input codes that `calibration` gives each layer in the digital reference (up to `maxVectors`
+    /// vectors per layer).
+    public func calibrateADCs(on chip: inout Chip, calibration: Dataset, maxVectors: Int = 2048) throws {
+        guard chip.crossbar.periphery.adc.range == .calibrated else { return }
+        var recorder = CodeRecorder(quantization: quantization, maxVectors: maxVectors)
+        _ = try network.infer(calibration.images, gates: gates, backend: &recorder)
+        for layer in placement.layers {
+            guard let codes = recorder.codes[layer.name] else { continue }
+            for block in layer.matrix.blocks {
+                let inputs = layer.matrix.inputs(of: block, from: codes)
+                let percentile = chip.crossbar.periphery.adc.percentile
+                try chip.withArray(block.array) { try $0.calibrateADC(inputs: inputs, percentile: percentile) }
+            }
+        }
+    }
+
+    /// Runs `images` (`[N, inputShape...]`) through the chip at its time: every weighted layer's blocks on
+    /// their arrays with `engine`, the rest in the digital units. Inference `n` of the batch is identified as
+    /// `firstInference + n` (it keys the read noise), so results do not depend on batching. The arrays of a
+    /// layer run concurrently when `concurrent` (pass a single-threaded engine then).
+    public func infer(_ images: Tensor, on chip: inout Chip, engine: any MVMEngine, seed: UInt64,
+                      firstInference: UInt64, concurrent: Bool = false) throws -> ChipInference {
+        // The backend works on the chip and hands it back; copying the chip value shares its cells.
+        var backend = ChipBackend(chip: chip, mapped: self, engine: engine, seed: seed,
+                                  firstInference: firstInference, concurrent: concurrent)
+        defer { chip = backend.chip }
+        let logits = try network.infer(images, gates: gates, backend: &backend)
+        return ChipInference(logits: logits, costs: costs(of: backend, samples: images.shape[0], chip: backend.chip))
+    }
+
+    /// The digital reference of `images`: the same codes, every product exact.
+    public func reference(_ images: Tensor) throws -> Tensor {
+        var backend = IntegerBackend(quantization)
+        return try network.infer(images, gates: gates, backend: &backend)
+    }
+
+    /// The weighted layer each node's digital work is done beside: its own, else that of the nearest
+    /// weighted node it reads from (the first weighted layer for nodes before any).
+    var stageOfNode: [String: String] {
+        var stage: [String: String] = [:]
+        let first = placement.layers.first?.name ?? ""
+        for node in network.nodes {
+            stage[node.name] = node.operation.isWeighted ? node.name : (stage[node.inputs[0]] ?? first)
+        }
+        return stage
+    }
+
+    /// Costs of one batch: the arrays' MVM ledger by layer, the digital units' and tile memories' work, and
+    /// the layer-by-layer latency.
+    private func costs(of backend: ChipBackend, samples: Int, chip: Chip) -> InferenceCosts {
+        let stageOfNode = self.stageOfNode
+        let codeBytes = (chip.crossbar.periphery.inputBits + 7) / 8
+        var work: [String: DigitalWork] = [:]
+        for node in network.nodes {
+            let splits = placement.layer(node.name)?.matrix.rowSplits ?? 1
+            var perInference = DigitalWork.of(node, in: network, rowSplits: splits, codeBytes: codeBytes,
+                                              gated: gates[node.name] != nil)
+            perInference.operations *= samples
+            perInference.bytesRead *= samples
+            perInference.bytesWritten *= samples
+            work[stageOfNode[node.name]!, default: DigitalWork()] += perInference
+        }
+        var ledger = backend.ledger
+        let energy = chip.energy
+        var stages: [InferenceCosts.Stage] = []
+        for layer in placement.layers {
+            let done = work[layer.name] ?? DigitalWork()
+            let place = CostPlace.layer(layer.name)
+            ledger.add(Double(done.operations) * energy.digitalOp.value, to: .digitalUnit, at: place)
+            ledger.add(Double(done.bytesRead) * energy.sramRead.value + Double(done.bytesWritten) * energy.sramWrite.value,
+                       to: .tileMemory, at: place)
+            let tiles = layer.tiles.count
+            let lanes = chip.tile.digitalLanes * tiles
+            let bandwidth = chip.tile.memoryBanks * chip.tile.bankWidth * tiles
+            stages.append(InferenceCosts.Stage(
+                name: layer.name, arrays: layer.matrix.blocks.count, tiles: tiles,
+                mvmCycles: backend.mvmCycles[layer.name] ?? 0,
+                digitalCycles: (done.operations + lanes - 1) / lanes,
+                memoryCycles: (done.bytesRead + done.bytesWritten + bandwidth - 1) / bandwidth,
+                work: done))
+        }
+        return InferenceCosts(inferences: samples, stages: stages, ledger: ledger, clock: chip.clock, macs: network.macs)
+    }
+}
+
+/// The logits of a batch run on the chip, and what the batch cost.
+public struct ChipInference: Sendable {
+    public var logits: Tensor
+    public var costs: InferenceCosts
+}
+
+/// Runs the weighted layers on the chip's arrays, in the chip's codes.
+struct ChipBackend: LayerBackend {
+    var chip: Chip
+    let mapped: MappedNetwork
+    let engine: any MVMEngine
+    let seed: UInt64
+    let firstInference: UInt64
+    let concurrent: Bool
+    /// MVM energy by layer and component.
+    var ledger = CostLedger()
+    /// Per layer, the busy cycles of its busiest array.
+    var mvmCycles: [String: Int] = [:]
+
+    mutating func product(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, samples: Int) throws -> [Float] {
+        guard let placed = mapped.placement.layer(layer) else {
+            throw ACIMError.inconsistentParameters("layer \(layer) is not placed on the chip")
+        }
+        let codes = Matrix(rows: m, columns: k, storage: try mapped.quantization.inputCodes(layer, x))
+        // Vector v of inference n is read number (firstInference + n) * perSample + v of its arrays.
+        let context = ReadContext(seed: seed, firstVector: firstInference &* UInt64(m / max(samples, 1)))
+        let requests = placed.matrix.blocks.map { (array: $0.array, inputs: placed.matrix.inputs(of: $0, from: codes)) }
+        let results = try chip.mvm(requests, context: context, engine: engine, concurrent: concurrent)
+        for result in results {
+            ledger += result.cost.ledger.rolledUp { _ in .layer(layer) }
+        }
+        mvmCycles[layer] = results.map(\.cost.activity.cycles).max() ?? 0
+        return mapped.quantization.rescale(layer, placed.matrix.combine(results, vectors: m).storage)
+    }
+}
+
+/// Records the input codes of every weighted layer while computing exactly (for ADC calibration).
+struct CodeRecorder: LayerBackend {
+    let quantization: IntegerQuantization
+    let maxVectors: Int
+    var codes: [String: Matrix<Int32>] = [:]
+
+    mutating func product(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, samples: Int) throws -> [Float] {
+        let all = try quantization.inputCodes(layer, x)
+        let kept = min(m, maxVectors)
+        codes[layer] = Matrix(rows: kept, columns: k, storage: Array(all[0..<(kept * k)]))
+        return quantization.rescale(layer, quantization.exactProduct(layer, codes: all, m: m))
+    }
+}

@@ -1,0 +1,109 @@
+import ACIMArray
+import ACIMChip
+import ACIMCore
+import ACIMNetwork
+
+/// Where a network's weighted layers sit on a chip: for every conv2d and linear layer, its weight matrix
+/// partitioned over arrays, and the tiles those arrays are on.
+public struct Placement: Sendable, Equatable {
+    /// One weighted layer on the chip.
+    public struct Layer: Sendable, Equatable {
+        public let name: String
+        /// The unrolled weight matrix: `rows` inputs (the im2col patch, or the input features) by
+        /// `columns` outputs (filters), partitioned over arrays.
+        public let matrix: PartitionedMatrix
+        /// The tiles holding its arrays, in order of first use.
+        public let tiles: [Int]
+        /// Cells holding its weights (with their offset columns) over the cells of its arrays.
+        public let utilization: Double
+
+        /// The arrays holding its blocks.
+        public var arrays: [ArrayID] { matrix.blocks.map(\.array) }
+    }
+
+    /// The weighted layers in network order.
+    public let layers: [Layer]
+    /// Array slots of the chip.
+    public let arraysAvailable: Int
+
+    /// Arrays holding weights.
+    public var arraysUsed: Int { layers.reduce(0) { $0 + $1.matrix.blocks.count } }
+
+    /// Distinct tiles holding weights.
+    public var tilesUsed: Int { Set(layers.flatMap(\.tiles)).count }
+
+    /// The layer named `name`.
+    public func layer(_ name: String) -> Layer? { layers.first { $0.name == name } }
+
+    /// Every array in use, in placement order.
+    public var arrays: [ArrayID] { layers.flatMap(\.arrays) }
+
+    /// Places the weighted layers of `network` on arrays of `chip`, in network order along a snake of the
+    /// tile mesh (left to right on even mesh rows, right to left on odd ones), filling each tile's slots
+    /// before the next tile: consecutive layers land on the same or neighbouring tiles, so the data path
+    /// between them is short. Rows and columns of a partly filled array stay unused (statically disabled,
+    /// not input sparsity). Throws, with the count per layer, when the network needs more arrays than the
+    /// chip has.
+    public init(_ network: Network, on chip: Chip) throws {
+        let layout = CrossbarLayout(config: chip.crossbar)
+        guard layout.mode == .and else {
+            throw ACIMError.inconsistentParameters(
+                "the profile's arrays hold binary (XNOR) weights; networks map onto multi-bit (AND mode) arrays only")
+        }
+        let shapes = network.unrolledShapes
+        let needed = shapes.map { layer -> Int in
+            let (r, c) = PartitionedMatrix.splits(rows: layer.rows, columns: layer.columns, layout: layout)
+            return r * c
+        }
+        let total = needed.reduce(0, +)
+        let available = chip.config.tiles * chip.tile.arrays
+        guard total <= available else {
+            let largest = zip(shapes, needed).sorted { $0.1 > $1.1 }.prefix(4).map { "\($0.0.name): \($0.1)" }
+            let more = shapes.count > 4 ? ", ..." : ""
+            throw ACIMError.resourceLimit(
+                "the network needs \(total) arrays (\(largest.joined(separator: ", "))\(more)); the chip has \(available) (\(chip.config.tiles) tiles x \(chip.tile.arrays))")
+        }
+        let slots = Placement.snake(chip).flatMap { tile in (0..<chip.tile.arrays).map { ArrayID(tile: tile, slot: $0) } }
+        var next = 0
+        var layers: [Layer] = []
+        let cellsPerArray = Double(chip.crossbar.array.rows * chip.crossbar.array.cols)
+        for (shape, count) in zip(shapes, needed) {
+            let arrays = Array(slots[next..<(next + count)])
+            next += count
+            let matrix = try PartitionedMatrix(rows: shape.rows, columns: shape.columns, layout: layout, arrays: arrays)
+            let used = matrix.blocks.reduce(0.0) { total, block in
+                total + Double(block.rows.count * layout.wordLinesPerRow
+                               * (block.columns.count * layout.columnsPerWeight + layout.offsetColumns))
+            }
+            var tiles: [Int] = []
+            for id in arrays where !tiles.contains(id.tile) { tiles.append(id.tile) }
+            layers.append(Layer(name: shape.name, matrix: matrix, tiles: tiles,
+                                utilization: used / (cellsPerArray * Double(count))))
+        }
+        self.layers = layers
+        self.arraysAvailable = available
+    }
+
+    /// The order layers fill tiles in: a snake over the mesh (row-major tile numbering), or ring order.
+    public static func snake(_ chip: Chip) -> [Int] {
+        guard chip.config.noc.topology == .mesh else { return Array(0..<chip.config.tiles) }
+        return (0..<chip.config.meshRows).flatMap { row -> [Int] in
+            let columns = (0..<chip.config.meshCols).map { row * chip.config.meshCols + $0 }
+            return (row % 2 == 0 ? columns : columns.reversed()).filter { $0 < chip.config.tiles }
+        }
+    }
+}
+
+extension Network {
+    /// The weight matrix every conv2d and linear node unrolls to, in network order: its rows are the inputs
+    /// of one output (the im2col patch `in x k x k`, or the input features) and its columns the outputs.
+    public var unrolledShapes: [(name: String, rows: Int, columns: Int)] {
+        nodes.compactMap { node in
+            switch node.operation {
+            case let .conv2d(out, k, _, _, _): (node.name, shapes[node.inputs[0]]![0] * k * k, out)
+            case let .linear(out, _): (node.name, shapes[node.inputs[0]]![0], out)
+            default: nil
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import ACIMCore
+
+/// What computes the weighted layers (conv2d and linear) of a forward pass: the executor unrolls each
+/// into input vectors (im2col patches, or feature vectors) and asks its backend for the products with the
+/// layer's weights. The kernels around them (batch norm, activations, pooling, adds) are the executor's
+/// own, so two backends differ only in how they multiply.
+public protocol LayerBackend {
+    /// `x · Wᵀ` of the weighted node `layer`: `x` holds `m` input vectors of `k` values (after the layer's
+    /// input gain), row-major; `weight` is the layer's `[n, k]` weight matrix. The `m` vectors belong to
+    /// `samples` inputs of the batch, `m / samples` each, in order. Returns the `m x n` products, row-major,
+    /// before the bias.
+    mutating func product(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, samples: Int) throws -> [Float]
+}
+
+/// The float reference: one `sgemm` per layer.
+public struct FloatBackend: LayerBackend {
+    public init() {}
+
+    public func product(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, samples: Int) -> [Float] {
+        Kernels.gemm(x, weight, m: m, n: n, k: k, transposeB: true)
+    }
+}
+
+/// The chip's arithmetic without the chip: inputs and weights quantized to the codes of `quantization`,
+/// their products summed exactly in integers, then rescaled. A chip whose arrays compute every partial
+/// sum exactly gives these results bit for bit.
+public struct IntegerBackend: LayerBackend {
+    public let quantization: IntegerQuantization
+
+    public init(_ quantization: IntegerQuantization) { self.quantization = quantization }
+
+    public func product(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, samples: Int) throws -> [Float] {
+        let codes = try quantization.inputCodes(layer, x)
+        return quantization.rescale(layer, quantization.exactProduct(layer, codes: codes, m: m))
+    }
+}
