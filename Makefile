@@ -24,7 +24,7 @@ release: deps
 
 demo: release
 	.build/release/acim info
-	.build/release/acim mvm --rows 256 --cols 256 --batch 16 --sparsity 0.5 --seed 1
+	.build/release/acim run --profile HardwareProfiles/default.yaml --model Models/digits-san.safetensors
 
 test: deps
 	$(SWIFT) test --parallel

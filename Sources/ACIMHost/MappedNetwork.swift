@@ -14,10 +14,15 @@ public struct MappedNetwork: Sendable {
     public let placement: Placement
     /// Gains per gated node (subtask masks times scalings), applied in the digital unit.
     public let gates: [String: [Float]]
+    /// Per weighted layer, the outputs switched off (true): their columns are not converted, and an array
+    /// whose outputs are all off is power-gated.
+    public let outputGates: [String: [Bool]]
 
     /// Quantizes `network` for `chip`'s arrays (input ranges calibrated on `calibration` under `gates`) and
-    /// places it; throws when the chip's arrays cannot hold it or cannot run it.
-    public init(_ network: Network, calibration: Dataset, chip: Chip, gates: [String: [Float]] = [:]) throws {
+    /// places it; throws when the chip's arrays cannot hold it or cannot run it. `outputGates` switches
+    /// outputs of weighted layers off.
+    public init(_ network: Network, calibration: Dataset, chip: Chip, gates: [String: [Float]] = [:],
+                outputGates: [String: [Bool]] = [:]) throws {
         let periphery = chip.crossbar.periphery, array = chip.crossbar.array
         for (name, bits) in [("array.weight_bits", array.weightBits), ("periphery.input_bits", periphery.inputBits)] where bits > 12 {
             throw ACIMError.invalidConfiguration(path: name, message: "networks run with at most 12-bit weights and inputs, got \(bits)")
@@ -25,14 +30,40 @@ public struct MappedNetwork: Sendable {
         let signs: IntegerQuantization.InputSigns = periphery.inputEncoding == .unsigned ? .unsigned : .signed
         let quantization = try IntegerQuantization(network, calibration: calibration, weightBits: array.weightBits,
                                                    activationBits: periphery.inputBits, gates: gates, inputSigns: signs)
-        try self.init(network, quantization: quantization, placement: try Placement(network, on: chip), gates: gates)
-    }
-
-    init(_ network: Network, quantization: IntegerQuantization, placement: Placement, gates: [String: [Float]]) throws {
+        let placement = try Placement(network, on: chip)
+        for (name, gated) in outputGates {
+            guard let layer = placement.layer(name), layer.matrix.columns == gated.count else {
+                throw ACIMError.shapeMismatch("output gates of \(name): expected a weighted layer with \(gated.count) outputs")
+            }
+        }
         self.network = network
         self.quantization = quantization
         self.placement = placement
         self.gates = gates
+        self.outputGates = outputGates
+    }
+
+    /// The gate-and-gain form of a subtask on this mapping: the same arrays and weight codes, the
+    /// subtask's batch norm, gains and input scales (calibrated on `calibration`), and its outputs switched
+    /// off. Throws when the subtask's network would need other weight codes.
+    public func switching(to gating: SubtaskGating, calibration: Dataset, chip: Chip) throws -> MappedNetwork {
+        let switched = try MappedNetwork(gating.network, calibration: calibration, chip: chip, gates: gating.gates,
+                                         outputGates: gating.outputGates)
+        guard switched.placement == placement, switched.quantization.weightCodes == quantization.weightCodes else {
+            throw ACIMError.inconsistentParameters("subtask \(gating.subtask) changes the analog weights; it cannot be served by gates")
+        }
+        return switched
+    }
+
+    /// Whether every output of `block` of `layer` is switched off (its array is power-gated).
+    func isPowerGated(_ block: PartitionedMatrix.Block, of layer: String) -> Bool {
+        guard let gated = outputGates[layer] else { return false }
+        return block.columns.allSatisfy { gated[$0] }
+    }
+
+    /// Arrays whose outputs are all switched off, by layer.
+    public var powerGatedArrays: [ArrayID] {
+        placement.layers.flatMap { layer in layer.matrix.blocks.filter { isPowerGated($0, of: layer.name) }.map(\.array) }
     }
 
     /// The weight codes of `layer` as the arrays hold them: `rows x columns`, inputs by outputs.
@@ -180,13 +211,15 @@ struct ChipBackend: LayerBackend {
         let codes = Matrix(rows: m, columns: k, storage: try mapped.quantization.inputCodes(layer, x))
         // Vector v of inference n is read number (firstInference + n) * perSample + v of its arrays.
         let context = ReadContext(seed: seed, firstVector: firstInference &* UInt64(m / max(samples, 1)))
-        let requests = placed.matrix.blocks.map { (array: $0.array, inputs: placed.matrix.inputs(of: $0, from: codes)) }
+        // Power-gated arrays do not run: their outputs are 0.
+        let running = placed.matrix.blocks.filter { !mapped.isPowerGated($0, of: layer) }
+        let requests = running.map { (array: $0.array, inputs: placed.matrix.inputs(of: $0, from: codes)) }
         let results = try chip.mvm(requests, context: context, engine: engine, concurrent: concurrent)
         for result in results {
             ledger += result.cost.ledger.rolledUp { _ in .layer(layer) }
         }
         mvmCycles[layer] = results.map(\.cost.activity.cycles).max() ?? 0
-        return mapped.quantization.rescale(layer, placed.matrix.combine(results, vectors: m).storage)
+        return mapped.quantization.rescale(layer, placed.matrix.combine(zip(running, results).map { ($0, $1) }, vectors: m).storage)
     }
 }
 

@@ -84,11 +84,11 @@ public struct PartitionedMatrix: Sendable, Equatable {
         return Matrix(rows: inputs.rows, columns: width, storage: storage)
     }
 
-    /// The block results of one MVM added into the whole `vectors x columns` output: row splits summed in
-    /// block order, column splits side by side.
-    func combine(_ results: [MVMResult], vectors: Int) -> Matrix<Double> {
+    /// The results of one MVM on some blocks added into the whole `vectors x columns` output: row splits
+    /// summed in block order, column splits side by side; outputs of blocks not given are 0.
+    func combine(_ results: [(Block, MVMResult)], vectors: Int) -> Matrix<Double> {
         var outputs = Matrix<Double>(rows: vectors, columns: columns, repeating: 0)
-        for (block, result) in zip(blocks, results) {
+        for (block, result) in results {
             for v in 0..<vectors {
                 for (j, column) in block.columns.enumerated() { outputs[v, column] += result.outputs[v, j] }
             }

@@ -29,6 +29,9 @@ public struct Placement: Sendable, Equatable {
     /// Arrays holding weights.
     public var arraysUsed: Int { layers.reduce(0) { $0 + $1.matrix.blocks.count } }
 
+    /// Weights placed (every layer's rows x columns).
+    public var weights: Int { layers.reduce(0) { $0 + $1.matrix.rows * $1.matrix.columns } }
+
     /// Distinct tiles holding weights.
     public var tilesUsed: Int { Set(layers.flatMap(\.tiles)).count }
 

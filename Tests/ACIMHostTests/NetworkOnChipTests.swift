@@ -39,7 +39,7 @@ import Testing
             let requests = matrix.blocks.map { (array: $0.array, inputs: matrix.inputs(of: $0, from: inputs)) }
             let results = try chip.mvm(requests, context: ReadContext(seed: 1, firstVector: 0), engine: FastEngine(),
                                        concurrent: concurrent)
-            let outputs = matrix.combine(results, vectors: 6)
+            let outputs = matrix.combine(Array(zip(matrix.blocks, results)), vectors: 6)
             for v in 0..<6 {
                 for j in 0..<20 {
                     let exact = (0..<150).reduce(0) { $0 + Int(inputs[v, $1]) * Int(weights[$1, j]) }

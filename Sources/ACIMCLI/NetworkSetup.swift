@@ -1,0 +1,189 @@
+import ACIMArray
+import ACIMChip
+import ACIMCore
+import ACIMHost
+import ACIMNetwork
+import ACIMProfiles
+import ArgumentParser
+import Foundation
+
+/// The network a command puts on the chip: a model file and, for a subtask-adaptive one, a subtask.
+struct NetworkOptions: ParsableArguments {
+    @Option(help: "Model file (.safetensors).") var model = "Models/digits-san.safetensors"
+    @Option(help: "Subtask of a subtask-adaptive model: basic subtasks as class lists joined by '+', e.g. 0,1+2,3; or 'all'.")
+    var subtask: String?
+    @Option(name: .customLong("subtask-mode"),
+            help: "With --subtask: gate (the base network stays programmed; gates, gains and batch norm switch), remap (the pruned network on fewer arrays, reprogrammed), or both.")
+    var subtaskMode = "both"
+    @OptionGroup var data: DataOption
+
+    /// The modes `--subtask-mode` names.
+    func modes() throws -> [SubtaskMode] {
+        if subtaskMode == "both" { return SubtaskMode.allCases }
+        guard let mode = SubtaskMode(rawValue: subtaskMode) else {
+            throw CLIError("--subtask-mode: expected gate, remap or both, got '\(subtaskMode)'")
+        }
+        return [mode]
+    }
+}
+
+/// One way to run the network on the chip: the full network, or a subtask in one mode.
+struct ChipConfiguration {
+    let name: String
+    /// The network as mapped (for gate mode, the base network with the subtask's gates).
+    let mapped: MappedNetwork
+    /// The label of each output, nil where the output is not served.
+    let labelOf: [Int?]
+    /// The gate-and-gain form deployed over the base network, when this is gate mode.
+    let gating: SubtaskGating?
+    /// The subtask's classes, when this is a subtask.
+    let classes: [Int]?
+}
+
+/// The model, the data and the configurations a network command runs, loaded and checked before any work.
+struct NetworkSetup {
+    let model: ACIMNetwork.Model
+    let calibration: Dataset
+    /// The inputs to run and their labels (nil when no labels were given).
+    let images: Tensor
+    let labels: [Int]?
+    let configurations: [ChipConfiguration]
+
+    /// Loads everything a command needs for `chip`: the model, the calibration set (the digits calibration
+    /// rows for a model of digit images, else the first 512 inputs), the inputs (`--inputs`, or the digits
+    /// evaluation split), and the configurations to run.
+    init(options: NetworkOptions, inputs: InputOptions?, chip: Chip) throws {
+        let model = try loadModel(options.model)
+        let network = model.network
+        self.model = model
+        let digitsModel = network.inputShape == [1, 8, 8]
+        if options.subtask == nil, options.subtaskMode != "both" {
+            throw CLIError("--subtask-mode: no effect without --subtask; leave it out")
+        }
+        var images: Tensor, labels: [Int]?
+        let splits = digitsModel && inputs?.inputs == nil ? try options.data.splits() : nil
+        if let path = inputs?.inputs {
+            (images, labels) = try inputs!.load(path, shape: network.inputShape)
+        } else if let splits {
+            (images, labels) = (splits.evaluation.images, splits.evaluation.labels)
+        } else {
+            throw CLIError("\(options.model): its inputs are \(network.inputShape), not digit images; give them with --inputs X.npy")
+        }
+        calibration = try splits?.calibration ?? (digitsModel ? options.data.splits().calibration
+            : Dataset(images: Self.first(min(512, images.shape[0]), of: images), labels: []))
+        let full = try MappedNetwork(network, calibration: calibration, chip: chip)
+        let labelOf = Self.labels(of: network.classes)
+        var configurations = [ChipConfiguration(name: "full network", mapped: full, labelOf: labelOf, gating: nil, classes: nil)]
+        var subtaskClasses: [Int]?
+        if let text = options.subtask {
+            let san = try subtaskNetwork(model, options.model)
+            let subtask = try san.subtask(parsing: text)
+            let pruner = SubtaskPruner(san, calibration: calibration)
+            let served = san.classes(of: subtask)
+            subtaskClasses = served.compactMap { labelOf[$0] }
+            for mode in try options.modes() {
+                switch mode {
+                case .gate:
+                    let gating = try pruner.gating(subtask)
+                    let mapped = try full.switching(to: gating, calibration: calibration, chip: chip)
+                    let gatedLabels = labelOf.indices.map { served.contains($0) ? labelOf[$0] : nil }
+                    configurations.append(ChipConfiguration(name: "\(text), gate", mapped: mapped, labelOf: gatedLabels,
+                                                            gating: gating, classes: served))
+                case .remap:
+                    let pruned = try san.prune(subtask, calibration: calibration)
+                    let mapped = try MappedNetwork(pruned.network, calibration: calibration, chip: chip)
+                    configurations.append(ChipConfiguration(name: "\(text), remap", mapped: mapped,
+                                                            labelOf: pruned.outputClasses.map { labelOf[$0] }, gating: nil,
+                                                            classes: served))
+                }
+            }
+        }
+        // A subtask runs on the inputs of its classes only.
+        if let subtaskClasses, let all = labels {
+            let kept = all.indices.filter { subtaskClasses.contains(all[$0]) }
+            guard !kept.isEmpty else { throw CLIError("--subtask \(options.subtask!): no input is labelled with its classes") }
+            images = Self.rows(kept, of: images)
+            labels = kept.map { all[$0] }
+        }
+        if let range = try inputs?.range(of: images.shape[0]) {
+            images = Self.rows(Array(range), of: images)
+            labels = labels.map { Array($0[range]) }
+        }
+        self.images = images
+        self.labels = labels
+        self.configurations = configurations
+    }
+
+    /// The label each output stands for: its class as a number when every class is one (digits), else its
+    /// index.
+    static func labels(of classes: [String]) -> [Int?] {
+        let numbers = classes.compactMap { Int($0) }
+        return numbers.count == classes.count ? numbers : Array(classes.indices)
+    }
+
+    static func first(_ count: Int, of images: Tensor) -> Tensor { rows(Array(0..<count), of: images) }
+
+    static func rows(_ indices: [Int], of images: Tensor) -> Tensor {
+        Dataset(images: images, labels: [Int](repeating: 0, count: images.shape[0])).subset(indices).images
+    }
+}
+
+/// Inputs given as files, and a slice of the inputs to run.
+struct InputOptions: ParsableArguments {
+    @Option(help: "Inputs as an .npy file of shape [N, input shape...] (float or integer); default: the digits evaluation split.")
+    var inputs: String?
+    @Option(help: "Integer labels of --inputs as an .npy file of N values.") var labels: String?
+    @Option(parsing: .unconditional, help: "First input to run (default 0).") var first: Int?
+    @Option(parsing: .unconditional, help: "Number of inputs to run (default: all from --first on).") var count: Int?
+
+    /// The slice of `total` inputs to run, when one was asked for.
+    func range(of total: Int) throws -> Range<Int>? {
+        guard first != nil || count != nil else { return nil }
+        let start = first ?? 0
+        guard start < total else { throw CLIError("--first \(start): there are \(total) inputs (0...\(total - 1))") }
+        let end = count.map { start + $0 } ?? total
+        guard end <= total else { throw CLIError("--count \(count!): inputs \(start)..<\(end) do not all exist; there are \(total)") }
+        return start..<end
+    }
+
+    func validate() throws {
+        if labels != nil && inputs == nil { throw CLIError("--labels: no effect without --inputs; leave it out") }
+        if let first { try check(first, atLeast: 0, "--first") }
+        if let count { try check(count, atLeast: 1, "--count") }
+    }
+
+    /// Reads the inputs at `path`, which must hold `[N] + shape` values, and the labels.
+    func load(_ path: String, shape: [Int]) throws -> (Tensor, [Int]?) {
+        let array: NPYArray
+        do { array = try NPYArray.read(path: path) } catch let error as ACIMError { throw CLIError(error.description) }
+        guard array.shape.count == shape.count + 1, Array(array.shape.dropFirst()) == shape, array.shape[0] > 0 else {
+            throw CLIError("--inputs \(path): shape \(array.shape): expected [N] + the model's input shape \(shape), N >= 1")
+        }
+        if let bad = array.values.firstIndex(where: { !$0.isFinite }) {
+            throw CLIError("--inputs \(path): value \(bad) is \(array.values[bad]): expected finite numbers")
+        }
+        let images = Tensor(shape: array.shape, data: array.values.map { Float($0) })
+        guard let labelsPath = labels else { return (images, nil) }
+        let labelArray: NPYArray
+        do { labelArray = try NPYArray.read(path: labelsPath) } catch let error as ACIMError { throw CLIError(error.description) }
+        guard labelArray.values.count == array.shape[0], labelArray.shape.count <= 1 else {
+            throw CLIError("--labels \(labelsPath): shape \(labelArray.shape): expected \(array.shape[0]) labels, one per input")
+        }
+        let labels = try labelArray.values.enumerated().map { index, value -> Int in
+            guard value == value.rounded(), abs(value) < 1e9 else {
+                throw CLIError("--labels \(labelsPath): value \(index) is \(value): expected integer labels")
+            }
+            return Int(value)
+        }
+        return (images, labels)
+    }
+}
+
+/// The device engine an option names.
+func mvmEngine(_ name: String) throws -> any MVMEngine {
+    switch name {
+    case "fast": return FastEngine()
+    case "reference": return ReferenceEngine()
+    default: throw CLIError("--engine: expected fast or reference, got '\(name)'")
+    }
+}

@@ -1,0 +1,257 @@
+import ACIMArray
+import ACIMChip
+import ACIMCore
+import ACIMHost
+import ACIMNetwork
+import ArgumentParser
+import Foundation
+
+/// `acim run`: a network deployed on the chip and run through its arrays, compared with the digital reference.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deploy a network on the chip and run inputs through its arrays: accuracy, latency, energy.",
+        discussion: """
+            The network's conv and linear layers are quantized to the profile's codes, placed on the chip's \
+            arrays (acim map shows where), and programmed by the device controller by write-verify from its \
+            digital references. The chip then moves to --time (the cells drift) and every input runs \
+            bit-accurately through the arrays (bit-serial DACs, ADCs, sparsity gating, read noise); the \
+            digital units do the rest. Each input also runs on the digital reference, the same codes with \
+            every product exact, so accuracy loss and agreement are the chip's own. With --subtask the full \
+            network is compared with the subtask in gate-and-gain mode (the base network stays programmed) \
+            and in remap mode (the pruned network on fewer arrays).
+            """)
+
+    @OptionGroup var profile: ProfileOption
+    @OptionGroup var network: NetworkOptions
+    @OptionGroup var input: InputOptions
+    @Option(parsing: .unconditional, help: "Simulated time from programming to the inferences, e.g. 1d (a bare number is seconds).")
+    var time = "0s"
+    @Option(help: "fast | reference") var engine = "fast"
+    @Option(parsing: .unconditional, help: "Inputs per chip batch.") var batch = 32
+    @Option(parsing: .unconditional, help: "Seed of programming and read noise.") var seed: UInt64 = 1
+    @Option(help: "Write the chip's logits to this .npy file ([N, outputs]; with --subtask, the subtask's in one mode).")
+    var output: String?
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() throws {
+        let elapsed = try parseQuantity(time, "--time", as: ACIMCore.Duration.self)
+        guard elapsed >= 0 else { throw CLIError("--time: expected a duration >= 0, got \(time)") }
+        try check(batch, in: 1...4096, "--batch")
+        let engine = try mvmEngine(self.engine)
+        if output != nil, network.subtask != nil, network.subtaskMode == "both" {
+            throw CLIError("--output: with --subtask, choose one --subtask-mode (gate or remap) whose logits to write")
+        }
+        if let output, let problem = FileAccess.problem(writing: output) { throw CLIError("--output \(output): \(problem)") }
+        let hardware = try profile.load()
+        do {
+            let setup = try NetworkSetup(options: network, inputs: input, chip: try hardware.makeChip())
+            var results: [ConfigurationResult] = []
+            let progress = ProgressLine()
+            for (index, configuration) in setup.configurations.enumerated() {
+                var chip = try hardware.makeChip()
+                var controller = try DeviceController(config: chip.controller, seed: seed)
+                let deployment = try configuration.mapped.deploy(on: &chip, controller: &controller, seed: seed)
+                try configuration.mapped.calibrateADCs(on: &chip, calibration: setup.calibration)
+                try chip.advance(to: chip.time + elapsed)
+                let label = setup.configurations.count > 1 ? "\(configuration.name): " : ""
+                let evaluation = try configuration.mapped.evaluate(
+                    setup.images, labels: setup.labels, labelOf: configuration.labelOf, on: &chip, engine: engine,
+                    seed: seed, batch: batch) { done in
+                        progress.show("\(label)\(done)/\(setup.images.shape[0]) inferences")
+                    }
+                results.append(ConfigurationResult(configuration: configuration, evaluation: evaluation,
+                                                   deployment: deployment, full: index == 0))
+            }
+            progress.clear()
+            if let output {
+                let logits = results.last!.evaluation.logits
+                try NPYArray(shape: logits.shape, values: logits.data.map(Double.init)).write(path: output, float32: true)
+            }
+            let report = RunReport(setup: setup, results: results, chip: try hardware.makeChip(), profile: hardware.name,
+                                   model: network.model, time: elapsed, engine: self.engine, batch: batch)
+            if json { say(try sortedJSON(report)) } else { report.print() }
+        } catch let error as ACIMError { throw CLIError(error.description) }
+    }
+}
+
+/// One configuration's run: what deploying it cost and what its inferences gave.
+struct ConfigurationResult {
+    let configuration: ChipConfiguration
+    let evaluation: ChipEvaluation
+    let deployment: MaintenanceReport
+    let full: Bool
+}
+
+/// What `acim run` reports, as text or JSON.
+struct RunReport: Encodable {
+    struct Component: Encodable {
+        let component: String
+        let label: String
+        let energy: Double
+    }
+    struct Layer: Encodable {
+        let layer: String
+        let arrays: Int
+        let tiles: Int
+        let cycles: Double
+        let mvmCycles: Double
+        let digitalCycles: Double
+        let memoryCycles: Double
+        let energy: Double
+    }
+    struct Deployment: Encodable {
+        let weights: Int
+        let pulses: Int
+        let energy: Double
+        let seconds: Double
+        let hostBytes: Int
+    }
+    struct Configuration: Encodable {
+        let name: String
+        let classes: [String]
+        let inferences: Int
+        let accuracy: Double?
+        let referenceAccuracy: Double?
+        let agreement: Double
+        let logitRelativeRMSError: Double
+        let logitMaxError: Double
+        let macs: Int
+        let arraysUsed: Int
+        let arraysFreed: Int
+        let tilesUsed: Int
+        let latencyCycles: Double
+        let latency: Double
+        let inferencesPerSecond: Double
+        let energy: Double
+        let tops: Double
+        let topsPerWatt: Double
+        let deployment: Deployment
+        /// Register bytes a switch from the full network writes (gate mode).
+        let switchBytes: Int?
+        let components: [Component]
+        let layers: [Layer]
+    }
+
+    let profile: String
+    let model: String
+    let time: Double
+    let engine: String
+    let batch: Int
+    let clock: Double
+    let tiles: Int
+    let arraysPerTile: Int
+    let arrayRows: Int
+    let arrayColumns: Int
+    let area: Double
+    let configurations: [Configuration]
+
+    init(setup: NetworkSetup, results: [ConfigurationResult], chip: Chip, profile: String, model: String, time: Double,
+         engine: String, batch: Int) {
+        self.profile = profile
+        self.model = model
+        self.time = time
+        self.engine = engine
+        self.batch = batch
+        clock = chip.clock
+        tiles = chip.config.tiles
+        arraysPerTile = chip.tile.arrays
+        arrayRows = chip.crossbar.array.rows
+        arrayColumns = chip.crossbar.array.cols
+        area = chip.area
+        configurations = results.map { result in
+            let mapped = result.configuration.mapped, costs = result.evaluation.costs
+            let n = Double(costs.inferences)
+            let served = result.configuration.classes ?? Array(mapped.network.classes.indices)
+            let classNames = result.configuration.gating == nil && result.configuration.classes != nil
+                ? mapped.network.classes : served.map { mapped.network.classes[$0] }
+            let counters = result.deployment.total
+            let freed = mapped.powerGatedArrays.count
+            return Configuration(
+                name: result.configuration.name, classes: classNames, inferences: result.evaluation.inferences,
+                accuracy: result.evaluation.accuracy, referenceAccuracy: result.evaluation.referenceAccuracy,
+                agreement: result.evaluation.agreement, logitRelativeRMSError: result.evaluation.logitRelativeRMSError,
+                logitMaxError: result.evaluation.logitMaxError,
+                macs: result.configuration.gating.map { gating in Self.servedMACs(mapped.network, gating) } ?? mapped.network.macs,
+                arraysUsed: mapped.placement.arraysUsed - freed, arraysFreed: freed, tilesUsed: mapped.placement.tilesUsed,
+                latencyCycles: costs.latencyCycles, latency: costs.latency,
+                inferencesPerSecond: costs.latency > 0 ? 1 / costs.latency : 0, energy: costs.energy,
+                tops: costs.tops, topsPerWatt: costs.topsPerWatt,
+                deployment: Deployment(weights: mapped.placement.weights, pulses: counters.programPulses,
+                                       energy: counters.programEnergy, seconds: counters.programLatency,
+                                       hostBytes: counters.hostBytesTransferred),
+                switchBytes: result.configuration.gating?.switchBytes,
+                components: costs.ledger.components.map { Component(component: $0.rawValue, label: $0.label, energy: costs.ledger.energy($0) / n) },
+                layers: costs.stages.map { stage in
+                    Layer(layer: stage.name, arrays: stage.arrays, tiles: stage.tiles, cycles: Double(stage.cycles) / n,
+                          mvmCycles: Double(stage.mvmCycles) / n, digitalCycles: Double(stage.digitalCycles) / n,
+                          memoryCycles: Double(stage.memoryCycles) / n,
+                          energy: costs.ledger.energy(at: .layer(stage.name)) / n)
+                })
+        }
+    }
+
+    /// MACs of the filters a gated subtask keeps: each weighted layer's MACs times its kept outputs and kept
+    /// input channels.
+    static func servedMACs(_ network: Network, _ gating: SubtaskGating) -> Int {
+        var keptChannels: [String: Double] = [:]
+        var total = 0.0
+        for node in network.nodes {
+            let inputFraction = keptChannels[node.inputs[0]] ?? 1
+            var fraction = inputFraction
+            if node.operation.isWeighted {
+                let outputs = gating.outputGates[node.name]
+                fraction = outputs.map { Double($0.count { !$0 }) / Double($0.count) } ?? 1
+                total += Double(network.macsPerNode[node.name] ?? 0) * inputFraction * fraction
+            } else if node.operation == .add {
+                fraction = max(inputFraction, keptChannels[node.inputs[1]] ?? 1)
+            }
+            keptChannels[node.name] = fraction
+        }
+        return Int(total.rounded())
+    }
+
+    func print() {
+        let first = configurations[0]
+        say("\(model) on \(profile): \(tiles) tiles x \(arraysPerTile) arrays of \(arrayRows)x\(arrayColumns) cells, "
+              + "\(Quantity<Frequency>(clock).formatted()), \(Quantity<Area>(area * 1e6).formatted().replacingOccurrences(of: "m2", with: "mm2"))")
+        say("inputs       \(first.inferences) on the \(engine) engine in batches of \(batch), "
+              + "\(Quantity<ACIMCore.Duration>(time).formatted()) after programming")
+        for c in configurations {
+            say("")
+            say("\(c.name) (\(c.classes.count) classes)")
+            say("  placement    \(c.arraysUsed) arrays on \(c.tilesUsed) tile\(c.tilesUsed == 1 ? "" : "s")"
+                  + (c.arraysFreed > 0 ? ", \(c.arraysFreed) power-gated" : "") + "; \(c.macs) MACs per inference")
+            say("  deployment   \(c.deployment.weights) weights by write-verify: \(c.deployment.pulses) pulses, "
+                  + "\(Quantity<Energy>(c.deployment.energy).formatted()), \(Quantity<ACIMCore.Duration>(c.deployment.seconds).formatted()); "
+                  + "\(c.deployment.hostBytes) bytes from the host"
+                  + (c.switchBytes.map { "; a switch writes \($0) register bytes" } ?? ""))
+            let accuracy = c.accuracy.map { "\(percent($0)) (digital reference \(percent(c.referenceAccuracy!))); " } ?? ""
+            say("  accuracy     \(accuracy)agreement with the reference \(percent(c.agreement)); logit error "
+                  + "\(fmt(c.logitRelativeRMSError * 100, 2)) % RMS, max \(fmt(c.logitMaxError, 4))")
+            say("  latency      \(fmt(c.latencyCycles, 0)) cycles = \(Quantity<ACIMCore.Duration>(c.latency).formatted()) per inference "
+                  + "(layer by layer); \(fmt(c.inferencesPerSecond, 0)) inferences/s")
+            say("  energy       \(Quantity<Energy>(c.energy).formatted()) per inference; \(fmt(c.tops, 3)) TOPS, "
+                  + "\(fmt(c.topsPerWatt, 2)) TOPS/W (a MAC is 2 operations)")
+            guard configurations.count == 1 else { continue }
+            say("")
+            say("energy per inference by component")
+            for line in c.components {
+                say("  " + line.label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                      + Quantity<Energy>(line.energy).formatted().leftPadded(10) + "  " + percent(line.energy / c.energy).leftPadded(6))
+            }
+            say("")
+            say("per inference by layer          arrays  tiles     cycles (MVM + digital + memory)      energy")
+            for layer in c.layers {
+                say("  " + layer.layer.padding(toLength: 28, withPad: " ", startingAt: 0) + "\(layer.arrays)".leftPadded(6)
+                      + "\(layer.tiles)".leftPadded(7) + fmt(layer.cycles, 0).leftPadded(11)
+                      + " (\(fmt(layer.mvmCycles, 0)) + \(fmt(layer.digitalCycles, 0)) + \(fmt(layer.memoryCycles, 0)))".padding(toLength: 27, withPad: " ", startingAt: 0)
+                      + Quantity<Energy>(layer.energy).formatted().leftPadded(12))
+            }
+        }
+    }
+}
+
+extension String {
+    /// The string right-aligned in `width` characters.
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
