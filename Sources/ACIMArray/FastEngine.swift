@@ -366,12 +366,17 @@ private struct Batch {
     /// `a (rows x b.rows) * b`, its columns gathered into the engine's column order.
     private func multiply(_ a: [Float], _ b: Matrix<Float>, rows: Int) -> [Float] {
         let width = b.columns
-        let product = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
+        // OpenBLAS's small-matrix kernels multiply 8 rows in about two thirds of the time of 7 (SkylakeX):
+        // 5 to 7 rows, a batch of one vector with 5 to 7 phases, run as 8 with zero rows. Every element of
+        // the product is the same dot product whatever the number of rows.
+        let gemmRows = (5...7).contains(rows) ? 8 : rows
+        let product = UnsafeMutablePointer<Float>.allocate(capacity: gemmRows * width)
         defer { product.deallocate() }
-        a.withUnsafeBufferPointer { pa in
+        let padded = gemmRows == rows ? a : a + [Float](repeating: 0, count: (gemmRows - rows) * b.rows)
+        padded.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 // sgemm with beta 0 writes every element of the product.
-                BLAS.sgemm(m: rows, n: width, k: b.rows, a: pa.baseAddress!, lda: b.rows,
+                BLAS.sgemm(m: gemmRows, n: width, k: b.rows, a: pa.baseAddress!, lda: b.rows,
                            b: pb.baseAddress!, ldb: width, c: product, ldc: width)
             }
         }
