@@ -55,11 +55,20 @@ public struct Crossbar: Sendable {
     public let device: CellDevice
     public internal(set) var cells: CellArray
     /// The mapping of the programmed weights; nil before programming.
-    public internal(set) var mapping: WeightMapping?
+    public internal(set) var mapping: WeightMapping? {
+        didSet { preparedReadout = PreparedReadoutSlot() }
+    }
     /// What an MVM reads now; nil before programming.
-    public internal(set) var readout: ArrayReadout?
+    public internal(set) var readout: ArrayReadout? {
+        didSet { preparedReadout = PreparedReadoutSlot() }
+    }
     /// Fraction of the full-scale column sum at the ADC's top code (1 unless calibrated).
-    public private(set) var adcRangeFraction: Float = 1
+    public private(set) var adcRangeFraction: Float = 1 {
+        didSet { preparedReadout = PreparedReadoutSlot() }
+    }
+    /// What the FastEngine prepared from the mapping, the readout and the ADC range: emptied whenever
+    /// any of them is written, shared by copies of the array until then.
+    private(set) var preparedReadout = PreparedReadoutSlot()
     /// The simulated time, in seconds, and temperature, in kelvin, the readout is materialized for.
     public private(set) var time: Double = 0
     public private(set) var temperature: Double

@@ -1,20 +1,39 @@
 import ACIMCore
 import Dispatch
+import Foundation
 
 /// The batched engine: per pass, the input digits of every phase of a chunk of
 /// vectors are stacked as the rows of one matrix `D`, so one `sgemm` `D x G` computes every column sum
 /// of the chunk. Read noise is added exactly in distribution at the column outputs:
-/// `y = D G + sqrt((D o D) S^2) o z`. The ADC and shift-and-add then run as vectorized row passes.
+/// `y = D G + sqrt((D o D) S^2) o z`, where one read variance for every cell makes `(D o D) S^2` the
+/// variance times the sum of squared digits of each row. The ADC and shift-and-add then run as vectorized
+/// row passes.
+///
+/// The GEMM reads the levels where the readout holds them; what the engine derives from an array's mapping
+/// and readout (`PreparedReadout`: tables the size of a row or a column) is kept with the array and reused
+/// by every call until its mapping, readout or ADC range change.
 ///
 /// Chunks have a fixed size, so the GEMM shapes, and with them the results, do not depend on the thread
-/// count. Chunks run in parallel on as many threads as OpenBLAS is configured to use; while they run,
-/// OpenBLAS itself runs single-threaded (`BLAS.singleThreaded`), so its idle workers do not compete for the
-/// cores.
+/// count. The (chunk, pass) items of a call run on `threads` threads; OpenBLAS itself runs single-threaded
+/// meanwhile (`BLAS.singleThreaded`), so its idle workers do not compete for the cores and a caller that
+/// runs arrays in parallel, with one thread per engine, nests no parallelism.
 public struct FastEngine: MVMEngine {
     /// Input vectors per chunk.
     public static let chunkVectors = 32
 
-    public init() {}
+    /// Threads the work items of one call run on; nil for as many as OpenBLAS is configured to use when
+    /// the call starts (`BLAS.threadCount`).
+    public let threads: Int?
+
+    /// An engine on as many threads as OpenBLAS is configured to use.
+    public init() {
+        threads = nil
+    }
+
+    /// An engine on `threads` threads (at least one); with one, every item runs on the calling thread.
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+    }
 
     public func run(_ crossbar: Crossbar, inputs: Matrix<Int32>, context: ReadContext) throws -> MVMResult {
         let (mapping, readout) = try crossbar.programmedState()
@@ -32,7 +51,7 @@ public struct FastEngine: MVMEngine {
         var accumulated = [Double](repeating: 0, count: passes * slab)
         let items = chunks.count * passes
         var activities = [(MVMActivity, MVMActivity)](repeating: (MVMActivity(), MVMActivity()), count: items)
-        let threads = BLAS.threadCount
+        let threads = self.threads ?? BLAS.threadCount
         BLAS.singleThreaded {
             accumulated.withUnsafeMutableBufferPointer { accumulated in
                 activities.withUnsafeMutableBufferPointer { activities in
@@ -68,7 +87,7 @@ public struct FastEngine: MVMEngine {
             ungated += chunkUngated
         }
         var outputs = Matrix<Double>(rows: vectors, columns: mapping.outputs, repeating: 0)
-        let factors = readout.compensationFactors()
+        let factors = batch.prepared.compensationFactors
         for b in 0..<vectors {
             for g in 0..<mapping.outputs {
                 let sum = ShiftAdd.combine(passes: passes) { accumulated[$0 * slab + b * mapping.outputs + g] }
@@ -85,19 +104,83 @@ public struct FastEngine: MVMEngine {
         let (mapping, readout) = try crossbar.programmedState()
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: crossbar.config)
         let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: ReadContext(seed: 0, firstVector: 0))
+        let readable = batch.prepared.readable
         var fractions: [Float] = []
         for pass in schedule.passes {
             let plan = batch.plan(pass, vectors: 0..<inputs.rows)
             let sums = batch.columnSums(plan).levels
             for row in 0..<plan.stacked where plan.runs[row] {
-                let full = Float(max(1, batch.gate.rescalesRange ? Int(plan.connected[row]) : mapping.rows)
+                let full = Float(max(1, batch.prepared.gate.rescalesRange ? Int(plan.connected[row]) : mapping.rows)
                                  * batch.layout.maxDigit * batch.layout.maxLevel)
-                for c in 0..<batch.columns where batch.readable[c] != 0 {
+                for c in 0..<batch.columns where readable[c] != 0 {
                     fractions.append(max(0, sums[row * batch.columns + c]) / full)
                 }
             }
         }
         return fractions
+    }
+}
+
+/// What the FastEngine derives from an array's mapping and readout, kept with the array for every call
+/// until they change (`Crossbar.prepared`): tables the size of a row or a column, never a copy of the cells.
+struct PreparedReadout: Sendable {
+    let gate: SparsityGate
+    let shiftAdd: ShiftAdd
+    let adc: ADC
+    let timing: CrossbarTiming
+    /// The physical column at each position of the column order the engine works in (slice-major, see
+    /// `ShiftAdd.sliceMajorOrder`); every per-column table below is in that order, and so are the column
+    /// sums once the GEMM's are gathered into it.
+    let columnOrder: [Int]
+    /// `1` for columns an ADC reads (mapped and not statically disabled), else `0`.
+    let readable: [Float]
+    let readableCount: Int
+    let enabledRows: Int
+    /// Sum of target levels along each used word line.
+    let levelSums: [UInt32]
+    /// All ones for array rows that are not statically disabled, else `0`.
+    let enabledRowMask: [Int32]
+    /// The readout's drift-compensation factor of each logical output; nil when compensation is off.
+    let compensationFactors: [Double]?
+
+    init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout) {
+        let config = crossbar.config
+        gate = SparsityGate(config: config, mapping: mapping)
+        shiftAdd = ShiftAdd(config: config)
+        adc = ADC(bits: config.periphery.adc.bits)
+        timing = config.scaledTiming
+        columnOrder = shiftAdd.sliceMajorOrder(groups: mapping.outputs, offsetColumn: mapping.offsetColumn)
+        readable = columnOrder.map { mapping.staticColumnDisabled[$0] ? 0 : 1 }
+        readableCount = mapping.enabledColumns
+        enabledRows = mapping.enabledRows
+        enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
+        levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
+        compensationFactors = readout.compensationFactors()
+    }
+}
+
+/// Where a crossbar keeps its `PreparedReadout`: made by the first call that needs it, under a lock, so
+/// concurrent calls on copies of one array make it once. Copies of a crossbar share the slot until one of
+/// them changes its mapping, readout or ADC range, which gives that copy a new, empty slot; a slot
+/// therefore only ever holds what the current state of every array sharing it prepares.
+final class PreparedReadoutSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var prepared: PreparedReadout?
+
+    func value(_ prepare: () -> PreparedReadout) -> PreparedReadout {
+        lock.lock()
+        defer { lock.unlock() }
+        if let prepared { return prepared }
+        let made = prepare()
+        prepared = made
+        return made
+    }
+}
+
+extension Crossbar {
+    /// The FastEngine's tables for the array's current mapping and readout, made once and kept.
+    func prepared(mapping: WeightMapping, readout: ArrayReadout) -> PreparedReadout {
+        preparedReadout.value { PreparedReadout(crossbar: self, mapping: mapping, readout: readout) }
     }
 }
 
@@ -111,6 +194,9 @@ private struct PassPlan {
     var connectionMask: [Float]?
     /// Connected rows per (vector, phase).
     var connected: [Int32]
+    /// The sum of the squared digits per (vector, phase): the read variance of every column in units of
+    /// one cell's; only with read noise and every connected cell read.
+    var squaredDigits: [Float]?
     /// Unit bit-line charge per vector of the chunk, summed over its phases.
     var charge: [Int]
     /// Whether each (vector, phase) runs.
@@ -121,94 +207,59 @@ private struct PassPlan {
     var zeroRows: [Int]
 }
 
-/// The GEMM results of one pass of a chunk.
+/// The GEMM results of one pass of a chunk, `stacked x columns` in the engine's column order.
 private struct ColumnSums {
     var levels: [Float]
-    var variances: [Float]?
-    var disabledCells: [Float]?
+    /// Zero-level cells disabled: the sum of the squared digits over the cells each column reads (with read
+    /// noise), and the number of those cells.
+    var squaredDigits: [Float]?
+    var cells: [Float]?
 }
 
-/// A value handed to the parallel work items: the output pointers, each item writing only its own
-/// memory, and the item body itself.
-/// One batch on one programmed crossbar: the matrices and tables every chunk and pass reuses.
+/// One batch on one programmed crossbar: the prepared tables and what every chunk and pass of the call reads.
 private struct Batch {
     let crossbar: Crossbar
     let mapping: WeightMapping
+    let prepared: PreparedReadout
     let layout: CrossbarLayout
-    let gate: SparsityGate
-    let shiftAdd: ShiftAdd
-    let adc: ADC
-    let timing: CrossbarTiming
     let context: ReadContext
     let dacBits: Int
     let phases: Int
     let rows: Int
     let wordLines: Int
     let columns: Int
-    /// Effective levels and read variances, with disabled zero-level cells masked out.
+    /// The levels the GEMM reads, in physical column order: the readout's own, or, with zero-level cells
+    /// disabled, a copy of this call with those cells masked out.
     let levels: Matrix<Float>
-    let readVariance: Matrix<Float>?
-    let zeroCells: Matrix<Float>?
-    /// The physical column at each position of the column order the engine works in (slice-major, see
-    /// `ShiftAdd.sliceMajorOrder`); every per-column table below is in that order.
-    let columnOrder: [Int]
-    /// `1` for columns an ADC reads (mapped and not statically disabled), else `0`.
-    let readable: [Float]
-    let readableCount: Int
-    /// Sum of target levels along each used word line.
-    let levelSums: [UInt32]
-    /// All ones for array rows that are not statically disabled, else `0`.
-    let enabledRowMask: [Int32]
+    /// Zero-level cells disabled: `1` for every cell whose target level is not zero, else `0`. Made per
+    /// call, like the masked levels: kept, they would add eight bytes to every cell of the chip.
+    let weightCells: Matrix<Float>?
+    /// Per-read variance of one cell, in squared level units.
+    let readVariance: Float
 
     init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout, context: ReadContext) {
         self.crossbar = crossbar
         self.mapping = mapping
-        let config = crossbar.config
+        let prepared = crossbar.prepared(mapping: mapping, readout: readout)
+        self.prepared = prepared
         layout = crossbar.layout
-        gate = SparsityGate(config: config, mapping: mapping)
-        shiftAdd = ShiftAdd(config: config)
-        adc = ADC(bits: config.periphery.adc.bits)
-        timing = config.scaledTiming
         self.context = context
-        dacBits = config.periphery.dacBits
+        dacBits = crossbar.config.periphery.dacBits
         phases = layout.phasesPerPass
         rows = mapping.rows
         wordLines = readout.levels.rows
         columns = mapping.mappedColumns
-        let columnOrder = shiftAdd.sliceMajorOrder(groups: mapping.outputs, offsetColumn: mapping.offsetColumn)
-        self.columnOrder = columnOrder
-        func ordered<T>(_ matrix: Matrix<T>) -> Matrix<T> {
-            let width = matrix.columns
-            let storage = [T](unsafeUninitializedCapacity: matrix.storage.count) { out, count in
-                matrix.storage.withUnsafeBufferPointer { source in
-                    columnOrder.withUnsafeBufferPointer { order in
-                        for w in 0..<matrix.rows {
-                            let row = source.baseAddress! + w * width
-                            let target = out.baseAddress! + w * width
-                            for p in 0..<width { (target + p).initialize(to: row[order[p]]) }
-                        }
-                    }
-                }
-                count = matrix.storage.count
-            }
-            return Matrix(rows: matrix.rows, columns: width, storage: storage)
+        readVariance = readout.readVariance
+        if prepared.gate.disablesZeroCells {
+            // Disabled zero-level cells add neither charge nor noise, whatever their programmed conductance.
+            let weightCells = mapping.levels.map { Float($0 == 0 ? 0 : 1) }
+            self.weightCells = weightCells
+            levels = Matrix(rows: wordLines, columns: columns,
+                            storage: zip(readout.levels.storage, weightCells.storage).map { $1 == 0 ? 0 : $0 })
+        } else {
+            weightCells = nil
+            levels = readout.levels
         }
-        let zeroCells = gate.disablesZeroCells ? ordered(mapping.levels).map { Float($0 == 0 ? 1 : 0) } : nil
-        self.zeroCells = zeroCells
-        // Disabled zero-level cells add neither charge nor noise, whatever their programmed conductance.
-        func masked(_ matrix: Matrix<Float>) -> Matrix<Float> {
-            guard let zeroCells else { return matrix }
-            return Matrix(rows: matrix.rows, columns: matrix.columns,
-                          storage: zip(matrix.storage, zeroCells.storage).map { $1 == 0 ? $0 : 0 })
-        }
-        levels = masked(ordered(readout.levels))
-        readVariance = readout.readVariance > 0
-            ? masked(Matrix(rows: levels.rows, columns: levels.columns, repeating: readout.readVariance))
-            : nil
-        readable = columnOrder.map { mapping.staticColumnDisabled[$0] ? 0 : 1 }
-        readableCount = mapping.enabledColumns
-        enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
-        levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
     }
 
     /// Digits, connections and charge of every (vector, phase) of one pass for the vectors `vectors`.
@@ -218,22 +269,24 @@ private struct Batch {
             vectors: vectors, stacked: stacked,
             // Every row is written below: by the digit extraction, or zeroed first.
             digits: [Float](unsafeUninitializedCapacity: stacked * wordLines) { $1 = stacked * wordLines },
-            connectionMask: gate.disablesZeroCells ? [Float](repeating: 0, count: stacked * wordLines) : nil,
+            connectionMask: weightCells != nil ? [Float](repeating: 0, count: stacked * wordLines) : nil,
             connected: [Int32](repeating: 0, count: stacked),
+            squaredDigits: readVariance > 0 && weightCells == nil ? [Float](repeating: 0, count: stacked) : nil,
             charge: [Int](repeating: 0, count: vectors.count),
             runs: [Bool](repeating: false, count: stacked),
             gated: [Bool](repeating: false, count: vectors.count),
             skipped: [Bool](repeating: false, count: vectors.count),
             zeroRows: [Int](repeating: 0, count: vectors.count))
-        let enabledRows = mapping.enabledRows
+        let gate = prepared.gate
+        let enabledRows = prepared.enabledRows
         let xnor = layout.mode == .xnor
         let maxDigit = Int32(layout.maxDigit)
         // Per row, the sum of its digits over the phases of one vector: the charge is linear in the digits.
         var digitSums = [Int32](repeating: 0, count: rows)
         pass.values.storage.withUnsafeBufferPointer { values in
         digitSums.withUnsafeMutableBufferPointer { digitSums in
-        enabledRowMask.withUnsafeBufferPointer { enabled in
-        levelSums.withUnsafeBufferPointer { levelSums in
+        prepared.enabledRowMask.withUnsafeBufferPointer { enabled in
+        prepared.levelSums.withUnsafeBufferPointer { levelSums in
         plan.digits.withUnsafeMutableBufferPointer { digits in
             for (v, b) in vectors.enumerated() {
                 let vector = values.baseAddress! + b * rows
@@ -261,6 +314,7 @@ private struct Batch {
                         plan.runs[row] = true
                         plan.connected[row] = !gated ? Int32(enabledRows)
                             : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZero
+                        plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
                         continue
                     }
                     // XNOR mode, or zero-level cells disabled: row by row.
@@ -284,6 +338,7 @@ private struct Batch {
                     for line in lines { plan.connectionMask?[row * wordLines + line] = 1 }
                     plan.runs[row] = true
                     plan.connected[row] = connected
+                    plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
                 }
                 plan.charge[v] += dot(digitSums.baseAddress!, levelSums.baseAddress!, count: rows)
             }
@@ -295,31 +350,45 @@ private struct Batch {
         return plan
     }
 
-    /// The GEMMs of one pass: column sums, read-noise variances and disabled-cell counts.
+    /// The GEMMs of one pass: column sums and, with zero-level cells disabled, the squared digits and the
+    /// cells each column reads.
     func columnSums(_ plan: PassPlan) -> ColumnSums {
         var sums = ColumnSums(levels: multiply(plan.digits, levels, rows: plan.stacked))
-        if let readVariance {
-            sums.variances = multiply(plan.digits.map { $0 * $0 }, readVariance, rows: plan.stacked)
-        }
-        if let zeroCells, let mask = plan.connectionMask {
-            sums.disabledCells = multiply(mask, zeroCells, rows: plan.stacked)
+        if let weightCells, let mask = plan.connectionMask {
+            if readVariance > 0 {
+                sums.squaredDigits = multiply(plan.digits.map { $0 * $0 }, weightCells, rows: plan.stacked)
+            }
+            sums.cells = multiply(mask, weightCells, rows: plan.stacked)
         }
         return sums
     }
 
-    /// `a (rows x b.rows) * b`.
+    /// `a (rows x b.rows) * b`, its columns gathered into the engine's column order.
     private func multiply(_ a: [Float], _ b: Matrix<Float>, rows: Int) -> [Float] {
-        // sgemm with beta 0 writes every element of the result.
-        var result = [Float](unsafeUninitializedCapacity: rows * b.columns) { _, count in count = rows * b.columns }
-        a.withUnsafeBufferPointer { pa in
+        let width = b.columns
+        // OpenBLAS's small-matrix kernels multiply 8 rows in about two thirds of the time of 7 (SkylakeX):
+        // 5 to 7 rows, a batch of one vector with 5 to 7 phases, run as 8 with zero rows. Every element of
+        // the product is the same dot product whatever the number of rows.
+        let gemmRows = (5...7).contains(rows) ? 8 : rows
+        let product = UnsafeMutablePointer<Float>.allocate(capacity: gemmRows * width)
+        defer { product.deallocate() }
+        let padded = gemmRows == rows ? a : a + [Float](repeating: 0, count: (gemmRows - rows) * b.rows)
+        padded.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
-                result.withUnsafeMutableBufferPointer { pc in
-                    BLAS.sgemm(m: rows, n: b.columns, k: b.rows, a: pa.baseAddress!, lda: b.rows,
-                               b: pb.baseAddress!, ldb: b.columns, c: pc.baseAddress!, ldc: b.columns)
-                }
+                // sgemm with beta 0 writes every element of the product.
+                BLAS.sgemm(m: gemmRows, n: width, k: b.rows, a: pa.baseAddress!, lda: b.rows,
+                           b: pb.baseAddress!, ldb: width, c: product, ldc: width)
             }
         }
-        return result
+        return [Float](unsafeUninitializedCapacity: rows * width) { result, count in
+            prepared.columnOrder.withUnsafeBufferPointer { order in
+                for row in 0..<rows {
+                    gather(product + row * width, at: order.baseAddress!, count: width,
+                           into: result.baseAddress! + row * width)
+                }
+            }
+            count = rows * width
+        }
     }
 
     /// ADC conversion and shift-and-add of one pass of a chunk into `accumulated` (`vectors x outputs`,
@@ -327,6 +396,8 @@ private struct Batch {
     func convert(_ plan: PassPlan, sums: ColumnSums, sign: Double, passIndex: Int,
                  into accumulated: UnsafeMutablePointer<Double>,
                  activity: inout MVMActivity, ungated: inout MVMActivity) {
+        let (gate, adc, timing, shiftAdd) = (prepared.gate, prepared.adc, prepared.timing, prepared.shiftAdd)
+        let readableCount = prepared.readableCount
         let xnor = layout.mode == .xnor
         let outputs = mapping.outputs
         let decoded = UnsafeMutablePointer<Double>.allocate(capacity: columns)
@@ -338,7 +409,7 @@ private struct Batch {
             scratch.deallocate()
         }
         sums.levels.withUnsafeBufferPointer { levelSums in
-        readable.withUnsafeBufferPointer { readable in
+        prepared.readable.withUnsafeBufferPointer { readable in
             for (v, b) in plan.vectors.enumerated() {
                 activity.passes += 1
                 if gate.enabled { activity.zeroTests += rows }
@@ -370,7 +441,7 @@ private struct Batch {
                             // Nothing connected: no column is read and every decoded sum is 0.
                             decoded.update(repeating: 0, count: columns)
                             activeColumns = 0
-                        } else if sums.variances == nil && sums.disabledCells == nil {
+                        } else if readVariance == 0 && sums.cells == nil {
                             let fullScale = crossbar.fullScale(connectedCells: connected, rescales: gate.rescalesRange,
                                                                mappedRows: rows)
                             adc.convertRow(levelSums.baseAddress! + row * columns, readable: readable.baseAddress!,
@@ -386,7 +457,8 @@ private struct Batch {
                                 marked = true
                             }
                             activeColumns = convertColumns(row: row, vector: b, phase: phase, passIndex: passIndex,
-                                                           connected: connected, zeroRows: zeroRows, sums: sums,
+                                                           connected: connected, zeroRows: zeroRows, plan: plan,
+                                                           sums: sums,
                                                            decoded: decoded, compensated: compensated,
                                                            activity: &activity)
                         }
@@ -413,9 +485,10 @@ private struct Batch {
     /// Conversion of one (vector, phase) row column by column, for read noise and disabled zero-level
     /// cells; returns the number of columns read.
     private func convertColumns(row: Int, vector: Int, phase: Int, passIndex: Int, connected: Int, zeroRows: Int,
-                                sums: ColumnSums, decoded: UnsafeMutablePointer<Double>,
+                                plan: PassPlan, sums: ColumnSums, decoded: UnsafeMutablePointer<Double>,
                                 compensated: UnsafeMutablePointer<Bool>,
                                 activity: inout MVMActivity) -> Int {
+        let (gate, adc, readable) = (prepared.gate, prepared.adc, prepared.readable)
         let baseScale = crossbar.fullScale(connectedCells: connected, rescales: gate.rescalesRange, mappedRows: rows)
         let compensatesAll = layout.mode == .xnor && zeroRows > 0
         var active = 0
@@ -424,13 +497,14 @@ private struct Batch {
             decoded[c] = 0
             if readable[c] == 0 { continue }
             let index = row * columns + c
-            let cells = sums.disabledCells.map { connected - Int($0[index]) } ?? connected
+            let cells = sums.cells.map { Int($0[index]) } ?? connected
             if cells == 0 { continue }
             var sum = sums.levels[index]
-            if let variances = sums.variances, variances[index] > 0 {
+            let variance = readVariance * (sums.squaredDigits?[index] ?? plan.squaredDigits?[row] ?? 0)
+            if variance > 0 {
                 let z = noise.gaussian(at: crossbar.noiseIndex(pass: passIndex, phase: phase,
-                                                                 column: columnOrder[c], columns: columns))
-                sum += variances[index].squareRoot() * Float(z)
+                                                                 column: prepared.columnOrder[c], columns: columns))
+                sum += variance.squareRoot() * Float(z)
             }
             let fullScale = cells == connected ? baseScale
                 : crossbar.fullScale(connectedCells: cells, rescales: gate.rescalesRange, mappedRows: rows)
@@ -480,4 +554,17 @@ private func dot(_ a: UnsafePointer<Int32>, _ b: UnsafePointer<UInt32>, count: I
     var total = 0
     for i in 0..<count { total &+= Int(a[i]) &* Int(b[i]) }
     return total
+}
+
+/// `sum(digits[i]^2)`, summed exactly (digits are integers) and rounded once.
+private func sumOfSquares(_ digits: UnsafePointer<Float>, count: Int) -> Float {
+    var total = 0.0
+    for i in 0..<count { total += Double(digits[i]) * Double(digits[i]) }
+    return Float(total)
+}
+
+/// `target[p] = source[order[p]]` for `p` in `0..<count`.
+private func gather(_ source: UnsafePointer<Float>, at order: UnsafePointer<Int>, count: Int,
+                    into target: UnsafeMutablePointer<Float>) {
+    for p in 0..<count { target[p] = source[order[p]] }
 }

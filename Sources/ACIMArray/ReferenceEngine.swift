@@ -80,7 +80,7 @@ public struct ReferenceEngine: MVMEngine {
                         if mapping.staticColumnDisabled[c] { continue }
                         var cells = 0
                         var sum: Float = 0
-                        var variance: Float = 0
+                        var squaredDigits = 0
                         var charge = 0
                         for i in 0..<rows where connected[i] {
                             let level = mapping.levels[wordLine[i], c]
@@ -88,10 +88,12 @@ public struct ReferenceEngine: MVMEngine {
                             cells += 1
                             let d = Float(digit[i])
                             sum += d * readout.levels[wordLine[i], c]
-                            variance += d * d * readout.readVariance
+                            squaredDigits += Int(digit[i]) * Int(digit[i])
                             charge += Int(digit[i]) * Int(level)
                         }
                         if cells == 0 { continue }
+                        // Every cell has the same read variance: the column's is that times the squared digits.
+                        let variance = readout.readVariance * Float(squaredDigits)
                         if variance > 0 {
                             let noise = context.readNoise(array: crossbar.id, vector: b)
                             let z = noise.gaussian(at: crossbar.noiseIndex(pass: passIndex, phase: phase,
