@@ -124,4 +124,22 @@ extension Crossbar {
         let (i, g) = try position(row: row, output: output)
         return mapping.codes[i * mapping.outputs + g]
     }
+
+    /// Switches the logical outputs marked in `off` (one flag per output) off, and the others on: the columns
+    /// of an output that is off are not converted (no ADC conversion; its MVM output is 0 before the
+    /// offset correction) until it is switched on again. Its cells keep their weights, which the device
+    /// controller still maintains. A subtask gates its pruned filters this way.
+    public mutating func gateOutputs(_ off: [Bool]) throws {
+        guard var mapping else { throw ACIMError.inconsistentParameters("the crossbar has no weights: program it before gating outputs") }
+        guard off.count == mapping.outputs else {
+            throw ACIMError.shapeMismatch("\(off.count) output gates for an array of \(mapping.outputs) outputs")
+        }
+        for output in 0..<mapping.outputs {
+            let group = mapping.outputGroup[output]
+            for column in (group * layout.columnsPerWeight)..<((group + 1) * layout.columnsPerWeight) {
+                mapping.gatedColumns[column] = off[output]
+            }
+        }
+        self.mapping = mapping
+    }
 }

@@ -150,8 +150,8 @@ struct PreparedReadout: Sendable {
         adc = ADC(bits: config.periphery.adc.bits)
         timing = config.scaledTiming
         columnOrder = shiftAdd.sliceMajorOrder(groups: mapping.outputs, offsetColumn: mapping.offsetColumn)
-        readable = columnOrder.map { mapping.staticColumnDisabled[$0] ? 0 : 1 }
-        readableCount = mapping.enabledColumns
+        readable = columnOrder.map { mapping.converts(column: $0) ? 1 : 0 }
+        readableCount = mapping.convertedColumns
         enabledRows = mapping.enabledRows
         enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
         levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }

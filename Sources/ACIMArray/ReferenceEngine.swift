@@ -77,7 +77,7 @@ public struct ReferenceEngine: MVMEngine {
                     var activeColumns = 0
                     for c in 0..<columns {
                         decoded[c] = 0
-                        if mapping.staticColumnDisabled[c] { continue }
+                        if !mapping.converts(column: c) { continue }
                         var cells = 0
                         var sum: Float = 0
                         var squaredDigits = 0

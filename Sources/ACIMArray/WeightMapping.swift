@@ -31,6 +31,8 @@ public struct WeightMapping: Sendable, Equatable {
     public internal(set) var staticRowDisabled: [Bool]
     /// Per physical column: never read because all its cells are at level 0 (sparsity enabled only).
     public internal(set) var staticColumnDisabled: [Bool]
+    /// Per physical column: switched off with its output (`Crossbar.gateOutputs`), so never read while off.
+    public internal(set) var gatedColumns: [Bool]
     /// The weight codes by position: `codes[i * outputs + g]` is held by row position `i`, group `g`.
     public internal(set) var codes: [Int32]
     /// Digital column sums of the logical weights, for offset-encoded inputs.
@@ -113,6 +115,7 @@ public struct WeightMapping: Sendable, Equatable {
         }
         staticRowDisabled = rowDisabled
         staticColumnDisabled = columnDisabled
+        gatedColumns = [Bool](repeating: false, count: mappedColumns)
 
         var sums = [Int64](repeating: 0, count: outputs)
         for r in 0..<rows {
@@ -167,4 +170,11 @@ public struct WeightMapping: Sendable, Equatable {
 
     /// Number of mapped columns that are not statically disabled.
     public var enabledColumns: Int { staticColumnDisabled.reduce(0) { $0 + ($1 ? 0 : 1) } }
+
+    /// Whether an MVM converts column `c`: neither statically disabled nor switched off.
+    @inlinable
+    public func converts(column c: Int) -> Bool { !staticColumnDisabled[c] && !gatedColumns[c] }
+
+    /// Number of mapped columns an MVM converts.
+    public var convertedColumns: Int { (0..<mappedColumns).reduce(0) { $0 + (converts(column: $1) ? 1 : 0) } }
 }

@@ -179,11 +179,11 @@ struct InputOptions: ParsableArguments {
     }
 }
 
-/// The device engine an option names.
-func mvmEngine(_ name: String) throws -> any MVMEngine {
+/// The engine an option names, and its single-threaded form for running a layer's arrays side by side.
+func mvmEngines(_ name: String) throws -> (engine: any MVMEngine, arrayEngine: any MVMEngine) {
     switch name {
-    case "fast": return FastEngine()
-    case "reference": return ReferenceEngine()
+    case "fast": return (FastEngine(), FastEngine(threads: 1))
+    case "reference": return (ReferenceEngine(), ReferenceEngine())
     default: throw CLIError("--engine: expected fast or reference, got '\(name)'")
     }
 }

@@ -37,7 +37,7 @@ struct Run: ParsableCommand {
         let elapsed = try parseQuantity(time, "--time", as: ACIMCore.Duration.self)
         guard elapsed >= 0 else { throw CLIError("--time: expected a duration >= 0, got \(time)") }
         try check(batch, in: 1...4096, "--batch")
-        let engine = try mvmEngine(self.engine)
+        let (engine, arrayEngine) = try mvmEngines(self.engine)
         if output != nil, network.subtask != nil, network.subtaskMode == "both" {
             throw CLIError("--output: with --subtask, choose one --subtask-mode (gate or remap) whose logits to write")
         }
@@ -56,7 +56,7 @@ struct Run: ParsableCommand {
                 let label = setup.configurations.count > 1 ? "\(configuration.name): " : ""
                 let evaluation = try configuration.mapped.evaluate(
                     setup.images, labels: setup.labels, labelOf: configuration.labelOf, on: &chip, engine: engine,
-                    seed: seed, batch: batch) { done in
+                    arrayEngine: arrayEngine, seed: seed, batch: batch) { done in
                         progress.show("\(label)\(done)/\(setup.images.shape[0]) inferences")
                     }
                 results.append(ConfigurationResult(configuration: configuration, evaluation: evaluation,

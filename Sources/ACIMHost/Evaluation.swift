@@ -26,9 +26,10 @@ extension MappedNetwork {
     /// Runs `images` through the chip in batches of `batch` and through the digital reference, and compares
     /// them. `labelOf[output]` is the label each output stands for, nil for an output not served (it never
     /// ranks first); `labels`, when given, are scored against it.
-    /// Input `n` is inference `firstInference + n`. `progress` is called with the inferences done.
+    /// Input `n` is inference `firstInference + n`; `engine` and `arrayEngine` are as for `infer`.
+    /// `progress` is called with the inferences done.
     public func evaluate(_ images: Tensor, labels: [Int]?, labelOf: [Int?], on chip: inout Chip, engine: any MVMEngine,
-                         seed: UInt64, firstInference: UInt64 = 0, batch: Int = 32, concurrent: Bool = false,
+                         arrayEngine: (any MVMEngine)? = nil, seed: UInt64, firstInference: UInt64 = 0, batch: Int = 32,
                          progress: (Int) -> Void = { _ in }) throws -> ChipEvaluation {
         let count = images.shape[0], per = network.inputShape.reduce(1, *)
         let outputs = network.shapes[network.outputName]!.reduce(1, *)
@@ -46,8 +47,8 @@ extension MappedNetwork {
         for start in stride(from: 0, to: count, by: max(1, batch)) {
             let end = min(count, start + max(1, batch))
             let slice = Tensor(shape: [end - start] + network.inputShape, data: Array(images.data[(start * per)..<(end * per)]))
-            let result = try infer(slice, on: &chip, engine: engine, seed: seed, firstInference: firstInference + UInt64(start),
-                                   concurrent: concurrent)
+            let result = try infer(slice, on: &chip, engine: engine, arrayEngine: arrayEngine, seed: seed,
+                                   firstInference: firstInference + UInt64(start))
             logits += result.logits.data
             reference += try self.reference(slice).data
             costs = costs.map { $0 + result.costs } ?? result.costs

@@ -88,6 +88,19 @@ public struct MappedNetwork: Sendable {
     public func program(on chip: inout Chip, seed: UInt64) throws {
         let master = masterWeights
         for id in placement.arrays { try chip.program(id, weights: master.masterWeights(of: id)!, seed: seed) }
+        try setOutputGates(on: &chip)
+    }
+
+    /// Sets every array's output gates to this mapping's: the outputs switched off stop being converted,
+    /// the others convert again. A subtask switch in gate-and-gain mode writes these gates.
+    public func setOutputGates(on chip: inout Chip) throws {
+        for layer in placement.layers {
+            let gated = outputGates[layer.name] ?? [Bool](repeating: false, count: layer.matrix.columns)
+            for block in layer.matrix.blocks {
+                let off = block.columns.map { gated[$0] }
+                try chip.withArray(block.array) { try $0.gateOutputs(off) }
+            }
+        }
     }
 
     /// Deploys the network: maps every block with its cells unwritten, then the device controller loads the
@@ -96,7 +109,9 @@ public struct MappedNetwork: Sendable {
     public func deploy(on chip: inout Chip, controller: inout DeviceController, seed: UInt64) throws -> MaintenanceReport {
         let master = masterWeights
         for id in placement.arrays { try chip.map(id, weights: master.masterWeights(of: id)!, seed: seed) }
-        return try controller.deploy(&chip, host: master)
+        let report = try controller.deploy(&chip, host: master)
+        try setOutputGates(on: &chip)
+        return report
     }
 
     /// Sets the ADC range of every array whose profile asks for a calibrated range, from the column sums of
@@ -118,13 +133,14 @@ public struct MappedNetwork: Sendable {
 
     /// Runs `images` (`[N, inputShape...]`) through the chip at its time: every weighted layer's blocks on
     /// their arrays with `engine`, the rest in the digital units. Inference `n` of the batch is identified as
-    /// `firstInference + n` (it keys the read noise), so results do not depend on batching. The arrays of a
-    /// layer run concurrently when `concurrent` (pass a single-threaded engine then).
-    public func infer(_ images: Tensor, on chip: inout Chip, engine: any MVMEngine, seed: UInt64,
-                      firstInference: UInt64, concurrent: Bool = false) throws -> ChipInference {
+    /// `firstInference + n` (it keys the read noise), so results do not depend on batching. A layer on
+    /// several arrays runs them concurrently on `arrayEngine` when one is given (a single-threaded engine,
+    /// so parallelism never nests), else one after another on `engine`.
+    public func infer(_ images: Tensor, on chip: inout Chip, engine: any MVMEngine, arrayEngine: (any MVMEngine)? = nil,
+                      seed: UInt64, firstInference: UInt64) throws -> ChipInference {
         // The backend works on the chip and hands it back; copying the chip value shares its cells.
-        var backend = ChipBackend(chip: chip, mapped: self, engine: engine, seed: seed,
-                                  firstInference: firstInference, concurrent: concurrent)
+        var backend = ChipBackend(chip: chip, mapped: self, engine: engine, arrayEngine: arrayEngine, seed: seed,
+                                  firstInference: firstInference)
         defer { chip = backend.chip }
         let logits = try network.infer(images, gates: gates, backend: &backend)
         return ChipInference(logits: logits, costs: costs(of: backend, samples: images.shape[0], chip: backend.chip))
@@ -196,9 +212,9 @@ struct ChipBackend: LayerBackend {
     var chip: Chip
     let mapped: MappedNetwork
     let engine: any MVMEngine
+    let arrayEngine: (any MVMEngine)?
     let seed: UInt64
     let firstInference: UInt64
-    let concurrent: Bool
     /// MVM energy by layer and component.
     var ledger = CostLedger()
     /// Per layer, the busy cycles of its busiest array.
@@ -214,7 +230,8 @@ struct ChipBackend: LayerBackend {
         // Power-gated arrays do not run: their outputs are 0.
         let running = placed.matrix.blocks.filter { !mapped.isPowerGated($0, of: layer) }
         let requests = running.map { (array: $0.array, inputs: placed.matrix.inputs(of: $0, from: codes)) }
-        let results = try chip.mvm(requests, context: context, engine: engine, concurrent: concurrent)
+        let concurrent = arrayEngine != nil && requests.count > 1
+        let results = try chip.mvm(requests, context: context, engine: concurrent ? arrayEngine! : engine, concurrent: concurrent)
         for result in results {
             ledger += result.cost.ledger.rolledUp { _ in .layer(layer) }
         }

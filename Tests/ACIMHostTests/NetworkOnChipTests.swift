@@ -107,7 +107,8 @@ import Testing
         let batch = images(4, for: network, seed: 4)
         let whole = try mapped.infer(batch, on: &chip, engine: FastEngine(), seed: 9, firstInference: 10)
         #expect(whole.logits != (try mapped.reference(batch)))
-        let concurrent = try mapped.infer(batch, on: &chip, engine: FastEngine(), seed: 9, firstInference: 10, concurrent: true)
+        let concurrent = try mapped.infer(batch, on: &chip, engine: FastEngine(), arrayEngine: FastEngine(threads: 1), seed: 9,
+                                          firstInference: 10)
         #expect(concurrent.logits == whole.logits)
         let per = network.inputShape.reduce(1, *)
         for n in 0..<4 {
