@@ -28,16 +28,7 @@ extension Bench {
         let arrays = (weights + perArray - 1) / perArray
         let cells = Double(arrays * config.array.rows * config.array.cols)
         try MemoryBudget.require(cells * Chip.bytesPerCell(config), for: "--weights \(weights)")
-        let tiles = (arrays + hardware.tile.arrays - 1) / hardware.tile.arrays
-        guard tiles <= ChipConfig.maximumTiles else {
-            throw CLIError("--weights \(weights) needs \(arrays) arrays on \(tiles) tiles of \(hardware.tile.arrays); "
-                           + "a chip has at most \(ChipConfig.maximumTiles) tiles")
-        }
-        var sized = hardware
-        sized.crossbar = config
-        sized.chip.tiles = tiles
-        sized.chip.meshCols = Int(Double(sized.chip.tiles).squareRoot().rounded(.up))
-        sized.chip.meshRows = (sized.chip.tiles + sized.chip.meshCols - 1) / sized.chip.meshCols
+        let sized = try Bench.sized(hardware, crossbar: config, arrays: arrays, for: "--weights \(weights)")
         let chipConfig = sized.chip
         var chip = try sized.makeChip()
         say("chip        \(arrays) arrays of \(config.array.rows)x\(config.array.cols) on \(chipConfig.tiles) tiles; "
@@ -65,7 +56,23 @@ extension Bench {
         }
     }
 
-    private func secondsSince(_ start: UInt64) -> Double {
+    func secondsSince(_ start: UInt64) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// `hardware` with the arrays of `crossbar` on as many of its tiles as `arrays` arrays need, on a
+    /// near-square mesh; `what` names the request in the error when no chip could hold them.
+    static func sized(_ hardware: HardwareProfile, crossbar: CrossbarConfig, arrays: Int, for what: String) throws -> HardwareProfile {
+        let tiles = (arrays + hardware.tile.arrays - 1) / hardware.tile.arrays
+        guard tiles <= ChipConfig.maximumTiles else {
+            throw CLIError("\(what) needs \(arrays) arrays on \(tiles) tiles of \(hardware.tile.arrays); "
+                           + "a chip has at most \(ChipConfig.maximumTiles) tiles")
+        }
+        var sized = hardware
+        sized.crossbar = crossbar
+        sized.chip.tiles = tiles
+        sized.chip.meshCols = Int(Double(tiles).squareRoot().rounded(.up))
+        sized.chip.meshRows = (tiles + sized.chip.meshCols - 1) / sized.chip.meshCols
+        return sized
     }
 }

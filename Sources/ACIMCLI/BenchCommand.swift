@@ -28,6 +28,10 @@ struct Bench: ParsableCommand {
     var weights: Int?
     @Option(help: "With --advance: the device model of the cells (ideal, pcm, hermes_pcm, state_independent, reram_cmo; default pcm).")
     var deviceModel: String?
+    @Option(help: "Time a whole network on the chip instead: resnet20 (CIFAR-10 shapes) or resnet18 (ImageNet shapes), random weights.")
+    var network: String?
+    @Option(parsing: .unconditional, help: "With --network: random images timed one at a time, then as one batch (1...256, default 8).")
+    var images: Int?
 
     func run() throws {
         try threads.map { try check($0, in: 1...ProcessInfo.processInfo.activeProcessorCount, "--threads") }
@@ -36,7 +40,10 @@ struct Bench: ParsableCommand {
         warn("warning: debug build; build with `swift build -c release` (make bench) for meaningful figures")
         #endif
         if let threads { BLAS.threadCount = threads }
+        if advance && network != nil { throw CLIError("--advance and --network: choose one benchmark") }
+        if images != nil && network == nil { throw CLIError("--images: no effect without --network; leave it out") }
         if advance { return try benchAdvance(hardware) }
+        if let network { return try benchNetwork(hardware, name: network) }
         if weights != nil || deviceModel != nil {
             throw CLIError("--weights and --device-model size the chip of --advance; without it they would be ignored")
         }

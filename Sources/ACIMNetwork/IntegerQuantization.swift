@@ -34,12 +34,12 @@ public struct IntegerQuantization: Sendable {
                 gates: [String: [Float]] = [:], inputSigns: InputSigns = .calibrated) throws {
         try require(weightBits, in: 2...12, "weight bits")
         try require(activationBits, in: 2...12, "activation bits")
-        guard calibration.count > 0 else { throw ACIMError.shapeMismatch("the calibration set is empty") }
+        let batch = calibration.images.shape[0]
+        guard batch > 0 else { throw ACIMError.shapeMismatch("the calibration set is empty") }
         let pass = try network.forward(calibration.images, gates: gates)
         var layers: [String: LayerScales] = [:]
         var weightCodes: [String: [Int32]] = [:]
         for node in network.nodes where node.operation.isWeighted {
-            let batch = calibration.count
             let x = network.gainedInput(node, pass.outputs[node.inputs[0]]!.data, batch: batch)
             let lowest = x.min() ?? 0
             let signed: Bool
