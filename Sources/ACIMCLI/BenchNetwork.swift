@@ -68,8 +68,10 @@ extension Bench {
         let sgemmRate = flops / sgemmSeconds / 1e9
         say("batch 1            \(fmt(single * 1e3, 2)) ms per image  \(fmt(flops / single / 1e9, 1)) GFLOP/s of bit-plane GEMMs  "
               + "\(fmt(flops / single / 1e9 / sgemmRate, 3)) of the sgemm rate")
-        say("batch \(images)".padding(toLength: 19, withPad: " ", startingAt: 0) + "\(fmt(batched * 1e3, 2)) ms per image  "
-              + "\(fmt(flops / batched / 1e9, 1)) GFLOP/s  \(fmt(flops / batched / 1e9 / sgemmRate, 3)) of the sgemm rate")
+        if images > 1 {
+            say("batch \(images)".padding(toLength: 19, withPad: " ", startingAt: 0) + "\(fmt(batched * 1e3, 2)) ms per image  "
+                  + "\(fmt(flops / batched / 1e9, 1)) GFLOP/s  \(fmt(flops / batched / 1e9 / sgemmRate, 3)) of the sgemm rate")
+        }
         say("cblas_sgemm        \(fmt(sgemmSeconds * 1e3, 2)) ms for one image's \(shapes.count) GEMMs "
               + "(\(fmt(flops / 1e9, 2)) GFLOP)  \(fmt(sgemmRate, 1)) GFLOP/s")
         say("peak memory        \(MemoryBudget.format(Bench.peakResidentBytes()))")

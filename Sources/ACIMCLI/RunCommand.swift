@@ -89,6 +89,11 @@ struct RunReport: Encodable {
         let label: String
         let energy: Double
     }
+    struct AreaLine: Encodable {
+        let component: String
+        /// Square metres.
+        let area: Double
+    }
     struct Layer: Encodable {
         let layer: String
         let arrays: Int
@@ -143,6 +148,7 @@ struct RunReport: Encodable {
     let arrayRows: Int
     let arrayColumns: Int
     let area: Double
+    let areaByComponent: [AreaLine]
     let configurations: [Configuration]
 
     init(setup: NetworkSetup, results: [ConfigurationResult], chip: Chip, profile: String, model: String, time: Double,
@@ -158,6 +164,7 @@ struct RunReport: Encodable {
         arrayRows = chip.crossbar.array.rows
         arrayColumns = chip.crossbar.array.cols
         area = chip.area
+        areaByComponent = chip.areaByComponent.map { AreaLine(component: $0.component, area: $0.area) }
         configurations = results.map { result in
             let mapped = result.configuration.mapped, costs = result.evaluation.costs
             let n = Double(costs.inferences)
@@ -171,7 +178,7 @@ struct RunReport: Encodable {
                 accuracy: result.evaluation.accuracy, referenceAccuracy: result.evaluation.referenceAccuracy,
                 agreement: result.evaluation.agreement, logitRelativeRMSError: result.evaluation.logitRelativeRMSError,
                 logitMaxError: result.evaluation.logitMaxError,
-                macs: result.configuration.gating.map { gating in Self.servedMACs(mapped.network, gating) } ?? mapped.network.macs,
+                macs: mapped.macs,
                 arraysUsed: mapped.placement.arraysUsed - freed, arraysFreed: freed, tilesUsed: mapped.placement.tilesUsed,
                 latencyCycles: costs.latencyCycles, latency: costs.latency,
                 inferencesPerSecond: costs.latency > 0 ? 1 / costs.latency : 0, energy: costs.energy,
@@ -188,26 +195,6 @@ struct RunReport: Encodable {
                           energy: costs.ledger.energy(at: .layer(stage.name)) / n)
                 })
         }
-    }
-
-    /// MACs of the filters a gated subtask keeps: each weighted layer's MACs times its kept outputs and kept
-    /// input channels.
-    static func servedMACs(_ network: Network, _ gating: SubtaskGating) -> Int {
-        var keptChannels: [String: Double] = [:]
-        var total = 0.0
-        for node in network.nodes {
-            let inputFraction = keptChannels[node.inputs[0]] ?? 1
-            var fraction = inputFraction
-            if node.operation.isWeighted {
-                let outputs = gating.outputGates[node.name]
-                fraction = outputs.map { Double($0.count { !$0 }) / Double($0.count) } ?? 1
-                total += Double(network.macsPerNode[node.name] ?? 0) * inputFraction * fraction
-            } else if node.operation == .add {
-                fraction = max(inputFraction, keptChannels[node.inputs[1]] ?? 1)
-            }
-            keptChannels[node.name] = fraction
-        }
-        return Int(total.rounded())
     }
 
     func print() {
@@ -238,6 +225,12 @@ struct RunReport: Encodable {
             for line in c.components {
                 say("  " + line.label.padding(toLength: 20, withPad: " ", startingAt: 0)
                       + Quantity<Energy>(line.energy).formatted().leftPadded(10) + "  " + percent(line.energy / c.energy).leftPadded(6))
+            }
+            say("")
+            say("chip area by component")
+            for line in areaByComponent {
+                say("  " + line.component.padding(toLength: 20, withPad: " ", startingAt: 0)
+                      + "\(fmt(line.area * 1e6, 3)) mm2".leftPadded(12) + "  " + percent(line.area / area).leftPadded(6))
             }
             say("")
             say("per inference by layer          arrays  tiles     cycles (MVM + digital + memory)      energy")

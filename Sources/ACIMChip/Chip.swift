@@ -78,13 +78,21 @@ public struct Chip: Sendable {
 
     /// The chip's area from the area table, in square metres: every array's cells, ADCs and word-line DACs,
     /// every tile's memory, digital unit and router, and the device controller.
-    public var area: Double {
+    public var area: Double { areaByComponent.reduce(0) { $0 + $1.area } }
+
+    /// The chip's area by component, in square metres, in that order.
+    public var areaByComponent: [(component: String, area: Double)] {
         let layout = CrossbarLayout(config: crossbar)
-        let array = Double(crossbar.array.rows * crossbar.array.cols) * areaTable.cell.value
-            + Double(layout.adcCount) * areaTable.adc.value + Double(crossbar.array.rows) * areaTable.dac.value
-        let tileArea = Double(tile.arrays) * array + tile.memory.value / 1024 * areaTable.sramPerKiB.value
-            + areaTable.digitalUnit.value + areaTable.router.value
-        return Double(config.tiles) * tileArea + areaTable.controller.value
+        let arrays = Double(config.tiles * tile.arrays), tiles = Double(config.tiles)
+        return [
+            ("cells", arrays * Double(crossbar.array.rows * crossbar.array.cols) * areaTable.cell.value),
+            ("ADCs", arrays * Double(layout.adcCount) * areaTable.adc.value),
+            ("DACs", arrays * Double(crossbar.array.rows) * areaTable.dac.value),
+            ("tile memory", tiles * tile.memory.value / 1024 * areaTable.sramPerKiB.value),
+            ("digital units", tiles * areaTable.digitalUnit.value),
+            ("routers", tiles * areaTable.router.value),
+            ("controller", areaTable.controller.value),
+        ]
     }
 
     /// Every array slot of the chip, tile by tile.

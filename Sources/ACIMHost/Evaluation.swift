@@ -13,9 +13,10 @@ public struct ChipEvaluation: Sendable {
     public let referenceAccuracy: Double?
     /// Fraction of inputs on which the chip and the reference rank the same output first.
     public let agreement: Double
-    /// Root-mean-square of the chip's logits less the reference's, over the reference's root mean square.
+    /// Root-mean-square of the chip's logits less the reference's, over the reference's root mean square,
+    /// on the outputs served.
     public let logitRelativeRMSError: Double
-    /// Largest absolute difference between a chip logit and the reference's.
+    /// Largest absolute difference between a served chip logit and the reference's.
     public let logitMaxError: Double
     public let costs: InferenceCosts
     /// The chip's logits, `[inferences, outputs]`.
@@ -69,11 +70,14 @@ extension MappedNetwork {
             }
         }
         var squaredError = 0.0, squaredReference = 0.0, maxError = 0.0
-        for (x, y) in zip(logits, reference) {
-            let error = Double(x) - Double(y)
-            squaredError += error * error
-            squaredReference += Double(y) * Double(y)
-            maxError = max(maxError, abs(error))
+        for n in 0..<count {
+            for c in candidates {
+                let (x, y) = (logits[n * outputs + c], reference[n * outputs + c])
+                let error = Double(x) - Double(y)
+                squaredError += error * error
+                squaredReference += Double(y) * Double(y)
+                maxError = max(maxError, abs(error))
+            }
         }
         return ChipEvaluation(
             inferences: count,

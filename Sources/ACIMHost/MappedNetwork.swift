@@ -55,6 +55,27 @@ public struct MappedNetwork: Sendable {
         return switched
     }
 
+    /// Multiply-accumulates of one inference that do useful work: each weighted layer's, times the
+    /// fraction of its outputs switched on and the fraction of input channels still carrying data (after
+    /// the outputs switched off upstream; an add carries the channels either input carries).
+    public var macs: Int {
+        var live: [String: Double] = [:]
+        var total = 0.0
+        let perNode = network.macsPerNode
+        for node in network.nodes {
+            let input = live[node.inputs[0]] ?? 1
+            var fraction = input
+            if node.operation.isWeighted {
+                fraction = outputGates[node.name].map { Double($0.count { !$0 }) / Double($0.count) } ?? 1
+                total += Double(perNode[node.name] ?? 0) * input * fraction
+            } else if node.operation == .add {
+                fraction = max(input, live[node.inputs[1]] ?? 1)
+            }
+            live[node.name] = fraction
+        }
+        return Int(total.rounded())
+    }
+
     /// Whether every output of `block` of `layer` is switched off (its array is power-gated).
     func isPowerGated(_ block: PartitionedMatrix.Block, of layer: String) -> Bool {
         guard let gated = outputGates[layer] else { return false }
@@ -197,7 +218,7 @@ public struct MappedNetwork: Sendable {
                 memoryCycles: (done.bytesRead + done.bytesWritten + bandwidth - 1) / bandwidth,
                 work: done))
         }
-        return InferenceCosts(inferences: samples, stages: stages, ledger: ledger, clock: chip.clock, macs: network.macs)
+        return InferenceCosts(inferences: samples, stages: stages, ledger: ledger, clock: chip.clock, macs: macs)
     }
 }
 
