@@ -1,4 +1,5 @@
 import ACIMCore
+import Foundation
 
 /// The standard normals a materialized read draws per cell. Each draw has its own sub-stream of the array's
 /// device-noise stream at the materialized time, and cells `2k` and `2k + 1` take the two values of
@@ -119,13 +120,13 @@ extension Crossbar {
         let model = device.model, aging = config.device.aging
         let read = siteRead(site)
         let clock = read.clock
-        var terms = ReadTerms(drifts: model.drifts, logRatio: 0, noise: 0, meanShift: 0, spread: 0, scale: 0,
+        var terms = ReadTerms(drifts: model.drifts, log2Ratio: 0, noise: 0, meanShift: 0, spread: 0, scale: 0,
                               offset: 0, disturb: 0)
         switch model.kind {
         case .ideal:
             break
         case .pcm, .hermesPCM, .stateIndependent:
-            terms.logRatio = clock.t > model.t0 ? Float(clock.logRatio) : 0
+            terms.log2Ratio = clock.t > model.t0 ? Float(clock.logRatio / M_LN2) : 0
             let noise = model.readNoiseScale * clock.growth
             terms.noise = Float(model.kind == .stateIndependent ? noise * 1e-6 / model.gMax : noise)
         case .reramCMO:
@@ -135,8 +136,8 @@ extension Crossbar {
                 let drift = model.reramDrift(tInference: tInference)
                 terms.meanShift = Float(drift.shift)
                 terms.spread = Float(drift.spread)
-                // The kernel takes the natural logarithm: log10 x = ln x / ln 10.
-                terms.noise = Float(model.readNoiseScale * drift.noise / 2.302_585_092_994_046)
+                // The kernel takes the base-2 logarithm: log10 x = log2 x log10 2.
+                terms.noise = Float(model.readNoiseScale * drift.noise * Foundation.log10(2.0))
             }
         }
         // Retention, read disturb and the temperature read-out are affine in the conductance: fold them and
@@ -158,10 +159,10 @@ extension Crossbar {
 struct ReadTerms {
     /// Whether the device model moves the conductance (false for `ideal`, and for ReRAM CMO before `t0`).
     var drifts: Bool
-    /// `ln(t / t0)`, 0 until `t0`.
-    var logRatio: Float
+    /// `log2(t / t0)`, 0 until `t0`.
+    var log2Ratio: Float
     /// The accumulated noise's factor: `read_noise_scale` times the 1/f growth (over `g_max`, in uS, for
-    /// `state_independent`), or ReRAM CMO's `read_noise_scale 0.0277 / ln 10 sqrt(ln((t_i + 1e-6) / 2e-6))`.
+    /// `state_independent`), or ReRAM CMO's `read_noise_scale 0.0277 log10(2) sqrt(ln((t_i + 1e-6) / 2e-6))`.
     var noise: Float
     /// ReRAM CMO's mean drift and drift spread, in uS.
     var meanShift: Float
@@ -207,23 +208,23 @@ struct IdentityKernel: CellKernel {
 }
 
 /// Power-law drift with accumulated 1/f noise (`pcm`, `hermes_pcm`, `state_independent`):
-/// `g_D = g (t / t0)^-nu`, `max(0, g_D + |g_D| noise Q_s(g) z1)`.
+/// `g_D = g 2^(-nu log2(t / t0))`, `max(0, g_D + |g_D| noise Q_s(g) z1)`.
 struct DriftKernel<Coefficient: NoiseCoefficient>: CellKernel {
     let coefficient: Coefficient
 
     func levels(_ span: CellSpan, _ terms: ReadTerms) {
-        let (logRatio, noise, scale, offset) = (-terms.logRatio, terms.noise, terms.scale, terms.offset)
+        let (log2Ratio, noise, scale, offset) = (-terms.log2Ratio, terms.noise, terms.scale, terms.offset)
         for i in 0..<span.count {
             let g = span.conductance[i]
             let nu = FastMath.float(halfBits: span.driftExponent[i].bitPattern)
-            let drift = g * FastMath.exp(nu * logRatio)
+            let drift = g * FastMath.exp2(nu * log2Ratio)
             let value = max(0, drift + drift.magnitude * (noise * coefficient(g)) * span.readNoise[i])
             span.levels[i] = value * scale + offset
         }
     }
 }
 
-/// ReRAM CMO: `d = g - shift + spread z2` (uS), `clip(d + noise ln(max(d, 1e-12)) z1, g_min, g_max)`.
+/// ReRAM CMO: `d = g - shift + spread z2` (uS), `clip(d + noise log2(max(d, 1e-12)) z1, g_min, g_max)`.
 struct ReRAMKernel: CellKernel {
     let gMin: Float
     let gMax: Float
@@ -232,7 +233,7 @@ struct ReRAMKernel: CellKernel {
         let (shift, spread, noise, scale, offset) = (terms.meanShift, terms.spread, terms.noise, terms.scale, terms.offset)
         for i in 0..<span.count {
             let drifted = span.conductance[i] * 1e6 - shift + spread * span.driftSpread[i]
-            let sigma = noise * FastMath.log(max(drifted, 1e-12))
+            let sigma = noise * FastMath.log2(max(drifted, 1e-12))
             let value = min(max((drifted + sigma * span.readNoise[i]) * 1e-6, gMin), gMax)
             span.levels[i] = value * scale + offset
         }
@@ -260,7 +261,7 @@ struct PCMCoefficient: NoiseCoefficient {
     init(gMax: Double) { inverseGMax = Float(1 / gMax) }
 
     @inline(__always) func callAsFunction(_ g: Float) -> Float {
-        min(scale * FastMath.exp(exponent * FastMath.log(max(g.magnitude * inverseGMax, 1e-30))), cap)
+        min(scale * FastMath.exp2(exponent * FastMath.log2(max(g.magnitude * inverseGMax, 1e-30))), cap)
     }
 }
 
@@ -275,7 +276,8 @@ struct HermesCoefficient: NoiseCoefficient {
     init(devices: Int, gMax: Double) {
         let fit = HermesNoiseFit(devices: devices)
         inverseGMax = Float(1 / gMax)
-        (slope, intercept, low, high) = (Float(fit.slope), Float(fit.intercept), Float(fit.low), Float(fit.high))
+        // The slope of the natural logarithm, applied to the base-2 one.
+        (slope, intercept, low, high) = (Float(fit.slope * M_LN2), Float(fit.intercept), Float(fit.low), Float(fit.high))
         (c3, c2, c1, c0) = (Float(fit.c3), Float(fit.c2), Float(fit.c1), Float(fit.c0))
         var boundary = Float(fit.boundary * gMax)
         while boundary > 0 && Double(boundary.nextDown) / gMax >= fit.boundary { boundary = boundary.nextDown }
@@ -286,7 +288,7 @@ struct HermesCoefficient: NoiseCoefficient {
     @inline(__always) func callAsFunction(_ g: Float) -> Float {
         let magnitude = g.magnitude
         let gr = magnitude * inverseGMax
-        let logarithmic = min(max(slope * FastMath.log(max(gr, 1e-30)) + intercept, low), high)
+        let logarithmic = min(max(slope * FastMath.log2(max(gr, 1e-30)) + intercept, low), high)
         let cubic = ((c3 * gr + c2) * gr + c1) * gr + c0
         return magnitude < boundary ? logarithmic : cubic
     }

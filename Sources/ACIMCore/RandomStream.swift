@@ -155,7 +155,7 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
         // quadrant; the other 22 place it within [-pi/4, pi/4) of the quadrant's middle.
         for k in 0..<count {
             let j = normals[2 &* k].bitPattern, angle = normals[2 &* k &+ 1].bitPattern
-            let radius = FastMath.squareRoot(-2 * FastMath.log(Float(Int32(bitPattern: j &+ 1)) * 0x1p-24))
+            let radius = FastMath.squareRoot(-1.386_294_4 * FastMath.log2(Float(Int32(bitPattern: j &+ 1)) * 0x1p-24))  // -2 ln u
             let offset = Float(Int32(bitPattern: angle & 0x3F_FFFF)) + (0.5 - 0x1p21)
             let (c, s) = FastMath.cosSin(offset * (Float.pi / 2 * 0x1p-22))
             let odd = angle & 0x40_0000 != 0
