@@ -63,6 +63,13 @@ public struct CellArray: Sendable {
         return wordLine / wordLinesPerSite * siteColumns + column / columnsPerSite
     }
 
+    /// Whether sites `a` and `b` were last written at the same time, temperature and read count, so a read
+    /// sees them alike.
+    func sameWrite(_ a: Int, _ b: Int) -> Bool {
+        programmedAt[a] == programmedAt[b] && programmedTemperature[a] == programmedTemperature[b]
+            && readsAtProgramming[a] == readsAtProgramming[b]
+    }
+
     /// The target level of cell `index`.
     public func targetLevel(_ index: Int) -> UInt8 { state[index] & ~CellArray.stuckBit }
 

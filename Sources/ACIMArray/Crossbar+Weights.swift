@@ -21,6 +21,12 @@ extension Crossbar {
         return effectiveWeight(rowPosition: i, group: g, levels: readout.levels, mapping: mapping)
     }
 
+    /// The word lines and columns of the cells holding the weight at row position `i`, group `g`.
+    func cellBlock(rowPosition i: Int, group g: Int) -> (wordLines: Range<Int>, columns: Range<Int>) {
+        (i * layout.wordLinesPerRow..<(i + 1) * layout.wordLinesPerRow,
+         g * layout.columnsPerWeight..<(g + 1) * layout.columnsPerWeight)
+    }
+
     /// The weight at row position `i`, group `g` of `levels`.
     func effectiveWeight(rowPosition i: Int, group g: Int, levels: Matrix<Float>, mapping: WeightMapping) -> Double {
         let base = g * layout.columnsPerWeight
@@ -57,9 +63,6 @@ extension Crossbar {
         // Take the mapping and readout out of the array while editing them, so they are not copied.
         guard var mapping = self.mapping.take(), var readout = self.readout.take() else { return false }
         let streams = WriteStreams(seed: seed, array: id, event: pulse)
-        let step = device.levelStep
-        let gMin = config.device.gMin.value
-        let readNoise = deviceNoise
         let before = effectiveWeight(rowPosition: i, group: g, levels: readout.levels, mapping: mapping)
         let site = cells.site(ofCell: i * layout.wordLinesPerRow * cells.columns + g * layout.columnsPerWeight)
         beginWrite(site: site)
@@ -70,12 +73,13 @@ extension Crossbar {
             let index = wordLine * cells.columns + column
             if !programCell(index, to: cell.level, streams: streams) { allMoved = false }
             mapping.levels[wordLine, column] = cells.targetLevel(index)
-            readout.levels[wordLine, column] = Float((readConductance(index, noise: readNoise) - gMin) / step)
             if cell.level != 0 {
                 mapping.staticRowDisabled[i] = false
                 mapping.staticColumnDisabled[column] = false
             }
         }
+        let block = cellBlock(rowPosition: i, group: g)
+        materializeLevels(wordLines: block.wordLines, columns: block.columns, into: &readout.levels)
         let old = mapping.codes[i * mapping.outputs + g]
         mapping.weightColumnSums[output] += Int64(weight) - Int64(old)
         mapping.codes[i * mapping.outputs + g] = weight
@@ -96,13 +100,14 @@ extension Crossbar {
         guard let mapping, var readout = self.readout.take() else { return }
         let before = effectiveWeight(rowPosition: i, group: g, levels: readout.levels, mapping: mapping)
         let gMin = config.device.gMin.value
-        for w in i * layout.wordLinesPerRow..<(i + 1) * layout.wordLinesPerRow {
-            for column in g * layout.columnsPerWeight..<(g + 1) * layout.columnsPerWeight {
+        let block = cellBlock(rowPosition: i, group: g)
+        for w in block.wordLines {
+            for column in block.columns {
                 let index = w * cells.columns + column
                 cells.conductance[index] = Float(gMin + (Double(cells.conductance[index]) - gMin) * factor)
-                readout.levels[w, column] = Float((readConductance(index, noise: deviceNoise) - gMin) / device.levelStep)
             }
         }
+        materializeLevels(wordLines: block.wordLines, columns: block.columns, into: &readout.levels)
         readout.effectiveMagnitude[output] += abs(effectiveWeight(rowPosition: i, group: g, levels: readout.levels,
                                                                   mapping: mapping)) - abs(before)
         self.readout = readout
@@ -111,8 +116,9 @@ extension Crossbar {
     /// Fault injection: marks every cell of logical weight (`row`, `output`) stuck at its conductance.
     public mutating func stickWeight(row: Int, output: Int) throws {
         let (i, g) = try position(row: row, output: output)
-        for w in i * layout.wordLinesPerRow..<(i + 1) * layout.wordLinesPerRow {
-            for column in g * layout.columnsPerWeight..<(g + 1) * layout.columnsPerWeight {
+        let block = cellBlock(rowPosition: i, group: g)
+        for w in block.wordLines {
+            for column in block.columns {
                 cells.setStuck(w * cells.columns + column)
             }
         }

@@ -225,29 +225,25 @@ public struct Crossbar: Sendable {
                                                            programmedAt: Double(cells.programmedTemperature[site])))
     }
 
-    /// The conductance cell `index` shows to a read at the array's time and temperature: the device
-    /// model's drift and accumulated read noise, retention loss, read disturb and temperature read-out.
+    /// The conductance cell `index` shows to a read at the array's time and temperature, drawing from
+    /// `noise` (the device-noise stream): the device model's drift and accumulated read noise, retention
+    /// loss, read disturb and temperature read-out. This is the plain reference of the materialization's
+    /// fast path (`materializeLevels`), per cell in double precision.
     func readConductance(_ index: Int, noise: RandomStream) -> Double {
-        readConductance(index, site: siteRead(cells.site(ofCell: index)), noise: noise)
-    }
-
-    /// `readConductance` with the terms of the cell's site given.
-    @inline(__always)
-    func readConductance(_ index: Int, site: SiteRead, noise: RandomStream) -> Double {
+        let site = siteRead(cells.site(ofCell: index))
         let g = Double(cells.conductance[index])
         let aging = config.device.aging
         let model = device.model
         guard model.drifts || aging.isActive else { return g }
-        let at = UInt64(index)
-        let z1 = model.drawsReadNoise ? noise.gaussian(at: 3 * at) : 0
-        let z2 = model.drawsDriftSpread ? noise.gaussian(at: 3 * at + 1) : 0
+        let z1 = model.drawsReadNoise ? deviceNormal(.readNoise, cell: index, noise: noise) : 0
+        let z2 = model.drawsDriftSpread ? deviceNormal(.driftSpread, cell: index, noise: noise) : 0
         var value = model.conductance(programmed: g, nu: Double(cells.driftExponent[index]), clock: site.clock,
                                       z1: z1, z2: z2)
         value = model.gMin + (value - model.gMin) * site.retention
         if site.disturbs > 0 && (aging.readDisturb > 0 || aging.readDisturbStd > 0) {
             let range = model.gMax - model.gMin
             value += site.disturbs * aging.readDisturb * range
-                + site.disturbs.squareRoot() * aging.readDisturbStd * range * noise.gaussian(at: 3 * at + 2)
+                + site.disturbs.squareRoot() * aging.readDisturbStd * range * deviceNormal(.readDisturb, cell: index, noise: noise)
         }
         return value * site.readoutFactor
     }
@@ -279,27 +275,15 @@ public struct Crossbar: Sendable {
 
     /// What an MVM reads at the array's time; written into `previous` levels of the same shape when given,
     /// so an advance allocates nothing per cell.
-    private func materializeReadout(mapping: WeightMapping, reusing previous: Matrix<Float>? = nil) -> ArrayReadout {
-        let step = device.levelStep
-        let gMin = config.device.gMin.value
-        let noise = deviceNoise
+    private func materializeReadout(mapping: WeightMapping, reusing previous: consuming Matrix<Float>? = nil) -> ArrayReadout {
         let rows = mapping.levels.rows, columns = mapping.mappedColumns
-        let siteColumns = (columns + cells.columnsPerSite - 1) / cells.columnsPerSite
-        var levels = previous.flatMap { $0.rows == rows && $0.columns == columns ? $0 : nil }
-            ?? Matrix<Float>(rows: rows, columns: columns, repeating: 0)
-        var sites: [SiteRead] = []
-        sites.reserveCapacity(siteColumns)
-        for w in 0..<rows {
-            if w % cells.wordLinesPerSite == 0 {
-                let siteRow = w / cells.wordLinesPerSite * cells.siteColumns
-                sites.removeAll(keepingCapacity: true)
-                for k in 0..<siteColumns { sites.append(siteRead(siteRow + k)) }
-            }
-            for c in 0..<columns {
-                let g = readConductance(w * cells.columns + c, site: sites[c / cells.columnsPerSite], noise: noise)
-                levels[w, c] = Float((g - gMin) / step)
-            }
+        var levels: Matrix<Float>
+        if let reused = previous.take(), reused.rows == rows, reused.columns == columns {
+            levels = reused
+        } else {
+            levels = Matrix(rows: rows, columns: columns, repeating: 0)
         }
+        materializeLevels(wordLines: 0..<rows, columns: 0..<columns, into: &levels)
         let sigma = device.readNoiseInLevels
         var readout = ArrayReadout(levels: levels, readVariance: Float(sigma * sigma),
                                    referenceMagnitude: [Double](repeating: 0, count: mapping.outputs),

@@ -153,22 +153,31 @@ public struct DeviceModel: Sendable, Equatable {
         return Foundation.log((t + tRead) / (2 * tRead)).squareRoot()
     }
 
+    /// `pcm`'s fit of the 1/f coefficient: `Q_s = min(scale / max(g_r^exponent, 1e-3), cap)`.
+    static let pcmNoiseFit = (scale: 0.0088, exponent: 0.65, cap: 0.2)
+
     /// The PCM-style 1/f coefficient `Q_s` for programmed conductance `g`.
     public func qs(programmed g: Double) -> Double {
         let gr = abs(g) / gMax
         switch kind {
         case .pcm:
-            return min(0.0088 / max(Foundation.pow(gr, 0.65), 1e-3), 0.2)
+            let fit = DeviceModel.pcmNoiseFit
+            return min(fit.scale / max(Foundation.pow(gr, fit.exponent), 1e-3), fit.cap)
         case .hermesPCM:
-            if hermesDevices == 1 {
-                return gr < 0.1591 ? clamp(-0.0078 * Foundation.log(gr) + 0.0038, 0.0179, 0.04)
-                    : 0.0664 * gr * gr * gr - 0.1352 * gr * gr + 0.0768 * gr + 0.0088
-            }
-            return gr < 0.16 ? clamp(-0.0117 * Foundation.log(gr) - 0.0069, 0.015, 0.04)
-                : 0.0069 * gr * gr * gr - 0.0280 * gr * gr + 0.0211 * gr + 0.0123
+            return HermesNoiseFit(devices: hermesDevices).qs(gr)
         default:
             return 0
         }
+    }
+
+    /// ReRAM CMO's terms `t_inference` seconds after the first read (in uS): the mean drift
+    /// `0.08900206 ln t`, the drift spread's standard deviation `drift_scale (0.04201137 ln t + 0.41183342)`
+    /// and the read noise's standard deviation per `log10` of the drifted conductance,
+    /// `0.0277316483 sqrt(ln((t + 1e-6) / 2e-6))`.
+    func reramDrift(tInference t: Double) -> (shift: Double, spread: Double, noise: Double) {
+        let lnT = Foundation.log(t)
+        return (0.08900206 * lnT, driftScale * (0.04201137 * lnT + 0.41183342),
+                0.0277316483 * Foundation.log((t + 1e-6) / 2e-6).squareRoot())
     }
 
     /// Standard deviation of the accumulated read noise of a cell at conductance `g`, `elapsed` seconds
@@ -182,10 +191,9 @@ public struct DeviceModel: Sendable, Equatable {
             // The drift spread is drawn with each materialized time as well.
             let t = max(elapsed, t0) - t0
             guard t > 0 else { return 0 }
-            let drift = driftScale * abs(0.04201137 * Foundation.log(t) + 0.41183342)
-            let read = readNoiseScale * abs(0.0277316483 * Foundation.log10(max(g / 1e-6, 1e-12)))
-                * Foundation.log((t + 1e-6) / 2e-6).squareRoot()
-            return (drift * drift + read * read).squareRoot() * 1e-6
+            let terms = reramDrift(tInference: t)
+            let read = readNoiseScale * abs(terms.noise * Foundation.log10(max(g / 1e-6, 1e-12)))
+            return (terms.spread * terms.spread + read * read).squareRoot() * 1e-6
         }
     }
 
@@ -236,14 +244,36 @@ public struct DeviceModel: Sendable, Equatable {
             let tInference = t - t0
             guard tInference > 0 else { return g }
             let micro = 1e-6
-            let lnT = Foundation.log(tInference)
-            let mean = g / micro - 0.08900206 * lnT
-            let drifted = mean + driftScale * (0.04201137 * lnT + 0.41183342) * z2
-            let sigma = 0.0277316483 * Foundation.log10(max(drifted, 1e-12))
-                * Foundation.log((tInference + 1e-6) / 2e-6).squareRoot()
+            let terms = reramDrift(tInference: tInference)
+            let drifted = g / micro - terms.shift + terms.spread * z2
+            let sigma = terms.noise * Foundation.log10(max(drifted, 1e-12))
             let value = (drifted + readNoiseScale * sigma * z1) * micro
             return min(max(value, gMin), gMax)
         }
+    }
+}
+
+/// The HERMES fit of the 1/f coefficient, by devices per weight: a clipped logarithm of `g_r = |g| / g_max`
+/// below `boundary`, a cubic from it on.
+struct HermesNoiseFit {
+    let boundary: Double
+    let slope: Double, intercept: Double, low: Double, high: Double
+    /// The cubic's coefficients, highest power first.
+    let c3: Double, c2: Double, c1: Double, c0: Double
+
+    init(devices: Int) {
+        if devices == 1 {
+            (boundary, slope, intercept, low, high) = (0.1591, -0.0078, 0.0038, 0.0179, 0.04)
+            (c3, c2, c1, c0) = (0.0664, -0.1352, 0.0768, 0.0088)
+        } else {
+            (boundary, slope, intercept, low, high) = (0.16, -0.0117, -0.0069, 0.015, 0.04)
+            (c3, c2, c1, c0) = (0.0069, -0.0280, 0.0211, 0.0123)
+        }
+    }
+
+    func qs(_ gr: Double) -> Double {
+        gr < boundary ? clamp(slope * Foundation.log(gr) + intercept, low, high)
+            : c3 * gr * gr * gr + c2 * gr * gr + c1 * gr + c0
     }
 }
 

@@ -8,6 +8,7 @@ import Darwin
 
 @usableFromInline func _log(_ x: Double) -> Double { log(x) }
 @usableFromInline func _cos(_ x: Double) -> Double { cos(x) }
+@usableFromInline func _sin(_ x: Double) -> Double { sin(x) }
 
 /// The product of `dimensions`, or nil when it overflows `Int` (shapes read from files).
 public func checkedProduct(_ dimensions: [Int]) -> Int? {

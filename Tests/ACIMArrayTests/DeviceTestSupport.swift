@@ -1,4 +1,5 @@
 import ACIMCore
+import Testing
 @testable import ACIMArray
 
 /// Small crossbars for the device tests: 16 x 16 cells, one-slice 4-bit-cell differential pairs holding
@@ -44,6 +45,26 @@ enum DeviceArray {
 }
 
 extension Crossbar {
-    /// What cell `index` shows a read now (the readout's source, before conversion to levels).
+    /// What cell `index` shows a read now, by the reference path.
     func readNow(_ index: Int) -> Double { readConductance(index, noise: deviceNoise) }
+
+    /// The reference path's level of cell (`wordLine`, `column`) now.
+    func referenceLevel(_ wordLine: Int, _ column: Int) -> Double {
+        (readNow(wordLine * cells.columns + column) - config.device.gMin.value) / device.levelStep
+    }
+
+    /// The largest difference between the readout's levels and the reference path's, as a fraction of the
+    /// level range.
+    func readoutDeviation() throws -> Double {
+        let levels = try #require(readout).levels
+        var worst = 0.0
+        for w in 0..<levels.rows {
+            for c in 0..<levels.columns { worst = max(worst, abs(Double(levels[w, c]) - referenceLevel(w, c))) }
+        }
+        return worst / Double(device.maxLevel)
+    }
 }
+
+/// How far the materialization's fast path may be from its reference, as a fraction of the level range
+/// (see `MaterializationTests`).
+let materializationTolerance = 1e-5

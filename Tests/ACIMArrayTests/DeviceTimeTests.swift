@@ -44,11 +44,8 @@ import Testing
         crossbar.setTime(day)
         let dayLevels = try #require(crossbar.readout).levels
         #expect(dayLevels != atZero)
-        // The readout is exactly G(t) in level units.
-        let step = crossbar.device.levelStep
-        for w in 0..<16 {
-            for c in 0..<16 { #expect(dayLevels[w, c] == Float(crossbar.readNow(w * 16 + c) / step)) }
-        }
+        // The readout is G(t) in level units.
+        #expect(try crossbar.readoutDeviation() < materializationTolerance)
         // Setting the same time again changes nothing; a detour returns to the same sample.
         crossbar.setTime(day)
         #expect(try #require(crossbar.readout).levels == dayLevels)
