@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
         .target(name: "ACIMNetwork", dependencies: ["ACIMCore"]),
         .target(name: "ACIMHost", dependencies: ["ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
+        .target(name: "ACIMTraces", dependencies: ["ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
         .target(
             name: "ACIMProfiles",
             dependencies: ["ACIMChip", "ACIMArray", "ACIMCore", .product(name: "Yams", package: "Yams")]
@@ -34,7 +35,7 @@ let package = Package(
         .target(
             name: "ACIMCLI",
             dependencies: [
-                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork", "ACIMHost",
+                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork", "ACIMHost", "ACIMTraces",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "ACIMProfilesTests", dependencies: ["ACIMProfiles"], exclude: ["Broken"]),
         .testTarget(name: "ACIMNetworkTests", dependencies: ["ACIMNetwork"]),
         .testTarget(name: "ACIMHostTests", dependencies: ["ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
+        .testTarget(name: "ACIMTracesTests", dependencies: ["ACIMTraces", "ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
         .testTarget(
             name: "ACIMCLITests",
             dependencies: ["ACIMCLI", "ACIMCore", "ACIMNetwork", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -152,30 +152,13 @@ struct InputOptions: ParsableArguments {
         if let count { try check(count, atLeast: 1, "--count") }
     }
 
-    /// Reads the inputs at `path`, which must hold `[N] + shape` values, and the labels.
+    /// Reads the inputs at `path` and the labels (`Dataset.load`), naming the option in errors.
     func load(_ path: String, shape: [Int]) throws -> (Tensor, [Int]?) {
-        let array: NPYArray
-        do { array = try NPYArray.read(path: path) } catch let error as ACIMError { throw CLIError(error.description) }
-        guard array.shape.count == shape.count + 1, Array(array.shape.dropFirst()) == shape, array.shape[0] > 0 else {
-            throw CLIError("--inputs \(path): shape \(array.shape): expected [N] + the model's input shape \(shape), N >= 1")
+        do {
+            return try Dataset.load(images: path, labels: labels, shape: shape)
+        } catch let ACIMError.malformedFile(file, reason) {
+            throw CLIError("\(file == path ? "--inputs" : "--labels") \(file): \(reason)")
         }
-        if let bad = array.values.firstIndex(where: { !$0.isFinite }) {
-            throw CLIError("--inputs \(path): value \(bad) is \(array.values[bad]): expected finite numbers")
-        }
-        let images = Tensor(shape: array.shape, data: array.values.map { Float($0) })
-        guard let labelsPath = labels else { return (images, nil) }
-        let labelArray: NPYArray
-        do { labelArray = try NPYArray.read(path: labelsPath) } catch let error as ACIMError { throw CLIError(error.description) }
-        guard labelArray.values.count == array.shape[0], labelArray.shape.count <= 1 else {
-            throw CLIError("--labels \(labelsPath): shape \(labelArray.shape): expected \(array.shape[0]) labels, one per input")
-        }
-        let labels = try labelArray.values.enumerated().map { index, value -> Int in
-            guard value == value.rounded(), abs(value) < 1e9 else {
-                throw CLIError("--labels \(labelsPath): value \(index) is \(value): expected integer labels")
-            }
-            return Int(value)
-        }
-        return (images, labels)
     }
 }
 

@@ -186,7 +186,7 @@ struct RunReport: Encodable {
                 deployment: Deployment(weights: mapped.placement.weights, pulses: counters.programPulses,
                                        energy: counters.programEnergy, seconds: counters.programLatency,
                                        hostBytes: counters.hostBytesTransferred),
-                switchBytes: result.configuration.gating?.switchBytes,
+                switchBytes: result.configuration.gating.map { _ in mapped.registerBytes },
                 components: costs.ledger.components.map { Component(component: $0.rawValue, label: $0.label, energy: costs.ledger.energy($0) / n) },
                 layers: costs.stages.map { stage in
                     Layer(layer: stage.name, arrays: stage.arrays, tiles: stage.tiles, cycles: Double(stage.cycles) / n,

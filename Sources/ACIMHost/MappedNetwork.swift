@@ -55,6 +55,23 @@ public struct MappedNetwork: Sendable {
         return switched
     }
 
+    /// Bytes of the digital units' registers that set this mapping apart from another on the same arrays,
+    /// which a subtask switch in gate-and-gain mode writes: one gate bit per output and a 4-byte input
+    /// scale per weighted layer, a 4-byte scale and shift per batch-norm channel, a 4-byte gain per gated
+    /// channel.
+    public var registerBytes: Int {
+        network.nodes.reduce(0) { bytes, node in
+            let channels = network.shapes[node.name]![0]
+            var total = bytes + (gates[node.name] == nil ? 0 : 4 * channels)
+            switch node.operation {
+            case .conv2d, .linear: total += (channels + 7) / 8 + 4
+            case .batchNorm: total += 8 * channels
+            default: break
+            }
+            return total
+        }
+    }
+
     /// Multiply-accumulates of one inference that do useful work: each weighted layer's, times the
     /// fraction of its outputs switched on and the fraction of input channels still carrying data (after
     /// the outputs switched off upstream; an add carries the channels either input carries).

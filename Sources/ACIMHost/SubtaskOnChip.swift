@@ -23,10 +23,6 @@ public struct SubtaskGating: Sendable {
     public let outputGates: [String: [Bool]]
     /// The base network's outputs the subtask serves (its classes).
     public let servedOutputs: [Int]
-    /// Register bytes a switch to the subtask writes in the digital units: one gate bit per output of
-    /// every weighted layer, a 4-byte gain per gated channel, a 4-byte scale and shift per batch-norm
-    /// channel, and a 4-byte input scale per weighted layer.
-    public let switchBytes: Int
 }
 
 extension SubtaskPruner {
@@ -42,17 +38,7 @@ extension SubtaskPruner {
         if case let .linear(out, _) = classifier.operation, out == network.classes.count {
             outputGates[classifier.name] = (0..<out).map { !served.contains($0) }
         }
-        var bytes = 0
-        for node in network.nodes {
-            let channels = network.shapes[node.name]![0]
-            switch node.operation {
-            case .conv2d, .linear: bytes += (channels + 7) / 8 + 4
-            case .batchNorm: bytes += 8 * channels
-            default: break
-            }
-            if gates[node.name] != nil { bytes += 4 * channels }
-        }
         return SubtaskGating(subtask: subtask, network: network, gates: gates, outputGates: outputGates,
-                             servedOutputs: served, switchBytes: bytes)
+                             servedOutputs: served)
     }
 }

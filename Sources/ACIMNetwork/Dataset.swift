@@ -22,6 +22,31 @@ public struct Dataset: Sendable {
         return Dataset(images: Tensor(shape: [indices.count] + images.shape.dropFirst(), data: data), labels: indices.map { labels[$0] })
     }
 
+    /// Inputs from the `.npy` file at `images`, which must hold `[N] + shape` finite values (N >= 1), and
+    /// their integer labels from the `.npy` file at `labels`, one per input; nil labels when none is given.
+    public static func load(images path: String, labels labelsPath: String?, shape: [Int]) throws -> (images: Tensor, labels: [Int]?) {
+        let array = try NPYArray.read(path: path)
+        guard array.shape.count == shape.count + 1, Array(array.shape.dropFirst()) == shape, array.shape[0] > 0 else {
+            throw ACIMError.malformedFile(path: path, reason: "shape \(array.shape): expected [N] + the model's input shape \(shape), N >= 1")
+        }
+        if let bad = array.values.firstIndex(where: { !$0.isFinite }) {
+            throw ACIMError.malformedFile(path: path, reason: "value \(bad) is \(array.values[bad]): expected finite numbers")
+        }
+        let images = Tensor(shape: array.shape, data: array.values.map { Float($0) })
+        guard let labelsPath else { return (images, nil) }
+        let labelArray = try NPYArray.read(path: labelsPath)
+        guard labelArray.values.count == array.shape[0], labelArray.shape.count <= 1 else {
+            throw ACIMError.malformedFile(path: labelsPath, reason: "shape \(labelArray.shape): expected \(array.shape[0]) labels, one per input")
+        }
+        let labels = try labelArray.values.enumerated().map { index, value -> Int in
+            guard value == value.rounded(), abs(value) < 1e9 else {
+                throw ACIMError.malformedFile(path: labelsPath, reason: "value \(index) is \(value): expected integer labels")
+            }
+            return Int(value)
+        }
+        return (images, labels)
+    }
+
     /// The samples whose label is in `classes`.
     public func restricted(to classes: [Int]) -> Dataset {
         subset(labels.indices.filter { classes.contains(labels[$0]) })
