@@ -38,6 +38,7 @@ public struct ReplaySetup: Sendable {
 public struct TimelineRow: Sendable, Equatable, Codable {
     public var time: Double
     public var temperature: Double
+    /// The subtasks served in the step, else the one that would be.
     public var subtask: String
     public var inferences: Int
     public var accuracy: Double?
@@ -48,82 +49,86 @@ public struct TimelineRow: Sendable, Equatable, Codable {
     public var checks: Int
     public var weightsReprogrammed: Int
     public var upkeepEnergy: Double
-    /// Events that happened at this step, for plots ("deploy", "subtask 2,3", "85 C", "maintain").
+    /// Events of the step, for plots ("deploy", "subtask 2,3", "358 K", "maintain", "idle").
     public var events: [String]
+}
+
+/// Everything a replay has done and holds: what a checkpoint saves. The trace, the model and the data are
+/// not part of it; the mappings are rebuilt from them.
+public struct ReplayState: Sendable {
+    /// The traffic of one `infer` event not yet done: its event, the inferences done, the next one's time.
+    struct Stream: Sendable, Codable, Equatable {
+        let event: Int
+        var done: Int
+        var next: Double
+    }
+    struct Ramp: Sendable, Codable, Equatable {
+        let start: Double, from: Double, end: Double, to: Double
+    }
+
+    /// The next event to process.
+    var nextEvent = 0
+    var streams: [Stream] = []
+    var chip: Chip
+    var controller: DeviceController
+    /// The subtask inferences naming none serve, and the one whose gates the arrays hold.
+    var subtask = "all"
+    var gatesSet = "all"
+    var ramp: Ramp?
+    /// Times the controller must be consulted although nothing else happens (the end of an idle period).
+    var wakeups: [Double] = []
+    /// Inferences run so far: the next one's identity.
+    var inferencesRun: UInt64 = 0
+    var deployment: ControllerCounters?
+    var upkeep = ControllerCounters()
+    var switches = 0
+    var switchBytes = 0
+    var energy = 0.0
+    var latency = 0.0
+    var timeline: [TimelineRow] = []
+    /// Events recorded since the last timeline row.
+    var pendingMarks: [String] = []
 }
 
 /// A trace replayed on a chip: every event and inference in time order, the chip's clock advanced, the
 /// device controller consulted, inferences run through the arrays and compared with the labels and the
-/// digital reference. The replay is a value: its state after any step can be kept and continued.
+/// digital reference. Its state after any step can be saved and continued (`state`, `init(trace:setup:state:)`).
 public struct Replay: Sendable {
     public let trace: Trace
     let setup: ReplaySetup
-    /// The next event to process.
-    public private(set) var nextEvent = 0
-    /// Steady traffic started by `infer` events and not yet done.
-    var streams: [Stream] = []
-    public private(set) var chip: Chip
-    var controller: DeviceController
-    /// The full network's mapping, and the gate-and-gain mappings of the subtasks served so far.
-    var mappings: [String: MappedNetwork] = [:]
-    /// The subtask served by inferences that name none, and the one whose gates the arrays hold.
-    var subtask = "all"
-    var gatesSet = "all"
-    var ramp: (start: Double, from: Double, end: Double, to: Double)?
-    /// Times the controller must be consulted although nothing else happens (the end of an idle period).
-    var wakeups: [Double] = []
-    /// Inferences run so far: the next one's identity.
-    public private(set) var inferencesRun: UInt64 = 0
-    public private(set) var deployment: MaintenanceReport?
-    public private(set) var upkeep = ControllerCounters()
-    public private(set) var switches = 0
-    public private(set) var switchBytes = 0
-    public private(set) var timeline: [TimelineRow] = []
-    /// The costs of every inference so far, added up.
-    public private(set) var costs: InferenceCosts?
-    /// Events recorded since the last timeline row.
-    var pendingMarks: [String] = []
+    public private(set) var state: ReplayState
+    /// The full network's mapping and the gate-and-gain mappings of subtasks served so far (rebuilt on demand).
+    private var mappings: [String: MappedNetwork] = [:]
+    /// The inputs of `infer` events by event index (read on demand).
+    private var sources: [Int: (inputs: [Int], images: Tensor, labels: [Int?])] = [:]
 
-    /// The inferences of one `infer` event still to run.
-    struct Stream: Sendable {
-        /// Rows of `images` the inferences cycle through.
-        let inputs: [Int]
-        let images: Tensor
-        let labels: [Int?]
-        let period: Double
-        let subtask: String?
-        var next: Double
-        var done = 0
-        let count: Int
-
-        /// The row of the next inference.
-        var row: Int { inputs[done % inputs.count] }
+    /// A replay at its start.
+    public init(trace: Trace, setup: ReplaySetup) throws {
+        let controller = try DeviceController(config: setup.chip.controller, seed: trace.header.seed)
+        try self.init(trace: trace, setup: setup, state: ReplayState(chip: setup.chip, controller: controller))
     }
 
-    public init(trace: Trace, setup: ReplaySetup) throws {
+    /// A replay continuing from `state`.
+    public init(trace: Trace, setup: ReplaySetup, state: ReplayState) throws {
         self.trace = trace
         self.setup = setup
-        chip = setup.chip
-        controller = try DeviceController(config: setup.chip.controller, seed: trace.header.seed)
-        mappings["all"] = try MappedNetwork(setup.model.network, calibration: setup.calibration, chip: chip)
+        self.state = state
+        mappings["all"] = try MappedNetwork(setup.model.network, calibration: setup.calibration, chip: setup.chip)
     }
 
     /// Whether every event and inference has been replayed.
-    public var isFinished: Bool { nextEvent == trace.events.count && streams.isEmpty }
-
-    /// The simulated time the replay has reached.
-    public var time: Double { chip.time }
-
+    public var isFinished: Bool { state.nextEvent == trace.events.count && state.streams.isEmpty && state.wakeups.isEmpty }
+    public var chip: Chip { state.chip }
+    public var timeline: [TimelineRow] { state.timeline }
     /// Whether the device controller maintains the weights after deployment.
     public var controllerOn: Bool { setup.controller }
-
     /// Where the full network sits on the chip.
     public var placement: Placement { mappings["all"]!.placement }
 
     /// The time of the next thing to happen.
     var nextTime: Double? {
-        let event = nextEvent < trace.events.count ? trace.events[nextEvent].time : nil
-        return ([event, streams.map(\.next).min(), wakeups.min()] as [Double?]).compactMap { $0 }.min()
+        let event = state.nextEvent < trace.events.count ? trace.events[state.nextEvent].time : nil
+        return ([event, state.streams.map(\.next).min(), state.wakeups.min()] as [Double?]).compactMap { $0 }.min()
     }
 
     /// Replays one step: the events due at the next time, then the inferences falling in the step window
@@ -132,41 +137,47 @@ public struct Replay: Sendable {
     public mutating func advance() throws -> TimelineRow? {
         guard let now = nextTime else { return nil }
         try moveClock(to: now)
-        wakeups.removeAll { $0 <= now }
-        var before = controller.counters
-        while nextEvent < trace.events.count, trace.events[nextEvent].time == now {
-            try apply(trace.events[nextEvent])
+        state.wakeups.removeAll { $0 <= now }
+        var before = state.controller.counters
+        while state.nextEvent < trace.events.count, trace.events[state.nextEvent].time == now {
+            let event = trace.events[state.nextEvent]
+            try apply(event, index: state.nextEvent)
             // Deployment is not upkeep.
-            if trace.events[nextEvent].event == .deploy { before = controller.counters }
-            nextEvent += 1
+            if event.event == .deploy { before = state.controller.counters }
+            state.nextEvent += 1
         }
-        if setup.controller && deployment != nil {
+        if setup.controller && state.deployment != nil {
             var audit: DetectionAudit?
-            _ = try controller.maintain(&chip, idle: true, host: nil, audit: &audit)
+            _ = try state.controller.maintain(&state.chip, idle: true, host: nil, audit: &audit)
         }
         let (served, evaluations) = try runInferences(from: now)
-        return record(at: now, inferences: evaluations, served: served, upkeep: controller.counters - before)
+        return record(at: now, inferences: evaluations, served: served, upkeep: state.controller.counters - before)
     }
 
-    /// Runs every inference due in `[now, now + step)`, cut at the next event, at time `now`.
-    /// Returns the subtasks served, in order, and their evaluations.
+    /// Runs every inference due in `[now, now + step)`, cut at the next event, at time `now`; returns the
+    /// subtasks served, in order, and their evaluations.
     private mutating func runInferences(from now: Double) throws -> (served: [String], evaluations: [ChipEvaluation]) {
-        let end = min(now + setup.step, nextEvent < trace.events.count ? trace.events[nextEvent].time : .infinity)
+        let end = min(now + setup.step, state.nextEvent < trace.events.count ? trace.events[state.nextEvent].time : .infinity)
         var groups: [String: (images: [Float], labels: [Int?])] = [:]
         var order: [String] = []
         let per = setup.model.network.inputShape.reduce(1, *)
-        for k in streams.indices {
-            while streams[k].done < streams[k].count, streams[k].next < end || streams[k].next == now {
-                let stream = streams[k], row = stream.row
-                let key = stream.subtask ?? subtask
+        for k in state.streams.indices {
+            let event = state.streams[k].event
+            guard case let .infer(inference) = trace.events[event].event else { continue }
+            let source = try inputs(of: event, inference)
+            let count = inference.count > 0 ? inference.count : source.inputs.count
+            while state.streams[k].done < count, state.streams[k].next < end || state.streams[k].next == now {
+                let row = source.inputs[state.streams[k].done % source.inputs.count]
+                let key = inference.subtask ?? state.subtask
                 if groups[key] == nil { order.append(key); groups[key] = ([], []) }
-                groups[key]!.images += stream.images.data[(row * per)..<((row + 1) * per)]
-                groups[key]!.labels.append(stream.labels[row])
-                streams[k].done += 1
-                streams[k].next += stream.period
+                groups[key]!.images += source.images.data[(row * per)..<((row + 1) * per)]
+                groups[key]!.labels.append(source.labels[row])
+                state.streams[k].done += 1
+                state.streams[k].next += inference.period
             }
+            if state.streams[k].done == count { state.streams[k].next = .infinity }
         }
-        streams.removeAll { $0.done == $0.count }
+        state.streams.removeAll { $0.next == .infinity }
         var evaluations: [ChipEvaluation] = []
         for key in order {
             let mapped = try mapping(for: key)
@@ -176,10 +187,11 @@ public struct Replay: Sendable {
             let images = Tensor(shape: [count] + setup.model.network.inputShape, data: batch.images)
             let labels = batch.labels.contains(nil) ? nil : batch.labels.map { $0! }
             let evaluation = try mapped.evaluate(images, labels: labels, labelOf: labelOf(mapped, subtask: key),
-                                                 on: &chip, engine: setup.engine, arrayEngine: setup.arrayEngine,
-                                                 seed: trace.header.seed, firstInference: inferencesRun, batch: 64)
-            inferencesRun += UInt64(count)
-            costs = costs.map { $0 + evaluation.costs } ?? evaluation.costs
+                                                 on: &state.chip, engine: setup.engine, arrayEngine: setup.arrayEngine,
+                                                 seed: trace.header.seed, firstInference: state.inferencesRun, batch: 64)
+            state.inferencesRun += UInt64(count)
+            state.energy += evaluation.costs.ledger.energy
+            state.latency += evaluation.costs.latency * Double(count)
             evaluations.append(evaluation)
         }
         return (order, evaluations)
@@ -188,73 +200,75 @@ public struct Replay: Sendable {
     /// Moves the chip's clock to `time`, at the temperature a ramp in progress has reached.
     private mutating func moveClock(to time: Double) throws {
         var kelvin: Double?
-        if let ramp {
+        if let ramp = state.ramp {
             let fraction = ramp.end > ramp.start ? min(1, max(0, (time - ramp.start) / (ramp.end - ramp.start))) : 1
             kelvin = ramp.from + (ramp.to - ramp.from) * fraction
-            if time >= ramp.end { self.ramp = nil }
+            if time >= ramp.end { state.ramp = nil }
         }
-        try chip.advance(to: max(time, chip.time), temperature: kelvin)
+        try state.chip.advance(to: max(time, state.chip.time), temperature: kelvin)
     }
 
-    /// Applies one event at the chip's time.
-    private mutating func apply(_ event: TimedEvent) throws {
+    /// Applies event `index` at the chip's time.
+    private mutating func apply(_ event: TimedEvent, index: Int) throws {
         switch event.event {
         case .deploy:
             let full = mappings["all"]!
-            deployment = try full.deploy(on: &chip, controller: &controller, seed: trace.header.seed)
-            try full.calibrateADCs(on: &chip, calibration: setup.calibration)
-            pendingMarks.append("deploy")
+            state.deployment = try full.deploy(on: &state.chip, controller: &state.controller, seed: trace.header.seed).total
+            try full.calibrateADCs(on: &state.chip, calibration: setup.calibration)
+            state.pendingMarks.append("deploy")
         case let .infer(inference):
-            streams.append(try stream(inference, at: event))
+            _ = try inputs(of: index, inference)
+            if let name = inference.subtask { _ = try mapping(for: name) }
+            state.streams.append(ReplayState.Stream(event: index, done: 0, next: event.time))
         case let .subtask(name):
             _ = try mapping(for: name)
-            subtask = name
-            pendingMarks.append("subtask \(name)")
+            state.subtask = name
+            state.pendingMarks.append("subtask \(name)")
         case let .temperature(kelvin, rampTime):
             if rampTime > 0 {
-                ramp = (start: event.time, from: chip.temperature, end: event.time + rampTime, to: kelvin)
+                state.ramp = ReplayState.Ramp(start: event.time, from: state.chip.temperature, end: event.time + rampTime, to: kelvin)
+                state.wakeups.append(event.time + rampTime)
             } else {
-                ramp = nil
-                try chip.advance(to: chip.time, temperature: kelvin)
+                state.ramp = nil
+                try state.chip.advance(to: state.chip.time, temperature: kelvin)
             }
-            pendingMarks.append(Quantity<ACIMCore.Temperature>(kelvin).formatted())
+            state.pendingMarks.append(Quantity<ACIMCore.Temperature>(kelvin).formatted())
         case .maintain:
             if setup.controller {
                 var audit: DetectionAudit?
-                _ = try controller.maintain(&chip, force: true, host: nil, audit: &audit)
+                _ = try state.controller.maintain(&state.chip, force: true, host: nil, audit: &audit)
             }
-            pendingMarks.append("maintain")
+            state.pendingMarks.append("maintain")
         case let .idle(duration):
             // The chip is idle: due checks run now and again when the period ends.
-            wakeups.append(event.time + duration)
-            pendingMarks.append("idle")
+            state.wakeups.append(event.time + duration)
+            state.pendingMarks.append("idle")
         }
     }
 
-    /// The traffic of an `infer` event, its inputs checked against the data.
-    private mutating func stream(_ inference: Inference, at event: TimedEvent) throws -> Stream {
+    /// The inputs an `infer` event cycles through, checked against the data, read once.
+    private mutating func inputs(of index: Int, _ inference: Inference) throws -> (inputs: [Int], images: Tensor, labels: [Int?]) {
+        if let source = sources[index] { return source }
         let rows = setup.data.count
+        let line = trace.events[index].line
         func fail(_ message: String) -> TraceError {
-            TraceError(diagnostics: [TraceDiagnostic(path: trace.path, line: event.line, message: message, source: "")])
+            TraceError(diagnostics: [TraceDiagnostic(path: trace.path, line: line, message: message, source: "")])
         }
-        var images = setup.data.images, labels: [Int?] = setup.data.labels
-        let inputs: [Int]
+        var source: (inputs: [Int], images: Tensor, labels: [Int?]) = ([], setup.data.images, setup.data.labels)
         switch inference.inputs {
         case let .range(range):
             guard range.upperBound <= rows else { throw fail("inputs \(range.lowerBound):\(range.upperBound) go past the data set's \(rows) rows") }
-            inputs = Array(range)
+            source.inputs = Array(range)
         case let .indices(list):
-            guard let bad = list.first(where: { $0 >= rows }) else { inputs = list; break }
-            throw fail("input \(bad) is past the data set's \(rows) rows")
+            if let bad = list.first(where: { $0 >= rows }) { throw fail("input \(bad) is past the data set's \(rows) rows") }
+            source.inputs = list
         case let .file(path, labelsPath):
             let loaded = try Dataset.load(images: path, labels: labelsPath, shape: setup.model.network.inputShape)
-            images = loaded.images
-            labels = loaded.labels ?? [Int?](repeating: nil, count: loaded.images.shape[0])
-            inputs = Array(0..<loaded.images.shape[0])
+            source = (Array(0..<loaded.images.shape[0]), loaded.images,
+                      loaded.labels ?? [Int?](repeating: nil, count: loaded.images.shape[0]))
         }
-        if let name = inference.subtask { _ = try mapping(for: name) }
-        return Stream(inputs: inputs, images: images, labels: labels, period: inference.period, subtask: inference.subtask,
-                      next: event.time, count: inference.count > 0 ? inference.count : inputs.count)
+        sources[index] = source
+        return source
     }
 
     /// The mapping that serves `subtask`: the full network, or its gate-and-gain form on the same arrays.
@@ -264,19 +278,19 @@ public struct Replay: Sendable {
             throw ACIMError.inconsistentParameters("subtask \(subtask): the model has no subtask masks")
         }
         let gating = try SubtaskPruner(san, calibration: setup.calibration).gating(try san.subtask(parsing: subtask))
-        let mapped = try mappings["all"]!.switching(to: gating, calibration: setup.calibration, chip: chip)
+        let mapped = try mappings["all"]!.switching(to: gating, calibration: setup.calibration, chip: setup.chip)
         mappings[subtask] = mapped
         return mapped
     }
 
     /// Writes the gates of `subtask` into the arrays when another subtask's are there: a switch.
     private mutating func setGates(_ subtask: String) throws {
-        guard subtask != gatesSet else { return }
+        guard subtask != state.gatesSet else { return }
         let mapped = try mapping(for: subtask)
-        try mapped.setOutputGates(on: &chip)
-        gatesSet = subtask
-        switches += 1
-        switchBytes += mapped.registerBytes
+        try mapped.setOutputGates(on: &state.chip)
+        state.gatesSet = subtask
+        state.switches += 1
+        state.switchBytes += mapped.registerBytes
     }
 
     /// The label each output of `mapped` stands for, nil for outputs the subtask does not serve.
@@ -291,14 +305,14 @@ public struct Replay: Sendable {
         return labels.indices.map { served.contains($0) ? labels[$0] : nil }
     }
 
-    /// Adds a timeline row for the step at `time`.
-    private mutating func record(at time: Double, inferences: [ChipEvaluation]?, served: [String],
+    /// Adds a timeline row for the step at `time`, when anything happened in it.
+    private mutating func record(at time: Double, inferences: [ChipEvaluation], served: [String],
                                  upkeep stepUpkeep: ControllerCounters) -> TimelineRow? {
-        upkeep += stepUpkeep
-        let count = inferences?.reduce(0) { $0 + $1.inferences } ?? 0
-        guard count > 0 || stepUpkeep.checksRun > 0 || !pendingMarks.isEmpty else { return nil }
+        state.upkeep += stepUpkeep
+        let count = inferences.reduce(0) { $0 + $1.inferences }
+        guard count > 0 || stepUpkeep.checksRun > 0 || !state.pendingMarks.isEmpty else { return nil }
         func mean(_ value: (ChipEvaluation) -> Double?) -> Double? {
-            guard let inferences, count > 0 else { return nil }
+            guard count > 0 else { return nil }
             var total = 0.0
             for evaluation in inferences {
                 guard let v = value(evaluation) else { return nil }
@@ -307,14 +321,14 @@ public struct Replay: Sendable {
             return total / Double(count)
         }
         let row = TimelineRow(
-            time: time, temperature: chip.temperature, subtask: served.isEmpty ? subtask : served.joined(separator: " & "),
-            inferences: count,
+            time: time, temperature: state.chip.temperature,
+            subtask: served.isEmpty ? state.subtask : served.joined(separator: " & "), inferences: count,
             accuracy: mean(\.accuracy), agreement: mean(\.agreement), logitError: mean(\.logitRelativeRMSError),
             energyPerInference: mean { $0.costs.energy }, latencyPerInference: mean { $0.costs.latency },
             checks: stepUpkeep.checksRun, weightsReprogrammed: stepUpkeep.cellsReprogrammed,
-            upkeepEnergy: stepUpkeep.upkeepEnergy, events: pendingMarks)
-        pendingMarks.removeAll()
-        timeline.append(row)
+            upkeepEnergy: stepUpkeep.upkeepEnergy, events: state.pendingMarks)
+        state.pendingMarks.removeAll()
+        state.timeline.append(row)
         return row
     }
 }

@@ -52,19 +52,20 @@ public struct ReplaySummary: Sendable, Equatable, Codable {
         start = served.first.map(point)
         end = served.last.map(point)
         worst = served.min { ($0.agreement ?? 0, $0.accuracy ?? 0) < ($1.agreement ?? 0, $1.accuracy ?? 0) }.map(point)
-        energyPerInference = replay.costs?.energy
-        latencyPerInference = replay.costs?.latency
+        let state = replay.state
+        energyPerInference = inferences > 0 ? state.energy / Double(inferences) : nil
+        latencyPerInference = inferences > 0 ? state.latency / Double(inferences) : nil
         let placement = replay.placement
-        deployment = replay.deployment.map { report in
-            Deployment(weights: placement.weights, pulses: report.total.programPulses, energy: report.total.programEnergy,
-                       seconds: report.total.programLatency, hostBytes: report.total.hostBytesTransferred)
+        deployment = state.deployment.map { total in
+            Deployment(weights: placement.weights, pulses: total.programPulses, energy: total.programEnergy,
+                       seconds: total.programLatency, hostBytes: total.hostBytesTransferred)
         }
-        let u = replay.upkeep
+        let u = state.upkeep
         upkeep = Upkeep(checks: u.checksRun, weightsReprogrammed: u.cellsReprogrammed, programPulses: u.programPulses,
                         energy: u.upkeepEnergy, seconds: u.programLatency + Double(u.checkCycles) / replay.chip.clock,
                         stallCycles: u.arrayUnavailableCycles, hostBytes: u.hostBytesTransferred)
-        subtaskSwitches = replay.switches
-        switchBytes = replay.switchBytes
+        subtaskSwitches = state.switches
+        switchBytes = state.switchBytes
     }
 }
 

@@ -63,7 +63,7 @@ import Testing
         let summary = ReplaySummary(replay)
         #expect(summary.inferences == 24 + 8 + 20)
         #expect(replay.timeline.map(\.time) == replay.timeline.map(\.time).sorted())
-        #expect(replay.time == 30 * 86_400)
+        #expect(replay.chip.time == 30 * 86_400)
         #expect(replay.chip.temperature == 330)
         #expect(summary.subtaskSwitches == 2)
         #expect(summary.deployment?.hostBytes == replay.placement.weights)
