@@ -31,10 +31,11 @@ let package = Package(
             name: "ACIMProfiles",
             dependencies: ["ACIMChip", "ACIMArray", "ACIMCore", .product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "ACIMTraces", dependencies: ["ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMCore"]),
         .target(
             name: "ACIMCLI",
             dependencies: [
-                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork", "ACIMHost",
+                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork", "ACIMHost", "ACIMTraces",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "ACIMProfilesTests", dependencies: ["ACIMProfiles"], exclude: ["Broken"]),
         .testTarget(name: "ACIMNetworkTests", dependencies: ["ACIMNetwork"]),
         .testTarget(name: "ACIMHostTests", dependencies: ["ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
+        .testTarget(name: "ACIMTracesTests", dependencies: ["ACIMTraces", "ACIMCore"], exclude: ["BrokenTraces"]),
         .testTarget(
             name: "ACIMCLITests",
             dependencies: ["ACIMCLI", "ACIMCore", "ACIMNetwork", .product(name: "ArgumentParser", package: "swift-argument-parser")]
