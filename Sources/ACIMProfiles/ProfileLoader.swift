@@ -253,7 +253,7 @@ private struct ProfileLoad {
         let choices = field.choices
         if !choices.isEmpty {
             var text = "\(dotted): expected one of \(choices.joined(separator: ", ")), got \(got)"
-            if let given = node.scalar?.string, let near = SchemaCheck.nearest(given, among: choices) {
+            if let given = node.scalar?.string, let near = Spelling.nearest(given, among: choices) {
                 text += " (did you mean '\(near)'?)"
             }
             return text

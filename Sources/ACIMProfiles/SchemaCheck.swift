@@ -45,7 +45,7 @@ struct SchemaCheck {
         let section = path.isEmpty ? "at the top level" : "in \(path.joined(separator: "."))"
         let valid = fields.map(\.key) + (path.isEmpty ? ["extends"] : [])
         var message = "unknown key '\(name)' \(section)"
-        if let near = nearest(name, among: valid) {
+        if let near = Spelling.nearest(name, among: valid) {
             message += " (did you mean '\(near)'?)"
         } else if let home = sectionsHolding(name, in: HardwareProfile.fields, path: []).first {
             message += " ('\(name)' belongs in \(home))"
@@ -53,13 +53,6 @@ struct SchemaCheck {
             message += "; valid keys: " + valid.joined(separator: ", ")
         }
         return message
-    }
-
-    /// The candidate within a small edit distance of `name`, nearest first.
-    static func nearest(_ name: String, among candidates: [String]) -> String? {
-        let limit = max(1, min(3, name.count / 2))
-        let scored = candidates.map { ($0, editDistance(name.lowercased(), $0)) }.filter { $0.1 <= limit }
-        return scored.min { $0.1 < $1.1 }?.0
     }
 
     /// Dotted paths of the sections that have a key `name`.
@@ -70,24 +63,5 @@ struct SchemaCheck {
             found += sectionsHolding(name, in: field.children, path: path + [field.key])
         }
         return found
-    }
-
-    /// Levenshtein distance, with a transposition of adjacent letters counted as one edit.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in 0...a.count { d[i][0] = i }
-        for j in 0...b.count { d[0][j] = j }
-        for i in 1...a.count {
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-                }
-            }
-        }
-        return d[a.count][b.count]
     }
 }
