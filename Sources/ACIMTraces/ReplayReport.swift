@@ -45,24 +45,27 @@ public struct ReplaySummary: Sendable, Equatable, Codable {
 
     /// The summary of `replay` as it stands.
     public init(_ replay: Replay) {
-        let served = replay.timeline.filter { $0.inferences > 0 }
+        self.init(state: replay.state, controller: replay.controllerOn, weights: replay.placement.weights)
+    }
+
+    /// The summary of a replay's `state`, with the controller on or off, of a network of `weights` weights.
+    init(state: ReplayState, controller: Bool, weights: Int) {
+        let served = state.timeline.filter { $0.inferences > 0 }
         func point(_ row: TimelineRow) -> Point { Point(time: row.time, accuracy: row.accuracy, agreement: row.agreement ?? 0) }
-        controller = replay.controllerOn
+        self.controller = controller
         inferences = served.reduce(0) { $0 + $1.inferences }
         start = served.first.map(point)
         end = served.last.map(point)
         worst = served.min { ($0.agreement ?? 0, $0.accuracy ?? 0) < ($1.agreement ?? 0, $1.accuracy ?? 0) }.map(point)
-        let state = replay.state
         energyPerInference = inferences > 0 ? state.energy / Double(inferences) : nil
         latencyPerInference = inferences > 0 ? state.latency / Double(inferences) : nil
-        let placement = replay.placement
         deployment = state.deployment.map { total in
-            Deployment(weights: placement.weights, pulses: total.programPulses, energy: total.programEnergy,
+            Deployment(weights: weights, pulses: total.programPulses, energy: total.programEnergy,
                        seconds: total.programLatency, hostBytes: total.hostBytesTransferred)
         }
         let u = state.upkeep
         upkeep = Upkeep(checks: u.checksRun, weightsReprogrammed: u.cellsReprogrammed, programPulses: u.programPulses,
-                        energy: u.upkeepEnergy, seconds: u.programLatency + Double(u.checkCycles) / replay.chip.clock,
+                        energy: u.upkeepEnergy, seconds: u.programLatency + Double(u.checkCycles) / state.chip.clock,
                         stallCycles: u.arrayUnavailableCycles, hostBytes: u.hostBytesTransferred)
         subtaskSwitches = state.switches
         switchBytes = state.switchBytes
