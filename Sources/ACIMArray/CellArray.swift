@@ -7,7 +7,7 @@ import ACIMCore
 /// writes) is kept once per *weight site*: the `wordLinesPerSite x columnsPerSite` block of cells that holds
 /// one weight. A cell itself keeps its programmed conductance, its drift exponent, its target level and a
 /// stuck flag: 7 bytes, 10 with its site's share for a weight of 8 cells.
-public struct CellArray: Sendable {
+public struct CellArray: Sendable, Codable, Equatable {
     public let wordLines: Int
     public let columns: Int
     /// The cells of one weight site: word lines of a logical row, columns of a weight.
@@ -17,19 +17,19 @@ public struct CellArray: Sendable {
     public let siteColumns: Int
 
     /// Programmed conductance of each cell, in siemens.
-    public internal(set) var conductance: [Float]
+    @Packed public internal(set) var conductance: [Float]
     /// Drift exponent drawn at programming (0 for drift-free devices), at half precision: its spread is
     /// a few percent, a thousand times the rounding.
-    public internal(set) var driftExponent: [Float16]
+    @Packed public internal(set) var driftExponent: [Float16]
     /// Target level (0 ... 2^bits_per_cell - 1) in the low bits, the stuck flag in the top bit.
-    private var state: [UInt8]
+    @Packed private var state: [UInt8]
 
     /// Per weight site: simulated time of the last write, in seconds, the temperature then, in kelvin, the
     /// array's read count then (read disturb counts reads since), and the writes so far.
-    public internal(set) var programmedAt: [Double]
-    public internal(set) var programmedTemperature: [Float]
-    public internal(set) var readsAtProgramming: [UInt64]
-    public internal(set) var writeCount: [UInt32]
+    @Packed public internal(set) var programmedAt: [Double]
+    @Packed public internal(set) var programmedTemperature: [Float]
+    @Packed public internal(set) var readsAtProgramming: [UInt64]
+    @Packed public internal(set) var writeCount: [UInt32]
 
     private static let stuckBit: UInt8 = 0x80
 
@@ -93,7 +93,7 @@ public struct CellArray: Sendable {
 
 /// The cells' device: linear conductance levels between `g_min` and `g_max`, the device model that
 /// programs and ages them, and Gaussian per-read noise.
-public struct CellDevice: Sendable {
+public struct CellDevice: Sendable, Codable, Equatable {
     public let config: CellDeviceConfig
     public let model: DeviceModel
     public let maxLevel: Int

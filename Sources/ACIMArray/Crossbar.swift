@@ -1,7 +1,7 @@
 import ACIMCore
 
 /// The matrices an MVM reads at one simulated time: effective cell levels and per-read noise.
-public struct ArrayReadout: Sendable {
+public struct ArrayReadout: Sendable, Codable, Equatable {
     /// `(g - g_min) / level step` of every used cell at the array's current time: used word lines x mapped
     /// columns.
     public internal(set) var levels: Matrix<Float>
@@ -47,7 +47,10 @@ public struct ArrayReadout: Sendable {
 ///
 /// Cells age with simulated time: `setTime` moves the array to a time (and temperature) and materializes
 /// what an MVM reads then, once per distinct time.
-public struct Crossbar: Sendable {
+///
+/// An array is saved and restored exactly (`Codable`) but for the FastEngine's prepared tables, a cache a
+/// restored array makes again when it first needs them.
+public struct Crossbar: Sendable, Codable, Equatable {
     public let config: CrossbarConfig
     public let layout: CrossbarLayout
     /// The array's place on the chip; keys its random streams.
@@ -78,6 +81,11 @@ public struct Crossbar: Sendable {
     private var readoutReads: UInt64 = 0
     /// Seed of the device noise streams (drift read noise), set when the array is programmed.
     public private(set) var noiseSeed: UInt64 = 0
+
+    private enum CodingKeys: String, CodingKey {
+        case config, layout, id, device, cells, mapping, readout, adcRangeFraction, time, temperature, reads,
+             readoutReads, noiseSeed
+    }
 
     /// Cells one array may hold: requests beyond the machine are refused up front.
     public static let maximumCells = 1 << 24

@@ -71,7 +71,7 @@ public struct CrossbarConfig: ComponentConfiguration {
 }
 
 /// The layout a configuration implies: slices, columns per weight, phases and passes.
-public struct CrossbarLayout: Sendable, Equatable {
+public struct CrossbarLayout: Sendable, Equatable, Codable {
     public let mode: CellMode
     /// Word lines per logical input row: 2 in XNOR mode (true and complement), else 1.
     public let wordLinesPerRow: Int

@@ -20,7 +20,7 @@ public enum DeviceModelKind: String, ConfigEnumeration {
 ///
 /// Time follows aihwkit: the first read is at `t0` after programming, and a read at `elapsed` seconds after
 /// programming sees `t = max(elapsed, t0)`, so `t_inference = t - t0`.
-public struct DeviceModel: Sendable, Equatable {
+public struct DeviceModel: Sendable, Equatable, Codable {
     public let kind: DeviceModelKind
     public let gMin: Double
     public let gMax: Double

@@ -177,6 +177,11 @@ final class PreparedReadoutSlot: @unchecked Sendable {
     }
 }
 
+/// A cache, not state: any two slots are equal, so arrays compare by their state alone.
+extension PreparedReadoutSlot: Equatable {
+    static func == (_: PreparedReadoutSlot, _: PreparedReadoutSlot) -> Bool { true }
+}
+
 extension Crossbar {
     /// The FastEngine's tables for the array's current mapping and readout, made once and kept.
     func prepared(mapping: WeightMapping, readout: ArrayReadout) -> PreparedReadout {

@@ -5,7 +5,7 @@ import ACIMCore
 ///
 /// Logical weights are `rows x outputs` integer codes. Row position `i` of the array holds logical row
 /// `rowOrder[i]`; weight group `g` (its slice columns kept together) holds logical output `outputOrder[g]`.
-public struct WeightMapping: Sendable, Equatable {
+public struct WeightMapping: Sendable, Equatable, Codable {
     /// Logical input rows used.
     public let rows: Int
     /// Logical outputs (weights per row).
@@ -34,7 +34,7 @@ public struct WeightMapping: Sendable, Equatable {
     /// Per physical column: switched off with its output (`Crossbar.gateOutputs`), so never read while off.
     public internal(set) var gatedColumns: [Bool]
     /// The weight codes by position: `codes[i * outputs + g]` is held by row position `i`, group `g`.
-    public internal(set) var codes: [Int32]
+    @Packed public internal(set) var codes: [Int32]
     /// Digital column sums of the logical weights, for offset-encoded inputs.
     public internal(set) var weightColumnSums: [Int64]
 

@@ -6,7 +6,7 @@ import ACIMCore
 /// of these for every array of a chip.
 ///
 /// Everything happens at the array's own time and temperature: the controller never moves time.
-public struct ArrayController: Sendable {
+public struct ArrayController: Sendable, Codable, Equatable {
     public let config: DeviceControllerConfig
     /// The array this controller keeps.
     public let array: ArrayID
@@ -20,9 +20,9 @@ public struct ArrayController: Sendable {
     /// Last programmed value of every weight, kept for uncovered weights when configured.
     private var programmed: Matrix<Int32>
     /// Simulated time each weight was last written by the controller.
-    private var writtenAt: [Double]
+    @Packed private var writtenAt: [Double]
     /// Weights whose cells are stuck; never retried.
-    private var faulty: Set<Int> = []
+    @SortedOnEncode private var faulty: Set<Int> = []
     /// References nulled after a parity error, waiting for a host refresh.
     private var pendingRefresh: [Int] = []
     /// Failed checks in a row.

@@ -1,5 +1,5 @@
 /// The trigger state of the device controller: a periodic timer, weight age, temperature change and read count.
-public struct CheckTriggers: Sendable {
+public struct CheckTriggers: Sendable, Codable, Equatable {
     public let interval: Double
     public let maxAge: Double
     public let maxTemperatureChange: Double

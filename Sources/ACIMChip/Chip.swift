@@ -8,7 +8,8 @@ import Dispatch
 /// The chip owns simulated time. `advance(to:)` moves every array in use to the new time at once (each
 /// rebuilds what its MVMs read, in parallel over arrays); an MVM or a read never moves time by itself. An
 /// array slot holds no cells until weights are placed on it, so a chip costs memory only for what it runs.
-public struct Chip: Sendable {
+/// A chip is saved and restored exactly (`Codable`, `StateCoding`), for checkpoints of long runs.
+public struct Chip: Sendable, Codable, Equatable {
     /// The configuration every array of the chip is built from.
     public let crossbar: CrossbarConfig
     public let tile: TileConfig

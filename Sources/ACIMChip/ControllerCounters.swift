@@ -1,5 +1,5 @@
 /// What the device controller did. Energies in joules, times in seconds.
-public struct ControllerCounters: Sendable, Equatable {
+public struct ControllerCounters: Sendable, Equatable, Codable {
     public var checksRun = 0
     public var testMVMs = 0
     public var cellsReadVerified = 0
@@ -76,18 +76,18 @@ public struct ControllerCounters: Sendable, Equatable {
 }
 
 /// Why a check ran.
-public enum CheckReason: String, Sendable, Equatable, CaseIterable {
+public enum CheckReason: String, Sendable, Equatable, CaseIterable, Codable {
     case timer, age, temperature, reads, forced
 }
 
 /// The scope of one reprogramming.
-public enum RepairScope: String, Sendable, Equatable {
+public enum RepairScope: String, Sendable, Equatable, Codable {
     case cell, row, column, array
 }
 
 /// One controller event, at simulated time `time`.
-public struct ControllerEvent: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+public struct ControllerEvent: Sendable, Equatable, Codable {
+    public enum Kind: Sendable, Equatable, Codable {
         case checkTriggered([CheckReason])
         case columnFlagged(column: Int, error: Double, tolerance: Double)
         case cellDegraded(row: Int, column: Int)

@@ -1,6 +1,6 @@
 /// The device controller's event log, bounded: the newest `capacity` events are kept in a ring, so a year
 /// of one-minute checks runs in flat memory; `recorded` counts every event ever appended.
-public struct ControllerLog: Sendable {
+public struct ControllerLog: Sendable, Codable, Equatable {
     public let capacity: Int
     /// Events appended so far, kept or not.
     public private(set) var recorded = 0

@@ -3,8 +3,9 @@ import ACIMCore
 
 /// The chip's device controller: one digital weight store with a region for every array in use, and one
 /// `ArrayController` per array that programs it from its references and keeps it healthy without the host.
-/// It works at the chip's time; the chip's clock moves time, the controller never does.
-public struct DeviceController: Sendable {
+/// It works at the chip's time; the chip's clock moves time, the controller never does. It is saved and
+/// restored exactly with the chip it keeps (`Codable`).
+public struct DeviceController: Sendable, Codable, Equatable {
     public let config: DeviceControllerConfig
     /// Seed of the controller's random streams (coverage picks, test vectors, programming noise).
     public let seed: UInt64
@@ -20,9 +21,9 @@ public struct DeviceController: Sendable {
         self.seed = seed
     }
 
-    /// Every counter of every array added up.
+    /// Every counter of every array added up, in array order, so the sums do not depend on hashing.
     public var counters: ControllerCounters {
-        arrays.values.reduce(ControllerCounters()) { $0 + $1.counters }
+        arrays.keys.sorted().reduce(ControllerCounters()) { $0 + arrays[$1]!.counters }
     }
 
     /// Bytes of the digital weight store: the references of every array in use.
@@ -97,7 +98,7 @@ public struct DeviceController: Sendable {
 }
 
 /// What one deployment or maintenance round did: checks, repairs, cost, per array and in total.
-public struct MaintenanceReport: Sendable {
+public struct MaintenanceReport: Sendable, Codable, Equatable {
     /// The chip's time of the round.
     public var time: Double
     /// What each array's controller did in the round.

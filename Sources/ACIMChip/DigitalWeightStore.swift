@@ -2,7 +2,7 @@ import ACIMCore
 
 /// The digital weight storage unit: one reference per covered weight, loaded once
 /// by the host, optionally only the most significant bits, each with an even-parity check bit.
-public struct DigitalWeightStore: Sendable {
+public struct DigitalWeightStore: Sendable, Codable, Equatable {
     /// One stored reference.
     public struct Entry: Sendable, Equatable {
         /// The top `referenceBits` bits of the weight's offset code `w - w_min`.
@@ -144,5 +144,23 @@ extension DigitalWeightStore {
             for index in order.prefix(count) { covered[index] = true }
             return covered
         }
+    }
+}
+
+/// Saved as one number, a few bytes for each of the store's many entries: the value (at most 16 bits), the
+/// check bit at bit 16 and the valid flag at bit 17.
+extension DigitalWeightStore.Entry: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let code = try container.decode(UInt32.self)
+        guard code < 1 << 18 else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(code) is not a reference entry")
+        }
+        self.init(value: code & 0xFFFF, check: code & 1 << 16 != 0, valid: code & 1 << 17 != 0)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value | (check ? 1 << 16 : 0) | (valid ? 1 << 17 : 0))
     }
 }

@@ -10,7 +10,7 @@ import ACIMCore
 public struct ManagedCrossbar: ManagedArray {
     /// What the controller has done to one array so far, which keys its next random draws: kept across
     /// maintenance calls, so no two reads or pulses of an array draw the same noise.
-    public struct Draws: Sendable, Equatable {
+    public struct Draws: Sendable, Equatable, Codable {
         /// Input vectors the controller has read: the next read's identity. Controller reads number from
         /// 2^63, inference reads from 0, so the two never share read noise.
         public var vectors: UInt64 = 1 << 63

@@ -51,7 +51,7 @@ public enum CostComponent: String, CaseIterable, Sendable, Codable {
 
 /// Where on the chip a cost is spent. Places order as declared (arrays, tiles, layers, the chip), each kind
 /// by its value.
-public enum CostPlace: Hashable, Comparable, Sendable, CustomStringConvertible {
+public enum CostPlace: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     case array(ArrayID)
     case tile(Int)
     /// A network layer by name, for costs a layer causes wherever it runs.
@@ -176,5 +176,38 @@ public struct CostLedger: Sendable, Equatable {
         energies.map { ($0.key, $0.value) }.sorted {
             ($0.key.place, $0.key.component.order) < ($1.key.place, $1.key.component.order)
         }
+    }
+}
+
+/// Saved as its lines and busy cycles in report order, so the encoding does not depend on hashing.
+extension CostLedger: Codable {
+    private struct Line: Codable {
+        var place: CostPlace
+        var component: CostComponent
+        var joules: Double
+    }
+
+    private struct Busy: Codable {
+        var place: CostPlace
+        var cycles: Int
+    }
+
+    private enum CodingKeys: String, CodingKey { case lines, busyCycles }
+
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        for line in try container.decode([Line].self, forKey: .lines) {
+            energies[Key(line.place, line.component)] = line.joules
+        }
+        for busy in try container.decode([Busy].self, forKey: .busyCycles) { busyCycles[busy.place] = busy.cycles }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(lines.map { Line(place: $0.key.place, component: $0.key.component, joules: $0.joules) },
+                             forKey: .lines)
+        try container.encode(busyCycles.sorted { $0.key < $1.key }.map { Busy(place: $0.key, cycles: $0.value) },
+                             forKey: .busyCycles)
     }
 }

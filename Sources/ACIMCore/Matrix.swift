@@ -58,3 +58,28 @@ public struct Matrix<Element>: Sendable where Element: Sendable {
 }
 
 extension Matrix: Equatable where Element: Equatable {}
+
+/// A matrix of numbers is saved with its elements as bytes (`Packed`).
+extension Matrix: Codable where Element: PackableElement {
+    private enum CodingKeys: String, CodingKey { case rows, columns, storage }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let rows = try container.decode(Int.self, forKey: .rows)
+        let columns = try container.decode(Int.self, forKey: .columns)
+        let storage = try container.decode(Packed<Element>.self, forKey: .storage).wrappedValue
+        let count = rows.multipliedReportingOverflow(by: columns)
+        guard rows >= 0, columns >= 0, !count.overflow, count.partialValue == storage.count else {
+            throw DecodingError.dataCorruptedError(forKey: .storage, in: container,
+                                                   debugDescription: "\(storage.count) elements for a \(rows)x\(columns) matrix")
+        }
+        self.init(rows: rows, columns: columns, storage: storage)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rows, forKey: .rows)
+        try container.encode(columns, forKey: .columns)
+        try container.encode(Packed(wrappedValue: storage), forKey: .storage)
+    }
+}

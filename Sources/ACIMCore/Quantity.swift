@@ -125,9 +125,14 @@ public struct Quantity<D: PhysicalDimension>: Sendable, Hashable, Comparable, Co
         }
     }
 
+    /// Encodes the text with a unit when it parses back to exactly the value, else the number in base units.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(description)
+        if (try? Quantity(parsing: description))?.value.bitPattern == value.bitPattern {
+            try container.encode(description)
+        } else {
+            try container.encode(value)
+        }
     }
 
     /// The value with an SI prefix, for example `"25uS"`, or as a whole number of a larger unit such as

@@ -17,6 +17,18 @@ public struct ArrayID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { "tile \(tile) array \(slot)" }
 }
 
+/// Saved as `{"slot", "tile"}`, and as the key `"tile.slot"` of a dictionary, so a dictionary by array is
+/// saved in key order rather than in hash order.
+extension ArrayID: Codable, CodingKeyRepresentable {
+    public var codingKey: any CodingKey { ConfigCodingKey("\(tile).\(slot)") }
+
+    public init?<T: CodingKey>(codingKey: T) {
+        let parts = codingKey.stringValue.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let tile = Int(parts[0]), let slot = Int(parts[1]) else { return nil }
+        self.init(tile: tile, slot: slot)
+    }
+}
+
 /// What an array's random stream is used for. Raw values share one number space with `RandomPurpose`, so
 /// no array stream and chip-level stream have the same purpose in their key.
 public enum ArrayRandomPurpose: UInt64, Sendable, CaseIterable {
