@@ -234,7 +234,9 @@ public struct ArrayController: Sendable, Codable, Equatable {
             tolerance = config.kSigma * Double(active).squareRoot() * array.checkNoise
                 + conversions * array.checkResolution(activeRows: active)
         }
-        return tolerance + slack
+        // A sum that lies on an ADC rounding midpoint decodes exactly half a step away: the bound holds with
+        // equality, so it gets the few ulps the decode's floating point may add.
+        return (tolerance + slack) * (1 + 1e-12)
     }
 
     /// The tolerance of one weight read: one reference LSB, or the noise at `k_sigma` when larger.

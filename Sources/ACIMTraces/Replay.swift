@@ -55,7 +55,7 @@ public struct TimelineRow: Sendable, Equatable, Codable {
 
 /// Everything a replay has done and holds: what a checkpoint saves. The trace, the model and the data are
 /// not part of it; the mappings are rebuilt from them.
-public struct ReplayState: Sendable {
+public struct ReplayState: Sendable, Codable {
     /// The traffic of one `infer` event not yet done: its event, the inferences done, the next one's time.
     struct Stream: Sendable, Codable, Equatable {
         let event: Int

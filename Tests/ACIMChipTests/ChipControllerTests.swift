@@ -24,6 +24,29 @@ import Testing
         return (chip, controller, host, report)
     }
 
+    /// Exact cells read through a coarse ADC: a check sum on a rounding midpoint decodes exactly half a code
+    /// step away, which the tolerance allows; nothing is flagged, whatever the number of rows.
+    @Test(arguments: [64, 100, 150, 216, 256]) func exactCellsAreNeverFlagged(rows: Int) throws {
+        var crossbar = CrossbarConfig()
+        crossbar.device.gMax = Quantity(25e-6)
+        var tile = TileConfig()
+        tile.arrays = 1
+        var chipConfig = ChipConfig()
+        (chipConfig.tiles, chipConfig.meshRows, chipConfig.meshCols) = (1, 1, 1)
+        var chip = try Chip(technology: TechnologyConfig(), crossbar: crossbar, tile: tile, chip: chipConfig,
+                            controller: DeviceControllerConfig(), energy: ChipEnergy(), area: AreaConfig())
+        var rng = RandomStream(seed: 5, purpose: .userInput)
+        let weights = Matrix<Int32>(rows: rows, columns: 32) { _, _ in Int32(rng.next() % 255) - 127 }
+        let id = ArrayID(tile: 0, slot: 0)
+        try chip.map(id, weights: weights, seed: 1)
+        var controller = try DeviceController(config: chip.controller, seed: 1)
+        _ = try controller.deploy(&chip, host: MasterWeights([id: weights]))
+        var audit: DetectionAudit?
+        let report = try controller.maintain(&chip, force: true, host: nil, audit: &audit)
+        #expect(report.total.checksRun == 1)
+        #expect(report.total.columnsFlagged == 0 && report.total.cellsReprogrammed == 0)
+    }
+
     @Test func deploymentProgramsEveryArrayFromOneStore() throws {
         let (chip, controller, host, report) = try Self.deployed()
         #expect(Set(controller.arrays.keys) == Set(Self.ids))
