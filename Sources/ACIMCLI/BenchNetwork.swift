@@ -71,8 +71,8 @@ extension Bench {
 
         // Plain sgemm on the same shapes, per image.
         let (singleFlops, batchedFlops) = (Bench.flops(singleShapes) / Double(images), Bench.flops(batchedShapes) / Double(images))
-        let singleSGEMM = try sgemmSeconds(singleShapes, repetitions: 3) / Double(images)
-        let batchedSGEMM = try sgemmSeconds(batchedShapes, repetitions: 3) / Double(images)
+        let singleSGEMM = try sgemmSeconds(singleShapes, repetitions: 5) / Double(images)
+        let batchedSGEMM = try sgemmSeconds(batchedShapes, repetitions: 5) / Double(images)
         let dense = Bench.flops(denseGEMMShapes(mapped, layout: layout))
         func line(_ label: String, _ seconds: Double, _ flops: Double, _ sgemmSeconds: Double) {
             say(label.padding(toLength: 19, withPad: " ", startingAt: 0) + "\(fmt(seconds * 1e3, 2)) ms per image  "
