@@ -3,8 +3,9 @@ import Dispatch
 import Foundation
 
 /// The batched engine: per pass, the input digits of every phase of a chunk of
-/// vectors are stacked as the rows of one matrix `D`, so one `sgemm` `D x G` computes every column sum
-/// of the chunk. Read noise is added exactly in distribution at the column outputs:
+/// vectors that runs are stacked as the rows of one matrix `D`, so one `sgemm` `D x G` computes every
+/// column sum of the chunk; skipped phases and passes are left out of `D`, and a pass of the chunk where
+/// none runs makes no GEMM. Read noise is added exactly in distribution at the column outputs:
 /// `y = D G + sqrt((D o D) S^2) o z`, where one read variance for every cell makes `(D o D) S^2` the
 /// variance times the sum of squared digits of each row. The ADC and shift-and-add then run as vectorized
 /// row passes.
@@ -24,22 +25,45 @@ public struct FastEngine: MVMEngine {
     /// Threads the work items of one call run on; nil for as many as OpenBLAS is configured to use when
     /// the call starts (`BLAS.threadCount`).
     public let threads: Int?
+    /// Where the shape of every GEMM the engine runs is recorded; nil for nowhere.
+    public let gemmLog: GEMMLog?
 
     /// An engine on as many threads as OpenBLAS is configured to use.
-    public init() {
+    public init(gemmLog: GEMMLog? = nil) {
         threads = nil
+        self.gemmLog = gemmLog
     }
 
     /// An engine on `threads` threads (at least one); with one, every item runs on the calling thread.
-    public init(threads: Int) {
+    public init(threads: Int, gemmLog: GEMMLog? = nil) {
         self.threads = max(1, threads)
+        self.gemmLog = gemmLog
+    }
+
+    /// The rows a GEMM of `rows` rows (`columns` wide, `depth` deep) runs with, zero rows added, when a GEMM
+    /// of the call has at most `maxRows`. OpenBLAS 0.3.21 (SkylakeX) runs GEMMs of up to 10^6 multiply-adds
+    /// on a small-matrix kernel and larger ones on its packed kernel; each sums a product row the same way
+    /// whatever the rows beside it, and the two agree with each other when `columns` is a multiple of 16
+    /// and `depth` at most 256. Otherwise a GEMM that could be large is padded onto the packed kernel, so a
+    /// row's sums never depend on which rows run with it. Small GEMMs run a multiple of 4 rows, which the
+    /// small kernel multiplies faster.
+    static func gemmRows(_ rows: Int, columns: Int, depth: Int, maxRows: Int) -> Int {
+        let smallKernelLimit = 1_000_000
+        func small(_ m: Int) -> Bool { m * columns * depth <= smallKernelLimit }
+        guard small(rows) else { return rows }
+        if (columns % 16 == 0 && depth <= 256) || small(maxRows) {
+            let rounded = (rows + 3) / 4 * 4
+            return small(rounded) ? rounded : rows
+        }
+        return smallKernelLimit / (columns * depth) + 1
     }
 
     public func run(_ crossbar: Crossbar, inputs: Matrix<Int32>, context: ReadContext) throws -> MVMResult {
         let (mapping, readout) = try crossbar.programmedState()
         let config = crossbar.config
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: config)
-        let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: context)
+        let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: context,
+                          maxVectors: FastEngine.chunkVectors, gemmLog: gemmLog)
         let vectors = inputs.rows
         let chunks = stride(from: 0, to: vectors, by: FastEngine.chunkVectors).map {
             $0..<min($0 + FastEngine.chunkVectors, vectors)
@@ -103,17 +127,19 @@ public struct FastEngine: MVMEngine {
     func fullScaleFractions(_ crossbar: Crossbar, inputs: Matrix<Int32>) throws -> [Float] {
         let (mapping, readout) = try crossbar.programmedState()
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: crossbar.config)
-        let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: ReadContext(seed: 0, firstVector: 0))
+        let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: ReadContext(seed: 0, firstVector: 0),
+                          maxVectors: inputs.rows, gemmLog: nil)
         let readable = batch.prepared.readable
         var fractions: [Float] = []
         for pass in schedule.passes {
             let plan = batch.plan(pass, vectors: 0..<inputs.rows)
             let sums = batch.columnSums(plan).levels
-            for row in 0..<plan.stacked where plan.runs[row] {
+            for row in 0..<plan.stacked where plan.runs(row) {
+                let sumRow = Int(plan.sumRows[row])
                 let full = Float(max(1, batch.prepared.gate.rescalesRange ? Int(plan.connected[row]) : mapping.rows)
                                  * batch.layout.maxDigit * batch.layout.maxLevel)
                 for c in 0..<batch.columns where readable[c] != 0 {
-                    fractions.append(max(0, sums[row * batch.columns + c]) / full)
+                    fractions.append(max(0, sums[sumRow * batch.columns + c]) / full)
                 }
             }
         }
@@ -189,14 +215,20 @@ extension Crossbar {
     }
 }
 
-/// The digits, connections and charge of every (vector, phase) of a chunk for one pass.
+/// The digits, connections and charge of every (vector, phase) of a chunk for one pass. Per-row tables
+/// are indexed by the stacked row `(b - vectors.lowerBound) * phases + phase`; the GEMM operands hold the
+/// rows that run only, in that order.
 private struct PassPlan {
     let vectors: Range<Int>
     let stacked: Int
-    /// `stacked x wordLines` digits of connected rows; row `(b - vectors.lowerBound) * phases + phase`.
+    /// The rows that run.
+    var multiplied = 0
+    /// `multiplied x wordLines` digits of connected rows.
     var digits: [Float]
-    /// `1` where a (vector, phase) connects a word line; only when zero-level cells are disabled.
+    /// `multiplied x wordLines`: `1` where a row connects a word line; only when zero-level cells are disabled.
     var connectionMask: [Float]?
+    /// Per stacked row, its row in the GEMM operands and results; -1 for a row that does not run.
+    var sumRows: [Int32]
     /// Connected rows per (vector, phase).
     var connected: [Int32]
     /// The sum of the squared digits per (vector, phase): the read variance of every column in units of
@@ -204,15 +236,16 @@ private struct PassPlan {
     var squaredDigits: [Float]?
     /// Unit bit-line charge per vector of the chunk, summed over its phases.
     var charge: [Int]
-    /// Whether each (vector, phase) runs.
-    var runs: [Bool]
     /// Per vector of the chunk.
     var gated: [Bool]
     var skipped: [Bool]
     var zeroRows: [Int]
+
+    /// Whether a (vector, phase) runs.
+    func runs(_ row: Int) -> Bool { sumRows[row] >= 0 }
 }
 
-/// The GEMM results of one pass of a chunk, `stacked x columns` in the engine's column order.
+/// The GEMM results of one pass of a chunk, `multiplied x columns` in the engine's column order.
 private struct ColumnSums {
     var levels: [Float]
     /// Zero-level cells disabled: the sum of the squared digits over the cells each column reads (with read
@@ -241,8 +274,12 @@ private struct Batch {
     let weightCells: Matrix<Float>?
     /// Per-read variance of one cell, in squared level units.
     let readVariance: Float
+    /// The most rows a GEMM of the call can have: the vectors of a chunk times the phases.
+    let maxRows: Int
+    let gemmLog: GEMMLog?
 
-    init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout, context: ReadContext) {
+    init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout, context: ReadContext, maxVectors: Int,
+         gemmLog: GEMMLog?) {
         self.crossbar = crossbar
         self.mapping = mapping
         let prepared = crossbar.prepared(mapping: mapping, readout: readout)
@@ -255,6 +292,8 @@ private struct Batch {
         wordLines = readout.levels.rows
         columns = mapping.mappedColumns
         readVariance = readout.readVariance
+        maxRows = maxVectors * phases
+        self.gemmLog = gemmLog
         if prepared.gate.disablesZeroCells {
             // Disabled zero-level cells add neither charge nor noise, whatever their programmed conductance.
             let weightCells = mapping.levels.map { Float($0 == 0 ? 0 : 1) }
@@ -272,13 +311,13 @@ private struct Batch {
         let stacked = vectors.count * phases
         var plan = PassPlan(
             vectors: vectors, stacked: stacked,
-            // Every row is written below: by the digit extraction, or zeroed first.
+            // Every row that runs is written below, by the digit extraction or zeroed first; the rest is cut.
             digits: [Float](unsafeUninitializedCapacity: stacked * wordLines) { $1 = stacked * wordLines },
             connectionMask: weightCells != nil ? [Float](repeating: 0, count: stacked * wordLines) : nil,
+            sumRows: [Int32](repeating: -1, count: stacked),
             connected: [Int32](repeating: 0, count: stacked),
             squaredDigits: readVariance > 0 && weightCells == nil ? [Float](repeating: 0, count: stacked) : nil,
             charge: [Int](repeating: 0, count: vectors.count),
-            runs: [Bool](repeating: false, count: stacked),
             gated: [Bool](repeating: false, count: vectors.count),
             skipped: [Bool](repeating: false, count: vectors.count),
             zeroRows: [Int](repeating: 0, count: vectors.count))
@@ -300,14 +339,13 @@ private struct Batch {
                 plan.zeroRows[v] = zeros
                 plan.gated[v] = gated
                 plan.skipped[v] = gated && zeros == enabledRows
-                if plan.skipped[v] {
-                    (digits.baseAddress! + v * phases * wordLines).update(repeating: 0, count: phases * wordLines)
-                    continue
-                }
+                if plan.skipped[v] { continue }
                 digitSums.update(repeating: 0)
                 for phase in 0..<phases {
                     let row = v * phases + phase
-                    let digitRow = digits.baseAddress! + row * wordLines
+                    // The next GEMM row: a phase that does not run leaves it to the next.
+                    let sumRow = plan.multiplied
+                    let digitRow = digits.baseAddress! + sumRow * wordLines
                     let shift = Int32(phase * dacBits)
                     if !xnor && plan.connectionMask == nil {
                         // AND mode: a zero input has zero digits, so gating changes only which rows count
@@ -316,7 +354,8 @@ private struct Batch {
                                                     maxDigit: maxDigit, into: digitRow,
                                                     digitSums: digitSums.baseAddress!)
                         if gated && nonZero == 0 { continue }
-                        plan.runs[row] = true
+                        plan.sumRows[row] = Int32(sumRow)
+                        plan.multiplied += 1
                         plan.connected[row] = !gated ? Int32(enabledRows)
                             : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZero
                         plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
@@ -340,8 +379,9 @@ private struct Batch {
                         plan.charge[v] += Int(digit) * Int(levelSums[line])
                     }
                     if gated && !anyDigit { continue }
-                    for line in lines { plan.connectionMask?[row * wordLines + line] = 1 }
-                    plan.runs[row] = true
+                    for line in lines { plan.connectionMask?[sumRow * wordLines + line] = 1 }
+                    plan.sumRows[row] = Int32(sumRow)
+                    plan.multiplied += 1
                     plan.connected[row] = connected
                     plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
                 }
@@ -352,29 +392,32 @@ private struct Batch {
         }
         }
         }
+        let unused = (stacked - plan.multiplied) * wordLines
+        plan.digits.removeLast(unused)
+        plan.connectionMask?.removeLast(unused)
         return plan
     }
 
-    /// The GEMMs of one pass: column sums and, with zero-level cells disabled, the squared digits and the
-    /// cells each column reads.
+    /// The GEMMs of the rows of one pass that run: column sums and, with zero-level cells disabled, the
+    /// squared digits and the cells each column reads.
     func columnSums(_ plan: PassPlan) -> ColumnSums {
-        var sums = ColumnSums(levels: multiply(plan.digits, levels, rows: plan.stacked))
+        let rows = plan.multiplied
+        var sums = ColumnSums(levels: multiply(plan.digits, levels, rows: rows))
         if let weightCells, let mask = plan.connectionMask {
             if readVariance > 0 {
-                sums.squaredDigits = multiply(plan.digits.map { $0 * $0 }, weightCells, rows: plan.stacked)
+                sums.squaredDigits = multiply(plan.digits.map { $0 * $0 }, weightCells, rows: rows)
             }
-            sums.cells = multiply(mask, weightCells, rows: plan.stacked)
+            sums.cells = multiply(mask, weightCells, rows: rows)
         }
         return sums
     }
 
-    /// `a (rows x b.rows) * b`, its columns gathered into the engine's column order.
+    /// `a (rows x b.rows) * b`, its columns gathered into the engine's column order; no GEMM for no rows.
     private func multiply(_ a: [Float], _ b: Matrix<Float>, rows: Int) -> [Float] {
+        guard rows > 0 else { return [] }
         let width = b.columns
-        // OpenBLAS's small-matrix kernels multiply 8 rows in about two thirds of the time of 7 (SkylakeX):
-        // 5 to 7 rows, a batch of one vector with 5 to 7 phases, run as 8 with zero rows. Every element of
-        // the product is the same dot product whatever the number of rows.
-        let gemmRows = (5...7).contains(rows) ? 8 : rows
+        let gemmRows = FastEngine.gemmRows(rows, columns: width, depth: b.rows, maxRows: maxRows)
+        gemmLog?.record(m: gemmRows, n: width, k: b.rows)
         let product = UnsafeMutablePointer<Float>.allocate(capacity: gemmRows * width)
         defer { product.deallocate() }
         let padded = gemmRows == rows ? a : a + [Float](repeating: 0, count: (gemmRows - rows) * b.rows)
@@ -434,7 +477,7 @@ private struct Batch {
                     var marked = false
                     for phase in 0..<phases {
                         let row = v * phases + phase
-                        guard plan.runs[row] else {
+                        guard plan.runs(row) else {
                             activity.phasesSkipped += 1
                             continue
                         }
@@ -449,7 +492,7 @@ private struct Batch {
                         } else if readVariance == 0 && sums.cells == nil {
                             let fullScale = crossbar.fullScale(connectedCells: connected, rescales: gate.rescalesRange,
                                                                mappedRows: rows)
-                            adc.convertRow(levelSums.baseAddress! + row * columns, readable: readable.baseAddress!,
+                            adc.convertRow(levelSums.baseAddress! + Int(plan.sumRows[row]) * columns, readable: readable.baseAddress!,
                                            count: columns, fullScale: fullScale, into: decoded)
                             activeColumns = readableCount
                             activity.cellReads += connected * readableCount
@@ -501,7 +544,7 @@ private struct Batch {
         for c in 0..<columns {
             decoded[c] = 0
             if readable[c] == 0 { continue }
-            let index = row * columns + c
+            let index = Int(plan.sumRows[row]) * columns + c
             let cells = sums.cells.map { Int($0[index]) } ?? connected
             if cells == 0 { continue }
             var sum = sums.levels[index]

@@ -30,23 +30,39 @@ public struct InputSchedule: Sendable {
             case .offset: range = -Int32(1 << (bits - 1))...Int32((1 << (bits - 1)) - 1)
             }
         }
-        for (index, x) in inputs.storage.enumerated() where !range.contains(x) {
+        // The smallest and largest code in one pass that vectorizes; the first code out of range is looked
+        // for only to report it.
+        var (low, high) = (Int32.max, Int32.min)
+        for x in inputs.storage {
+            low = min(low, x)
+            high = max(high, x)
+        }
+        if low < range.lowerBound || high > range.upperBound {
+            let index = inputs.storage.firstIndex { !range.contains($0) }!
             throw ACIMError.invalidParameter(
-                name: "input[\(index / inputs.columns)][\(index % inputs.columns)]", value: "\(x)",
+                name: "input[\(index / inputs.columns)][\(index % inputs.columns)]", value: "\(inputs.storage[index])",
                 expected: "a code in \(range.lowerBound)...\(range.upperBound) for "
                     + (layout.mode == .xnor ? "xnor inputs (0 flags a zero input)" : "\(bits)-bit \(encoding.rawValue) inputs"))
         }
-        // Resequence the inputs to array row order, then split them into unsigned passes.
-        let rowOrder = mapping.rowOrder
-        var permuted = [Int32](repeating: 0, count: inputs.storage.count)
-        inputs.storage.withUnsafeBufferPointer { source in
-            for b in 0..<inputs.rows {
-                let base = b * inputs.columns
-                for i in 0..<inputs.columns { permuted[base + i] = source[base + rowOrder[i]] }
-            }
-        }
+        // Each pass: the inputs resequenced to array row order (unless the rows keep their order) and made
+        // unsigned by `transform`, in one pass over them.
+        let (rows, columns) = (inputs.rows, inputs.columns)
+        let rowOrder = mapping.resequenced ? mapping.rowOrder : nil
         func pass(_ sign: Double, _ transform: (Int32) -> Int32) -> Pass {
-            Pass(sign: sign, values: Matrix(rows: inputs.rows, columns: inputs.columns, storage: permuted.map(transform)))
+            let storage = [Int32](unsafeUninitializedCapacity: rows * columns) { values, count in
+                inputs.storage.withUnsafeBufferPointer { source in
+                    if let rowOrder {
+                        for b in 0..<rows {
+                            let base = b * columns
+                            for i in 0..<columns { values[base + i] = transform(source[base + rowOrder[i]]) }
+                        }
+                    } else {
+                        for i in 0..<(rows * columns) { values[i] = transform(source[i]) }
+                    }
+                }
+                count = rows * columns
+            }
+            return Pass(sign: sign, values: Matrix(rows: rows, columns: columns, storage: storage))
         }
         if layout.mode == .xnor {
             passes = [pass(1) { $0 }]

@@ -68,51 +68,32 @@ struct Bench: ParsableCommand {
             return layout.mode == .xnor ? (rng.next() % 2 == 0 ? 1 : -1) : Int32(low + Int(rng.next() % UInt64(top - low + 1)))
         }
         try crossbar.program(weights: weights, seed: 1)
-        let mapping = try require(crossbar.mapping, "mapping")
-
-        // The GEMMs one batch runs: per pass, (batch x phases) x word lines times word lines x columns, for
-        // the column sums and, with zero-level cells disabled, the cells read and (read noise) the squared digits.
-        let m = batch * layout.phasesPerPass
-        let k = mapping.levels.rows
-        let n = mapping.mappedColumns
         let readNoise = config.device.readNoise.value > 0
-        let zeroCells = SparsityGate(config: config, mapping: mapping).disablesZeroCells
-        let gemmsPerBatch = layout.passes * (zeroCells ? (readNoise ? 3 : 2) : 1)
-        let flops = Double(gemmsPerBatch) * 2 * Double(m) * Double(n) * Double(k)
 
-        let engine = FastEngine(threads: BLAS.threadCount)
         var reads: UInt64 = 0
         func nextBatch() -> ReadContext {
             defer { reads += UInt64(inputs.rows) }
             return ReadContext(seed: 1, firstVector: reads)
         }
+        // The GEMMs one batch runs, as the engine records them: the rows of the phases that run, for the
+        // column sums and, with zero-level cells disabled, the cells read and (read noise) the squared digits.
+        let log = GEMMLog()
+        _ = try FastEngine(threads: BLAS.threadCount, gemmLog: log).run(crossbar, inputs: inputs, context: nextBatch())
+        let shapes = log.shapes
+        let flops = Bench.flops(shapes)
+
+        let engine = FastEngine(threads: BLAS.threadCount)
         let engineSeconds = try median(repetitions) {
             _ = try engine.run(crossbar, inputs: inputs, context: nextBatch())
         }
-
-        var a = [Float](repeating: 0, count: m * k)
-        for i in a.indices { a[i] = Float(rng.next() % 2) }
-        let b = try require(crossbar.readout, "readout").levels.storage
-        var c = [Float](repeating: 0, count: m * n)
-        let sgemmSeconds = try median(repetitions) {
-            for _ in 0..<gemmsPerBatch {
-                a.withUnsafeBufferPointer { pa in
-                    b.withUnsafeBufferPointer { pb in
-                        c.withUnsafeMutableBufferPointer { pc in
-                            BLAS.sgemm(m: m, n: n, k: k, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n,
-                                       c: pc.baseAddress!, ldc: n)
-                        }
-                    }
-                }
-            }
-        }
+        let sgemmSeconds = try sgemmSeconds(shapes, repetitions: repetitions)
         let engineRate = flops / engineSeconds / 1e9
         let sgemmRate = flops / sgemmSeconds / 1e9
         say("acim bench: FastEngine vs cblas_sgemm, median of \(repetitions) runs")
         say("BLAS core \(BLAS.coreName), \(BLAS.threadCount) thread(s)")
         say("array \(config.array.rows)x\(config.array.cols), \(config.array.bitsPerCell)-bit cells, \(config.array.weightBits)-bit \(config.array.weightEncoding.rawValue) weights, \(config.periphery.inputBits)-bit \(config.periphery.inputEncoding.rawValue) inputs, \(config.periphery.dacBits)-bit DAC, \(config.periphery.adc.bits)-bit ADC per plane")
         say("batch \(batch), input sparsity \(percent(sparsity)), read noise \(readNoise ? "on" : "off")")
-        say("GEMMs per batch: \(gemmsPerBatch) of \(m)x\(k) * \(k)x\(n) (\(fmt(flops / 1e6, 1)) MFLOP)")
+        say("GEMMs per batch: \(Bench.describe(shapes)) (\(fmt(flops / 1e6, 1)) MFLOP)")
         say("FastEngine    \(fmt(engineSeconds * 1e3, 3)) ms per batch  \(fmt(engineRate, 1)) GFLOP/s  \(fmt(Double(batch) / engineSeconds, 0)) MVM/s  \(fmt(engineSeconds / Double(batch) * 1e6, 2)) us per vector")
         say("cblas_sgemm   \(fmt(sgemmSeconds * 1e3, 3)) ms per batch  \(fmt(sgemmRate, 1)) GFLOP/s")
         say("ratio         \(fmt(engineRate / sgemmRate, 3)) of the sgemm rate")
@@ -130,6 +111,41 @@ struct Bench: ParsableCommand {
     static func bytesPerVector(_ layout: CrossbarLayout, columns: Int) -> Double {
         Double(8 * layout.logicalRows + 8 * layout.weightCapacity * (layout.passes + 1)
                + 4 * layout.phasesPerPass * (layout.logicalRows * layout.wordLinesPerRow + columns))
+    }
+
+    /// The median over `repetitions` samples of the seconds plain sgemm takes to run one GEMM of every shape
+    /// in `shapes` (0/1 digits times levels), in operands made beforehand.
+    func sgemmSeconds(_ shapes: [GEMMLog.Shape], repetitions: Int) throws -> Double {
+        let a = [Float](repeating: 1, count: shapes.map { $0.m * $0.k }.max() ?? 0)
+        let b = [Float](repeating: 2, count: shapes.map { $0.k * $0.n }.max() ?? 0)
+        var c = [Float](repeating: 0, count: shapes.map { $0.m * $0.n }.max() ?? 0)
+        return try a.withUnsafeBufferPointer { a in
+            try b.withUnsafeBufferPointer { b in
+                try c.withUnsafeMutableBufferPointer { c in
+                    try median(repetitions) {
+                        for shape in shapes {
+                            BLAS.sgemm(m: shape.m, n: shape.n, k: shape.k, a: a.baseAddress!, lda: shape.k,
+                                       b: b.baseAddress!, ldb: shape.n, c: c.baseAddress!, ldc: shape.n)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Floating-point operations of the GEMMs `shapes`.
+    static func flops(_ shapes: [GEMMLog.Shape]) -> Double {
+        shapes.reduce(0.0) { $0 + 2 * Double($1.m) * Double($1.n) * Double($1.k) }
+    }
+
+    /// `shapes` by count, for example `2 of 448x256 * 256x256`, in order of first appearance.
+    static func describe(_ shapes: [GEMMLog.Shape]) -> String {
+        var counts: [(GEMMLog.Shape, Int)] = []
+        for shape in shapes {
+            if let index = counts.firstIndex(where: { $0.0 == shape }) { counts[index].1 += 1 } else { counts.append((shape, 1)) }
+        }
+        guard !counts.isEmpty else { return "none" }
+        return counts.map { "\($1) of \($0.m)x\($0.k) * \($0.k)x\($0.n)" }.joined(separator: ", ")
     }
 
     /// The median over `count` samples of the seconds one `body` takes. A first call warms up and sizes

@@ -14,7 +14,8 @@ extension Bench {
     /// `acim bench --network NAME`: the network (random weights, batch norm calibrated on random inputs)
     /// mapped on a chip of the profile's tiles, as many as it needs, programmed open loop, and `--images`
     /// random images run bit-accurately one at a time and then as one batch. Prints the time per image and
-    /// the rate of the engine's GEMMs against plain sgemm on the same shapes, timed in the same run.
+    /// the rate of the GEMMs the engine ran (skipped phases and passes left out) against plain sgemm on the
+    /// same shapes, timed in the same run.
     func benchNetwork(_ hardware: HardwareProfile, name: String) throws {
         let config = try array.apply(to: hardware.crossbar)
         let network: Network
@@ -48,61 +49,54 @@ extension Bench {
               + "\(config.array.weightBits)-bit weights in \(config.array.bitsPerCell)-bit cells, \(config.periphery.adc.bits)-bit ADC")
         say("BLAS core \(BLAS.coreName), \(BLAS.threadCount) thread(s); mapped and programmed in \(fmt(secondsSince(start), 2)) s")
 
-        let (engine, arrayEngine) = (FastEngine(threads: BLAS.threadCount), FastEngine(threads: 1))
+        // The engines record the shape of every GEMM they run; the warm-up run is forgotten.
+        let log = GEMMLog()
+        let (engine, arrayEngine) = (FastEngine(threads: BLAS.threadCount, gemmLog: log), FastEngine(threads: 1, gemmLog: log))
         func one(_ n: Int) -> Tensor {
             Tensor(shape: [1] + network.inputShape, data: Array(inputs.data[(n * perImage)..<((n + 1) * perImage)]))
         }
         _ = try mapped.infer(one(0), on: &chip, engine: engine, arrayEngine: arrayEngine, seed: 1, firstInference: 0)
+        log.clear()
         start = DispatchTime.now().uptimeNanoseconds
         for n in 0..<images {
             _ = try mapped.infer(one(n), on: &chip, engine: engine, arrayEngine: arrayEngine, seed: 1, firstInference: UInt64(n))
         }
         let single = secondsSince(start) / Double(images)
+        let singleShapes = log.shapes
+        log.clear()
         start = DispatchTime.now().uptimeNanoseconds
         _ = try mapped.infer(inputs, on: &chip, engine: engine, arrayEngine: arrayEngine, seed: 1, firstInference: 0)
         let batched = secondsSince(start) / Double(images)
+        let batchedShapes = log.shapes
 
-        let shapes = gemmShapes(mapped, layout: layout)
-        let flops = shapes.reduce(0.0) { $0 + 2 * Double($1.m) * Double($1.n) * Double($1.k) }
-        let sgemmSeconds = try median(3) { Bench.runSGEMMs(shapes) }
-        let sgemmRate = flops / sgemmSeconds / 1e9
-        say("batch 1            \(fmt(single * 1e3, 2)) ms per image  \(fmt(flops / single / 1e9, 1)) GFLOP/s of bit-plane GEMMs  "
-              + "\(fmt(flops / single / 1e9 / sgemmRate, 3)) of the sgemm rate")
-        if images > 1 {
-            say("batch \(images)".padding(toLength: 19, withPad: " ", startingAt: 0) + "\(fmt(batched * 1e3, 2)) ms per image  "
-                  + "\(fmt(flops / batched / 1e9, 1)) GFLOP/s  \(fmt(flops / batched / 1e9 / sgemmRate, 3)) of the sgemm rate")
+        // Plain sgemm on the same shapes, per image.
+        let (singleFlops, batchedFlops) = (Bench.flops(singleShapes) / Double(images), Bench.flops(batchedShapes) / Double(images))
+        let singleSGEMM = try sgemmSeconds(singleShapes, repetitions: 5) / Double(images)
+        let batchedSGEMM = try sgemmSeconds(batchedShapes, repetitions: 5) / Double(images)
+        let dense = Bench.flops(denseGEMMShapes(mapped, layout: layout))
+        func line(_ label: String, _ seconds: Double, _ flops: Double, _ sgemmSeconds: Double) {
+            say(label.padding(toLength: 19, withPad: " ", startingAt: 0) + "\(fmt(seconds * 1e3, 2)) ms per image  "
+                  + "\(fmt(flops / seconds / 1e9, 1)) GFLOP/s of bit-plane GEMMs  \(fmt(sgemmSeconds / seconds, 3)) of the sgemm rate")
         }
-        say("cblas_sgemm        \(fmt(sgemmSeconds * 1e3, 2)) ms for one image's \(shapes.count) GEMMs "
-              + "(\(fmt(flops / 1e9, 2)) GFLOP)  \(fmt(sgemmRate, 1)) GFLOP/s")
+        line("batch 1", single, singleFlops, singleSGEMM)
+        if images > 1 { line("batch \(images)", batched, batchedFlops, batchedSGEMM) }
+        say("cblas_sgemm        \(fmt(singleSGEMM * 1e3, 2)) ms per image for the batch-1 GEMMs (\(singleShapes.count / images), "
+              + "\(fmt(singleFlops / 1e9, 2)) GFLOP)  \(fmt(singleFlops / singleSGEMM / 1e9, 1)) GFLOP/s; "
+              + "\(fmt(batchedSGEMM * 1e3, 2)) ms for the batch-\(images) GEMMs")
+        say("GEMM work         \(fmt(singleFlops / dense, 3)) of the \(fmt(dense / 1e9, 2)) GFLOP per image with every phase multiplied")
         say("peak memory        \(MemoryBudget.format(Bench.peakResidentBytes()))")
     }
 
-    /// The GEMMs one image makes the FastEngine run: per block and pass, (vectors x phases) x word lines
-    /// times word lines x mapped columns.
-    private func gemmShapes(_ mapped: MappedNetwork, layout: CrossbarLayout) -> [(m: Int, n: Int, k: Int)] {
-        mapped.placement.layers.flatMap { layer -> [(m: Int, n: Int, k: Int)] in
+    /// The GEMMs one image would make the FastEngine run if every phase of every pass ran: per block and
+    /// pass, (vectors x phases) x word lines times word lines x mapped columns.
+    private func denseGEMMShapes(_ mapped: MappedNetwork, layout: CrossbarLayout) -> [GEMMLog.Shape] {
+        mapped.placement.layers.flatMap { layer -> [GEMMLog.Shape] in
             let outputs = mapped.network.shapes[layer.name]!
             let vectors = outputs.count == 3 ? outputs[1] * outputs[2] : 1
             return layer.matrix.blocks.flatMap { block in
-                Array(repeating: (m: vectors * layout.phasesPerPass,
-                                  n: block.columns.count * layout.columnsPerWeight + layout.offsetColumns,
-                                  k: block.rows.count * layout.wordLinesPerRow), count: layout.passes)
-            }
-        }
-    }
-
-    /// Runs one plain sgemm of every shape, on 0/1 digits times levels.
-    private static func runSGEMMs(_ shapes: [(m: Int, n: Int, k: Int)]) {
-        for shape in shapes {
-            let a = [Float](repeating: 1, count: shape.m * shape.k), b = [Float](repeating: 2, count: shape.k * shape.n)
-            var c = [Float](repeating: 0, count: shape.m * shape.n)
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    c.withUnsafeMutableBufferPointer { pc in
-                        BLAS.sgemm(m: shape.m, n: shape.n, k: shape.k, a: pa.baseAddress!, lda: shape.k, b: pb.baseAddress!,
-                                   ldb: shape.n, c: pc.baseAddress!, ldc: shape.n)
-                    }
-                }
+                Array(repeating: GEMMLog.Shape(m: vectors * layout.phasesPerPass,
+                                               n: block.columns.count * layout.columnsPerWeight + layout.offsetColumns,
+                                               k: block.rows.count * layout.wordLinesPerRow), count: layout.passes)
             }
         }
     }

@@ -72,7 +72,7 @@ public struct IntegerQuantization: Sendable {
         guard let scales = layers[layer] else {
             throw ACIMError.inconsistentParameters("the integer quantization has no scales for layer \(layer)")
         }
-        return values.map { Int32(scales.input.code(Double($0))) }
+        return scales.input.codes(values)
     }
 
     /// Sums of code products of layer `layer` in real units: each sum times the input and weight scales.

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The shapes of the GEMMs an engine ran (`FastEngine(gemmLog:)`), for benchmarks and tests; safe to
+/// record into from several threads.
+public final class GEMMLog: @unchecked Sendable {
+    /// One GEMM: an `m x k` matrix times a `k x n` matrix.
+    public struct Shape: Sendable, Equatable {
+        public let m: Int
+        public let n: Int
+        public let k: Int
+
+        public init(m: Int, n: Int, k: Int) {
+            self.m = m
+            self.n = n
+            self.k = k
+        }
+    }
+
+    private let lock = NSLock()
+    private var recorded: [Shape] = []
+
+    public init() {}
+
+    func record(m: Int, n: Int, k: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        recorded.append(Shape(m: m, n: n, k: k))
+    }
+
+    /// Every GEMM recorded so far, in the order the calls finished.
+    public var shapes: [Shape] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
+    }
+
+    /// The rows of every GEMM recorded so far, summed.
+    public var rows: Int { shapes.reduce(0) { $0 + $1.m } }
+
+    /// Forgets every GEMM recorded.
+    public func clear() {
+        lock.lock()
+        defer { lock.unlock() }
+        recorded.removeAll()
+    }
+}
