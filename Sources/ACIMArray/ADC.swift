@@ -54,24 +54,23 @@ public struct ADC: Sendable, Equatable {
 }
 
 extension ADC {
-    /// Converts and decodes one row of column sums that share a full scale; columns where `readable` is 0
-    /// decode to 0. Gives exactly `convert(sum, fullScale:)` per readable column, in a loop the compiler
-    /// vectorizes.
+    /// Converts and decodes one row of column sums that share a full scale: exactly `convert(sum,
+    /// fullScale:)` per column, in a loop the compiler vectorizes.
     @inlinable
-    public func convertRow(_ sums: UnsafePointer<Float>, readable: UnsafePointer<Float>, count: Int,
-                           fullScale: Float, into decoded: UnsafeMutablePointer<Double>) {
+    public func convertRow(_ sums: UnsafePointer<Float>, count: Int, fullScale: Float,
+                           into decoded: UnsafeMutablePointer<Double>) {
         let factor = topCode / fullScale
         let step = Double(fullScale) / Double(topCode)
         let top = topCode
         if step < 1 {
             for c in 0..<count {
                 let q = ADC.roundHalfEven(min(max(sums[c] * factor, 0), top))
-                decoded[c] = ADC.roundHalfEven(Double(q) * step) * Double(readable[c])
+                decoded[c] = ADC.roundHalfEven(Double(q) * step)
             }
         } else {
             for c in 0..<count {
                 let q = ADC.roundHalfEven(min(max(sums[c] * factor, 0), top))
-                decoded[c] = Double(q) * step * Double(readable[c])
+                decoded[c] = Double(q) * step
             }
         }
     }

@@ -7,8 +7,8 @@ import Foundation
 /// column sum of the chunk; skipped phases and passes are left out of `D`, and a pass of the chunk where
 /// none runs makes no GEMM. Read noise is added exactly in distribution at the column outputs:
 /// `y = D G + sqrt((D o D) S^2) o z`, where one read variance for every cell makes `(D o D) S^2` the
-/// variance times the sum of squared digits of each row. The ADC and shift-and-add then run as vectorized
-/// row passes.
+/// variance times the sum of squared digits of each row. The ADC then converts each row of the product in
+/// one vectorized pass, and the shift-and-add recombines it.
 ///
 /// The GEMM reads the levels where the readout holds them; what the engine derives from an array's mapping
 /// and readout (`PreparedReadout`: tables the size of a row or a column) is kept with the array and reused
@@ -138,7 +138,7 @@ public struct FastEngine: MVMEngine {
                 let sumRow = Int(plan.sumRows[row])
                 let full = Float(max(1, batch.prepared.gate.rescalesRange ? Int(plan.connected[row]) : mapping.rows)
                                  * batch.layout.maxDigit * batch.layout.maxLevel)
-                for c in 0..<batch.columns where readable[c] != 0 {
+                for c in 0..<batch.columns where readable[c] {
                     fractions.append(max(0, sums[sumRow * batch.columns + c]) / full)
                 }
             }
@@ -154,13 +154,11 @@ struct PreparedReadout: Sendable {
     let shiftAdd: ShiftAdd
     let adc: ADC
     let timing: CrossbarTiming
-    /// The physical column at each position of the column order the engine works in (slice-major, see
-    /// `ShiftAdd.sliceMajorOrder`); every per-column table below is in that order, and so are the column
-    /// sums once the GEMM's are gathered into it.
-    let columnOrder: [Int]
-    /// `1` for columns an ADC reads (mapped and not statically disabled), else `0`.
-    let readable: [Float]
+    /// Per mapped column, whether an ADC reads it (not statically disabled, not gated).
+    let readable: [Bool]
     let readableCount: Int
+    /// The mapped columns no ADC reads: they decode to 0.
+    let unreadColumns: [Int]
     let enabledRows: Int
     /// Sum of target levels along each used word line.
     let levelSums: [UInt32]
@@ -175,9 +173,10 @@ struct PreparedReadout: Sendable {
         shiftAdd = ShiftAdd(config: config)
         adc = ADC(bits: config.periphery.adc.bits)
         timing = config.scaledTiming
-        columnOrder = shiftAdd.sliceMajorOrder(groups: mapping.outputs, offsetColumn: mapping.offsetColumn)
-        readable = columnOrder.map { mapping.converts(column: $0) ? 1 : 0 }
+        let readable = (0..<mapping.mappedColumns).map { mapping.converts(column: $0) }
+        self.readable = readable
         readableCount = mapping.convertedColumns
+        unreadColumns = readable.indices.filter { !readable[$0] }
         enabledRows = mapping.enabledRows
         enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
         levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
@@ -245,7 +244,8 @@ private struct PassPlan {
     func runs(_ row: Int) -> Bool { sumRows[row] >= 0 }
 }
 
-/// The GEMM results of one pass of a chunk, `multiplied x columns` in the engine's column order.
+/// The GEMM results of one pass of a chunk: `multiplied x columns` in physical column order (then the
+/// GEMM's zero padding rows, if any).
 private struct ColumnSums {
     var levels: [Float]
     /// Zero-level cells disabled: the sum of the squared digits over the cells each column reads (with read
@@ -412,30 +412,22 @@ private struct Batch {
         return sums
     }
 
-    /// `a (rows x b.rows) * b`, its columns gathered into the engine's column order; no GEMM for no rows.
+    /// `a (rows x b.rows) * b` (and any zero rows the GEMM is padded with); no GEMM for no rows.
     private func multiply(_ a: [Float], _ b: Matrix<Float>, rows: Int) -> [Float] {
         guard rows > 0 else { return [] }
         let width = b.columns
         let gemmRows = FastEngine.gemmRows(rows, columns: width, depth: b.rows, maxRows: maxRows)
         gemmLog?.record(m: gemmRows, n: width, k: b.rows)
-        let product = UnsafeMutablePointer<Float>.allocate(capacity: gemmRows * width)
-        defer { product.deallocate() }
         let padded = gemmRows == rows ? a : a + [Float](repeating: 0, count: (gemmRows - rows) * b.rows)
-        padded.withUnsafeBufferPointer { pa in
-            b.storage.withUnsafeBufferPointer { pb in
-                // sgemm with beta 0 writes every element of the product.
-                BLAS.sgemm(m: gemmRows, n: width, k: b.rows, a: pa.baseAddress!, lda: b.rows,
-                           b: pb.baseAddress!, ldb: width, c: product, ldc: width)
-            }
-        }
-        return [Float](unsafeUninitializedCapacity: rows * width) { result, count in
-            prepared.columnOrder.withUnsafeBufferPointer { order in
-                for row in 0..<rows {
-                    gather(product + row * width, at: order.baseAddress!, count: width,
-                           into: result.baseAddress! + row * width)
+        return [Float](unsafeUninitializedCapacity: gemmRows * width) { product, count in
+            padded.withUnsafeBufferPointer { pa in
+                b.storage.withUnsafeBufferPointer { pb in
+                    // sgemm with beta 0 writes every element of the product.
+                    BLAS.sgemm(m: gemmRows, n: width, k: b.rows, a: pa.baseAddress!, lda: b.rows,
+                               b: pb.baseAddress!, ldb: width, c: product.baseAddress!, ldc: width)
                 }
             }
-            count = rows * width
+            count = gemmRows * width
         }
     }
 
@@ -450,11 +442,9 @@ private struct Batch {
         let outputs = mapping.outputs
         let decoded = UnsafeMutablePointer<Double>.allocate(capacity: columns)
         let compensated = UnsafeMutablePointer<Bool>.allocate(capacity: columns)
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: outputs)
         defer {
             decoded.deallocate()
             compensated.deallocate()
-            scratch.deallocate()
         }
         sums.levels.withUnsafeBufferPointer { levelSums in
         prepared.readable.withUnsafeBufferPointer { readable in
@@ -492,8 +482,9 @@ private struct Batch {
                         } else if readVariance == 0 && sums.cells == nil {
                             let fullScale = crossbar.fullScale(connectedCells: connected, rescales: gate.rescalesRange,
                                                                mappedRows: rows)
-                            adc.convertRow(levelSums.baseAddress! + Int(plan.sumRows[row]) * columns, readable: readable.baseAddress!,
-                                           count: columns, fullScale: fullScale, into: decoded)
+                            adc.convertRow(levelSums.baseAddress! + Int(plan.sumRows[row]) * columns, count: columns,
+                                           fullScale: fullScale, into: decoded)
+                            for c in prepared.unreadColumns { decoded[c] = 0 }
                             activeColumns = readableCount
                             activity.cellReads += connected * readableCount
                             if (gate.rescalesRange && connected != rows) || (xnor && zeroRows > 0) {
@@ -512,15 +503,15 @@ private struct Batch {
                         }
                         activity.adcConversions += activeColumns
                         activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
-                        shiftAdd.accumulateSliceMajor(decoded, weight: sign * shiftAdd.phaseWeight(phase),
-                                                      groups: outputs, driverRows: rows, zeroRows: zeroRows,
-                                                      scratch: scratch, into: accumulated + b * outputs)
+                        shiftAdd.accumulate(decoded, weight: sign * shiftAdd.phaseWeight(phase), groups: outputs,
+                                            offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
+                                            into: accumulated + b * outputs)
                     }
                     activity.cycles += timing.shiftAddCycles
                     if compensatesAll {
                         activity.compensatedColumns += readableCount
                     } else if marked {
-                        for c in 0..<columns where compensated[c] && readable[c] != 0 { activity.compensatedColumns += 1 }
+                        for c in 0..<columns where compensated[c] && readable[c] { activity.compensatedColumns += 1 }
                     }
                 }
                 activity.bitlineCharge += passCharge
@@ -543,7 +534,7 @@ private struct Batch {
         let noise = context.readNoise(array: crossbar.id, vector: vector)
         for c in 0..<columns {
             decoded[c] = 0
-            if readable[c] == 0 { continue }
+            if !readable[c] { continue }
             let index = Int(plan.sumRows[row]) * columns + c
             let cells = sums.cells.map { Int($0[index]) } ?? connected
             if cells == 0 { continue }
@@ -551,7 +542,7 @@ private struct Batch {
             let variance = readVariance * (sums.squaredDigits?[index] ?? plan.squaredDigits?[row] ?? 0)
             if variance > 0 {
                 let z = noise.gaussian(at: crossbar.noiseIndex(pass: passIndex, phase: phase,
-                                                                 column: prepared.columnOrder[c], columns: columns))
+                                                                 column: c, columns: columns))
                 sum += variance.squareRoot() * Float(z)
             }
             let fullScale = cells == connected ? baseScale
@@ -609,10 +600,4 @@ private func sumOfSquares(_ digits: UnsafePointer<Float>, count: Int) -> Float {
     var total = 0.0
     for i in 0..<count { total += Double(digits[i]) * Double(digits[i]) }
     return Float(total)
-}
-
-/// `target[p] = source[order[p]]` for `p` in `0..<count`.
-private func gather(_ source: UnsafePointer<Float>, at order: UnsafePointer<Int>, count: Int,
-                    into target: UnsafeMutablePointer<Float>) {
-    for p in 0..<count { target[p] = source[order[p]] }
 }

@@ -69,45 +69,6 @@ public struct ShiftAdd: Sendable {
         }
     }
 
-    /// The physical column at each slice-major position for `groups` weight groups: all groups' slice-0
-    /// G+ columns, then their slice-0 G- columns (differential), and so on slice by slice, then the offset
-    /// column. In this order one slice of every group is contiguous, so `accumulateSliceMajor` vectorizes.
-    public func sliceMajorOrder(groups: Int, offsetColumn: Int?) -> [Int] {
-        let width = layout.columnsPerWeight
-        return (0..<width).flatMap { j in (0..<groups).map { g in g * width + j } } + (offsetColumn.map { [$0] } ?? [])
-    }
-
-    /// `accumulate` for decoded sums in slice-major order (`sliceMajorOrder`), with the same arithmetic in
-    /// the same order per group, so both give bit-identical outputs. `scratch` holds `groups` values.
-    @inlinable
-    public func accumulateSliceMajor(_ decoded: UnsafePointer<Double>, weight: Double, groups: Int,
-                                     driverRows: Int, zeroRows: Int, scratch: UnsafeMutablePointer<Double>,
-                                     into output: UnsafeMutablePointer<Double>) {
-        switch (layout.mode, encoding) {
-        case (.xnor, _):
-            let offset = Double(zeroRows) - Double(driverRows)
-            for g in 0..<groups { output[g] += weight * (2 * decoded[g] + offset) }
-        case (_, .differential):
-            scratch.update(repeating: 0, count: groups)
-            for k in 0..<sliceWeights.count {
-                let slice = sliceWeights[k]
-                let plus = decoded + 2 * k * groups
-                let minus = plus + groups
-                for g in 0..<groups { scratch[g] += slice * (plus[g] - minus[g]) }
-            }
-            for g in 0..<groups { output[g] += weight * scratch[g] }
-        case (_, .offset):
-            let offset = Double(1 << (weightBits - 1)) * decoded[layout.slices * groups]
-            scratch.update(repeating: 0, count: groups)
-            for k in 0..<sliceWeights.count {
-                let slice = sliceWeights[k]
-                let column = decoded + k * groups
-                for g in 0..<groups { scratch[g] += slice * column[g] }
-            }
-            for g in 0..<groups { output[g] += weight * (scratch[g] - offset) }
-        }
-    }
-
     /// The sum of the per-pass accumulations `pass(0) + pass(1) + ...`, in pass order.
     @inlinable
     public static func combine(passes: Int, _ pass: (Int) -> Double) -> Double {

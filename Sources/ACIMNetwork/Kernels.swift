@@ -18,20 +18,22 @@ enum Kernels {
     /// `row * patch + (c*k + ky)*k + kx` of row `(n*Ho + oy)*Wo + ox`, and the NCHW index of its pixel.
     @inline(__always)
     static func forEachPatchEntry(_ g: ConvGeometry, _ body: (Int, Int) -> Void) {
+        let k = g.kernel
         var row = 0
         for n in 0..<g.batch {
             for oy in 0..<g.outHeight {
                 for ox in 0..<g.outWidth {
-                    var col = row * g.patch
+                    // The kernel columns inside the image are the same for every channel and kernel row.
+                    let x0 = ox * g.stride - g.padding
+                    let first = min(k, max(0, -x0))
+                    let kxRange = first..<max(first, min(k, g.width - x0))
                     for c in 0..<g.channels {
                         let plane = (n * g.channels + c) * g.height * g.width
-                        for ky in 0..<g.kernel {
+                        for ky in 0..<k {
                             let y = oy * g.stride - g.padding + ky
-                            for kx in 0..<g.kernel {
-                                let xx = ox * g.stride - g.padding + kx
-                                if y >= 0, y < g.height, xx >= 0, xx < g.width { body(col, plane + y * g.width + xx) }
-                                col += 1
-                            }
+                            guard y >= 0, y < g.height else { continue }
+                            let col = row * g.patch + (c * k + ky) * k, pixel = plane + y * g.width + x0
+                            for kx in kxRange { body(col + kx, pixel + kx) }
                         }
                     }
                     row += 1
