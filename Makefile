@@ -24,7 +24,8 @@ release: deps
 
 demo: release
 	.build/release/acim info
-	.build/release/acim run --profile HardwareProfiles/default.yaml --model Models/digits-san.safetensors
+	.build/release/acim run --profile HardwareProfiles/default.yaml --model Models/digits-san.safetensors --count 120
+	.build/release/acim replay Traces/digits-day.jsonl --out .build/demo-replay --force
 
 test: deps
 	$(SWIFT) test --parallel

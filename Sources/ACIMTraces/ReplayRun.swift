@@ -126,9 +126,10 @@ public struct ReplayRun {
     }
 
     /// Runs (or resumes) every replay to its end, or until `stop` returns true after a step (a checkpoint
-    /// is then written); returns the summaries of the replays and whether the run finished.
+    /// is then written); returns the summaries of the replays and whether the run finished. `progress` is
+    /// called after every step; an error it throws ends the run where it is, as a crash would.
     public func run(resume: Bool, force: Bool, stop: () -> Bool = { false },
-                    progress: (Progress) -> Void = { _ in }) throws -> (summaries: [ReplaySummary], finished: Bool) {
+                    progress: (Progress) throws -> Void = { _ in }) throws -> (summaries: [ReplaySummary], finished: Bool) {
         let checkpoint = try prepare(resume: resume, force: force)
         var states = checkpoint?.states ?? []
         try writeTimeline(states)
@@ -146,7 +147,7 @@ public struct ReplayRun {
                     try handle.write(contentsOf: Data((TimelineCSV.line(row, controller: setup.controller) + "\n").utf8))
                 }
                 steps += 1
-                progress(Progress(replay: index, replays: setups.count, events: replay.state.nextEvent,
+                try progress(Progress(replay: index, replays: setups.count, events: replay.state.nextEvent,
                                   totalEvents: trace.events.count, time: replay.chip.time, endTime: endTime,
                                   inferences: replay.state.inferencesRun))
                 states[index] = replay.state

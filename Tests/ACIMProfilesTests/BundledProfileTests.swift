@@ -9,7 +9,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("HardwareProfiles")
 
-    static let names = ["default", "aihwkit-pcm", "hermes-pcm", "neurram-rram", "isaac-rram"]
+    static let names = ["default", "default-pcm", "aihwkit-pcm", "hermes-pcm", "neurram-rram", "isaac-rram"]
 
     static func load(_ name: String) throws -> HardwareProfile {
         try ProfileLoader.load(path: directory.appendingPathComponent(name + ".yaml").path)
