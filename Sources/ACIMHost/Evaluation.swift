@@ -2,6 +2,7 @@ import ACIMArray
 import ACIMChip
 import ACIMCore
 import ACIMNetwork
+import Foundation
 
 /// A batch of inferences run on the chip and on the digital reference, compared with each other and with
 /// the labels.
@@ -48,10 +49,12 @@ extension MappedNetwork {
         for start in stride(from: 0, to: count, by: max(1, batch)) {
             let end = min(count, start + max(1, batch))
             let slice = Tensor(shape: [end - start] + network.inputShape, data: Array(images.data[(start * per)..<(end * per)]))
+            // The digital reference runs on its own thread while the chip runs on this one (and its workers).
+            let exact = ReferenceThread(self, slice)
             let result = try infer(slice, on: &chip, engine: engine, arrayEngine: arrayEngine, seed: seed,
                                    firstInference: firstInference + UInt64(start))
             logits += result.logits.data
-            reference += try self.reference(slice).data
+            reference += try exact.value().data
             costs = costs.map { $0 + result.costs } ?? result.costs
             progress(end)
         }
@@ -86,5 +89,24 @@ extension MappedNetwork {
             agreement: Double(agree) / Double(count),
             logitRelativeRMSError: squaredReference > 0 ? (squaredError / squaredReference).squareRoot() : squaredError.squareRoot(),
             logitMaxError: maxError, costs: costs!, logits: Tensor(shape: [count, outputs], data: logits))
+    }
+}
+
+/// The digital reference of a batch computed on a thread of its own; `value()` waits for it.
+private final class ReferenceThread: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<Tensor, Error>?
+
+    init(_ mapped: MappedNetwork, _ images: Tensor) {
+        let thread = Thread { [self] in
+            result = Result { try mapped.reference(images) }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func value() throws -> Tensor {
+        done.wait()
+        return try result!.get()
     }
 }
