@@ -6,7 +6,7 @@ import Foundation
 /// when few) marked.
 struct ReplayPlots {
     /// Log-spaced bins the accuracy plot pools its steps into, so that each point rests on many inferences.
-    static let bins = 60
+    static let bins = 30
     /// Subtask switches are marked when there are at most this many.
     static let markedSwitches = 6
 
@@ -14,16 +14,17 @@ struct ReplayPlots {
     let upkeep: LinePlot
 
     init(states: [ReplayState], controller: [Bool], trace: Trace) {
-        var accuracy = LinePlot(title: "Accuracy over deployment", xLabel: "deployment time",
-                                yLabel: "% of inferences (pooled in log-spaced bins)")
+        var accuracy = LinePlot(title: "Accuracy and agreement with the digital reference, controller on and off",
+                                xLabel: "deployment time", yLabel: "% of inferences")
         accuracy.xAxis = .logTime
         var upkeep = LinePlot(title: "Upkeep of the weights", xLabel: "deployment time", yLabel: "upkeep energy so far (uJ)")
         upkeep.xAxis = .logTime
         for (state, on) in zip(states, controller) {
             let label = "controller \(on ? "on" : "off")"
+            let short = on ? "on" : "off"
             let pooled = Self.pool(state.timeline.filter { $0.inferences > 0 })
-            accuracy.series.append(.init(name: "accuracy, \(label)", points: pooled.compactMap { bin in bin.accuracy.map { (bin.time, 100 * $0) } }))
-            accuracy.series.append(.init(name: "agreement with the reference, \(label)",
+            accuracy.series.append(.init(name: "accuracy, \(short)", points: pooled.compactMap { bin in bin.accuracy.map { (bin.time, 100 * $0) } }))
+            accuracy.series.append(.init(name: "agreement, \(short)",
                                          points: pooled.map { ($0.time, 100 * $0.agreement) }, dashed: true))
             var total = 0.0
             upkeep.series.append(.init(name: label, points: state.timeline.map { row in
