@@ -109,13 +109,13 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(130)
             }
             if json { say(try sortedJSON(summaries)) } else {
-                printSummaries(summaries, trace: loaded, profile: hardware.name, model: modelPath, folder: folder)
+                printSummaries(summaries, profile: hardware.name, model: modelPath, folder: folder)
             }
         } catch let error as ACIMError { throw CLIError(error.description) }
     }
 
-    private func printSummaries(_ summaries: [ReplaySummary], trace loaded: Trace, profile: String, model: String, folder: String) {
-        let span = Quantity<ACIMCore.Duration>(loaded.events.last?.time ?? 0).formatted()
+    private func printSummaries(_ summaries: [ReplaySummary], profile: String, model: String, folder: String) {
+        let span = Quantity<ACIMCore.Duration>(summaries.map(\.time).max() ?? 0).formatted()
         say("\(trace): \((model as NSString).lastPathComponent) on \(profile), \(summaries.first?.inferences ?? 0) inferences over \(span)")
         for s in summaries {
             say("")

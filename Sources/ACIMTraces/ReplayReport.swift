@@ -31,6 +31,8 @@ public struct ReplaySummary: Sendable, Equatable, Codable {
     }
 
     public var controller: Bool
+    /// The simulated time the replay reached, in seconds.
+    public var time: Double
     public var inferences: Int
     public var start: Point?
     public var end: Point?
@@ -53,6 +55,7 @@ public struct ReplaySummary: Sendable, Equatable, Codable {
         let served = state.timeline.filter { $0.inferences > 0 }
         func point(_ row: TimelineRow) -> Point { Point(time: row.time, accuracy: row.accuracy, agreement: row.agreement ?? 0) }
         self.controller = controller
+        time = state.chip.time
         inferences = served.reduce(0) { $0 + $1.inferences }
         start = served.first.map(point)
         end = served.last.map(point)

@@ -47,7 +47,7 @@ import Testing
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         if let errors {
-            FileManager.default.createFile(atPath: errors, contents: nil)
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: errors)
         } else {
             process.standardError = FileHandle.nullDevice
