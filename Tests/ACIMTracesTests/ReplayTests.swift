@@ -96,3 +96,34 @@ import Testing
         #expect(off.inferences == 52)
     }
 }
+
+/// The bundled traces are valid and say what their summaries promise.
+@Suite struct BundledTraceTests {
+    static func load(_ name: String) throws -> Trace {
+        try TraceParser.load(path: ReplayTests.root.appendingPathComponent("Traces/\(name)").path,
+                             allowedRoots: [ReplayTests.root.path])
+    }
+
+    static func inferences(_ trace: Trace) -> Int {
+        trace.events.reduce(0) { total, event in
+            guard case let .infer(inference) = event.event else { return total }
+            return total + inference.count
+        }
+    }
+
+    @Test func theDayServes720Inferences() throws {
+        let day = try Self.load("digits-day.jsonl")
+        #expect(Self.inferences(day) == 720)
+        #expect(day.header.profile?.hasSuffix("HardwareProfiles/default.yaml") == true)
+        #expect(day.events.last!.time < 86_400)
+    }
+
+    @Test func theYearServesAYearOfTraffic() throws {
+        let year = try Self.load("digits-year.jsonl")
+        #expect(Self.inferences(year) == 365 * 270)
+        #expect(year.header.profile?.hasSuffix("HardwareProfiles/default-pcm.yaml") == true)
+        #expect(year.events.contains { $0.event == .temperature(kelvin: 358.15, ramp: 3600) })
+        #expect(year.events.filter { if case .subtask = $0.event { true } else { false } }.count == 11)
+        #expect(year.events.last!.time > 364 * 86_400)
+    }
+}
