@@ -32,8 +32,13 @@ extension Bench {
             return total + splits.rows * splits.columns
         }
         let perImage = network.inputShape.reduce(1, *)
+        // The cells, and per image the largest layer's input vectors held three times at 4 bytes (im2col
+        // patches, their codes, a block's slice of them).
+        let largestInputs = network.unrolledShapes.map { layer in
+            layer.rows * (network.shapes[layer.name]!.dropFirst().reduce(1, *))
+        }.max() ?? 0
         try MemoryBudget.require(Double(arrays * config.array.rows * config.array.cols) * Chip.bytesPerCell(config)
-                                 + Double(images * perImage) * 4 * 64, for: "--network \(name) with --images \(images)")
+                                 + Double(images * largestInputs) * 4 * 3, for: "--network \(name) with --images \(images)")
         let sized = try Bench.sized(hardware, crossbar: config, arrays: max(arrays, hardware.chip.tiles * hardware.tile.arrays),
                                     for: "--network \(name)")
         var chip = try sized.makeChip()

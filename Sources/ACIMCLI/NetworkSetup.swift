@@ -32,12 +32,8 @@ struct ChipConfiguration {
     let name: String
     /// The network as mapped (for gate mode, the base network with the subtask's gates).
     let mapped: MappedNetwork
-    /// The label of each output, nil where the output is not served.
-    let labelOf: [Int?]
     /// The gate-and-gain form deployed over the base network, when this is gate mode.
     let gating: SubtaskGating?
-    /// The subtask's classes, when this is a subtask.
-    let classes: [Int]?
 }
 
 /// The model, the data and the configurations a network command runs, loaded and checked before any work.
@@ -72,29 +68,24 @@ struct NetworkSetup {
         calibration = try splits?.calibration ?? (digitsModel ? options.data.splits().calibration
             : Dataset(images: Self.first(min(512, images.shape[0]), of: images), labels: []))
         let full = try MappedNetwork(network, calibration: calibration, chip: chip)
-        let labelOf = Self.labels(of: network.classes)
-        var configurations = [ChipConfiguration(name: "full network", mapped: full, labelOf: labelOf, gating: nil, classes: nil)]
+        var configurations = [ChipConfiguration(name: "full network", mapped: full, gating: nil)]
         var subtaskClasses: [Int]?
         if let text = options.subtask {
             let san = try subtaskNetwork(model, options.model)
             let subtask = try san.subtask(parsing: text)
             let pruner = SubtaskPruner(san, calibration: calibration)
             let served = san.classes(of: subtask)
-            subtaskClasses = served.compactMap { labelOf[$0] }
+            subtaskClasses = served.map { network.outputLabels[$0] }
             for mode in try options.modes() {
                 switch mode {
                 case .gate:
                     let gating = try pruner.gating(subtask)
                     let mapped = try full.switching(to: gating, calibration: calibration, chip: chip)
-                    let gatedLabels = labelOf.indices.map { served.contains($0) ? labelOf[$0] : nil }
-                    configurations.append(ChipConfiguration(name: "\(text), gate", mapped: mapped, labelOf: gatedLabels,
-                                                            gating: gating, classes: served))
+                    configurations.append(ChipConfiguration(name: "\(text), gate", mapped: mapped, gating: gating))
                 case .remap:
                     let pruned = try san.prune(subtask, calibration: calibration)
                     let mapped = try MappedNetwork(pruned.network, calibration: calibration, chip: chip)
-                    configurations.append(ChipConfiguration(name: "\(text), remap", mapped: mapped,
-                                                            labelOf: pruned.outputClasses.map { labelOf[$0] }, gating: nil,
-                                                            classes: served))
+                    configurations.append(ChipConfiguration(name: "\(text), remap", mapped: mapped, gating: nil))
                 }
             }
         }
@@ -112,13 +103,6 @@ struct NetworkSetup {
         self.images = images
         self.labels = labels
         self.configurations = configurations
-    }
-
-    /// The label each output stands for: its class as a number when every class is one (digits), else its
-    /// index.
-    static func labels(of classes: [String]) -> [Int?] {
-        let numbers = classes.compactMap { Int($0) }
-        return numbers.count == classes.count ? numbers : Array(classes.indices)
     }
 
     static func first(_ count: Int, of images: Tensor) -> Tensor { rows(Array(0..<count), of: images) }

@@ -55,7 +55,7 @@ struct Run: ParsableCommand {
                 try chip.advance(to: chip.time + elapsed)
                 let label = setup.configurations.count > 1 ? "\(configuration.name): " : ""
                 let evaluation = try configuration.mapped.evaluate(
-                    setup.images, labels: setup.labels, labelOf: configuration.labelOf, on: &chip, engine: engine,
+                    setup.images, labels: setup.labels, labelOf: configuration.mapped.outputLabels, on: &chip, engine: engine,
                     arrayEngine: arrayEngine, seed: seed, batch: batch) { done in
                         progress.show("\(label)\(done)/\(setup.images.shape[0]) inferences")
                     }
@@ -168,9 +168,8 @@ struct RunReport: Encodable {
         configurations = results.map { result in
             let mapped = result.configuration.mapped, costs = result.evaluation.costs
             let n = Double(costs.inferences)
-            let served = result.configuration.classes ?? Array(mapped.network.classes.indices)
-            let classNames = result.configuration.gating == nil && result.configuration.classes != nil
-                ? mapped.network.classes : served.map { mapped.network.classes[$0] }
+            // The classes served: every output switched on.
+            let classNames = zip(mapped.network.classes, mapped.outputLabels).filter { $1 != nil }.map(\.0)
             let counters = result.deployment.total
             let freed = mapped.powerGatedArrays.count
             return Configuration(

@@ -55,6 +55,15 @@ public struct MappedNetwork: Sendable {
         return switched
     }
 
+    /// The label each output stands for (`Network.outputLabels`), nil for an output switched off (a class
+    /// the subtask does not serve).
+    public var outputLabels: [Int?] {
+        let labels = network.outputLabels
+        guard let classifier = network.nodes.last(where: { $0.operation.isWeighted }),
+              let off = outputGates[classifier.name], off.count == labels.count else { return labels }
+        return zip(labels, off).map { $1 ? nil : $0 }
+    }
+
     /// Bytes of the digital units' registers that set this mapping apart from another on the same arrays,
     /// which a subtask switch in gate-and-gain mode writes: one gate bit per output and a 4-byte input
     /// scale per weighted layer, a 4-byte scale and shift per batch-norm channel, a 4-byte gain per gated

@@ -21,8 +21,6 @@ public struct SubtaskGating: Sendable {
     public let gates: [String: [Float]]
     /// Per weighted layer with switched-off outputs: true for each output switched off.
     public let outputGates: [String: [Bool]]
-    /// The base network's outputs the subtask serves (its classes).
-    public let servedOutputs: [Int]
 }
 
 extension SubtaskPruner {
@@ -38,7 +36,6 @@ extension SubtaskPruner {
         if case let .linear(out, _) = classifier.operation, out == network.classes.count {
             outputGates[classifier.name] = (0..<out).map { !served.contains($0) }
         }
-        return SubtaskGating(subtask: subtask, network: network, gates: gates, outputGates: outputGates,
-                             servedOutputs: served)
+        return SubtaskGating(subtask: subtask, network: network, gates: gates, outputGates: outputGates)
     }
 }

@@ -65,6 +65,13 @@ public struct Network: Sendable {
         self.shapes = shapes
     }
 
+    /// The label each output stands for: its class as a number when every class is one (digits), else its
+    /// index.
+    public var outputLabels: [Int] {
+        let numbers = classes.compactMap { Int($0) }
+        return numbers.count == classes.count ? numbers : Array(classes.indices)
+    }
+
     /// The last node's name; its output is the network's output.
     public var outputName: String { nodes[nodes.count - 1].name }
 

@@ -186,7 +186,7 @@ public struct Replay: Sendable {
             let count = batch.labels.count
             let images = Tensor(shape: [count] + setup.model.network.inputShape, data: batch.images)
             let labels = batch.labels.contains(nil) ? nil : batch.labels.map { $0! }
-            let evaluation = try mapped.evaluate(images, labels: labels, labelOf: labelOf(mapped, subtask: key),
+            let evaluation = try mapped.evaluate(images, labels: labels, labelOf: mapped.outputLabels,
                                                  on: &state.chip, engine: setup.engine, arrayEngine: setup.arrayEngine,
                                                  seed: trace.header.seed, firstInference: state.inferencesRun, batch: 64)
             state.inferencesRun += UInt64(count)
@@ -291,18 +291,6 @@ public struct Replay: Sendable {
         state.gatesSet = subtask
         state.switches += 1
         state.switchBytes += mapped.registerBytes
-    }
-
-    /// The label each output of `mapped` stands for, nil for outputs the subtask does not serve.
-    private func labelOf(_ mapped: MappedNetwork, subtask: String) -> [Int?] {
-        let classes = mapped.network.classes
-        let numbers = classes.compactMap { Int($0) }
-        let labels: [Int?] = numbers.count == classes.count ? numbers : Array(classes.indices)
-        guard subtask != "all", let san = setup.model.subtaskNetwork, let parsed = try? san.subtask(parsing: subtask) else {
-            return labels
-        }
-        let served = Set(san.classes(of: parsed))
-        return labels.indices.map { served.contains($0) ? labels[$0] : nil }
     }
 
     /// Adds a timeline row for the step at `time`, when anything happened in it.
