@@ -1,6 +1,6 @@
 # acimsim: `make demo` runs the main job on the bundled defaults, `make test` runs the tests, `make fuzz` runs
 # the libFuzzer targets of Fuzz/ for FUZZ_SECONDS each (docs/fuzzing.md).
-# Each installs libopenblas-dev with apt-get when it is missing.
+# Each installs libopenblas-dev and libdnnl-dev (oneDNN) with apt-get when they are missing.
 
 SWIFT ?= swift
 # OpenBLAS 0.3.21 falls back to generic kernels on the newest Xeons; name the core.
@@ -10,10 +10,10 @@ export OPENBLAS_CORETYPE
 .PHONY: deps build release demo test bench fuzz clean
 
 deps:
-	@if ! pkg-config --exists openblas 2>/dev/null; then \
-		echo "Installing libopenblas-dev and pkg-config with apt-get"; \
+	@if ! pkg-config --exists openblas 2>/dev/null || [ ! -f /usr/include/oneapi/dnnl/dnnl.h ]; then \
+		echo "Installing libopenblas-dev, libdnnl-dev and pkg-config with apt-get"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libopenblas-dev pkg-config; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libopenblas-dev libdnnl-dev pkg-config; \
 	fi
 
 build: deps

@@ -21,9 +21,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // oneDNN's int8 matmul, for the exact integer GEMMs (Debian: libdnnl-dev, which has no pkg-config file).
+        .target(name: "COneDNN", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         .target(name: "CHeap"),
-        .target(name: "ACIMCore", dependencies: ["CBLAS"]),
-        .target(name: "ACIMArray", dependencies: ["ACIMCore"]),
+        .target(name: "CKernels"),
+        .target(name: "ACIMCore", dependencies: ["CBLAS", "COneDNN"]),
+        .target(name: "ACIMArray", dependencies: ["ACIMCore", "CKernels"]),
         .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
         .target(name: "ACIMNetwork", dependencies: ["ACIMCore"]),
         .target(name: "ACIMHost", dependencies: ["ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),

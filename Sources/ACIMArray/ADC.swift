@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 
 /// A column ADC: round-half-even conversion of an analog column sum to a code, with saturation, and the
 /// digital decode of the code back to a column sum.
@@ -55,23 +56,10 @@ public struct ADC: Sendable, Equatable {
 
 extension ADC {
     /// Converts and decodes one row of column sums that share a full scale: exactly `convert(sum,
-    /// fullScale:)` per column, in a loop the compiler vectorizes.
-    @inlinable
+    /// fullScale:)` per column, in a loop compiled for the widest vector instructions the CPU has.
     public func convertRow(_ sums: UnsafePointer<Float>, count: Int, fullScale: Float,
                            into decoded: UnsafeMutablePointer<Double>) {
-        let factor = topCode / fullScale
         let step = Double(fullScale) / Double(topCode)
-        let top = topCode
-        if step < 1 {
-            for c in 0..<count {
-                let q = ADC.roundHalfEven(min(max(sums[c] * factor, 0), top))
-                decoded[c] = ADC.roundHalfEven(Double(q) * step)
-            }
-        } else {
-            for c in 0..<count {
-                let q = ADC.roundHalfEven(min(max(sums[c] * factor, 0), top))
-                decoded[c] = Double(q) * step
-            }
-        }
+        acim_adc_convert_row(sums, Int64(count), topCode / fullScale, topCode, step, step < 1 ? 1 : 0, decoded)
     }
 }

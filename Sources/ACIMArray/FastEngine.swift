@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 import Dispatch
 import Foundation
 
@@ -25,18 +26,23 @@ public struct FastEngine: MVMEngine {
     /// Threads the work items of one call run on; nil for as many as OpenBLAS is configured to use when
     /// the call starts (`BLAS.threadCount`).
     public let threads: Int?
+    /// Whether the column sums run on the exact integer GEMM where an array's levels allow it
+    /// (`IntegerGEMM`); false for sgemm everywhere. Both give the same results.
+    public let integerGEMM: Bool
     /// Where the shape of every GEMM the engine runs is recorded; nil for nowhere.
     public let gemmLog: GEMMLog?
 
     /// An engine on as many threads as OpenBLAS is configured to use.
-    public init(gemmLog: GEMMLog? = nil) {
+    public init(integerGEMM: Bool = true, gemmLog: GEMMLog? = nil) {
         threads = nil
+        self.integerGEMM = integerGEMM
         self.gemmLog = gemmLog
     }
 
     /// An engine on `threads` threads (at least one); with one, every item runs on the calling thread.
-    public init(threads: Int, gemmLog: GEMMLog? = nil) {
+    public init(threads: Int, integerGEMM: Bool = true, gemmLog: GEMMLog? = nil) {
         self.threads = max(1, threads)
+        self.integerGEMM = integerGEMM
         self.gemmLog = gemmLog
     }
 
@@ -63,7 +69,7 @@ public struct FastEngine: MVMEngine {
         let config = crossbar.config
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: config)
         let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: context,
-                          maxVectors: FastEngine.chunkVectors, gemmLog: gemmLog)
+                          maxVectors: FastEngine.chunkVectors, integerGEMM: integerGEMM, gemmLog: gemmLog)
         let vectors = inputs.rows
         let chunks = stride(from: 0, to: vectors, by: FastEngine.chunkVectors).map {
             $0..<min($0 + FastEngine.chunkVectors, vectors)
@@ -128,7 +134,7 @@ public struct FastEngine: MVMEngine {
         let (mapping, readout) = try crossbar.programmedState()
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: crossbar.config)
         let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: ReadContext(seed: 0, firstVector: 0),
-                          maxVectors: inputs.rows, gemmLog: nil)
+                          maxVectors: inputs.rows, integerGEMM: integerGEMM, gemmLog: nil)
         let readable = batch.prepared.readable
         var fractions: [Float] = []
         for pass in schedule.passes {
@@ -139,7 +145,7 @@ public struct FastEngine: MVMEngine {
                 let full = Float(max(1, batch.prepared.gate.rescalesRange ? Int(plan.connected[row]) : mapping.rows)
                                  * batch.layout.maxDigit * batch.layout.maxLevel)
                 for c in 0..<batch.columns where readable[c] {
-                    fractions.append(max(0, sums[sumRow * batch.columns + c]) / full)
+                    fractions.append(max(0, sums[sumRow * batch.columns + batch.position(c)]) / full)
                 }
             }
         }
@@ -166,6 +172,9 @@ struct PreparedReadout: Sendable {
     let enabledRowMask: [Int32]
     /// The readout's drift-compensation factor of each logical output; nil when compensation is off.
     let compensationFactors: [Double]?
+    /// The right operands of the GEMMs as packed 8-bit integers, when the levels the GEMM reads are integers
+    /// the integer path multiplies exactly (`IntegerGEMM.isExact`); nil for sgemm.
+    let packed: PackedOperands?
 
     init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout) {
         let config = crossbar.config
@@ -176,11 +185,66 @@ struct PreparedReadout: Sendable {
         let readable = (0..<mapping.mappedColumns).map { mapping.converts(column: $0) }
         self.readable = readable
         readableCount = mapping.convertedColumns
-        unreadColumns = readable.indices.filter { !readable[$0] }
         enabledRows = mapping.enabledRows
         enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
         levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
         compensationFactors = readout.compensationFactors()
+        let unreadColumns = readable.indices.filter { !readable[$0] }
+        self.unreadColumns = unreadColumns
+        packed = PackedOperands(layout: crossbar.layout, gate: gate, mapping: mapping, readout: readout,
+                                unreadColumns: unreadColumns)
+    }
+}
+
+/// The levels a GEMM reads (zero-level cells masked out when they are disabled) and, with disabled
+/// zero-level cells, the 0/1 matrix of cells that are read, packed for the integer GEMM with their columns
+/// in slot-major order (`ColumnOrder.slotMajor`): made once per programmed state, when every GEMM of the
+/// array is exact on integers.
+struct PackedOperands: Sendable {
+    let levels: IntegerGEMM.PackedMatrix
+    let weightCells: IntegerGEMM.PackedMatrix?
+    /// Where the mapped columns no ADC reads sit in a row of slot-major column sums.
+    let unreadPositions: [Int]
+
+    init?(layout: CrossbarLayout, gate: SparsityGate, mapping: WeightMapping, readout: ArrayReadout,
+          unreadColumns: [Int]) {
+        guard IntegerGEMM.status.isOn else { return nil }
+        let stored = readout.levels
+        let columns = stored.columns
+        let position = (0..<columns).map {
+            ColumnOrder.slotMajor.position(of: $0, groups: mapping.outputs, width: layout.columnsPerWeight)
+        }
+        var values = [Int8](repeating: 0, count: stored.storage.count)
+        var cells = [Int8](repeating: 0, count: gate.disablesZeroCells ? stored.storage.count : 0)
+        var largest: Float = 0
+        for w in 0..<stored.rows {
+            for c in 0..<columns {
+                let level = stored[w, c]
+                // Integers within 8 bits only: effective levels after noise or drift take sgemm.
+                guard level == level.rounded(), abs(level) <= 127 else { return nil }
+                if gate.disablesZeroCells {
+                    if mapping.levels[w, c] == 0 { continue }
+                    cells[w * columns + position[c]] = 1
+                }
+                values[w * columns + position[c]] = Int8(level)
+                largest = max(largest, abs(level))
+            }
+        }
+        let digit = layout.mode == .xnor ? 1 : layout.maxDigit
+        let depth = stored.rows
+        guard IntegerGEMM.isExact(maxA: digit, maxB: Int(largest), depth: depth) else { return nil }
+        if gate.disablesZeroCells {
+            // The cells read, and (with read noise) the squared digits, are GEMMs with the 0/1 cells.
+            guard IntegerGEMM.isExact(maxA: digit * digit, maxB: 1, depth: depth),
+                  let cells = IntegerGEMM.PackedMatrix(rows: depth, columns: columns, values: cells)
+            else { return nil }
+            weightCells = cells
+        } else {
+            weightCells = nil
+        }
+        guard let levels = IntegerGEMM.PackedMatrix(rows: depth, columns: columns, values: values) else { return nil }
+        self.levels = levels
+        unreadPositions = unreadColumns.map { position[$0] }
     }
 }
 
@@ -223,9 +287,9 @@ private struct PassPlan {
     /// The rows that run.
     var multiplied = 0
     /// `multiplied x wordLines` digits of connected rows.
-    var digits: [Float]
+    var digits: [UInt8]
     /// `multiplied x wordLines`: `1` where a row connects a word line; only when zero-level cells are disabled.
-    var connectionMask: [Float]?
+    var connectionMask: [UInt8]?
     /// Per stacked row, its row in the GEMM operands and results; -1 for a row that does not run.
     var sumRows: [Int32]
     /// Connected rows per (vector, phase).
@@ -266,12 +330,16 @@ private struct Batch {
     let rows: Int
     let wordLines: Int
     let columns: Int
-    /// The levels the GEMM reads, in physical column order: the readout's own, or, with zero-level cells
-    /// disabled, a copy of this call with those cells masked out.
-    let levels: Matrix<Float>
-    /// Zero-level cells disabled: `1` for every cell whose target level is not zero, else `0`. Made per
-    /// call, like the masked levels: kept, they would add eight bytes to every cell of the chip.
-    let weightCells: Matrix<Float>?
+    /// The levels the GEMM reads, in physical column order: packed integers, the readout's own, or, with
+    /// zero-level cells disabled, a copy of this call with those cells masked out.
+    let levels: GEMMOperand
+    /// Zero-level cells disabled: `1` for every cell whose target level is not zero, else `0`. For sgemm
+    /// made per call, like the masked levels: kept, they would add eight bytes to every cell of the chip.
+    let weightCells: GEMMOperand?
+    /// The order of the column sums the GEMMs give: slot-major for packed operands, else physical.
+    let order: ColumnOrder
+    /// Where the mapped columns no ADC reads sit in a row of column sums.
+    let unreadPositions: [Int]
     /// Per-read variance of one cell, in squared level units.
     let readVariance: Float
     /// The most rows a GEMM of the call can have: the vectors of a chunk times the phases.
@@ -279,7 +347,7 @@ private struct Batch {
     let gemmLog: GEMMLog?
 
     init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout, context: ReadContext, maxVectors: Int,
-         gemmLog: GEMMLog?) {
+         integerGEMM: Bool, gemmLog: GEMMLog?) {
         self.crossbar = crossbar
         self.mapping = mapping
         let prepared = crossbar.prepared(mapping: mapping, readout: readout)
@@ -294,16 +362,29 @@ private struct Batch {
         readVariance = readout.readVariance
         maxRows = maxVectors * phases
         self.gemmLog = gemmLog
+        order = integerGEMM && prepared.packed != nil ? .slotMajor : .physical
+        if integerGEMM, let packed = prepared.packed {
+            levels = .packed(packed.levels)
+            weightCells = packed.weightCells.map { .packed($0) }
+            unreadPositions = packed.unreadPositions
+            return
+        }
+        unreadPositions = prepared.unreadColumns
         if prepared.gate.disablesZeroCells {
             // Disabled zero-level cells add neither charge nor noise, whatever their programmed conductance.
             let weightCells = mapping.levels.map { Float($0 == 0 ? 0 : 1) }
-            self.weightCells = weightCells
-            levels = Matrix(rows: wordLines, columns: columns,
-                            storage: zip(readout.levels.storage, weightCells.storage).map { $1 == 0 ? 0 : $0 })
+            self.weightCells = .float(weightCells)
+            levels = .float(Matrix(rows: wordLines, columns: columns,
+                                   storage: zip(readout.levels.storage, weightCells.storage).map { $1 == 0 ? 0 : $0 }))
         } else {
             weightCells = nil
-            levels = readout.levels
+            levels = .float(readout.levels)
         }
+    }
+
+    /// Where mapped column `column` sits in a row of column sums.
+    func position(_ column: Int) -> Int {
+        order.position(of: column, groups: mapping.outputs, width: layout.columnsPerWeight)
     }
 
     /// Digits, connections and charge of every (vector, phase) of one pass for the vectors `vectors`.
@@ -312,8 +393,8 @@ private struct Batch {
         var plan = PassPlan(
             vectors: vectors, stacked: stacked,
             // Every row that runs is written below, by the digit extraction or zeroed first; the rest is cut.
-            digits: [Float](unsafeUninitializedCapacity: stacked * wordLines) { $1 = stacked * wordLines },
-            connectionMask: weightCells != nil ? [Float](repeating: 0, count: stacked * wordLines) : nil,
+            digits: [UInt8](unsafeUninitializedCapacity: stacked * wordLines) { $1 = stacked * wordLines },
+            connectionMask: weightCells != nil ? [UInt8](repeating: 0, count: stacked * wordLines) : nil,
             sumRows: [Int32](repeating: -1, count: stacked),
             connected: [Int32](repeating: 0, count: stacked),
             squaredDigits: readVariance > 0 && weightCells == nil ? [Float](repeating: 0, count: stacked) : nil,
@@ -334,7 +415,7 @@ private struct Batch {
         plan.digits.withUnsafeMutableBufferPointer { digits in
             for (v, b) in vectors.enumerated() {
                 let vector = values.baseAddress! + b * rows
-                let zeros = countZeros(vector, enabled: enabled.baseAddress!, count: rows)
+                let zeros = Int(acim_count_zeros(vector, enabled.baseAddress!, Int64(rows)))
                 let gated = gate.applies(zeroRows: zeros, enabledRows: enabledRows)
                 plan.zeroRows[v] = zeros
                 plan.gated[v] = gated
@@ -350,9 +431,8 @@ private struct Batch {
                     if !xnor && plan.connectionMask == nil {
                         // AND mode: a zero input has zero digits, so gating changes only which rows count
                         // as connected and which phases are skipped; the digit loop is branch-free.
-                        let nonZero = extractDigits(vector, enabled: enabled.baseAddress!, count: rows, shift: shift,
-                                                    maxDigit: maxDigit, into: digitRow,
-                                                    digitSums: digitSums.baseAddress!)
+                        let nonZero = acim_extract_digits(vector, enabled.baseAddress!, Int64(rows), shift, maxDigit,
+                                                          digitRow, digitSums.baseAddress!)
                         if gated && nonZero == 0 { continue }
                         plan.sumRows[row] = Int32(sumRow)
                         plan.multiplied += 1
@@ -375,7 +455,7 @@ private struct Batch {
                         lines.append(line)
                         guard digit != 0 else { continue }
                         anyDigit = true
-                        digitRow[line] = Float(digit)
+                        digitRow[line] = UInt8(digit)
                         plan.charge[v] += Int(digit) * Int(levelSums[line])
                     }
                     if gated && !anyDigit { continue }
@@ -402,33 +482,15 @@ private struct Batch {
     /// squared digits and the cells each column reads.
     func columnSums(_ plan: PassPlan) -> ColumnSums {
         let rows = plan.multiplied
-        var sums = ColumnSums(levels: multiply(plan.digits, levels, rows: rows))
+        var sums = ColumnSums(levels: levels.multiply(plan.digits, rows: rows, maxRows: maxRows, log: gemmLog))
         if let weightCells, let mask = plan.connectionMask {
             if readVariance > 0 {
-                sums.squaredDigits = multiply(plan.digits.map { $0 * $0 }, weightCells, rows: rows)
+                sums.squaredDigits = weightCells.multiply(plan.digits, squared: true, rows: rows, maxRows: maxRows,
+                                                          log: gemmLog)
             }
-            sums.cells = multiply(mask, weightCells, rows: rows)
+            sums.cells = weightCells.multiply(mask, rows: rows, maxRows: maxRows, log: gemmLog)
         }
         return sums
-    }
-
-    /// `a (rows x b.rows) * b` (and any zero rows the GEMM is padded with); no GEMM for no rows.
-    private func multiply(_ a: [Float], _ b: Matrix<Float>, rows: Int) -> [Float] {
-        guard rows > 0 else { return [] }
-        let width = b.columns
-        let gemmRows = FastEngine.gemmRows(rows, columns: width, depth: b.rows, maxRows: maxRows)
-        gemmLog?.record(m: gemmRows, n: width, k: b.rows)
-        let padded = gemmRows == rows ? a : a + [Float](repeating: 0, count: (gemmRows - rows) * b.rows)
-        return [Float](unsafeUninitializedCapacity: gemmRows * width) { product, count in
-            padded.withUnsafeBufferPointer { pa in
-                b.storage.withUnsafeBufferPointer { pb in
-                    // sgemm with beta 0 writes every element of the product.
-                    BLAS.sgemm(m: gemmRows, n: width, k: b.rows, a: pa.baseAddress!, lda: b.rows,
-                               b: pb.baseAddress!, ldb: width, c: product.baseAddress!, ldc: width)
-                }
-            }
-            count = gemmRows * width
-        }
     }
 
     /// ADC conversion and shift-and-add of one pass of a chunk into `accumulated` (`vectors x outputs`,
@@ -484,7 +546,7 @@ private struct Batch {
                                                                mappedRows: rows)
                             adc.convertRow(levelSums.baseAddress! + Int(plan.sumRows[row]) * columns, count: columns,
                                            fullScale: fullScale, into: decoded)
-                            for c in prepared.unreadColumns { decoded[c] = 0 }
+                            for position in unreadPositions { decoded[position] = 0 }
                             activeColumns = readableCount
                             activity.cellReads += connected * readableCount
                             if (gate.rescalesRange && connected != rows) || (xnor && zeroRows > 0) {
@@ -503,7 +565,8 @@ private struct Batch {
                         }
                         activity.adcConversions += activeColumns
                         activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
-                        shiftAdd.accumulate(decoded, weight: sign * shiftAdd.phaseWeight(phase), groups: outputs,
+                        shiftAdd.accumulate(decoded, order: order, weight: sign * shiftAdd.phaseWeight(phase),
+                                            groups: outputs,
                                             offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
                                             into: accumulated + b * outputs)
                     }
@@ -533,9 +596,10 @@ private struct Batch {
         var active = 0
         let noise = context.readNoise(array: crossbar.id, vector: vector)
         for c in 0..<columns {
-            decoded[c] = 0
+            let position = position(c)
+            decoded[position] = 0
             if !readable[c] { continue }
-            let index = Int(plan.sumRows[row]) * columns + c
+            let index = Int(plan.sumRows[row]) * columns + position
             let cells = sums.cells.map { Int($0[index]) } ?? connected
             if cells == 0 { continue }
             var sum = sums.levels[index]
@@ -547,45 +611,13 @@ private struct Batch {
             }
             let fullScale = cells == connected ? baseScale
                 : crossbar.fullScale(connectedCells: cells, rescales: gate.rescalesRange, mappedRows: rows)
-            decoded[c] = adc.convert(sum, fullScale: fullScale)
+            decoded[position] = adc.convert(sum, fullScale: fullScale)
             active += 1
             activity.cellReads += cells
             if compensatesAll || (gate.rescalesRange && cells != rows) { compensated[c] = true }
         }
         return active
     }
-}
-
-/// The number of enabled rows (`enabled` all ones) whose value is zero, in a loop that vectorizes.
-@inline(never)
-private func countZeros(_ values: UnsafePointer<Int32>, enabled: UnsafePointer<Int32>, count: Int) -> Int {
-    var zeros: Int32 = 0
-    var i = 0
-    while i < count {
-        zeros &+= (values[i] == 0 ? 1 : 0) & enabled[i]
-        i &+= 1
-    }
-    return Int(zeros)
-}
-
-/// The digits of one phase of one vector in AND mode: `digits[i] = ((values[i] >> shift) & maxDigit) &
-/// enabled[i]` (`enabled` is all ones or all zeros), added to `digitSums`; returns the count of non-zero
-/// digits. A free function over plain pointers with a single-exit loop and wrapping arithmetic, so it
-/// vectorizes on baseline x86-64.
-@inline(never)
-private func extractDigits(_ values: UnsafePointer<Int32>, enabled: UnsafePointer<Int32>, count: Int, shift: Int32,
-                           maxDigit: Int32, into digits: UnsafeMutablePointer<Float>,
-                           digitSums: UnsafeMutablePointer<Int32>) -> Int32 {
-    var nonZero: Int32 = 0
-    var i = 0
-    while i < count {
-        let digit = ((values[i] &>> shift) & maxDigit) & enabled[i]
-        digits[i] = Float(digit)
-        digitSums[i] &+= digit
-        nonZero &+= digit != 0 ? 1 : 0
-        i &+= 1
-    }
-    return nonZero
 }
 
 /// `sum(a[i] * b[i])` in 64-bit integers; validation bounds every product and the sum well inside.
@@ -595,9 +627,9 @@ private func dot(_ a: UnsafePointer<Int32>, _ b: UnsafePointer<UInt32>, count: I
     return total
 }
 
-/// `sum(digits[i]^2)`, summed exactly (digits are integers) and rounded once.
-private func sumOfSquares(_ digits: UnsafePointer<Float>, count: Int) -> Float {
-    var total = 0.0
-    for i in 0..<count { total += Double(digits[i]) * Double(digits[i]) }
+/// `sum(digits[i]^2)`, summed exactly and rounded once.
+private func sumOfSquares(_ digits: UnsafePointer<UInt8>, count: Int) -> Float {
+    var total = 0
+    for i in 0..<count { total &+= Int(digits[i]) &* Int(digits[i]) }
     return Float(total)
 }

@@ -3,16 +3,19 @@ import Foundation
 /// The shapes of the GEMMs an engine ran (`FastEngine(gemmLog:)`), for benchmarks and tests; safe to
 /// record into from several threads.
 public final class GEMMLog: @unchecked Sendable {
-    /// One GEMM: an `m x k` matrix times a `k x n` matrix.
+    /// One GEMM: an `m x k` matrix times a `k x n` matrix, on the integer path or on sgemm.
     public struct Shape: Sendable, Equatable {
         public let m: Int
         public let n: Int
         public let k: Int
+        /// Whether it ran on the exact integer GEMM (`IntegerGEMM`) rather than sgemm.
+        public let integer: Bool
 
-        public init(m: Int, n: Int, k: Int) {
+        public init(m: Int, n: Int, k: Int, integer: Bool = false) {
             self.m = m
             self.n = n
             self.k = k
+            self.integer = integer
         }
     }
 
@@ -21,10 +24,10 @@ public final class GEMMLog: @unchecked Sendable {
 
     public init() {}
 
-    func record(m: Int, n: Int, k: Int) {
+    func record(m: Int, n: Int, k: Int, integer: Bool) {
         lock.lock()
         defer { lock.unlock() }
-        recorded.append(Shape(m: m, n: n, k: k))
+        recorded.append(Shape(m: m, n: n, k: k, integer: integer))
     }
 
     /// Every GEMM recorded so far, in the order the calls finished.

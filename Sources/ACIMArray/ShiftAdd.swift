@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 
 /// The digital recombination after the ADCs: slices by shift-and-add, differential or offset columns,
 /// XNOR decoding with its compensation, and bit-serial phases.
@@ -30,42 +31,28 @@ public struct ShiftAdd: Sendable {
     public func phaseWeight(_ phase: Int) -> Double { Double(1 << (phase * dacBits)) }
 
     /// Adds `weight` times the value of every weight group for one phase to `output[group]`, from the
-    /// decoded sums of the mapped columns (0 for columns not read). In XNOR mode `driverRows` is the number
-    /// of rows the decoder assumes and `zeroRows` the number of zero-flagged rows, whose contribution the
-    /// digital compensation restores.
-    @inlinable
-    public func accumulate(_ decoded: UnsafePointer<Double>, weight: Double, groups: Int, offsetColumn: Int?,
-                           driverRows: Int, zeroRows: Int, into output: UnsafeMutablePointer<Double>) {
+    /// decoded sums of the mapped columns (0 for columns not read) in `order`. In XNOR mode `driverRows` is
+    /// the number of rows the decoder assumes and `zeroRows` the number of zero-flagged rows, whose
+    /// contribution the digital compensation restores.
+    public func accumulate(_ decoded: UnsafePointer<Double>, order: ColumnOrder = .physical, weight: Double,
+                           groups: Int, offsetColumn: Int?, driverRows: Int, zeroRows: Int,
+                           into output: UnsafeMutablePointer<Double>) {
         let width = layout.columnsPerWeight
+        let (groupStride, slotStride) = order == .physical ? (width, 1) : (1, groups)
         switch (layout.mode, encoding) {
         case (.xnor, _):
             let offset = Double(zeroRows) - Double(driverRows)
             for g in 0..<groups {
-                output[g] += weight * (2 * decoded[g * width] + offset)
+                output[g] += weight * (2 * decoded[g * groupStride] + offset)
             }
         case (_, .differential):
-            sliceWeights.withUnsafeBufferPointer { sliceWeights in
-                for g in 0..<groups {
-                    let base = decoded + g * width
-                    var value = 0.0
-                    for k in 0..<sliceWeights.count {
-                        value += sliceWeights[k] * (base[2 * k] - base[2 * k + 1])
-                    }
-                    output[g] += weight * value
-                }
-            }
+            acim_shift_add_differential(decoded, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
+                                        Int64(sliceWeights.count), weight, output)
         case (_, .offset):
+            // The offset column follows the weight groups in either order.
             let offset = Double(1 << (weightBits - 1)) * decoded[offsetColumn ?? 0]
-            sliceWeights.withUnsafeBufferPointer { sliceWeights in
-                for g in 0..<groups {
-                    let base = decoded + g * width
-                    var value = 0.0
-                    for k in 0..<sliceWeights.count {
-                        value += sliceWeights[k] * base[k]
-                    }
-                    output[g] += weight * (value - offset)
-                }
-            }
+            acim_shift_add_offset(decoded, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
+                                  Int64(sliceWeights.count), offset, weight, output)
         }
     }
 
@@ -77,3 +64,20 @@ public struct ShiftAdd: Sendable {
         return total
     }
 }
+
+/// The order of the column sums of one read-out row.
+public enum ColumnOrder: Sendable, Equatable {
+    /// Mapped columns in array order: weight group `g`'s slice columns at `g * width ..< (g + 1) * width`.
+    case physical
+    /// Slot-major: every group's first slice column, then every group's second, and so on, then the columns
+    /// after the groups (the offset column) in array order, so the read-out loops run over consecutive groups.
+    case slotMajor
+
+    /// Where mapped column `column` sits in a row of `groups` weight groups of `width` columns.
+    @inlinable
+    public func position(of column: Int, groups: Int, width: Int) -> Int {
+        guard self == .slotMajor, column < groups * width else { return column }
+        return (column % width) * groups + column / width
+    }
+}
+

@@ -86,17 +86,22 @@ struct Bench: ParsableCommand {
         let engineSeconds = try median(repetitions) {
             _ = try engine.run(crossbar, inputs: inputs, context: nextBatch())
         }
+        let integerSeconds = try integerGEMMSeconds(shapes, threads: BLAS.threadCount, repetitions: repetitions)
         let sgemmSeconds = try sgemmSeconds(shapes, repetitions: repetitions)
         let engineRate = flops / engineSeconds / 1e9
         let sgemmRate = flops / sgemmSeconds / 1e9
-        say("acim bench: FastEngine vs cblas_sgemm, median of \(repetitions) runs")
-        say("BLAS core \(BLAS.coreName), \(BLAS.threadCount) thread(s)")
+        say("acim bench: FastEngine vs the integer GEMM and cblas_sgemm on its GEMM shapes, median of \(repetitions) runs")
+        say("BLAS core \(BLAS.coreName), \(BLAS.threadCount) thread(s); integer GEMM: \(IntegerGEMM.status.description)")
         say("array \(config.array.rows)x\(config.array.cols), \(config.array.bitsPerCell)-bit cells, \(config.array.weightBits)-bit \(config.array.weightEncoding.rawValue) weights, \(config.periphery.inputBits)-bit \(config.periphery.inputEncoding.rawValue) inputs, \(config.periphery.dacBits)-bit DAC, \(config.periphery.adc.bits)-bit ADC per plane")
         say("batch \(batch), input sparsity \(percent(sparsity)), read noise \(readNoise ? "on" : "off")")
-        say("GEMMs per batch: \(Bench.describe(shapes)) (\(fmt(flops / 1e6, 1)) MFLOP)")
-        say("FastEngine    \(fmt(engineSeconds * 1e3, 3)) ms per batch  \(fmt(engineRate, 1)) GFLOP/s  \(fmt(Double(batch) / engineSeconds, 0)) MVM/s  \(fmt(engineSeconds / Double(batch) * 1e6, 2)) us per vector")
+        say("GEMMs per batch: \(Bench.describe(shapes)) (\(fmt(flops / 1e6, 1)) MOP)")
+        say("FastEngine    \(fmt(engineSeconds * 1e3, 3)) ms per batch  \(fmt(engineRate, 1)) GOP/s  \(fmt(Double(batch) / engineSeconds, 0)) MVM/s  \(fmt(engineSeconds / Double(batch) * 1e6, 2)) us per vector")
+        if let integerSeconds {
+            say("integer GEMM  \(fmt(integerSeconds * 1e3, 3)) ms per batch  \(fmt(flops / integerSeconds / 1e9, 1)) GOP/s")
+        }
         say("cblas_sgemm   \(fmt(sgemmSeconds * 1e3, 3)) ms per batch  \(fmt(sgemmRate, 1)) GFLOP/s")
-        say("ratio         \(fmt(engineRate / sgemmRate, 3)) of the sgemm rate")
+        let integerRatio = integerSeconds.map { "\(fmt($0 / engineSeconds, 3)) of the integer GEMM rate, " } ?? ""
+        say("ratio         \(integerRatio)\(fmt(engineRate / sgemmRate, 3)) of the sgemm rate")
         if reference {
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try ReferenceEngine().run(crossbar, inputs: inputs, context: nextBatch())
@@ -133,6 +138,35 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// The median over `repetitions` samples of the seconds the integer GEMM takes to run one GEMM of every
+    /// shape in `shapes` (1 digits times levels 0...3), the shapes dealt round-robin to `threads` threads,
+    /// one GEMM per thread at a time, as the engine runs them; nil when the integer path is off.
+    func integerGEMMSeconds(_ shapes: [GEMMLog.Shape], threads: Int, repetitions: Int) throws -> Double? {
+        guard IntegerGEMM.status.isOn, !shapes.isEmpty else { return nil }
+        struct Operand: Hashable { let k: Int, n: Int }
+        var packed: [Operand: IntegerGEMM.PackedMatrix] = [:]
+        for shape in shapes where packed[Operand(k: shape.k, n: shape.n)] == nil {
+            let values = (0..<shape.k * shape.n).map { Int8($0 % 4) }
+            packed[Operand(k: shape.k, n: shape.n)] = try require(IntegerGEMM.PackedMatrix(rows: shape.k, columns: shape.n, values: values),
+                                                                  "packed \(shape.k)x\(shape.n) operand")
+        }
+        let operands = shapes.map { packed[Operand(k: $0.k, n: $0.n)]! }
+        let a = [UInt8](repeating: 1, count: shapes.map { $0.m * $0.k }.max()!)
+        let width = shapes.map { $0.m * $0.n }.max()!
+        let outputs = (0..<threads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: width) }
+        defer { outputs.forEach { $0.deallocate() } }
+        return try a.withUnsafeBufferPointer { a in
+            let (a, outputs) = (Unchecked(value: a.baseAddress!), Unchecked(value: outputs))
+            return try median(repetitions) {
+                DispatchQueue.concurrentPerform(iterations: threads) { t in
+                    for i in stride(from: t, to: shapes.count, by: threads) {
+                        _ = IntegerGEMM.multiply(a.value, rows: shapes[i].m, by: operands[i], into: outputs.value[t])
+                    }
+                }
+            }
+        }
+    }
+
     /// Floating-point operations of the GEMMs `shapes`.
     static func flops(_ shapes: [GEMMLog.Shape]) -> Double {
         shapes.reduce(0.0) { $0 + 2 * Double($1.m) * Double($1.n) * Double($1.k) }
@@ -145,7 +179,7 @@ struct Bench: ParsableCommand {
             if let index = counts.firstIndex(where: { $0.0 == shape }) { counts[index].1 += 1 } else { counts.append((shape, 1)) }
         }
         guard !counts.isEmpty else { return "none" }
-        return counts.map { "\($1) of \($0.m)x\($0.k) * \($0.k)x\($0.n)" }.joined(separator: ", ")
+        return counts.map { "\($1) of \($0.m)x\($0.k) * \($0.k)x\($0.n)\($0.integer ? " (integer)" : "")" }.joined(separator: ", ")
     }
 
     /// The median over `count` samples of the seconds one `body` takes. A first call warms up and sizes

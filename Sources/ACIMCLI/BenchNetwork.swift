@@ -52,7 +52,8 @@ extension Bench {
               + "\(mapped.placement.arraysUsed) arrays of \(config.array.rows)x\(config.array.cols) (\(sized.chip.tiles) tiles); "
               + "\(config.periphery.inputBits)-bit \(config.periphery.inputEncoding.rawValue) inputs on a \(config.periphery.dacBits)-bit DAC, "
               + "\(config.array.weightBits)-bit weights in \(config.array.bitsPerCell)-bit cells, \(config.periphery.adc.bits)-bit ADC")
-        say("BLAS core \(BLAS.coreName), \(BLAS.threadCount) thread(s); mapped and programmed in \(fmt(secondsSince(start), 2)) s")
+        say("BLAS core \(BLAS.coreName), \(BLAS.threadCount) thread(s); integer GEMM: \(IntegerGEMM.status.description)")
+        say("mapped and programmed in \(fmt(secondsSince(start), 2)) s")
 
         // The engines record the shape of every GEMM they run; the warm-up run is forgotten.
         let log = GEMMLog()
@@ -76,17 +77,25 @@ extension Bench {
 
         // Plain sgemm on the same shapes, per image.
         let (singleFlops, batchedFlops) = (Bench.flops(singleShapes) / Double(images), Bench.flops(batchedShapes) / Double(images))
+        let threads = BLAS.threadCount
+        let singleInteger = try integerGEMMSeconds(singleShapes, threads: threads, repetitions: 5).map { $0 / Double(images) }
+        let batchedInteger = try integerGEMMSeconds(batchedShapes, threads: threads, repetitions: 5).map { $0 / Double(images) }
         let singleSGEMM = try sgemmSeconds(singleShapes, repetitions: 5) / Double(images)
         let batchedSGEMM = try sgemmSeconds(batchedShapes, repetitions: 5) / Double(images)
         let dense = Bench.flops(denseGEMMShapes(mapped, layout: layout))
-        func line(_ label: String, _ seconds: Double, _ flops: Double, _ sgemmSeconds: Double) {
+        func line(_ label: String, _ seconds: Double, _ flops: Double, _ integerSeconds: Double?, _ sgemmSeconds: Double) {
+            let integer = integerSeconds.map { "  \(fmt($0 / seconds, 3)) of the integer GEMM rate" } ?? ""
             say(label.padding(toLength: 19, withPad: " ", startingAt: 0) + "\(fmt(seconds * 1e3, 2)) ms per image  "
-                  + "\(fmt(flops / seconds / 1e9, 1)) GFLOP/s of bit-plane GEMMs  \(fmt(sgemmSeconds / seconds, 3)) of the sgemm rate")
+                  + "\(fmt(flops / seconds / 1e9, 1)) GOP/s of bit-plane GEMMs\(integer)  \(fmt(sgemmSeconds / seconds, 3)) of the sgemm rate")
         }
-        line("batch 1", single, singleFlops, singleSGEMM)
-        if images > 1 { line("batch \(images)", batched, batchedFlops, batchedSGEMM) }
-        say("cblas_sgemm        \(fmt(singleSGEMM * 1e3, 2)) ms per image for the batch-1 GEMMs (\(singleShapes.count / images), "
-              + "\(fmt(singleFlops / 1e9, 2)) GFLOP)  \(fmt(singleFlops / singleSGEMM / 1e9, 1)) GFLOP/s; "
+        line("batch 1", single, singleFlops, singleInteger, singleSGEMM)
+        if images > 1 { line("batch \(images)", batched, batchedFlops, batchedInteger, batchedSGEMM) }
+        let gemms = "the batch-1 GEMMs (\(singleShapes.count / images), \(fmt(singleFlops / 1e9, 2)) GOP)"
+        if let singleInteger, let batchedInteger {
+            say("integer GEMM       \(fmt(singleInteger * 1e3, 2)) ms per image for \(gemms)  \(fmt(singleFlops / singleInteger / 1e9, 1)) GOP/s; "
+                  + "\(fmt(batchedInteger * 1e3, 2)) ms for the batch-\(images) GEMMs")
+        }
+        say("cblas_sgemm        \(fmt(singleSGEMM * 1e3, 2)) ms per image for \(gemms)  \(fmt(singleFlops / singleSGEMM / 1e9, 1)) GFLOP/s; "
               + "\(fmt(batchedSGEMM * 1e3, 2)) ms for the batch-\(images) GEMMs")
         say("GEMM work         \(fmt(singleFlops / dense, 3)) of the \(fmt(dense / 1e9, 2)) GFLOP per image with every phase multiplied")
         say("peak memory        \(MemoryBudget.format(Bench.peakResidentBytes()))")

@@ -121,11 +121,13 @@ public struct Chip: Sendable, Codable, Equatable {
     public var bytesPerCell: Double { Chip.bytesPerCell(crossbar) }
 
     /// Bytes of array state per cell of arrays of `crossbar`: the cells, their weight sites, the
-    /// materialized levels an MVM reads and the mapping's target levels.
+    /// materialized levels an MVM reads, the mapping's target levels, and the FastEngine's 8-bit copies of
+    /// the levels (with disabled zero-level cells, also of the cells read), plain and packed.
     public static func bytesPerCell(_ crossbar: CrossbarConfig) -> Double {
         let layout = CrossbarLayout(config: crossbar)
         let cellsPerSite = layout.wordLinesPerRow * layout.columnsPerWeight
-        return CellArray.bytesPerCell(cellsPerSite: cellsPerSite) + Double(MemoryLayout<Float>.size + 1)
+        let integerCopies = crossbar.periphery.sparsity.disableZeroWeightCells ? 4 : 2
+        return CellArray.bytesPerCell(cellsPerSite: cellsPerSite) + Double(MemoryLayout<Float>.size + 1 + integerCopies)
     }
 
     /// Bytes the arrays in use hold now.

@@ -35,6 +35,34 @@ import Testing
         #expect(fast.cost.activity == reference.cost.activity)
     }
 
+    /// The integer GEMM path and the sgemm path give the same outputs and counts bit for bit, with and
+    /// without read noise, over one and several chunks; wherever the levels are integers within the exact
+    /// ranges, the integer path is the one the engine takes.
+    @Test(arguments: 0..<120)
+    func integerPathEqualsSgemmPath(seed: Int) throws {
+        var sample = RandomCase.make(seed: UInt64(5000 + seed), xnor: seed % 5 == 0)
+        if seed % 3 == 0 { sample.config.device.readNoise = Quantity(0.4e-6) }
+        if seed % 4 == 0 {
+            // Several chunks of vectors.
+            var rng = RandomStream(seed: UInt64(seed), purpose: .userInput)
+            let original = sample.inputs
+            sample.inputs = Matrix(rows: 70, columns: original.columns) { _, c in original[Int(rng.next() % UInt64(original.rows)), c] }
+        }
+        let crossbar = try sample.programmed()
+        let context = ReadContext(seed: 3, firstVector: 2)
+        let integer = try FastEngine(integerGEMM: true).run(crossbar, inputs: sample.inputs, context: context)
+        let float = try FastEngine(integerGEMM: false).run(crossbar, inputs: sample.inputs, context: context)
+        #expect(integer.outputs == float.outputs)
+        #expect(integer.cost.activity == float.cost.activity)
+        if IntegerGEMM.status.isOn {
+            let (mapping, readout) = try crossbar.programmedState()
+            let layout = CrossbarLayout(config: sample.config)
+            let squares = SparsityGate(config: sample.config, mapping: mapping).disablesZeroCells
+            let exact = !squares || layout.mode == .xnor || layout.maxDigit * layout.maxDigit <= 255
+            #expect((crossbar.prepared(mapping: mapping, readout: readout).packed != nil) == exact)
+        }
+    }
+
     /// Determinism: the same seed gives bit-identical results whatever the BLAS thread count.
     @Test func bitIdenticalAcrossThreadCounts() throws {
         var config = CrossbarConfig()

@@ -36,8 +36,9 @@ import Testing
         try chip.program(ArrayID(tile: 2, slot: 1), weights: Self.weights(1), seed: 4)
         #expect(chip.arraysInUse == [ArrayID(tile: 2, slot: 1)])
         #expect(chip.arrayBytes == 32 * 32 * chip.bytesPerCell)
-        // 8-bit differential weights in 2-bit cells: 8 cells per weight site.
-        let expected: Double = 7 + 24.0 / 8 + 5
+        // 8-bit differential weights in 2-bit cells: 8 cells per weight site; the FastEngine's plain and
+        // packed 8-bit levels.
+        let expected: Double = 7 + 24.0 / 8 + 5 + 2
         #expect(chip.bytesPerCell == expected)
         let position = chip.meshPosition(ofTile: 3)
         #expect(position.row == 1 && position.column == 1)

@@ -105,7 +105,7 @@ let brokenCorpus: [(String, [Expected])] = [
     ]),
     ("too-many-cells.yaml", [
         // 2^46 cells of 8-bit differential weights in 2-bit cells: 15 bytes each, 960 TiB.
-        Expected("8:10", "chip.tiles: 1024 tiles x 1024 arrays of 8192x8192 cells need about 960.0 TiB when every "
+        Expected("8:10", "chip.tiles: 1024 tiles x 1024 arrays of 8192x8192 cells need about 1.1 PiB when every "
                  + "array is in use; this machine has \(MemoryBudget.format(MemoryBudget.physicalMemory))"),
     ]),
     ("top-level-list.yaml", [

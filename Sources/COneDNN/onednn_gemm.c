@@ -1,0 +1,157 @@
+#include "onednn_gemm.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libgomp, which oneDNN's OpenMP runtime loads: the thread count of parallel regions the calling thread
+   starts. Set to 1 in every thread that creates or runs a primitive, so oneDNN neither spawns a team nor
+   sizes a primitive for one. */
+extern void omp_set_num_threads(int count);
+
+static _Thread_local int thread_ready = 0;
+static _Thread_local dnnl_stream_t thread_stream = NULL;
+
+static dnnl_engine_t engine = NULL;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void make_engine(void) {
+    if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) engine = NULL;
+}
+
+/* The one CPU engine, made by the first caller from any thread. */
+static dnnl_engine_t shared_engine(void) {
+    pthread_once(&engine_once, make_engine);
+    return engine;
+}
+
+static int prepare_thread(void) {
+    if (!thread_ready) {
+        omp_set_num_threads(1);
+        thread_ready = 1;
+    }
+    if (thread_stream == NULL) {
+        if (shared_engine() == NULL || dnnl_stream_create(&thread_stream, engine, dnnl_stream_default_flags) != dnnl_success) {
+            thread_stream = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct acim_igemm_plan {
+    int64_t m, k, n;
+    dnnl_primitive_t matmul;
+    dnnl_memory_desc_t a, packed, c;
+};
+
+acim_igemm_summation acim_igemm_probe(char *isa, size_t capacity) {
+    if (capacity > 0) isa[0] = 0;
+    if (prepare_thread() != 0) return ACIM_IGEMM_UNAVAILABLE;
+    dnnl_cpu_isa_t found = dnnl_get_effective_cpu_isa();
+    const char *name = "none";
+    acim_igemm_summation summation = ACIM_IGEMM_UNAVAILABLE;
+    switch (found) {
+    case dnnl_cpu_isa_avx512_core_amx: name = "avx512_core_amx"; summation = ACIM_IGEMM_EXACT; break;
+    case dnnl_cpu_isa_avx512_core_bf16: name = "avx512_core_bf16"; summation = ACIM_IGEMM_EXACT; break;
+    case dnnl_cpu_isa_avx512_core_vnni: name = "avx512_core_vnni"; summation = ACIM_IGEMM_EXACT; break;
+    case dnnl_cpu_isa_avx2_vnni: name = "avx2_vnni"; summation = ACIM_IGEMM_EXACT; break;
+    case dnnl_cpu_isa_avx512_core: name = "avx512_core"; summation = ACIM_IGEMM_SATURATING; break;
+    case dnnl_cpu_isa_avx2: name = "avx2"; summation = ACIM_IGEMM_SATURATING; break;
+    default: break;
+    }
+    if (capacity > 0) {
+        strncpy(isa, name, capacity - 1);
+        isa[capacity - 1] = 0;
+    }
+    return summation;
+}
+
+acim_igemm_plan *acim_igemm_plan_create(int64_t m, int64_t k, int64_t n) {
+    if (prepare_thread() != 0) return NULL;
+    acim_igemm_plan *plan = calloc(1, sizeof *plan);
+    if (plan == NULL) return NULL;
+    plan->m = m;
+    plan->k = k;
+    plan->n = n;
+    dnnl_dims_t a_dims = {m, k}, b_dims = {k, n}, c_dims = {m, n};
+    dnnl_memory_desc_t b_any;
+    dnnl_matmul_desc_t desc;
+    dnnl_primitive_desc_t pd = NULL;
+    if (dnnl_memory_desc_init_by_tag(&plan->a, 2, a_dims, dnnl_u8, dnnl_ab) != dnnl_success
+        || dnnl_memory_desc_init_by_tag(&b_any, 2, b_dims, dnnl_s8, dnnl_format_tag_any) != dnnl_success
+        || dnnl_memory_desc_init_by_tag(&plan->c, 2, c_dims, dnnl_f32, dnnl_ab) != dnnl_success
+        || dnnl_matmul_desc_init(&desc, &plan->a, &b_any, NULL, &plan->c) != dnnl_success
+        || dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL) != dnnl_success) {
+        free(plan);
+        return NULL;
+    }
+    plan->packed = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_status_t made = dnnl_primitive_create(&plan->matmul, pd);
+    dnnl_primitive_desc_destroy(pd);
+    if (made != dnnl_success) {
+        free(plan);
+        return NULL;
+    }
+    return plan;
+}
+
+void acim_igemm_plan_destroy(acim_igemm_plan *plan) {
+    if (plan == NULL) return;
+    dnnl_primitive_destroy(plan->matmul);
+    free(plan);
+}
+
+size_t acim_igemm_packed_size(const acim_igemm_plan *plan) {
+    return dnnl_memory_desc_get_size(&plan->packed);
+}
+
+int acim_igemm_same_packing(const acim_igemm_plan *a, const acim_igemm_plan *b) {
+    return dnnl_memory_desc_equal(&a->packed, &b->packed);
+}
+
+int acim_igemm_pack(const acim_igemm_plan *plan, const int8_t *b, int64_t ldb, void *packed) {
+    if (prepare_thread() != 0) return -1;
+    dnnl_memory_desc_t plain;
+    dnnl_dims_t dims = {plan->k, plan->n}, strides = {ldb, 1};
+    dnnl_memory_t from = NULL, to = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    int status = -1;
+    if (dnnl_memory_desc_init_by_strides(&plain, 2, dims, dnnl_s8, strides) == dnnl_success
+        && dnnl_memory_create(&from, &plain, engine, (void *)b) == dnnl_success
+        && dnnl_memory_create(&to, &plan->packed, engine, packed) == dnnl_success
+        && dnnl_reorder_primitive_desc_create(&pd, &plain, engine, &plan->packed, engine, NULL) == dnnl_success
+        && dnnl_primitive_create(&reorder, pd) == dnnl_success) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+        if (dnnl_primitive_execute(reorder, thread_stream, 2, args) == dnnl_success
+            && dnnl_stream_wait(thread_stream) == dnnl_success) {
+            status = 0;
+        }
+    }
+    dnnl_primitive_destroy(reorder);
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_memory_destroy(from);
+    dnnl_memory_destroy(to);
+    return status;
+}
+
+int acim_igemm_execute(const acim_igemm_plan *plan, const uint8_t *a, const void *packed, float *c) {
+    if (prepare_thread() != 0) return -1;
+    dnnl_memory_t ma = NULL, mb = NULL, mc = NULL;
+    int status = -1;
+    if (dnnl_memory_create(&ma, &plan->a, engine, (void *)a) == dnnl_success
+        && dnnl_memory_create(&mb, &plan->packed, engine, (void *)packed) == dnnl_success
+        && dnnl_memory_create(&mc, &plan->c, engine, c) == dnnl_success) {
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
+        if (dnnl_primitive_execute(plan->matmul, thread_stream, 3, args) == dnnl_success
+            && dnnl_stream_wait(thread_stream) == dnnl_success) {
+            status = 0;
+        }
+    }
+    dnnl_memory_destroy(ma);
+    dnnl_memory_destroy(mb);
+    dnnl_memory_destroy(mc);
+    return status;
+}
