@@ -55,11 +55,20 @@ public struct ADC: Sendable, Equatable {
 }
 
 extension ADC {
+    /// What a conversion at one full scale needs: the code per unit of sum and the sum per code.
+    public struct Scale: Sendable {
+        public let factor: Float
+        public let step: Double
+
+        public init(_ adc: ADC, fullScale: Float) {
+            factor = adc.topCode / fullScale
+            step = Double(fullScale) / Double(adc.topCode)
+        }
+    }
+
     /// Converts and decodes one row of column sums that share a full scale: exactly `convert(sum,
     /// fullScale:)` per column, in a loop compiled for the widest vector instructions the CPU has.
-    public func convertRow(_ sums: UnsafePointer<Float>, count: Int, fullScale: Float,
-                           into decoded: UnsafeMutablePointer<Double>) {
-        let step = Double(fullScale) / Double(topCode)
-        acim_adc_convert_row(sums, Int64(count), topCode / fullScale, topCode, step, step < 1 ? 1 : 0, decoded)
+    public func convertRow(_ sums: UnsafePointer<Float>, count: Int, scale: Scale, into decoded: UnsafeMutablePointer<Double>) {
+        acim_adc_convert_row(sums, Int64(count), scale.factor, topCode, scale.step, scale.step < 1 ? 1 : 0, decoded)
     }
 }

@@ -344,6 +344,8 @@ private struct Batch {
     let readVariance: Float
     /// The most rows a GEMM of the call can have: the vectors of a chunk times the phases.
     let maxRows: Int
+    /// The ADC scale of every row when the range does not follow the connected cells.
+    let fixedScale: ADC.Scale?
     let gemmLog: GEMMLog?
 
     init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout, context: ReadContext, maxVectors: Int,
@@ -361,6 +363,8 @@ private struct Batch {
         columns = mapping.mappedColumns
         readVariance = readout.readVariance
         maxRows = maxVectors * phases
+        fixedScale = prepared.gate.rescalesRange ? nil
+            : ADC.Scale(prepared.adc, fullScale: crossbar.fullScale(connectedCells: 0, rescales: false, mappedRows: rows))
         self.gemmLog = gemmLog
         order = integerGEMM && prepared.packed != nil ? .slotMajor : .physical
         if integerGEMM, let packed = prepared.packed {
@@ -406,8 +410,11 @@ private struct Batch {
         let enabledRows = prepared.enabledRows
         let xnor = layout.mode == .xnor
         let maxDigit = Int32(layout.maxDigit)
-        // Per row, the sum of its digits over the phases of one vector: the charge is linear in the digits.
-        var digitSums = [Int32](repeating: 0, count: rows)
+        // AND mode: a zero input has zero digits, so gating changes only which rows count as connected and
+        // which phases are skipped; the digit loop is branch-free and sums each row's digits over the phases,
+        // in which the charge is linear.
+        let andMode = !xnor && plan.connectionMask == nil
+        var digitSums = [Int32](repeating: 0, count: andMode ? rows : 0)
         pass.values.storage.withUnsafeBufferPointer { values in
         digitSums.withUnsafeMutableBufferPointer { digitSums in
         prepared.enabledRowMask.withUnsafeBufferPointer { enabled in
@@ -421,16 +428,14 @@ private struct Batch {
                 plan.gated[v] = gated
                 plan.skipped[v] = gated && zeros == enabledRows
                 if plan.skipped[v] { continue }
-                digitSums.update(repeating: 0)
+                if andMode { digitSums.update(repeating: 0) }
                 for phase in 0..<phases {
                     let row = v * phases + phase
                     // The next GEMM row: a phase that does not run leaves it to the next.
                     let sumRow = plan.multiplied
                     let digitRow = digits.baseAddress! + sumRow * wordLines
                     let shift = Int32(phase * dacBits)
-                    if !xnor && plan.connectionMask == nil {
-                        // AND mode: a zero input has zero digits, so gating changes only which rows count
-                        // as connected and which phases are skipped; the digit loop is branch-free.
+                    if andMode {
                         let nonZero = acim_extract_digits(vector, enabled.baseAddress!, Int64(rows), shift, maxDigit,
                                                           digitRow, digitSums.baseAddress!)
                         if gated && nonZero == 0 { continue }
@@ -465,7 +470,9 @@ private struct Batch {
                     plan.connected[row] = connected
                     plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
                 }
-                plan.charge[v] += dot(digitSums.baseAddress!, levelSums.baseAddress!, count: rows)
+                if andMode {
+                    plan.charge[v] += Int(acim_charge(digitSums.baseAddress!, levelSums.baseAddress!, Int64(rows)))
+                }
             }
         }
         }
@@ -542,10 +549,10 @@ private struct Batch {
                             decoded.update(repeating: 0, count: columns)
                             activeColumns = 0
                         } else if readVariance == 0 && sums.cells == nil {
-                            let fullScale = crossbar.fullScale(connectedCells: connected, rescales: gate.rescalesRange,
-                                                               mappedRows: rows)
+                            let scale = fixedScale ?? ADC.Scale(adc, fullScale: crossbar.fullScale(
+                                connectedCells: connected, rescales: true, mappedRows: rows))
                             adc.convertRow(levelSums.baseAddress! + Int(plan.sumRows[row]) * columns, count: columns,
-                                           fullScale: fullScale, into: decoded)
+                                           scale: scale, into: decoded)
                             for position in unreadPositions { decoded[position] = 0 }
                             activeColumns = readableCount
                             activity.cellReads += connected * readableCount
@@ -618,13 +625,6 @@ private struct Batch {
         }
         return active
     }
-}
-
-/// `sum(a[i] * b[i])` in 64-bit integers; validation bounds every product and the sum well inside.
-private func dot(_ a: UnsafePointer<Int32>, _ b: UnsafePointer<UInt32>, count: Int) -> Int {
-    var total = 0
-    for i in 0..<count { total &+= Int(a[i]) &* Int(b[i]) }
-    return total
 }
 
 /// `sum(digits[i]^2)`, summed exactly and rounded once.

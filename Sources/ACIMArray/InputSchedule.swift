@@ -45,40 +45,45 @@ public struct InputSchedule: Sendable {
                     + (layout.mode == .xnor ? "xnor inputs (0 flags a zero input)" : "\(bits)-bit \(encoding.rawValue) inputs"))
         }
         // Each pass: the inputs resequenced to array row order (unless the rows keep their order) and made
-        // unsigned by `transform`, in one pass over them.
+        // unsigned: `max(sign * x, 0) + bias`, in one pass over them.
         let (rows, columns) = (inputs.rows, inputs.columns)
         let rowOrder = mapping.resequenced ? mapping.rowOrder : nil
-        func pass(_ sign: Double, _ transform: (Int32) -> Int32) -> Pass {
+        func pass(_ sign: Int32, bias: Int32 = 0, clamps: Bool) -> Pass {
             let storage = [Int32](unsafeUninitializedCapacity: rows * columns) { values, count in
                 inputs.storage.withUnsafeBufferPointer { source in
                     if let rowOrder {
                         for b in 0..<rows {
                             let base = b * columns
-                            for i in 0..<columns { values[base + i] = transform(source[base + rowOrder[i]]) }
+                            for i in 0..<columns {
+                                let x = sign &* source[base + rowOrder[i]]
+                                values[base + i] = (clamps ? max(x, 0) : x) &+ bias
+                            }
                         }
+                    } else if clamps {
+                        for i in 0..<(rows * columns) { values[i] = max(sign &* source[i], 0) }
                     } else {
-                        for i in 0..<(rows * columns) { values[i] = transform(source[i]) }
+                        for i in 0..<(rows * columns) { values[i] = source[i] &+ bias }
                     }
                 }
                 count = rows * columns
             }
-            return Pass(sign: sign, values: Matrix(rows: rows, columns: columns, storage: storage))
+            return Pass(sign: Double(sign), values: Matrix(rows: rows, columns: columns, storage: storage))
         }
         if layout.mode == .xnor {
-            passes = [pass(1) { $0 }]
+            passes = [pass(1, clamps: false)]
             inputOffset = 0
             return
         }
         switch encoding {
         case .unsigned:
-            passes = [pass(1) { $0 }]
+            passes = [pass(1, clamps: false)]
             inputOffset = 0
         case .twoPass:
-            passes = [pass(1) { max($0, 0) }, pass(-1) { max(-$0, 0) }]
+            passes = [pass(1, clamps: true), pass(-1, clamps: true)]
             inputOffset = 0
         case .offset:
             let bias = Int32(1 << (bits - 1))
-            passes = [pass(1) { $0 + bias }]
+            passes = [pass(1, bias: bias, clamps: false)]
             inputOffset = Int64(bias)
         }
     }

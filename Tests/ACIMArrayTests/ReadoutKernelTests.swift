@@ -14,7 +14,7 @@ import Testing
         for fullScale: Float in [37, 255, 768, 1000.5, 4096] {
             var decoded = [Double](repeating: .nan, count: sums.count)
             sums.withUnsafeBufferPointer { s in
-                decoded.withUnsafeMutableBufferPointer { adc.convertRow(s.baseAddress!, count: sums.count, fullScale: fullScale, into: $0.baseAddress!) }
+                decoded.withUnsafeMutableBufferPointer { adc.convertRow(s.baseAddress!, count: sums.count, scale: ADC.Scale(adc, fullScale: fullScale), into: $0.baseAddress!) }
             }
             #expect(decoded == sums.map { adc.convert($0, fullScale: fullScale) })
         }

@@ -26,5 +26,9 @@ void acim_shift_add_offset(const double *decoded, int64_t groups, int64_t group_
 int32_t acim_extract_digits(const int32_t *values, const int32_t *enabled, int64_t count, int32_t shift,
                             int32_t max_digit, uint8_t *digits, int32_t *digit_sums);
 
+/* The unit bit-line charge of a vector from the sums of its digits over its phases: sum of
+   digit_sums[i] * level_sums[i], in 64-bit integers. */
+int64_t acim_charge(const int32_t *digit_sums, const uint32_t *level_sums, int64_t count);
+
 /* The number of enabled rows (enabled all ones) whose value is zero. */
 int64_t acim_count_zeros(const int32_t *values, const int32_t *enabled, int64_t count);
