@@ -1,5 +1,4 @@
 import ACIMCore
-import CKernels
 
 /// A column ADC: round-half-even conversion of an analog column sum to a code, with saturation, and the
 /// digital decode of the code back to a column sum.
@@ -64,11 +63,5 @@ extension ADC {
             factor = adc.topCode / fullScale
             step = Double(fullScale) / Double(adc.topCode)
         }
-    }
-
-    /// Converts and decodes one row of column sums that share a full scale: exactly `convert(sum,
-    /// fullScale:)` per column, in a loop compiled for the widest vector instructions the CPU has.
-    public func convertRow(_ sums: UnsafePointer<Float>, count: Int, scale: Scale, into decoded: UnsafeMutablePointer<Double>) {
-        acim_adc_convert_row(sums, Int64(count), scale.factor, topCode, scale.step, scale.step < 1 ? 1 : 0, decoded)
     }
 }

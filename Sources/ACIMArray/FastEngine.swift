@@ -338,8 +338,9 @@ private struct Batch {
     let weightCells: GEMMOperand?
     /// The order of the column sums the GEMMs give: slot-major for packed operands, else physical.
     let order: ColumnOrder
-    /// Where the mapped columns no ADC reads sit in a row of column sums.
-    let unreadPositions: [Int]
+    /// Per position in a row of column sums, `1` where an ADC reads the column and `0` where none does;
+    /// nil when every mapped column is read.
+    let readMask: [Float]?
     /// Per-read variance of one cell, in squared level units.
     let readVariance: Float
     /// The most rows a GEMM of the call can have: the vectors of a chunk times the phases.
@@ -366,15 +367,16 @@ private struct Batch {
         fixedScale = prepared.gate.rescalesRange ? nil
             : ADC.Scale(prepared.adc, fullScale: crossbar.fullScale(connectedCells: 0, rescales: false, mappedRows: rows))
         self.gemmLog = gemmLog
-        order = integerGEMM && prepared.packed != nil ? .slotMajor : .physical
-        if integerGEMM, let packed = prepared.packed {
+        let packed = integerGEMM ? prepared.packed : nil
+        order = packed != nil ? .slotMajor : .physical
+        let unread = packed?.unreadPositions ?? prepared.unreadColumns
+        var readMask = [Float](repeating: 1, count: unread.isEmpty ? 0 : columns)
+        for position in unread { readMask[position] = 0 }
+        self.readMask = unread.isEmpty ? nil : readMask
+        if let packed {
             levels = .packed(packed.levels)
             weightCells = packed.weightCells.map { .packed($0) }
-            unreadPositions = packed.unreadPositions
-            return
-        }
-        unreadPositions = prepared.unreadColumns
-        if prepared.gate.disablesZeroCells {
+        } else if prepared.gate.disablesZeroCells {
             // Disabled zero-level cells add neither charge nor noise, whatever their programmed conductance.
             let weightCells = mapping.levels.map { Float($0 == 0 ? 0 : 1) }
             self.weightCells = .float(weightCells)
@@ -516,6 +518,7 @@ private struct Batch {
             compensated.deallocate()
         }
         sums.levels.withUnsafeBufferPointer { levelSums in
+        (readMask ?? []).withUnsafeBufferPointer { readMask in
         prepared.readable.withUnsafeBufferPointer { readable in
             for (v, b) in plan.vectors.enumerated() {
                 activity.passes += 1
@@ -544,6 +547,8 @@ private struct Batch {
                         let connected = Int(plan.connected[row])
                         activity.wordlineDrives += connected
                         let activeColumns: Int
+                        let weight = sign * shiftAdd.phaseWeight(phase)
+                        var added = false
                         if connected == 0 {
                             // Nothing connected: no column is read and every decoded sum is 0.
                             decoded.update(repeating: 0, count: columns)
@@ -551,9 +556,12 @@ private struct Batch {
                         } else if readVariance == 0 && sums.cells == nil {
                             let scale = fixedScale ?? ADC.Scale(adc, fullScale: crossbar.fullScale(
                                 connectedCells: connected, rescales: true, mappedRows: rows))
-                            adc.convertRow(levelSums.baseAddress! + Int(plan.sumRows[row]) * columns, count: columns,
-                                           scale: scale, into: decoded)
-                            for position in unreadPositions { decoded[position] = 0 }
+                            shiftAdd.readout(levelSums.baseAddress! + Int(plan.sumRows[row]) * columns,
+                                             read: readMask.isEmpty ? nil : readMask.baseAddress, adc: adc,
+                                             scale: scale, order: order,
+                                             weight: weight, groups: outputs, offsetColumn: mapping.offsetColumn,
+                                             driverRows: rows, zeroRows: zeroRows, into: accumulated + b * outputs)
+                            added = true
                             activeColumns = readableCount
                             activity.cellReads += connected * readableCount
                             if (gate.rescalesRange && connected != rows) || (xnor && zeroRows > 0) {
@@ -572,10 +580,11 @@ private struct Batch {
                         }
                         activity.adcConversions += activeColumns
                         activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
-                        shiftAdd.accumulate(decoded, order: order, weight: sign * shiftAdd.phaseWeight(phase),
-                                            groups: outputs,
-                                            offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
-                                            into: accumulated + b * outputs)
+                        if !added {
+                            shiftAdd.accumulate(decoded, order: order, weight: weight, groups: outputs,
+                                                offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
+                                                into: accumulated + b * outputs)
+                        }
                     }
                     activity.cycles += timing.shiftAddCycles
                     if compensatesAll {
@@ -587,6 +596,7 @@ private struct Batch {
                 activity.bitlineCharge += passCharge
                 ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, timing: timing, charge: passCharge)
             }
+        }
         }
         }
     }

@@ -37,14 +37,11 @@ public struct ShiftAdd: Sendable {
     public func accumulate(_ decoded: UnsafePointer<Double>, order: ColumnOrder = .physical, weight: Double,
                            groups: Int, offsetColumn: Int?, driverRows: Int, zeroRows: Int,
                            into output: UnsafeMutablePointer<Double>) {
-        let width = layout.columnsPerWeight
-        let (groupStride, slotStride) = order == .physical ? (width, 1) : (1, groups)
+        let (groupStride, slotStride) = strides(order, groups: groups)
         switch (layout.mode, encoding) {
         case (.xnor, _):
-            let offset = Double(zeroRows) - Double(driverRows)
-            for g in 0..<groups {
-                output[g] += weight * (2 * decoded[g * groupStride] + offset)
-            }
+            acim_shift_add_xnor(decoded, Int64(groups), Int64(groupStride), Double(zeroRows) - Double(driverRows),
+                                weight, output)
         case (_, .differential):
             acim_shift_add_differential(decoded, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
                                         Int64(sliceWeights.count), weight, output)
@@ -54,6 +51,33 @@ public struct ShiftAdd: Sendable {
             acim_shift_add_offset(decoded, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
                                   Int64(sliceWeights.count), offset, weight, output)
         }
+    }
+
+    /// `accumulate` from raw column sums that share one ADC scale, converted as they are read: exactly the
+    /// row's conversion (`ADC.convert` per column, 0 where `read` is 0) followed by `accumulate`, in one pass.
+    public func readout(_ sums: UnsafePointer<Float>, read: UnsafePointer<Float>?, adc: ADC, scale: ADC.Scale,
+                        order: ColumnOrder, weight: Double, groups: Int, offsetColumn: Int?, driverRows: Int,
+                        zeroRows: Int, into output: UnsafeMutablePointer<Double>) {
+        let (groupStride, slotStride) = strides(order, groups: groups)
+        var row = acim_adc_row(sums: sums, read: read, factor: scale.factor, top: adc.topCode, step: scale.step,
+                               round_decoded: scale.step < 1 ? 1 : 0)
+        switch (layout.mode, encoding) {
+        case (.xnor, _):
+            acim_readout_xnor(&row, Int64(groups), Int64(groupStride), Double(zeroRows) - Double(driverRows), weight,
+                              output)
+        case (_, .differential):
+            acim_readout_differential(&row, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
+                                      Int64(sliceWeights.count), weight, output)
+        case (_, .offset):
+            acim_readout_offset(&row, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
+                                Int64(sliceWeights.count), Int64(offsetColumn ?? 0), Double(1 << (weightBits - 1)),
+                                weight, output)
+        }
+    }
+
+    /// Where group `g`'s slot `j` sits: `g * groupStride + j * slotStride`.
+    private func strides(_ order: ColumnOrder, groups: Int) -> (group: Int, slot: Int) {
+        order == .physical ? (layout.columnsPerWeight, 1) : (1, groups)
     }
 
     /// The sum of the per-pass accumulations `pass(0) + pass(1) + ...`, in pass order.

@@ -4,7 +4,8 @@ import Foundation
 
 /// `acim info`: version, BLAS kernels and threads.
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the version, the BLAS core in use and the thread count.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the version, the BLAS core in use, the thread count and whether the integer GEMM path is on.")
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -13,6 +14,7 @@ struct Info: ParsableCommand {
             ? " (restarted with OPENBLAS_CORETYPE=\(environment["OPENBLAS_CORETYPE"] ?? ""))" : ""))
         say("BLAS config: \(BLAS.configuration)")
         say("BLAS threads: \(BLAS.threadCount)")
+        say("integer GEMM: \(IntegerGEMM.status.description)")
         say("CPU cores: \(ProcessInfo.processInfo.activeProcessorCount)")
     }
 }

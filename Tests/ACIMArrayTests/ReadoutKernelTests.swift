@@ -2,21 +2,57 @@ import ACIMCore
 import Testing
 @testable import ACIMArray
 
-/// The vectorized read-out loops equal their scalar definitions bit for bit: a row conversion equals the
-/// ADC's per-column conversion, and the shift-and-add gives the same outputs from slot-major column sums as
-/// from sums in array order.
+/// The vectorized read-out loops equal their scalar definitions bit for bit: converting while accumulating
+/// equals the ADC's per-column conversion followed by the shift-and-add, and the shift-and-add gives the
+/// same outputs from slot-major column sums as from sums in array order.
 @Suite struct ReadoutKernelTests {
-    @Test(arguments: [3, 6, 8, 10])
-    func rowConversionEqualsPerColumnConversion(bits: Int) {
+    /// The read-out from raw sums (conversion and shift-and-add in one pass) equals converting every column
+    /// with `ADC.convert`, zeroing the columns no ADC reads, and accumulating the decoded sums, for every
+    /// encoding, both column orders, steps coarser and finer than one unit, and saturating sums.
+    @Test(arguments: [(WeightEncoding.differential, 3), (.differential, 8), (.offset, 6), (.offset, 10)])
+    func readoutEqualsConvertThenAccumulate(encoding: WeightEncoding, bits: Int) throws {
         let adc = ADC(bits: bits)
-        var rng = RandomStream(seed: UInt64(bits), purpose: .userInput)
-        let sums = (0..<517).map { _ in Float(Int(rng.next() % 1400) - 100) + (rng.next() % 3 == 0 ? 0.37 : 0) }
-        for fullScale: Float in [37, 255, 768, 1000.5, 4096] {
-            var decoded = [Double](repeating: .nan, count: sums.count)
-            sums.withUnsafeBufferPointer { s in
-                decoded.withUnsafeMutableBufferPointer { adc.convertRow(s.baseAddress!, count: sums.count, scale: ADC.Scale(adc, fullScale: fullScale), into: $0.baseAddress!) }
+        for xnor in [false, true] {
+            var config = CrossbarConfig()
+            config.array.rows = 32
+            config.array.cols = 256
+            if xnor {
+                config.array.weightBits = 1
+                config.periphery.inputBits = 1
+                config.periphery.sparsity.mode = .xnor
+            } else {
+                config.array.bitsPerCell = 2
+                config.array.weightBits = 8
+                config.array.weightEncoding = encoding
             }
-            #expect(decoded == sums.map { adc.convert($0, fullScale: fullScale) })
+            let layout = CrossbarLayout(config: config)
+            let shiftAdd = ShiftAdd(config: config)
+            let groups = xnor ? 77 : 23
+            let columns = groups * layout.columnsPerWeight + layout.offsetColumns
+            let offsetColumn = layout.offsetColumns > 0 ? groups * layout.columnsPerWeight : nil
+            var rng = RandomStream(seed: UInt64(bits), purpose: .userInput)
+            let sums = (0..<columns).map { _ in Float(Int(rng.next() % 1400) - 100) }
+            let read = (0..<columns).map { _ in Float(rng.next() % 7 == 0 ? 0 : 1) }
+            for order in [ColumnOrder.physical, .slotMajor] {
+                for fullScale: Float in [37, 768, 1000.5] {
+                    let scale = ADC.Scale(adc, fullScale: fullScale)
+                    let decoded = zip(sums, read).map { $1 == 0 ? 0 : adc.convert($0, fullScale: fullScale) }
+                    var expected = [Double](repeating: 0.5, count: groups)
+                    var fused = expected
+                    decoded.withUnsafeBufferPointer { d in
+                        shiftAdd.accumulate(d.baseAddress!, order: order, weight: -4, groups: groups,
+                                            offsetColumn: offsetColumn, driverRows: 32, zeroRows: 3, into: &expected)
+                    }
+                    sums.withUnsafeBufferPointer { s in
+                        read.withUnsafeBufferPointer { r in
+                            shiftAdd.readout(s.baseAddress!, read: r.baseAddress!, adc: adc, scale: scale, order: order,
+                                             weight: -4, groups: groups, offsetColumn: offsetColumn, driverRows: 32,
+                                             zeroRows: 3, into: &fused)
+                        }
+                    }
+                    #expect(fused == expected, "xnor \(xnor), \(order), full scale \(fullScale)")
+                }
+            }
         }
     }
 

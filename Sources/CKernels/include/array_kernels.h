@@ -1,24 +1,42 @@
 #pragma once
 /* The per-column loops of an MVM's read-out: ADC conversion of a row of column sums and the shift-and-add
-   of the decoded sums into weight-group outputs. Plain IEEE arithmetic in a fixed order (no fused
+   of the decoded sums into weight-group outputs, and the digit planes of the inputs. Plain IEEE arithmetic in a fixed order (no fused
    multiply-add), so every build and every instruction set gives the same bits; each function is compiled
    for AVX-512, AVX2 and baseline x86-64, the widest the CPU runs chosen at load time. */
 #include <stdint.h>
 
-/* decoded[c] = the column sum that the code of sums[c] stands for: code = round-half-even(clamp(sums[c] *
-   factor, 0, top)); decoded = code * step, rounded half-even to an integer when round_decoded. */
-void acim_adc_convert_row(const float *sums, int64_t count, float factor, float top, double step, int round_decoded,
-                          double *decoded);
+/* One row of raw column sums and the ADC conversion that shares its full scale: the code of a sum is
+   round-half-even(clamp(sum * factor, 0, top)), zero where read[i] is 0 (a column no ADC reads; read NULL
+   for none), and it decodes to code * step, rounded half-even to an integer when round_decoded. */
+typedef struct {
+    const float *sums;
+    const float *read;
+    float factor;
+    float top;
+    double step;
+    int32_t round_decoded;
+} acim_adc_row;
 
-/* The decoded sum of slot j (slice column) of weight group g is decoded[g*group_stride + j*slot_stride]. */
-
-/* output[g] += weight * sum_k slice_weights[k] * (slot 2k - slot 2k+1 of group g), summed in slice order. */
+/* The shift-and-add of one phase: the decoded sum of slot j (slice column) of weight group g is at position
+   g*group_stride + j*slot_stride, either given (acim_shift_add_*: decoded) or converted on the fly from a
+   row of raw sums (acim_readout_*), with the same operations in the same order.
+   differential: output[g] += weight * sum_k slice_weights[k] * (slot 2k - slot 2k+1), in slice order;
+   offset:       output[g] += weight * (sum_k slice_weights[k] * slot k - offset), in slice order, where the
+                 readout takes offset = offset_scale * the decoded sum at offset_position;
+   xnor:         output[g] += weight * (2 * slot 0 + offset). */
 void acim_shift_add_differential(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                                  const double *slice_weights, int64_t slices, double weight, double *output);
-
-/* output[g] += weight * (sum_k slice_weights[k] * slot k of group g - offset), summed in slice order. */
 void acim_shift_add_offset(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                            const double *slice_weights, int64_t slices, double offset, double weight, double *output);
+void acim_shift_add_xnor(const double *decoded, int64_t groups, int64_t group_stride, double offset, double weight,
+                         double *output);
+void acim_readout_differential(const acim_adc_row *row, int64_t groups, int64_t group_stride, int64_t slot_stride,
+                               const double *slice_weights, int64_t slices, double weight, double *output);
+void acim_readout_offset(const acim_adc_row *row, int64_t groups, int64_t group_stride, int64_t slot_stride,
+                         const double *slice_weights, int64_t slices, int64_t offset_position, double offset_scale,
+                         double weight, double *output);
+void acim_readout_xnor(const acim_adc_row *row, int64_t groups, int64_t group_stride, double offset, double weight,
+                       double *output);
 
 /* The digits of one bit-serial phase of one input vector: digits[i] = ((values[i] >> shift) & max_digit) &
    enabled[i] (enabled is all ones or all zeros per row), added to digit_sums; returns the number of non-zero
