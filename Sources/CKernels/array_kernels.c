@@ -46,42 +46,27 @@ static inline __attribute__((always_inline)) double column(source from, int conv
     return rounds ? (value + MAGIC_DOUBLE) - MAGIC_DOUBLE : value;
 }
 
-/* The shift-and-add loops run slice by slice over a block of groups, so consecutive groups fill the vector
-   lanes (contiguous loads where the groups' columns are slot-major, group_stride 1); each group still sums
-   its slices in slice order, as the scalar definition does. */
-static inline __attribute__((always_inline)) void differential(source from, int converts, int masked, int rounds,
-                                                                int64_t groups, int64_t group_stride, int64_t slot_stride,
-                                                                const double *slice_weights, int64_t slices,
-                                                                double weight, double *output) {
+/* The shift-and-add of sliced weights runs slice by slice over a block of groups, so consecutive groups fill
+   the vector lanes (contiguous loads where the groups' columns are slot-major, group_stride 1); each group
+   still sums its slices in slice order, as the scalar definition does. Differential weights take slot 2k
+   less slot 2k+1 for slice k (and no offset), offset-encoded weights slot k. */
+static inline __attribute__((always_inline)) void sliced(source from, int converts, int masked, int rounds,
+                                                          int differential, int64_t groups, int64_t group_stride,
+                                                          int64_t slot_stride, const double *slice_weights,
+                                                          int64_t slices, double offset, double weight,
+                                                          double *output) {
     double value[BLOCK];
     for (int64_t first = 0; first < groups; first += BLOCK) {
         const int64_t count = groups - first < BLOCK ? groups - first : BLOCK;
         for (int64_t g = 0; g < count; g++) value[g] = 0.0;
         for (int64_t k = 0; k < slices; k++) {
             const double slice = slice_weights[k];
-            const int64_t plus = first * group_stride + 2 * k * slot_stride, minus = plus + slot_stride;
+            const int64_t slot = first * group_stride + (differential ? 2 * k : k) * slot_stride;
             for (int64_t g = 0; g < count; g++) {
-                value[g] += slice * (column(from, converts, masked, rounds, plus + g * group_stride)
-                                     - column(from, converts, masked, rounds, minus + g * group_stride));
+                double sum = column(from, converts, masked, rounds, slot + g * group_stride);
+                if (differential) sum -= column(from, converts, masked, rounds, slot + slot_stride + g * group_stride);
+                value[g] += slice * sum;
             }
-        }
-        for (int64_t g = 0; g < count; g++) output[first + g] += weight * value[g];
-    }
-}
-
-static inline __attribute__((always_inline)) void offset_encoded(source from, int converts, int masked, int rounds,
-                                                                  int64_t groups, int64_t group_stride,
-                                                                  int64_t slot_stride, const double *slice_weights,
-                                                                  int64_t slices, double offset, double weight,
-                                                                  double *output) {
-    double value[BLOCK];
-    for (int64_t first = 0; first < groups; first += BLOCK) {
-        const int64_t count = groups - first < BLOCK ? groups - first : BLOCK;
-        for (int64_t g = 0; g < count; g++) value[g] = 0.0;
-        for (int64_t k = 0; k < slices; k++) {
-            const double slice = slice_weights[k];
-            const int64_t slot = first * group_stride + k * slot_stride;
-            for (int64_t g = 0; g < count; g++) value[g] += slice * column(from, converts, masked, rounds, slot + g * group_stride);
         }
         for (int64_t g = 0; g < count; g++) output[first + g] += weight * (value[g] - offset);
     }
@@ -108,14 +93,13 @@ static inline __attribute__((always_inline)) void xnor(source from, int converts
 WIDEST
 void acim_shift_add_differential(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                                  const double *slice_weights, int64_t slices, double weight, double *output) {
-    differential(DECODED(decoded), 0, 0, 0, groups, group_stride, slot_stride, slice_weights, slices, weight, output);
+    sliced(DECODED(decoded), 0, 0, 0, 1, groups, group_stride, slot_stride, slice_weights, slices, 0.0, weight, output);
 }
 
 WIDEST
 void acim_shift_add_offset(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                            const double *slice_weights, int64_t slices, double offset, double weight, double *output) {
-    offset_encoded(DECODED(decoded), 0, 0, 0, groups, group_stride, slot_stride, slice_weights, slices, offset, weight,
-                   output);
+    sliced(DECODED(decoded), 0, 0, 0, 0, groups, group_stride, slot_stride, slice_weights, slices, offset, weight, output);
 }
 
 WIDEST
@@ -128,7 +112,7 @@ WIDEST
 void acim_readout_differential(const acim_adc_row *row, int64_t groups, int64_t group_stride, int64_t slot_stride,
                                const double *slice_weights, int64_t slices, double weight, double *output) {
 #define BODY(from, converts, masked, rounds) \
-    differential(from, converts, masked, rounds, groups, group_stride, slot_stride, slice_weights, slices, weight, output)
+    sliced(from, converts, masked, rounds, 1, groups, group_stride, slot_stride, slice_weights, slices, 0.0, weight, output)
     CONVERTED(BODY, row);
 #undef BODY
 }
@@ -137,9 +121,9 @@ WIDEST
 void acim_readout_offset(const acim_adc_row *row, int64_t groups, int64_t group_stride, int64_t slot_stride,
                          const double *slice_weights, int64_t slices, int64_t offset_position, double offset_scale,
                          double weight, double *output) {
-#define BODY(from, converts, masked, rounds)                                                                    \
-    offset_encoded(from, converts, masked, rounds, groups, group_stride, slot_stride, slice_weights, slices,   \
-                   offset_scale * column(from, converts, masked, rounds, offset_position), weight, output)
+#define BODY(from, converts, masked, rounds)                                                              \
+    sliced(from, converts, masked, rounds, 0, groups, group_stride, slot_stride, slice_weights, slices,   \
+           offset_scale * column(from, converts, masked, rounds, offset_position), weight, output)
     CONVERTED(BODY, row);
 #undef BODY
 }
