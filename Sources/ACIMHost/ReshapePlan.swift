@@ -28,7 +28,7 @@ public struct ReshapePlan: Sendable {
 
         public var description: String {
             switch self {
-            case let .compiled(chunks): "compiled \(chunks) chunks"
+            case let .compiled(chunks): "compiled \(chunks) chunk\(chunks == 1 ? "" : "s")"
             case let .dropped(kind, chunks, bytes):
                 kind == .noop ? "dropped \(chunks) no-op chunks (\(bytes) bytes already in place)"
                     : "took \(chunks) neighbour chunks (\(bytes) bytes) out of the solver: direct neighbour transfers"
