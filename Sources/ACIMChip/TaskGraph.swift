@@ -116,36 +116,44 @@ public struct TaskGraph: Sendable {
     }
 
     /// The same list schedule, walking every cycle: each cycle, every running task counts down one cycle
-    /// and releases its resources when it reaches zero, then every task whose predecessors have all
-    /// finished is tried in priority order. For small cases: it costs a pass over all tasks per cycle.
+    /// and releases its resources (and its successors' waits) when it reaches zero, then the ready tasks are
+    /// tried in priority order. Its work grows with the cycles, so it is for small cases.
     public func cycleStepped() throws -> Schedule {
         try checked()
-        let n = tasks.count
-        var remaining = [Int](repeating: -1, count: n)   // -1: not started; 0: finished
+        let n = tasks.count, successors = successors()
+        var waiting = tasks.map(\.predecessors.count)
+        var remaining = [Int](repeating: 0, count: n)
+        var running: [Int] = [], ready = (0..<n).filter { waiting[$0] == 0 }
         var free = capacities
         var starts = [Int](repeating: 0, count: n), ends = starts
         var done = 0, cycle = 0
         while done < n {
             if cycle > 0 {
-                for t in 0..<n where remaining[t] > 0 {
+                var still: [Int] = []
+                for t in running {
                     remaining[t] -= 1
-                    if remaining[t] == 0 {
-                        done += 1
-                        for r in tasks[t].resources { free[r] += 1 }
+                    guard remaining[t] == 0 else { still.append(t); continue }
+                    done += 1
+                    for r in tasks[t].resources { free[r] += 1 }
+                    for s in successors[t] {
+                        waiting[s] -= 1
+                        if waiting[s] == 0 { ready.append(s) }
                     }
                 }
+                running = still
+                ready.sort()
             }
-            var running = remaining.contains { $0 > 0 }
-            for t in 0..<n where remaining[t] < 0
-                && tasks[t].predecessors.allSatisfy({ remaining[$0] == 0 })
-                && tasks[t].resources.allSatisfy({ free[$0] > 0 }) {
+            var left: [Int] = []
+            for t in ready {
+                guard tasks[t].resources.allSatisfy({ free[$0] > 0 }) else { left.append(t); continue }
                 for r in tasks[t].resources { free[r] -= 1 }
                 remaining[t] = tasks[t].cycles
                 starts[t] = cycle
                 ends[t] = cycle + tasks[t].cycles
-                running = true
+                running.append(t)
             }
-            if !running && done < n { throw Self.cycleError(done, n) }
+            ready = left
+            if running.isEmpty && done < n { throw Self.cycleError(done, n) }
             cycle += 1
         }
         return Schedule(starts: starts, ends: ends)
