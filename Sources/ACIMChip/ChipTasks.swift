@@ -51,8 +51,13 @@ public struct ChipTasks: Sendable {
     /// Adds a task of `cycles` holding `resources` after `predecessors`; returns its index.
     @discardableResult
     public mutating func add(cycles: Int, holding resources: [Resource], after predecessors: [Int] = []) -> Int {
-        let held = resources.map { index($0) }
-        return graph.add(cycles: cycles, resources: held, after: predecessors)
+        add(cycles: cycles, holdingIndices: resources.map { index($0) }, after: predecessors)
+    }
+
+    /// Adds a task holding the resources of the given indices (from `index`); returns its index.
+    @discardableResult
+    public mutating func add(cycles: Int, holdingIndices resources: [Int], after predecessors: [Int] = []) -> Int {
+        graph.add(cycles: cycles, resources: resources, after: predecessors)
     }
 
     /// Adds one DMA descriptor moving `bytes` from tile `a` to tile `b` (a copy through the tile memory
@@ -71,10 +76,10 @@ public struct ChipTasks: Sendable {
 
     /// Busy cycles of every resource used in `schedule` (a unit's cycles summed over its units).
     public func busyCycles(_ schedule: TaskGraph.Schedule) -> [Resource: Int] {
-        var busy: [Resource: Int] = [:]
+        var busy = [Int](repeating: 0, count: resources.count)
         for (t, task) in graph.tasks.enumerated() {
-            for r in task.resources { busy[resources[r], default: 0] += schedule.ends[t] - schedule.starts[t] }
+            for r in task.resources { busy[r] += schedule.ends[t] - schedule.starts[t] }
         }
-        return busy
+        return Dictionary(uniqueKeysWithValues: zip(resources, busy))
     }
 }

@@ -16,7 +16,7 @@ extension TaskGraph {
 /// The state of `TaskGraph.exact`'s depth-first search.
 private struct ExactSearch {
     let graph: TaskGraph
-    let successors: [[Int]]
+    let successors: TaskGraph.Successors
     /// Cycles from a task's start to the end of the longest chain of successors through it.
     let tail: [Int]
     let order: [Int]

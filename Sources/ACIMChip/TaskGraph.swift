@@ -50,10 +50,26 @@ public struct TaskGraph: Sendable {
         public var makespan: Int { ends.max() ?? 0 }
     }
 
-    func successors() -> [[Int]] {
-        var successors = [[Int]](repeating: [], count: tasks.count)
-        for (t, task) in tasks.enumerated() { for p in task.predecessors { successors[p].append(t) } }
-        return successors
+    /// Each task's successors, in one flat list (a task's are `list[offsets[t]..<offsets[t + 1]]`).
+    struct Successors {
+        let offsets: [Int]
+        let list: [Int]
+
+        subscript(_ t: Int) -> ArraySlice<Int> { list[offsets[t]..<offsets[t + 1]] }
+    }
+
+    func successors() -> Successors {
+        var offsets = [Int](repeating: 0, count: tasks.count + 1)
+        for task in tasks { for p in task.predecessors { offsets[p + 1] += 1 } }
+        for t in 0..<tasks.count { offsets[t + 1] += offsets[t] }
+        var fill = offsets, list = [Int](repeating: 0, count: offsets[tasks.count])
+        for (t, task) in tasks.enumerated() {
+            for p in task.predecessors {
+                list[fill[p]] = t
+                fill[p] += 1
+            }
+        }
+        return Successors(offsets: offsets, list: list)
     }
 
     func checked() throws {
@@ -72,43 +88,53 @@ public struct TaskGraph: Sendable {
     }
 
     /// The list schedule, computed from event to event: at each completion time the finished tasks release
-    /// their resources and the ready tasks are tried in priority order. Throws when tasks wait in a cycle.
+    /// their resources and the ready tasks are tried in priority order. Only the tasks that just became
+    /// ready and those waiting for a resource just released are tried: any other ready task still waits
+    /// for a resource that is busy. Throws when tasks wait in a cycle.
     public func eventDriven() throws -> Schedule {
         try checked()
         let successors = successors()
         var waiting = tasks.map(\.predecessors.count)
-        var ready = Set<Int>(), free = capacities
+        var free = capacities
+        var started = [Bool](repeating: false, count: tasks.count)
         var starts = [Int](repeating: 0, count: tasks.count), ends = starts
-        var running = MinHeap<(end: Int, task: Int)> { ($0.end, $0.task) < ($1.end, $1.task) }
-        for t in tasks.indices where waiting[t] == 0 { ready.insert(t) }
-        var sortedReady: [Int] = []
-        var readyChanged = true
+        var running = EventQueue()
+        // The ready tasks not started, by each resource they hold (started ones are dropped lazily).
+        var readyUsing = [[Int]](repeating: [], count: capacities.count)
+        var candidates = tasks.indices.filter { waiting[$0] == 0 }
         var now = 0, done = 0
         while true {
-            if readyChanged { sortedReady = ready.sorted(); readyChanged = false }
-            var started: [Int] = []
-            for t in sortedReady where tasks[t].resources.allSatisfy({ free[$0] > 0 }) {
-                for r in tasks[t].resources { free[r] -= 1 }
-                starts[t] = now
-                ends[t] = now + tasks[t].cycles
-                running.push((ends[t], t))
-                started.append(t)
+            candidates.sort()
+            var previous = -1
+            for t in candidates where t != previous {
+                previous = t
+                guard !started[t] else { continue }
+                if tasks[t].resources.allSatisfy({ free[$0] > 0 }) {
+                    for r in tasks[t].resources { free[r] -= 1 }
+                    started[t] = true
+                    starts[t] = now
+                    ends[t] = now + tasks[t].cycles
+                    running.push((ends[t], t))
+                } else if waiting[t] == 0 {
+                    waiting[t] = -1   // ready and filed under its resources
+                    for r in tasks[t].resources { readyUsing[r].append(t) }
+                }
             }
-            if !started.isEmpty {
-                for t in started { ready.remove(t) }
-                readyChanged = true
-            }
+            candidates.removeAll(keepingCapacity: true)
             guard let next = running.peek?.end else { break }
             now = next
             while let top = running.peek, top.end == now {
                 _ = running.pop()
                 done += 1
-                for r in tasks[top.task].resources { free[r] += 1 }
+                for r in tasks[top.task].resources {
+                    free[r] += 1
+                    readyUsing[r].removeAll { started[$0] }
+                    candidates += readyUsing[r]
+                }
                 for s in successors[top.task] {
                     waiting[s] -= 1
-                    if waiting[s] == 0 { ready.insert(s) }
+                    if waiting[s] == 0 { candidates.append(s) }
                 }
-                readyChanged = true
             }
         }
         guard done == tasks.count else { throw Self.cycleError(done, tasks.count) }
@@ -160,36 +186,43 @@ public struct TaskGraph: Sendable {
     }
 }
 
-/// A binary min-heap ordered by `less`.
-struct MinHeap<Element> {
-    private var items: [Element] = []
-    private let less: (Element, Element) -> Bool
+/// The running tasks by end cycle (then task index): a binary min-heap.
+struct EventQueue {
+    private var ends: [Int] = []
+    private var tasks: [Int] = []
 
-    init(_ less: @escaping (Element, Element) -> Bool) { self.less = less }
+    var peek: (end: Int, task: Int)? { ends.isEmpty ? nil : (ends[0], tasks[0]) }
 
-    var peek: Element? { items.first }
+    private func less(_ i: Int, _ j: Int) -> Bool { (ends[i], tasks[i]) < (ends[j], tasks[j]) }
 
-    mutating func push(_ item: Element) {
-        items.append(item)
-        var i = items.count - 1
-        while i > 0, less(items[i], items[(i - 1) / 2]) {
-            items.swapAt(i, (i - 1) / 2)
+    private mutating func swapAt(_ i: Int, _ j: Int) {
+        ends.swapAt(i, j)
+        tasks.swapAt(i, j)
+    }
+
+    mutating func push(_ item: (end: Int, task: Int)) {
+        ends.append(item.end)
+        tasks.append(item.task)
+        var i = ends.count - 1
+        while i > 0, less(i, (i - 1) / 2) {
+            swapAt(i, (i - 1) / 2)
             i = (i - 1) / 2
         }
     }
 
-    mutating func pop() -> Element? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
+    mutating func pop() -> (end: Int, task: Int)? {
+        guard let top = peek else { return nil }
+        swapAt(0, ends.count - 1)
+        ends.removeLast()
+        tasks.removeLast()
         var i = 0
         while true {
             let (l, r) = (2 * i + 1, 2 * i + 2)
             var m = i
-            if l < items.count, less(items[l], items[m]) { m = l }
-            if r < items.count, less(items[r], items[m]) { m = r }
+            if l < ends.count, less(l, m) { m = l }
+            if r < ends.count, less(r, m) { m = r }
             if m == i { break }
-            items.swapAt(i, m)
+            swapAt(i, m)
             i = m
         }
         return top

@@ -78,18 +78,14 @@ public struct PipelineSchedule: Sendable {
         let ends = PipelineBuilder.inferenceEnds(streamSchedule, tasksPerInference: single.graph.tasks.count, inferences: streamInferences)
         intervalCycles = Double(ends.last! - ends.first!) / Double(streamInferences - 1)
         let span = Double(max(1, streamSchedule.makespan))
-        utilization = streamTasks.busyCycles(streamSchedule).map { ($0.key, Double($0.value) / span / Double(streamTasks.graph.capacities[streamTasks.index($0.key)])) }
+        let units = Dictionary(uniqueKeysWithValues: zip(streamTasks.resources, streamTasks.graph.capacities))
+        utilization = streamTasks.busyCycles(streamSchedule).map { ($0.key, Double($0.value) / span / Double(units[$0.key]!)) }
             .sorted { ($0.1, $1.0) > ($1.1, $0.0) }
         ledger = plan.ledger
         spilledBytes = plan.allocation.spilledBytes
         reshapes = plan.reshapes
         clock = chip.clock
     }
-}
-
-extension ChipTasks {
-    /// The index of `resource` if a task uses it.
-    func index(_ resource: Resource) -> Int { resources.firstIndex(of: resource)! }
 }
 
 /// What the pipeline schedule needs of a mapped network, worked out once: per weighted layer its vectors,
@@ -278,8 +274,10 @@ struct PipelineBuilder {
         last = plan.stages.map { _ in [nil, nil, nil, nil] }
     }
 
-    private mutating func add(_ stage: Int, kind: Int, cycles: Int, holding: [ChipTasks.Resource], after: [Int]) -> Int {
-        let t = tasks.add(cycles: cycles, holding: holding, after: after + (last[stage][kind].map { [$0] } ?? []))
+    private mutating func add(_ stage: Int, kind: Int, cycles: Int, holding: [Int], after: [Int]) -> Int {
+        var after = after
+        if let previous = last[stage][kind] { after.append(previous) }
+        let t = tasks.add(cycles: cycles, holdingIndices: holding, after: after)
         last[stage][kind] = t
         layerOfTask.append(plan.stages[stage].name)
         return t
@@ -289,8 +287,9 @@ struct PipelineBuilder {
         rowDone = plan.stages.map { [Int](repeating: -1, count: $0.rows) }
         var arrived: [PipelinePlan.Need: [Int]] = [:]
         for (s, stage) in plan.stages.enumerated() {
-            let memory = stage.tiles.map { ChipTasks.Resource.tileMemory(tile: $0) }
-            let digital = stage.tiles.map { ChipTasks.Resource.digitalUnit(tile: $0) }
+            let memory = stage.tiles.map { tasks.index(.tileMemory(tile: $0)) }
+            let digital = stage.tiles.map { tasks.index(.digitalUnit(tile: $0)) }
+            let arrays = stage.arrays.map { tasks.index(.array($0)) }
             for y in 0..<stage.rows {
                 var waits: [Int] = []
                 for need in stage.needs[y] {
@@ -318,7 +317,7 @@ struct PipelineBuilder {
                 }
                 for x in 0..<stage.width {
                     let read = add(s, kind: 0, cycles: stage.readCycles, holding: memory, after: x == 0 ? waits : [])
-                    let mvm = add(s, kind: 1, cycles: stage.mvmCycles, holding: stage.arrays.map { .array($0) }, after: [read])
+                    let mvm = add(s, kind: 1, cycles: stage.mvmCycles, holding: arrays, after: [read])
                     let work = add(s, kind: 2, cycles: stage.digitalCycles, holding: digital, after: [mvm])
                     let write = add(s, kind: 3, cycles: stage.writeCycles, holding: memory, after: [work])
                     if x == stage.width - 1 { rowDone[s][y] = write }

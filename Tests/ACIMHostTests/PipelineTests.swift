@@ -8,25 +8,6 @@ import Testing
 /// The pipelined schedule of a network on the chip: a case worked by hand, spills to DRAM, and the
 /// event-driven schedule against the cycle-stepped one on random small chips.
 @Suite struct PipelineTests {
-    static func chip(tiles: Int, columns: Int, arraysPerTile: Int = 1, ports: Int = 1, linkWidth: Int = 32,
-                     memory: Int = 65536, topology: NoCTopology = .mesh) throws -> Chip {
-        var tile = TileConfig()
-        tile.arrays = arraysPerTile
-        tile.memory = Quantity(Double(memory))
-        tile.dmaPorts = ports
-        var config = ChipConfig()
-        config.tiles = tiles
-        config.meshCols = columns
-        config.meshRows = (tiles + columns - 1) / columns
-        config.noc.topology = topology
-        config.noc.linkWidth = linkWidth
-        var crossbar = CrossbarConfig()
-        crossbar.array.rows = 64
-        crossbar.array.cols = 64
-        return try Chip(technology: TechnologyConfig(), crossbar: crossbar, tile: tile, chip: config,
-                        controller: DeviceControllerConfig(), energy: ChipEnergy(), area: AreaConfig())
-    }
-
     static func work(operations: Int, read: Int, written: Int) -> DigitalWork {
         var work = DigitalWork()
         work.operations = operations
@@ -49,7 +30,7 @@ import Testing
     /// 2 + 1 = 11); fc2 reads (1), multiplies (7), works (1) and writes (1): 32 cycles. In a stream the
     /// transfer, which holds tile 0's one send port for 11 cycles, paces the inferences.
     @Test func twoLayersOnTwoTilesByHand() throws {
-        let chip = try Self.chip(tiles: 2, columns: 2)
+        let chip = try nocChip(tiles: 2, columns: 2)
         let parameters = ["fc1.weight": Tensor(shape: [3, 4], data: gaussians(12, seed: 1)),
                           "fc2.weight": Tensor(shape: [2, 3], data: gaussians(6, seed: 2))]
         let network = try Network(inputShape: [4], nodes: [
@@ -80,8 +61,8 @@ import Testing
     @Test func activationsThatDoNotFitGoThroughDRAM() throws {
         let network = try residualNetwork(seed: 2)
         let calibration = Dataset(images: images(8, for: network, seed: 3), labels: [Int](repeating: 0, count: 8))
-        let roomy = try Self.chip(tiles: 8, columns: 4)
-        let tight = try Self.chip(tiles: 8, columns: 4, memory: 1024)
+        let roomy = try nocChip(tiles: 8, columns: 4)
+        let tight = try nocChip(tiles: 8, columns: 4, memory: 1024)
         let layers = [(mvm: 81 * 2, work: Self.work(operations: 486, read: 1458, written: 1944)),
                       (mvm: 25 * 3, work: Self.work(operations: 300, read: 1350, written: 1200)),
                       (mvm: 25 * 3, work: Self.work(operations: 300, read: 2700, written: 1200)),
@@ -107,7 +88,7 @@ import Testing
         let vectors = [81, 25, 25, 1]
         for _ in 0..<12 {
             let tiles = 3 + Int(rng.next() % 6)
-            let chip = try Self.chip(tiles: tiles, columns: 1 + Int(rng.next() % UInt64(tiles)),
+            let chip = try nocChip(tiles: tiles, columns: 1 + Int(rng.next() % UInt64(tiles)),
                                      arraysPerTile: max(ceilDiv(8, tiles), 1 + Int(rng.next() % 4)),
                                      ports: 1 + Int(rng.next() % 2), linkWidth: [4, 16, 64][Int(rng.next() % 3)],
                                      memory: [1024, 4096, 65536][Int(rng.next() % 3)], topology: rng.next() % 2 == 0 ? .mesh : .ring)

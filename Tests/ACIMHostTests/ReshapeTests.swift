@@ -7,24 +7,10 @@ import Testing
 /// Reshape by routing chunks between tile memories: the solver, the schedule, its execution on the tile
 /// memories, and the cost against the DRAM round trip.
 @Suite struct ReshapeTests {
-    /// A chip of `tiles` tiles on a mesh `columns` wide, with `memory` bytes of tile memory and `ports` DMA
-    /// ports per direction (or a ring).
+    /// A chip of 8 tiles on a 4x2 mesh unless told otherwise.
     static func chip(tiles: Int = 8, columns: Int = 4, memory: Int = 65536, ports: Int = 1,
                      topology: NoCTopology = .mesh) throws -> Chip {
-        var tile = TileConfig()
-        tile.arrays = 1
-        tile.memory = Quantity(Double(memory))
-        tile.dmaPorts = ports
-        var config = ChipConfig()
-        config.tiles = tiles
-        config.meshCols = columns
-        config.meshRows = (tiles + columns - 1) / columns
-        config.noc.topology = topology
-        var crossbar = CrossbarConfig()
-        crossbar.array.rows = 32
-        crossbar.array.cols = 32
-        return try Chip(technology: TechnologyConfig(), crossbar: crossbar, tile: tile, chip: config,
-                        controller: DeviceControllerConfig(), energy: ChipEnergy(), area: AreaConfig())
+        try nocChip(tiles: tiles, columns: columns, arraySize: 32, ports: ports, memory: memory, topology: topology)
     }
 
     /// Writes element `l` of the input as bytes derived from `l` at its input location, runs the plan, and
