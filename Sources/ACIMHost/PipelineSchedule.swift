@@ -170,9 +170,12 @@ struct PipelinePlan: Sendable {
                 for need in Self.needs(node.inputs[0], row: inputRow, nodes: nodes, network: network, stageIndex: stageIndex) {
                     let producer = placement.layers[need.stage]
                     let path: Need.Path
+                    var row = need.row
                     let spilled = region[producer.name]!.spilled + (region["\(layer.name).input"]?.spilled ?? 0)
                     if spilled > 0 {
-                        path = .dram(bytes: 2 * 4 * elements(producer.name))
+                        // What spilled goes out to DRAM and comes back before the consumer reads the tensor.
+                        path = .dram(bytes: 2 * spilled)
+                        row = rows(producer.name) - 1
                     } else if let reshapeNode = need.reshape {
                         if let k = reshapes.firstIndex(where: { $0.node == "\(reshapeNode)->\(layer.name)" }) {
                             path = .reshape(k)
@@ -197,7 +200,7 @@ struct PipelinePlan: Sendable {
                     } else {
                         path = .sameTile
                     }
-                    rowNeeds.append(Need(stage: need.stage, row: need.row, path: path))
+                    rowNeeds.append(Need(stage: need.stage, row: row, path: path))
                 }
                 needs.append(rowNeeds)
             }

@@ -73,7 +73,9 @@ import Testing
         let spills = try PipelineSchedule(mapped, chip: tight, costs: Self.costs(mapped, layers))
         #expect(fits.spilledBytes == 0 && fits.ledger.energy(.dram) == 0)
         #expect(spills.spilledBytes > 0 && spills.ledger.energy(.dram) > 0)
-        #expect(spills.timeline.contains { $0.resource == .dram })
+        // One round trip per spilled tensor and consumer, not one per row.
+        let trips = spills.timeline.filter { $0.resource == .dram }.count
+        #expect(trips >= 1 && trips <= 4)
         #expect(spills.latencyCycles > fits.latencyCycles + 100)
         // The flatten between the pooled map and fc is compiled by the reshape solver.
         #expect(fits.reshapes.map(\.node) == ["flatten->fc"])
