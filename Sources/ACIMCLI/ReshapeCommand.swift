@@ -120,15 +120,6 @@ struct ReshapeCommand: ParsableCommand {
 
 /// What `acim reshape` reports, as text or JSON.
 struct ReshapeReport: Encodable {
-    struct Chunk: Encodable {
-        let kind: String
-        let sourceTile: Int
-        let sourceAddress: Int
-        let destinationTile: Int
-        let destinationAddress: Int
-        let bytes: Int
-    }
-
     let profile: String
     let inShape: [Int]
     let outShape: [Int]
@@ -138,21 +129,15 @@ struct ReshapeReport: Encodable {
     let mode: String
     let optimal: Bool
     let fallbackToDRAM: Bool
-    let chunks: [Chunk]
+    let chunks: [ReshapeChunk]
     let hazards: Int
     let staged: [Int]
     let descriptors: [DMADescriptor]
-    let buffers: [Buffer]
+    let buffers: [ReshapePlan.Buffer]
     let peakStagedBytes: [String: Int]
     let cost: ReshapeCost
     let events: [String]
     let clock: Double
-
-    struct Buffer: Encodable {
-        let tile: Int
-        let address: Int
-        let bytes: Int
-    }
 
     init(_ plan: ReshapePlan, chip: Chip, profile: String) {
         let request = plan.solution.request
@@ -165,14 +150,11 @@ struct ReshapeReport: Encodable {
         mode = plan.mode.rawValue
         optimal = plan.optimal
         fallbackToDRAM = plan.fallbackToDRAM
-        chunks = plan.solution.chunks.map {
-            Chunk(kind: $0.kind.rawValue, sourceTile: $0.sourceTile, sourceAddress: $0.sourceAddress,
-                  destinationTile: $0.destinationTile, destinationAddress: $0.destinationAddress, bytes: $0.bytes)
-        }
+        chunks = plan.solution.chunks
         hazards = plan.solution.hazards.count
         staged = plan.solution.staged
         descriptors = plan.descriptors
-        buffers = plan.buffers.map { Buffer(tile: $0.tile, address: $0.address, bytes: $0.bytes) }
+        buffers = plan.buffers
         peakStagedBytes = Dictionary(uniqueKeysWithValues: plan.peakStagedBytes.map { ("\($0.key)", $0.value) })
         cost = plan.cost
         events = plan.events.map(\.description)
@@ -182,12 +164,12 @@ struct ReshapeReport: Encodable {
     func print() {
         let bytes = inShape.reduce(1, *) * elementBytes
         say("reshape \(inShape) -> \(outShape), \(elementBytes)-byte elements, \(bytes) bytes: \(inLayout) -> \(outLayout) on \(profile)")
-        let count = { (kind: String) in chunks.count { $0.kind == kind } }
-        say("chunks       \(chunks.count): \(count("noop")) no-op, \(count("local")) local, \(count("neighbour")) neighbour, "
-              + "\(count("routed")) routed; \(hazards) hazard edges, \(staged.count) staged")
+        let count = { (kind: ReshapeChunk.Kind) in chunks.count { $0.kind == kind } }
+        say("chunks       \(chunks.count): \(count(.noop)) no-op, \(count(.local)) local, \(count(.neighbour)) neighbour, "
+              + "\(count(.routed)) routed; \(hazards) hazard edges, \(staged.count) staged")
         let shown = 16
         for (k, c) in chunks.prefix(shown).enumerated() {
-            say("  #\(k)".padding(toLength: 7, withPad: " ", startingAt: 0) + c.kind.padding(toLength: 10, withPad: " ", startingAt: 0)
+            say("  #\(k)".padding(toLength: 7, withPad: " ", startingAt: 0) + c.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                   + "tile \(c.sourceTile) +\(c.sourceAddress)".padding(toLength: 16, withPad: " ", startingAt: 0)
                   + "-> tile \(c.destinationTile) +\(c.destinationAddress)".padding(toLength: 19, withPad: " ", startingAt: 0)
                   + "\(c.bytes) B".leftPadded(8))

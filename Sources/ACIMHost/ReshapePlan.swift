@@ -12,7 +12,7 @@ public struct ReshapePlan: Sendable {
     }
 
     /// A staging buffer slot created in a tile memory.
-    public struct Buffer: Sendable, Equatable {
+    public struct Buffer: Sendable, Equatable, Encodable {
         public let tile: Int
         public let address: Int
         public let bytes: Int

@@ -61,9 +61,9 @@ public struct ReshapeRequest: Sendable {
 }
 
 /// A run of bytes that moves as one: contiguous in its source tile and in its destination tile.
-public struct ReshapeChunk: Sendable, Equatable {
+public struct ReshapeChunk: Sendable, Equatable, Encodable {
     /// What moving the chunk takes.
-    public enum Kind: String, Sendable, CaseIterable {
+    public enum Kind: String, Sendable, CaseIterable, Encodable {
         /// Already where it belongs: dropped.
         case noop
         /// Another address of the same tile: a copy through the tile memory, no network traffic.

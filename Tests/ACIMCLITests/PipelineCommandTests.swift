@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+/// `acim run`'s pipelined schedule: the report's figures, the JSON, and the timeline drawn to a file.
+@Suite struct PipelineCommandTests {
+    @Test func runReportsThePipelineAndDrawsOneInference() throws {
+        let scratch = try Scratch()
+        let timeline = scratch.path + "/timeline.svg"
+        let run = acim(["run", "--profile", defaultProfile, "--model", shippedModel, "--data", digits, "--count", "8", "--json",
+                        "--timeline", timeline])
+        #expect(run.exitCode == 0, "\(run)")
+        let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as! [String: Any]
+        let full = (report["configurations"] as! [[String: Any]])[0]
+        let pipeline = full["pipeline"] as! [String: Any]
+        let latency = pipeline["latencyCycles"] as! Int, interval = pipeline["intervalCycles"] as! Double
+        // Pipelined, one inference takes less than layer by layer and a stream paces at the busiest array.
+        #expect(latency > 0 && Double(latency) < full["latencyCycles"] as! Double)
+        let bottleneck = Double(pipeline["bottleneckCycles"] as! Int)
+        #expect(interval <= Double(latency) && abs(interval - bottleneck) <= 0.01 * bottleneck)
+        #expect(pipeline["bottleneckLayer"] as? String == "conv2")
+        let reshape = (pipeline["reshapes"] as! [[String: Any]])[0]
+        #expect(reshape["node"] as? String == "flatten->fc" && reshape["kinds"] as? [String] == ["local"])
+        // 512 bytes within tile 0: 8 setup + 512 / 128 cycles, against 100 + 1024 / 16 through DRAM.
+        #expect(reshape["cycles"] as? Int == 12 && reshape["dramCycles"] as? Int == 164)
+        let svg = try String(contentsOfFile: timeline, encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("tile 0 array 1") && svg.contains("conv2") && svg.contains("tile memory 0"))
+    }
+
+    @Test func aTimelineThatCannotBeWrittenIsRefusedFirst() {
+        let run = acim(["run", "--profile", defaultProfile, "--model", shippedModel, "--data", digits, "--count", "1",
+                        "--timeline", "/nonexistent-dir/t.svg"])
+        #expect(run.exitCode != 0 && run.failure.contains("--timeline /nonexistent-dir/t.svg"), "\(run)")
+    }
+}
