@@ -151,6 +151,7 @@ struct PipelinePlan: Sendable {
 
         var ledger = CostLedger()
         var reshapes: [(node: String, plan: ReshapePlan)] = []
+        var reshapeIndex: [String: Int] = [:]
         var stages: [Stage] = []
         for (s, layer) in placement.layers.enumerated() {
             let node = nodes[layer.name]!, outRows = rows(layer.name)
@@ -177,7 +178,8 @@ struct PipelinePlan: Sendable {
                         path = .dram(bytes: 2 * spilled)
                         row = rows(producer.name) - 1
                     } else if let reshapeNode = need.reshape {
-                        if let k = reshapes.firstIndex(where: { $0.node == "\(reshapeNode)->\(layer.name)" }) {
+                        let key = "\(reshapeNode) \(need.stage) \(layer.name)"
+                        if let k = reshapeIndex[key] {
                             path = .reshape(k)
                         } else {
                             let source = nodes[reshapeNode]!.inputs[0]
@@ -188,7 +190,10 @@ struct PipelinePlan: Sendable {
                                 outLayout: .blockedLinear(elementsPerTile: elements(source), tiles: [layer.tiles[0]],
                                                           base: region["\(layer.name).input"]!.address))
                             let plan = try ReshapePlan(request, chip: chip)
-                            reshapes.append(("\(reshapeNode)->\(layer.name)", plan))
+                            // An add before the reshape has each operand delivered: name the second one's producer.
+                            let name = "\(reshapeNode)->\(layer.name)"
+                            reshapes.append((reshapes.contains { $0.node == name } ? "\(name) (\(producer.name))" : name, plan))
+                            reshapeIndex[key] = reshapes.count - 1
                             for (joules, component) in [(plan.cost.tileMemoryEnergy, CostComponent.tileMemory),
                                                         (plan.cost.nocEnergy, .noc), (plan.cost.dramEnergy, .dram)] where joules > 0 {
                                 ledger.add(joules, to: component, at: .layer(layer.name))

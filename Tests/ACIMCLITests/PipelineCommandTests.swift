@@ -31,4 +31,15 @@ import Testing
                         "--timeline", "/nonexistent-dir/t.svg"])
         #expect(run.exitCode != 0 && run.failure.contains("--timeline /nonexistent-dir/t.svg"), "\(run)")
     }
+
+    /// Spread over four tiles, the digits model's flatten crosses one link: 8 setup + 2 + 512 / 32 cycles.
+    @Test func spreadPlacementMovesTheFlattenToTheNextTile() {
+        let run = acim(["run", "--profile", defaultProfile, "--model", shippedModel, "--data", digits, "--count", "4",
+                        "--placement", "spread"])
+        #expect(run.exitCode == 0, "\(run)")
+        #expect(run.output.contains("placement    4 arrays on 4 tiles"))
+        #expect(run.output.contains("reshape      flatten->fc: 1 chunk (neighbour), 26 cycles"))
+        let bad = acim(["map", "--profile", defaultProfile, "--model", shippedModel, "--placement", "wide"])
+        #expect(bad.failure.contains("--placement: expected packed or spread, got 'wide'"), "\(bad)")
+    }
 }

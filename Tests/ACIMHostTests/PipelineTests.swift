@@ -77,8 +77,9 @@ import Testing
         let trips = spills.timeline.filter { $0.resource == .dram }.count
         #expect(trips >= 1 && trips <= 4)
         #expect(spills.latencyCycles > fits.latencyCycles + 100)
-        // The flatten between the pooled map and fc is compiled by the reshape solver.
-        #expect(fits.reshapes.map(\.node) == ["flatten->fc"])
+        // The flatten between the pooled map and fc is compiled by the reshape solver, for each operand of the
+        // residual add before it.
+        #expect(fits.reshapes.map(\.node) == ["flatten->fc", "flatten->fc (conv2)"])
     }
 
     /// On random small chips (mesh or ring, 1 or 2 ports, narrow or wide links, roomy or tight memory) and
@@ -106,6 +107,37 @@ import Testing
             #expect(events.intervalCycles == steps.intervalCycles)
             #expect(events.timeline.map(\.start) == steps.timeline.map(\.start))
             #expect(events.latencyCycles > 0 && events.intervalCycles <= Double(events.latencyCycles))
+        }
+    }
+
+    /// Spread placement starts every layer on a tile of its own along the snake; rows then cross the network
+    /// and the flatten becomes a transfer; a chip with too few tiles is refused.
+    @Test func spreadPlacementPipelinesAcrossTiles() throws {
+        let network = try residualNetwork(seed: 2)
+        let calibration = Dataset(images: images(8, for: network, seed: 3), labels: [Int](repeating: 0, count: 8))
+        let chip = try nocChip(tiles: 8, columns: 4, arraysPerTile: 4)
+        let packed = try MappedNetwork(network, calibration: calibration, chip: chip)
+        let spread = try MappedNetwork(network, calibration: calibration, chip: chip, placement: .spread)
+        #expect(packed.placement.layers.map(\.tiles) == [[0], [0], [0, 1], [1]])
+        // conv3 needs 4 arrays: tile 2 whole; fc starts tile 3.
+        #expect(spread.placement.layers.map(\.tiles) == [[0], [1], [2], [3]])
+        let layers = [(mvm: 81 * 2, work: Self.work(operations: 486, read: 1458, written: 1944)),
+                      (mvm: 25 * 3, work: Self.work(operations: 300, read: 1350, written: 1200)),
+                      (mvm: 25 * 3, work: Self.work(operations: 300, read: 2700, written: 1200)),
+                      (mvm: 4, work: Self.work(operations: 53, read: 48, written: 20))]
+        let schedule = try PipelineSchedule(spread, chip: chip, costs: Self.costs(spread, layers))
+        let links = Set(schedule.timeline.compactMap { bar -> NoC.Link? in
+            if case .link(let link) = bar.resource { return link } else { return nil }
+        })
+        // conv1 -> conv2 -> conv3 -> fc along tiles 0, 1, 2, 3; the residual add hands fc conv2's output too,
+        // from tile 1 over two hops through the flatten.
+        #expect(links == [NoC.Link(from: 0, to: 1), NoC.Link(from: 1, to: 2), NoC.Link(from: 2, to: 3)])
+        #expect(schedule.reshapes.map(\.node) == ["flatten->fc", "flatten->fc (conv2)"])
+        #expect(schedule.reshapes.map { $0.plan.solution.chunks.map(\.kind) } == [[.neighbour], [.routed]])
+        #expect(schedule.ledger.energy(.noc) > 0)
+        #expect(throws: ACIMError.self) {
+            try MappedNetwork(network, calibration: calibration, chip: try nocChip(tiles: 3, columns: 3, arraysPerTile: 4),
+                              placement: .spread)
         }
     }
 }
