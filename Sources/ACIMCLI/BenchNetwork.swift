@@ -94,7 +94,8 @@ extension Bench {
         say("GEMM work         \(fmt(singleFlops / dense, 3)) of the \(fmt(dense / 1e9, 2)) GFLOP per image with every phase multiplied")
         say("pipelined          \(pipeline.latencyCycles) cycles per image alone (layer by layer \(fmt(run.costs.latencyCycles, 0))), "
               + "one every \(fmt(pipeline.intervalCycles, 0)) in a stream (bottleneck \(pipeline.bottleneck.resource), "
-              + "\(pipeline.bottleneck.layer)); scheduled in \(fmt(scheduling * 1e3, 1)) ms = "
+              + "\(pipeline.bottleneck.layer))" + (pipeline.spilledBytes > 0 ? ", \(pipeline.spilledBytes) activation bytes through DRAM" : "")
+              + "; scheduled in \(fmt(scheduling * 1e3, 1)) ms = "
               + "\(percent(scheduling / (scheduling + batched * Double(images)))) of running the \(images) image(s) and scheduling them")
         say("peak memory        \(MemoryBudget.format(Bench.peakResidentBytes()))")
     }
