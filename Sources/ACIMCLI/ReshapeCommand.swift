@@ -189,7 +189,7 @@ struct ReshapeReport: Encodable {
                 for d in list.prefix(6) {
                     let waits = d.waitOn.isEmpty ? "" : ", waits on \(d.waitOn.map(String.init).joined(separator: ","))"
                     say("    #\(d.id) +\(d.sourceAddress) -> tile \(d.destinationTile) +\(d.destinationAddress), \(d.bytes) B, "
-                          + "cycles \(d.start)-\(d.end)\(waits), signals \(d.id)")
+                          + "cycles \(d.start)-\(d.end)\(waits), signals \(d.signal)")
                 }
                 if list.count > 6 { say("    ... \(list.count - 6) more") }
             }

@@ -47,9 +47,6 @@ public struct NoC: Sendable, Equatable {
     /// Hops from tile `a` to tile `b`: Manhattan distance on the mesh, ring distance on the ring.
     public func hops(from a: Int, to b: Int) -> Int { route(from: a, to: b).count }
 
-    /// Whether tiles `a` and `b` are different tiles joined by one link.
-    public func areNeighbours(_ a: Int, _ b: Int) -> Bool { hops(from: a, to: b) == 1 }
-
     /// The links a transfer from tile `a` to tile `b` crosses, in order (empty within one tile).
     public func route(from a: Int, to b: Int) -> [Link] {
         guard a != b else { return [] }

@@ -39,7 +39,7 @@ public struct TimelinePlot: Sendable {
         let groups = bars.reduce(into: [String]()) { if !$0.contains($1.group) { $0.append($1.group) } }
         let legendRows = Double((groups.count + 5) / 6)
         let plotHeight = Double(rows.count) * rowHeight
-        let height = top + plotHeight + 40 + legendRows * 16
+        let height = top + plotHeight + 46 + legendRows * 16
         let span = max(1, bars.map(\.end).max() ?? 1)
         let scale = (Double(width) - left - right) / span
         let rowIndex = Dictionary(rows.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
@@ -68,7 +68,7 @@ public struct TimelinePlot: Sendable {
         }
         svg += "<text x=\"\(n(left + (Double(width) - left - right) / 2))\" y=\"\(n(axis + 28))\" text-anchor=\"middle\">\(escaped(xLabel))</text>\n"
         for (k, group) in groups.enumerated() {
-            let x = left + Double(k % 6) * 130, y = axis + 40 + Double(k / 6) * 16
+            let x = left + Double(k % 6) * 130, y = axis + 46 + Double(k / 6) * 16
             svg += "<rect x=\"\(n(x))\" y=\"\(n(y - 9))\" width=\"10\" height=\"10\" fill=\"\(Self.palette[k % Self.palette.count])\"/>"
             svg += "<text x=\"\(n(x + 14))\" y=\"\(n(y))\">\(escaped(group))</text>\n"
         }

@@ -69,10 +69,16 @@ public struct PipelineSchedule: Sendable {
                 Bar(resource: single.resources[$0], layer: layers[t], start: alone.starts[t], end: alone.ends[t])
             }
         }
-        var busy: [ChipTasks.Resource: (layer: String, cycles: Int)] = [:]
-        for bar in timeline { busy[bar.resource, default: (bar.layer, 0)].cycles += bar.end - bar.start }
-        let busiest = busy.max { ($0.value.cycles, $1.key) < ($1.value.cycles, $0.key) }
-        bottleneck = busiest.map { ($0.key, $0.value.layer, $0.value.cycles) } ?? (.dram, "", 0)
+        // The busiest resource, and the layer that keeps it busiest.
+        var busy: [ChipTasks.Resource: [String: Int]] = [:]
+        for bar in timeline { busy[bar.resource, default: [:]][bar.layer, default: 0] += bar.end - bar.start }
+        let totals = busy.mapValues { $0.values.reduce(0, +) }
+        if let (resource, cycles) = totals.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) {
+            let layer = busy[resource]!.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key
+            bottleneck = (resource, layer, cycles)
+        } else {
+            bottleneck = (.dram, "", 0)
+        }
         streamInferences = max(2, stream)
         let (streamTasks, _, streamSchedule) = try run(streamInferences)
         let ends = PipelineBuilder.inferenceEnds(streamSchedule, tasksPerInference: single.graph.tasks.count, inferences: streamInferences)

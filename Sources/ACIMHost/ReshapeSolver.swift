@@ -107,8 +107,8 @@ public struct ReshapeSolution: Sendable {
 
     /// Grows, classifies and orders the chunks of `request` on the tiles of `noc`.
     public init(_ request: ReshapeRequest, noc: NoC) throws {
-        try request.inLayout.validate(shape: request.inShape, elementSize: request.elementSize, chipTiles: noc.tiles, name: "input layout")
-        try request.outLayout.validate(shape: request.outShape, elementSize: request.elementSize, chipTiles: noc.tiles, name: "output layout")
+        try request.inLayout.validate(shape: request.inShape, chipTiles: noc.tiles, name: "input layout")
+        try request.outLayout.validate(shape: request.outShape, chipTiles: noc.tiles, name: "output layout")
         self.request = request
         let chunks = try Self.chunks(request, noc: noc)
         self.chunks = chunks

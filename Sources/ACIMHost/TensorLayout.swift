@@ -33,8 +33,8 @@ public enum TensorLayout: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Checks the layout against `shape` (elements of `elementSize` bytes) on a chip of `chipTiles` tiles.
-    func validate(shape: [Int], elementSize: Int, chipTiles: Int, name: String) throws {
+    /// Checks the layout against `shape` on a chip of `chipTiles` tiles.
+    func validate(shape: [Int], chipTiles: Int, name: String) throws {
         let count = shape.reduce(1, *)
         for tile in tiles where !(0..<chipTiles).contains(tile) {
             throw ACIMError.invalidParameter(name: name, value: "tile \(tile)", expected: "tiles in 0..<\(chipTiles)")
