@@ -62,12 +62,19 @@ struct Run: ParsableCommand {
                     arrayEngine: arrayEngine, seed: seed, batch: batch) { done in
                         progress.show("\(label)\(done)/\(setup.images.shape[0]) inferences")
                     }
+                // What one check round of every array would keep each array busy, measured on copies so the
+                // run's chip is not changed; the pipelined stream is then scheduled with it.
+                var probeChip = chip, probe = controller, audit: DetectionAudit?
+                let round = try probe.maintain(&probeChip, force: true, host: nil, audit: &audit)
+                let maintenance = PipelineSchedule.Maintenance(
+                    cycles: round.arrays.mapValues { $0.busyCycles(clock: chip.clock) }, preemptive: !chip.controller.idleOnly)
                 let started = DispatchTime.now().uptimeNanoseconds
-                let pipeline = try PipelineSchedule(configuration.mapped, chip: chip, costs: evaluation.costs)
+                let pipeline = try PipelineSchedule(configuration.mapped, chip: chip, costs: evaluation.costs,
+                                                    maintenance: maintenance)
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 results.append(ConfigurationResult(configuration: configuration, evaluation: evaluation,
                                                    deployment: deployment, full: index == 0, pipeline: pipeline,
-                                                   schedulingSeconds: seconds))
+                                                   maintenance: maintenance, schedulingSeconds: seconds))
             }
             progress.clear()
             if let output {
@@ -91,6 +98,8 @@ struct ConfigurationResult {
     let deployment: MaintenanceReport
     let full: Bool
     let pipeline: PipelineSchedule
+    /// The check round scheduled in the pipelined stream.
+    let maintenance: PipelineSchedule.Maintenance
     /// Wall-clock seconds the pipelined schedule took to compute.
     let schedulingSeconds: Double
 }
@@ -151,12 +160,18 @@ struct RunReport: Encodable {
         /// Every resource's busy share of the stream's cycles, busiest first.
         let utilization: [Busy]
         let spilledBytes: Int
+        /// A check round of every array during the stream: its cycles on the busiest array, whether it
+        /// preempts, the cycles it delays the stream, and the cycle it ends.
+        let checkCycles: Int
+        let checksPreempt: Bool
+        let checkStallCycles: Int
+        let checkEndCycle: Int
         /// Energy per inference of moving activations between tiles, reshapes and DRAM round trips.
         let transferEnergy: Double
         let reshapes: [Reshape]
         let schedulingSeconds: Double
 
-        init(_ pipeline: PipelineSchedule, seconds: Double) {
+        init(_ pipeline: PipelineSchedule, maintenance: PipelineSchedule.Maintenance, seconds: Double) {
             latencyCycles = pipeline.latencyCycles
             latency = pipeline.latency
             intervalCycles = pipeline.intervalCycles
@@ -166,6 +181,10 @@ struct RunReport: Encodable {
             bottleneckCycles = pipeline.bottleneck.cycles
             utilization = pipeline.utilization.map { Busy(resource: "\($0.resource)", fraction: $0.fraction) }
             spilledBytes = pipeline.spilledBytes
+            checkCycles = maintenance.cycles.values.max() ?? 0
+            checksPreempt = maintenance.preemptive
+            checkStallCycles = pipeline.maintenanceStallCycles ?? 0
+            checkEndCycle = pipeline.maintenanceEndCycle ?? 0
             transferEnergy = pipeline.ledger.energy
             reshapes = pipeline.reshapes.map { reshape in
                 let cost = reshape.plan.cost
@@ -251,7 +270,7 @@ struct RunReport: Encodable {
                 latencyCycles: costs.latencyCycles, latency: costs.latency,
                 inferencesPerSecond: costs.latency > 0 ? 1 / costs.latency : 0, energy: energy,
                 tops: costs.tops, topsPerWatt: energy > 0 ? 2 * Double(costs.macs) / energy / 1e12 : 0,
-                pipeline: Pipeline(result.pipeline, seconds: result.schedulingSeconds),
+                pipeline: Pipeline(result.pipeline, maintenance: result.maintenance, seconds: result.schedulingSeconds),
                 deployment: Deployment(weights: mapped.placement.weights, pulses: counters.programPulses,
                                        energy: counters.programEnergy, seconds: counters.programLatency,
                                        hostBytes: counters.hostBytesTransferred),
@@ -296,6 +315,11 @@ struct RunReport: Encodable {
                 say("  reshape      \(r.node): \(r.chunks) chunk\(r.chunks == 1 ? "" : "s") (\(Set(r.kinds).sorted().joined(separator: ", "))), "
                       + "\(r.cycles) cycles, \(Quantity<Energy>(r.energy).formatted()); through DRAM \(r.dramCycles) cycles, "
                       + "\(Quantity<Energy>(r.dramEnergy).formatted())" + (r.fallbackToDRAM ? " (did not fit: went through DRAM)" : ""))
+            }
+            if p.checkCycles > 0 {
+                say("  checks       a check round of every array (up to \(p.checkCycles) cycles each) "
+                      + (p.checksPreempt ? "preempting the stream delays it \(p.checkStallCycles) cycles"
+                         : "waiting for idle arrays ends at cycle \(p.checkEndCycle), delaying the stream \(p.checkStallCycles) cycles"))
             }
             if p.spilledBytes > 0 { say("  tile memory  \(p.spilledBytes) activation bytes did not fit and go through DRAM") }
             say("  energy       \(Quantity<Energy>(c.energy).formatted()) per inference; \(fmt(c.tops, 3)) TOPS, "

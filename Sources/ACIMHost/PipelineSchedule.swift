@@ -52,13 +52,35 @@ public struct PipelineSchedule: Sendable {
     /// How a schedule is computed: from event to event, or cycle by cycle (small cases; the same rule).
     public enum Walk: Sendable { case eventDriven, cycleStepped }
 
+    /// A round of device-controller checks and repairs during the stream: busy cycles per array, and
+    /// whether they preempt inference (they go first) or wait until the array is idle (after its layer's
+    /// last MVM of the stream).
+    public struct Maintenance: Sendable {
+        public var cycles: [ArrayID: Int]
+        public var preemptive: Bool
+
+        public init(cycles: [ArrayID: Int], preemptive: Bool) {
+            self.cycles = cycles
+            self.preemptive = preemptive
+        }
+    }
+
+    /// With a maintenance round: the cycles it delays the stream's last inference (the stall), and the
+    /// cycle its last check ends.
+    public let maintenanceStallCycles: Int?
+    public let maintenanceEndCycle: Int?
+
     /// Schedules one inference alone and a stream of `stream` inferences of `mapped` on `chip`, with each
     /// layer's MVM cycles and digital work per inference taken from `costs`.
-    public init(_ mapped: MappedNetwork, chip: Chip, costs: InferenceCosts, stream: Int = 4, walk: Walk = .eventDriven) throws {
+    /// With `maintenance`, the stream is scheduled once more with the round's checks in it.
+    public init(_ mapped: MappedNetwork, chip: Chip, costs: InferenceCosts, stream: Int = 4, walk: Walk = .eventDriven,
+                maintenance: Maintenance? = nil) throws {
         let plan = try PipelinePlan(mapped, chip: chip, costs: costs)
-        func run(_ inferences: Int) throws -> (ChipTasks, [String], TaskGraph.Schedule) {
+        func run(_ inferences: Int, maintenance: Maintenance? = nil) throws -> (ChipTasks, [String], TaskGraph.Schedule) {
             var builder = PipelineBuilder(plan: plan, noc: NoC(chip))
+            if let maintenance, maintenance.preemptive { builder.addChecks(maintenance) }
             for n in 0..<inferences { builder.addInference(n) }
+            if let maintenance, !maintenance.preemptive { builder.addChecks(maintenance) }
             let schedule = walk == .eventDriven ? try builder.tasks.graph.eventDriven() : try builder.tasks.graph.cycleStepped()
             return (builder.tasks, builder.layerOfTask, schedule)
         }
@@ -91,6 +113,17 @@ public struct PipelineSchedule: Sendable {
         spilledBytes = plan.allocation.spilledBytes
         reshapes = plan.reshapes
         clock = chip.clock
+        if let maintenance {
+            let (tasks, layers, schedule) = try run(streamInferences, maintenance: maintenance)
+            let checks = tasks.graph.tasks.indices.filter { layers[$0] == PipelineBuilder.checkLabel }
+            let first = maintenance.preemptive ? checks.count : 0
+            let streamEnd = PipelineBuilder.inferenceEnds(schedule, tasksPerInference: single.graph.tasks.count,
+                                                          inferences: streamInferences, first: first).last!
+            maintenanceStallCycles = streamEnd - ends.last!
+            maintenanceEndCycle = checks.map { schedule.ends[$0] }.max() ?? 0
+        } else {
+            (maintenanceStallCycles, maintenanceEndCycle) = (nil, nil)
+        }
     }
 }
 
@@ -340,8 +373,24 @@ struct PipelineBuilder {
         }
     }
 
-    /// The end of each inference of a stream built with the same tasks per inference.
-    static func inferenceEnds(_ schedule: TaskGraph.Schedule, tasksPerInference: Int, inferences: Int) -> [Int] {
-        (0..<inferences).map { n in schedule.ends[(n * tasksPerInference)..<((n + 1) * tasksPerInference)].max()! }
+    /// The end of each inference of a stream built with the same tasks per inference, from task `first`.
+    static func inferenceEnds(_ schedule: TaskGraph.Schedule, tasksPerInference: Int, inferences: Int, first: Int = 0) -> [Int] {
+        (0..<inferences).map { n in schedule.ends[(first + n * tasksPerInference)..<(first + (n + 1) * tasksPerInference)].max()! }
+    }
+
+    /// The label of maintenance tasks in `layerOfTask`.
+    static let checkLabel = "controller"
+
+    /// Adds one maintenance task per array of the plan that `maintenance` names: holding the array for its
+    /// cycles; when not preemptive, after the array's last MVM added so far.
+    mutating func addChecks(_ maintenance: PipelineSchedule.Maintenance) {
+        for (s, stage) in plan.stages.enumerated() {
+            for id in stage.arrays {
+                guard let cycles = maintenance.cycles[id], cycles > 0 else { continue }
+                let after = maintenance.preemptive ? [] : (last[s][1].map { [$0] } ?? [])
+                tasks.add(cycles: cycles, holding: [.array(id)], after: after)
+                layerOfTask.append(Self.checkLabel)
+            }
+        }
     }
 }

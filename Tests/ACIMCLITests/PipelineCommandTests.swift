@@ -18,6 +18,9 @@ import Testing
         let bottleneck = Double(pipeline["bottleneckCycles"] as! Int)
         #expect(interval <= Double(latency) && abs(interval - bottleneck) <= 0.01 * bottleneck)
         #expect(pipeline["bottleneckLayer"] as? String == "conv2")
+        // The default controller checks only idle arrays: a check round delays no inference.
+        #expect((pipeline["checkCycles"] as! Int) > 0 && pipeline["checksPreempt"] as? Bool == false)
+        #expect(pipeline["checkStallCycles"] as? Int == 0)
         let reshape = (pipeline["reshapes"] as! [[String: Any]])[0]
         #expect(reshape["node"] as? String == "flatten->fc" && reshape["kinds"] as? [String] == ["local"])
         // 512 bytes within tile 0: 8 setup + 512 / 128 cycles, against 100 + 1024 / 16 through DRAM.

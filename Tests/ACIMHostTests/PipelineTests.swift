@@ -53,6 +53,18 @@ import Testing
             #expect(link.map(\.start) == [11] && link.map(\.end) == [22])
             // 12 bytes read and written (24 pJ), one hop (6 pJ) and one descriptor (20 pJ).
             #expect(abs(pipeline.ledger.energy - 50e-12) < 1e-18)
+            // A 20-cycle check of fc1's array. Preempting, it holds the array from cycle 0, so fc1's first
+            // MVM starts at 20 instead of 2 and the stream ends 18 cycles later (61 against 43). Waiting
+            // for the idle array, it runs after fc1's last MVM of the stream (cycles 12 to 32) and delays
+            // nothing.
+            let array = mapped.placement.layers[0].arrays[0]
+            let preempting = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 2, walk: walk,
+                                                  maintenance: .init(cycles: [array: 20], preemptive: true))
+            #expect(preempting.maintenanceStallCycles == 18 && preempting.maintenanceEndCycle == 20)
+            let idle = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 2, walk: walk,
+                                            maintenance: .init(cycles: [array: 20], preemptive: false))
+            #expect(idle.maintenanceStallCycles == 0 && idle.maintenanceEndCycle == 32)
+            #expect(pipeline.maintenanceStallCycles == nil)
         }
     }
 
