@@ -43,7 +43,7 @@ struct ReshapeCommand: ParsableCommand {
         do {
             let chip = try hardware.makeChip()
             let elements = inShape.reduce(1, *)
-            guard elements <= 1 << 24 else { throw CLIError("--in: at most \(1 << 24) elements, got \(elements)") }
+            guard elements <= 1 << 20 else { throw CLIError("--in: at most \(1 << 20) elements, got \(elements)") }
             let resolvedOut = try ReshapeRequest(inShape: inShape, outShape: outShape, elementSize: elementBytes,
                                                  inLayout: .blockedLinear(elementsPerTile: elements, tiles: [0]),
                                                  outLayout: .blockedLinear(elementsPerTile: elements, tiles: [0])).outShape
