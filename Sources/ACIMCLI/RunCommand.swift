@@ -68,13 +68,11 @@ struct Run: ParsableCommand {
                 let round = try probe.maintain(&probeChip, force: true, host: nil, audit: &audit)
                 let maintenance = PipelineSchedule.Maintenance(
                     cycles: round.arrays.mapValues { $0.busyCycles(clock: chip.clock) }, preemptive: !chip.controller.idleOnly)
-                let started = DispatchTime.now().uptimeNanoseconds
                 let pipeline = try PipelineSchedule(configuration.mapped, chip: chip, costs: evaluation.costs,
                                                     maintenance: maintenance)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 results.append(ConfigurationResult(configuration: configuration, evaluation: evaluation,
                                                    deployment: deployment, full: index == 0, pipeline: pipeline,
-                                                   maintenance: maintenance, schedulingSeconds: seconds))
+                                                   maintenance: maintenance))
             }
             progress.clear()
             if let output {
@@ -100,8 +98,6 @@ struct ConfigurationResult {
     let pipeline: PipelineSchedule
     /// The check round scheduled in the pipelined stream.
     let maintenance: PipelineSchedule.Maintenance
-    /// Wall-clock seconds the pipelined schedule took to compute.
-    let schedulingSeconds: Double
 }
 
 /// What `acim run` reports, as text or JSON.
@@ -169,9 +165,8 @@ struct RunReport: Encodable {
         /// Energy per inference of moving activations between tiles, reshapes and DRAM round trips.
         let transferEnergy: Double
         let reshapes: [Reshape]
-        let schedulingSeconds: Double
 
-        init(_ pipeline: PipelineSchedule, maintenance: PipelineSchedule.Maintenance, seconds: Double) {
+        init(_ pipeline: PipelineSchedule, maintenance: PipelineSchedule.Maintenance) {
             latencyCycles = pipeline.latencyCycles
             latency = pipeline.latency
             intervalCycles = pipeline.intervalCycles
@@ -193,7 +188,6 @@ struct RunReport: Encodable {
                                dramCycles: cost.baseline.cycles, dramEnergy: cost.baseline.energy,
                                fallbackToDRAM: reshape.plan.fallbackToDRAM)
             }
-            schedulingSeconds = seconds
         }
     }
     struct Configuration: Encodable {
@@ -270,7 +264,7 @@ struct RunReport: Encodable {
                 latencyCycles: costs.latencyCycles, latency: costs.latency,
                 inferencesPerSecond: costs.latency > 0 ? 1 / costs.latency : 0, energy: energy,
                 tops: costs.tops, topsPerWatt: energy > 0 ? 2 * Double(costs.macs) / energy / 1e12 : 0,
-                pipeline: Pipeline(result.pipeline, maintenance: result.maintenance, seconds: result.schedulingSeconds),
+                pipeline: Pipeline(result.pipeline, maintenance: result.maintenance),
                 deployment: Deployment(weights: mapped.placement.weights, pulses: counters.programPulses,
                                        energy: counters.programEnergy, seconds: counters.programLatency,
                                        hostBytes: counters.hostBytesTransferred),
