@@ -71,8 +71,11 @@ extension Bench {
         let singleShapes = log.shapes
         log.clear()
         start = DispatchTime.now().uptimeNanoseconds
-        _ = try mapped.infer(inputs, on: &chip, engine: engine, arrayEngine: arrayEngine, seed: 1, firstInference: 0)
+        let run = try mapped.infer(inputs, on: &chip, engine: engine, arrayEngine: arrayEngine, seed: 1, firstInference: 0)
         let batched = secondsSince(start) / Double(images)
+        start = DispatchTime.now().uptimeNanoseconds
+        let pipeline = try PipelineSchedule(mapped, chip: chip, costs: run.costs)
+        let scheduling = secondsSince(start)
         let batchedShapes = log.shapes
 
         // Plain sgemm on the same shapes, per image.
@@ -98,6 +101,11 @@ extension Bench {
         say("cblas_sgemm        \(fmt(singleSGEMM * 1e3, 2)) ms per image for \(gemms)  \(fmt(singleFlops / singleSGEMM / 1e9, 1)) GFLOP/s; "
               + "\(fmt(batchedSGEMM * 1e3, 2)) ms for the batch-\(images) GEMMs")
         say("GEMM work         \(fmt(singleFlops / dense, 3)) of the \(fmt(dense / 1e9, 2)) GFLOP per image with every phase multiplied")
+        say("pipelined          \(pipeline.latencyCycles) cycles per image alone (layer by layer \(fmt(run.costs.latencyCycles, 0))), "
+              + "one every \(fmt(pipeline.intervalCycles, 0)) in a stream (bottleneck \(pipeline.bottleneck.resource), "
+              + "\(pipeline.bottleneck.layer))" + (pipeline.spilledBytes > 0 ? ", \(pipeline.spilledBytes) activation bytes through DRAM" : "")
+              + "; scheduled in \(fmt(scheduling * 1e3, 1)) ms = "
+              + "\(percent(scheduling / (scheduling + batched * Double(images)))) of running the \(images) image(s) and scheduling them")
         say("peak memory        \(MemoryBudget.format(Bench.peakResidentBytes()))")
     }
 

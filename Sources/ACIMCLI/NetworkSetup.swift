@@ -15,7 +15,17 @@ struct NetworkOptions: ParsableArguments {
     @Option(name: .customLong("subtask-mode"),
             help: "With --subtask: gate (the base network stays programmed; gates, gains and batch norm switch), remap (the pruned network on fewer arrays, reprogrammed), or both.")
     var subtaskMode = "both"
+    @Option(help: "packed (fill each tile before the next) or spread (every layer on tiles of its own, pipelined across tiles).")
+    var placement = "packed"
     @OptionGroup var data: DataOption
+
+    /// The policy `--placement` names.
+    func placementPolicy() throws -> Placement.Policy {
+        guard let policy = Placement.Policy(rawValue: placement) else {
+            throw CLIError("--placement: expected packed or spread, got '\(placement)'")
+        }
+        return policy
+    }
 
     /// The modes `--subtask-mode` names.
     func modes() throws -> [SubtaskMode] {
@@ -67,7 +77,8 @@ struct NetworkSetup {
         }
         calibration = try splits?.calibration ?? (digitsModel ? options.data.splits().calibration
             : Dataset(images: Self.first(min(512, images.shape[0]), of: images), labels: []))
-        let full = try MappedNetwork(network, calibration: calibration, chip: chip)
+        let policy = try options.placementPolicy()
+        let full = try MappedNetwork(network, calibration: calibration, chip: chip, placement: policy)
         var configurations = [ChipConfiguration(name: "full network", mapped: full, gating: nil)]
         var subtaskClasses: [Int]?
         if let text = options.subtask {
@@ -84,7 +95,7 @@ struct NetworkSetup {
                     configurations.append(ChipConfiguration(name: "\(text), gate", mapped: mapped, gating: gating))
                 case .remap:
                     let pruned = try san.prune(subtask, calibration: calibration)
-                    let mapped = try MappedNetwork(pruned.network, calibration: calibration, chip: chip)
+                    let mapped = try MappedNetwork(pruned.network, calibration: calibration, chip: chip, placement: policy)
                     configurations.append(ChipConfiguration(name: "\(text), remap", mapped: mapped, gating: nil))
                 }
             }

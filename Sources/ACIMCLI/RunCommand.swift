@@ -31,6 +31,8 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of programming and read noise.") var seed: UInt64 = 1
     @Option(help: "Write the chip's logits to this .npy file ([N, outputs]; with --subtask, the subtask's in one mode).")
     var output: String?
+    @Option(help: "Draw one inference's pipelined schedule (arrays, digital units, tile memories, links) to this SVG file.")
+    var timeline: String?
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
@@ -42,6 +44,7 @@ struct Run: ParsableCommand {
             throw CLIError("--output: with --subtask, choose one --subtask-mode (gate or remap) whose logits to write")
         }
         if let output, let problem = FileAccess.problem(writing: output) { throw CLIError("--output \(output): \(problem)") }
+        if let timeline, let problem = FileAccess.problem(writing: timeline) { throw CLIError("--timeline \(timeline): \(problem)") }
         let hardware = try profile.load()
         do {
             let setup = try NetworkSetup(options: network, inputs: input, chip: try hardware.makeChip())
@@ -59,13 +62,25 @@ struct Run: ParsableCommand {
                     arrayEngine: arrayEngine, seed: seed, batch: batch) { done in
                         progress.show("\(label)\(done)/\(setup.images.shape[0]) inferences")
                     }
+                // What one check round of every array would keep each array busy, measured on copies so the
+                // run's chip is not changed; the pipelined stream is then scheduled with it.
+                var probeChip = chip, probe = controller, audit: DetectionAudit?
+                let round = try probe.maintain(&probeChip, force: true, host: nil, audit: &audit)
+                let maintenance = PipelineSchedule.Maintenance(
+                    cycles: round.arrays.mapValues { $0.busyCycles(clock: chip.clock) }, preemptive: !chip.controller.idleOnly)
+                let pipeline = try PipelineSchedule(configuration.mapped, chip: chip, costs: evaluation.costs,
+                                                    maintenance: maintenance)
                 results.append(ConfigurationResult(configuration: configuration, evaluation: evaluation,
-                                                   deployment: deployment, full: index == 0))
+                                                   deployment: deployment, full: index == 0, pipeline: pipeline,
+                                                   maintenance: maintenance))
             }
             progress.clear()
             if let output {
                 let logits = results.last!.evaluation.logits
                 try NPYArray(shape: logits.shape, values: logits.data.map(Double.init)).write(path: output, float32: true)
+            }
+            if let timeline {
+                try FileAccess.writeAtomically(Data(TimelinePlot(results.last!.pipeline).svg().utf8), to: timeline)
             }
             let report = RunReport(setup: setup, results: results, chip: try hardware.makeChip(), profile: hardware.name,
                                    model: network.model, time: elapsed, engine: self.engine, batch: batch)
@@ -80,6 +95,9 @@ struct ConfigurationResult {
     let evaluation: ChipEvaluation
     let deployment: MaintenanceReport
     let full: Bool
+    let pipeline: PipelineSchedule
+    /// The check round scheduled in the pipelined stream.
+    let maintenance: PipelineSchedule.Maintenance
 }
 
 /// What `acim run` reports, as text or JSON.
@@ -111,6 +129,67 @@ struct RunReport: Encodable {
         let seconds: Double
         let hostBytes: Int
     }
+    /// The pipelined schedule: one inference alone, a stream, where the time goes.
+    struct Pipeline: Encodable {
+        struct Busy: Encodable {
+            let resource: String
+            let fraction: Double
+        }
+        struct Reshape: Encodable {
+            let node: String
+            let chunks: Int
+            let kinds: [String]
+            let cycles: Int
+            let energy: Double
+            let dramCycles: Int
+            let dramEnergy: Double
+            let fallbackToDRAM: Bool
+        }
+        let latencyCycles: Int
+        let latency: Double
+        /// Cycles between inferences of a stream, and inferences per second.
+        let intervalCycles: Double
+        let inferencesPerSecond: Double
+        let bottleneck: String
+        let bottleneckLayer: String
+        let bottleneckCycles: Int
+        /// Every resource's busy share of the stream's cycles, busiest first.
+        let utilization: [Busy]
+        let spilledBytes: Int
+        /// A check round of every array during the stream: its cycles on the busiest array, whether it
+        /// preempts, the cycles it delays the stream, and the cycle it ends.
+        let checkCycles: Int
+        let checksPreempt: Bool
+        let checkStallCycles: Int
+        let checkEndCycle: Int
+        /// Energy per inference of moving activations between tiles, reshapes and DRAM round trips.
+        let transferEnergy: Double
+        let reshapes: [Reshape]
+
+        init(_ pipeline: PipelineSchedule, maintenance: PipelineSchedule.Maintenance) {
+            latencyCycles = pipeline.latencyCycles
+            latency = pipeline.latency
+            intervalCycles = pipeline.intervalCycles
+            inferencesPerSecond = pipeline.throughput
+            bottleneck = "\(pipeline.bottleneck.resource)"
+            bottleneckLayer = pipeline.bottleneck.layer
+            bottleneckCycles = pipeline.bottleneck.cycles
+            utilization = pipeline.utilization.map { Busy(resource: "\($0.resource)", fraction: $0.fraction) }
+            spilledBytes = pipeline.spilledBytes
+            checkCycles = maintenance.cycles.values.max() ?? 0
+            checksPreempt = maintenance.preemptive
+            checkStallCycles = pipeline.maintenanceStallCycles ?? 0
+            checkEndCycle = pipeline.maintenanceEndCycle ?? 0
+            transferEnergy = pipeline.ledger.energy
+            reshapes = pipeline.reshapes.map { reshape in
+                let cost = reshape.plan.cost
+                return Reshape(node: reshape.node, chunks: cost.chunks,
+                               kinds: reshape.plan.solution.chunks.map(\.kind.rawValue), cycles: cost.cycles, energy: cost.energy,
+                               dramCycles: cost.baseline.cycles, dramEnergy: cost.baseline.energy,
+                               fallbackToDRAM: reshape.plan.fallbackToDRAM)
+            }
+        }
+    }
     struct Configuration: Encodable {
         let name: String
         let classes: [String]
@@ -130,6 +209,7 @@ struct RunReport: Encodable {
         let energy: Double
         let tops: Double
         let topsPerWatt: Double
+        let pipeline: Pipeline
         let deployment: Deployment
         /// Register bytes a switch from the full network writes (gate mode).
         let switchBytes: Int?
@@ -172,6 +252,8 @@ struct RunReport: Encodable {
             let classNames = zip(mapped.network.classes, mapped.outputLabels).filter { $1 != nil }.map(\.0)
             let counters = result.deployment.total
             let freed = mapped.powerGatedArrays.count
+            let moved = result.pipeline.ledger
+            let energy = costs.energy + moved.energy
             return Configuration(
                 name: result.configuration.name, classes: classNames, inferences: result.evaluation.inferences,
                 accuracy: result.evaluation.accuracy, referenceAccuracy: result.evaluation.referenceAccuracy,
@@ -180,18 +262,21 @@ struct RunReport: Encodable {
                 macs: mapped.macs,
                 arraysUsed: mapped.placement.arraysUsed - freed, arraysFreed: freed, tilesUsed: mapped.placement.tilesUsed,
                 latencyCycles: costs.latencyCycles, latency: costs.latency,
-                inferencesPerSecond: costs.latency > 0 ? 1 / costs.latency : 0, energy: costs.energy,
-                tops: costs.tops, topsPerWatt: costs.topsPerWatt,
+                inferencesPerSecond: costs.latency > 0 ? 1 / costs.latency : 0, energy: energy,
+                tops: costs.tops, topsPerWatt: energy > 0 ? 2 * Double(costs.macs) / energy / 1e12 : 0,
+                pipeline: Pipeline(result.pipeline, maintenance: result.maintenance),
                 deployment: Deployment(weights: mapped.placement.weights, pulses: counters.programPulses,
                                        energy: counters.programEnergy, seconds: counters.programLatency,
                                        hostBytes: counters.hostBytesTransferred),
                 switchBytes: result.configuration.gating.map { _ in mapped.registerBytes },
-                components: costs.ledger.components.map { Component(component: $0.rawValue, label: $0.label, energy: costs.ledger.energy($0) / n) },
+                components: CostComponent.allCases.filter(Set(costs.ledger.components + moved.components).contains).map {
+                    Component(component: $0.rawValue, label: $0.label, energy: costs.ledger.energy($0) / n + moved.energy($0))
+                },
                 layers: costs.stages.map { stage in
                     Layer(layer: stage.name, arrays: stage.arrays, tiles: stage.tiles, cycles: Double(stage.cycles) / n,
                           mvmCycles: Double(stage.mvmCycles) / n, digitalCycles: Double(stage.digitalCycles) / n,
                           memoryCycles: Double(stage.memoryCycles) / n,
-                          energy: costs.ledger.energy(at: .layer(stage.name)) / n)
+                          energy: costs.ledger.energy(at: .layer(stage.name)) / n + moved.energy(at: .layer(stage.name)))
                 })
         }
     }
@@ -216,6 +301,21 @@ struct RunReport: Encodable {
                   + "\(fmt(c.logitRelativeRMSError * 100, 2)) % RMS, max \(fmt(c.logitMaxError, 4))")
             say("  latency      \(fmt(c.latencyCycles, 0)) cycles = \(Quantity<ACIMCore.Duration>(c.latency).formatted()) per inference "
                   + "(layer by layer); \(fmt(c.inferencesPerSecond, 0)) inferences/s")
+            let p = c.pipeline
+            say("  pipelined    \(p.latencyCycles) cycles = \(Quantity<ACIMCore.Duration>(p.latency).formatted()) per inference; "
+                  + "in a stream one every \(fmt(p.intervalCycles, 0)) cycles = \(fmt(p.inferencesPerSecond, 0)) inferences/s; "
+                  + "bottleneck \(p.bottleneck) (\(p.bottleneckLayer), \(p.bottleneckCycles) cycles per inference)")
+            for r in p.reshapes {
+                say("  reshape      \(r.node): \(r.chunks) chunk\(r.chunks == 1 ? "" : "s") (\(Set(r.kinds).sorted().joined(separator: ", "))), "
+                      + "\(r.cycles) cycles, \(Quantity<Energy>(r.energy).formatted()); through DRAM \(r.dramCycles) cycles, "
+                      + "\(Quantity<Energy>(r.dramEnergy).formatted())" + (r.fallbackToDRAM ? " (did not fit: went through DRAM)" : ""))
+            }
+            if p.checkCycles > 0 {
+                say("  checks       a check round of every array (up to \(p.checkCycles) cycles each) "
+                      + (p.checksPreempt ? "preempting the stream delays it \(p.checkStallCycles) cycles"
+                         : "waiting for idle arrays ends at cycle \(p.checkEndCycle), delaying the stream \(p.checkStallCycles) cycles"))
+            }
+            if p.spilledBytes > 0 { say("  tile memory  \(p.spilledBytes) activation bytes did not fit and go through DRAM") }
             say("  energy       \(Quantity<Energy>(c.energy).formatted()) per inference; \(fmt(c.tops, 3)) TOPS, "
                   + "\(fmt(c.topsPerWatt, 2)) TOPS/W (a MAC is 2 operations)")
             guard configurations.count == 1 else { continue }
@@ -224,6 +324,11 @@ struct RunReport: Encodable {
             for line in c.components {
                 say("  " + line.label.padding(toLength: 20, withPad: " ", startingAt: 0)
                       + Quantity<Energy>(line.energy).formatted().leftPadded(10) + "  " + percent(line.energy / c.energy).leftPadded(6))
+            }
+            say("")
+            say("busiest resources in a stream of inferences (share of its cycles)")
+            for busy in c.pipeline.utilization.prefix(8) {
+                say("  " + busy.resource.padding(toLength: 28, withPad: " ", startingAt: 0) + percent(busy.fraction).leftPadded(7))
             }
             say("")
             say("chip area by component")
@@ -246,4 +351,16 @@ struct RunReport: Encodable {
 extension String {
     /// The string right-aligned in `width` characters.
     func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
+
+/// One inference's pipelined schedule as a timeline plot: a row per array, digital unit, tile memory, DMA
+/// port and link, bars coloured by layer.
+extension TimelinePlot {
+    init(_ pipeline: PipelineSchedule) {
+    let rows = Set(pipeline.timeline.map(\.resource)).sorted().map(\.description)
+    let bars = pipeline.timeline.map {
+        TimelinePlot.Bar(row: "\($0.resource)", start: Double($0.start), end: Double($0.end), group: $0.layer)
+    }
+    self.init(title: "one inference, pipelined: \(pipeline.latencyCycles) cycles", xLabel: "cycle", rows: rows, bars: bars)
+    }
 }

@@ -19,10 +19,10 @@ public struct MappedNetwork: Sendable {
     public let outputGates: [String: [Bool]]
 
     /// Quantizes `network` for `chip`'s arrays (input ranges calibrated on `calibration` under `gates`) and
-    /// places it; throws when the chip's arrays cannot hold it or cannot run it. `outputGates` switches
-    /// outputs of weighted layers off.
+    /// places it by `placement`; throws when the chip's arrays cannot hold it or cannot run it.
+    /// `outputGates` switches outputs of weighted layers off.
     public init(_ network: Network, calibration: Dataset, chip: Chip, gates: [String: [Float]] = [:],
-                outputGates: [String: [Bool]] = [:]) throws {
+                outputGates: [String: [Bool]] = [:], placement policy: Placement.Policy = .packed) throws {
         let periphery = chip.crossbar.periphery, array = chip.crossbar.array
         for (name, bits) in [("array.weight_bits", array.weightBits), ("periphery.input_bits", periphery.inputBits)] where bits > 12 {
             throw ACIMError.invalidConfiguration(path: name, message: "networks run with at most 12-bit weights and inputs, got \(bits)")
@@ -30,7 +30,7 @@ public struct MappedNetwork: Sendable {
         let signs: IntegerQuantization.InputSigns = periphery.inputEncoding == .unsigned ? .unsigned : .signed
         let quantization = try IntegerQuantization(network, calibration: calibration, weightBits: array.weightBits,
                                                    activationBits: periphery.inputBits, gates: gates, inputSigns: signs)
-        let placement = try Placement(network, on: chip)
+        let placement = try Placement(network, on: chip, policy: policy)
         for (name, gated) in outputGates {
             guard let layer = placement.layer(name), layer.matrix.columns == gated.count else {
                 throw ACIMError.shapeMismatch("output gates of \(name): expected a weighted layer with \(gated.count) outputs")
@@ -48,7 +48,7 @@ public struct MappedNetwork: Sendable {
     /// off. Throws when the subtask's network would need other weight codes.
     public func switching(to gating: SubtaskGating, calibration: Dataset, chip: Chip) throws -> MappedNetwork {
         let switched = try MappedNetwork(gating.network, calibration: calibration, chip: chip, gates: gating.gates,
-                                         outputGates: gating.outputGates)
+                                         outputGates: gating.outputGates, placement: placement.policy)
         guard switched.placement == placement, switched.quantization.weightCodes == quantization.weightCodes else {
             throw ACIMError.inconsistentParameters("subtask \(gating.subtask) changes the analog weights; it cannot be served by gates")
         }

@@ -21,8 +21,19 @@ public struct Placement: Sendable, Equatable {
         public var arrays: [ArrayID] { matrix.blocks.map(\.array) }
     }
 
+    /// How layers are laid onto tiles.
+    public enum Policy: String, Sendable, CaseIterable {
+        /// Every tile's slots filled before the next tile: the fewest tiles.
+        case packed
+        /// Every layer starts on a tile of its own (consecutive layers on consecutive tiles of the snake), so
+        /// layers pipeline across tiles with their own digital units and tile memories, as ISAAC and PUMA
+        /// place them.
+        case spread
+    }
+
     /// The weighted layers in network order.
     public let layers: [Layer]
+    public let policy: Policy
     /// Array slots of the chip.
     public let arraysAvailable: Int
 
@@ -42,12 +53,12 @@ public struct Placement: Sendable, Equatable {
     public var arrays: [ArrayID] { layers.flatMap(\.arrays) }
 
     /// Places the weighted layers of `network` on arrays of `chip`, in network order along a snake of the
-    /// tile mesh (left to right on even mesh rows, right to left on odd ones), filling each tile's slots
-    /// before the next tile: consecutive layers land on the same or neighbouring tiles, so the data path
-    /// between them is short. Rows and columns of a partly filled array stay unused (statically disabled,
-    /// not input sparsity). Throws, with the count per layer, when the network needs more arrays than the
-    /// chip has.
-    public init(_ network: Network, on chip: Chip) throws {
+    /// tile mesh (left to right on even mesh rows, right to left on odd ones): `packed` fills each tile's
+    /// slots before the next tile, `spread` starts every layer on a fresh tile. Consecutive layers land on
+    /// the same or neighbouring tiles, so the data path between them is short. Rows and columns of a partly
+    /// filled array stay unused (statically disabled, not input sparsity). Throws, with the count per
+    /// layer, when the network needs more arrays (or, spread, more tiles) than the chip has.
+    public init(_ network: Network, on chip: Chip, policy: Policy = .packed) throws {
         let layout = CrossbarLayout(config: chip.crossbar)
         guard layout.mode == .and else {
             throw ACIMError.inconsistentParameters(
@@ -66,11 +77,18 @@ public struct Placement: Sendable, Equatable {
             throw ACIMError.resourceLimit(
                 "the network needs \(total) arrays (\(largest.joined(separator: ", "))\(more)); the chip has \(available) (\(chip.config.tiles) tiles x \(chip.tile.arrays))")
         }
-        let slots = Placement.snake(chip).flatMap { tile in (0..<chip.tile.arrays).map { ArrayID(tile: tile, slot: $0) } }
+        let perTile = chip.tile.arrays
+        let tilesNeeded = needed.reduce(0) { $0 + ($1 + perTile - 1) / perTile }
+        if policy == .spread, tilesNeeded > chip.config.tiles {
+            throw ACIMError.resourceLimit(
+                "spread placement gives every layer its own tiles: \(tilesNeeded) tiles; the chip has \(chip.config.tiles) (use packed)")
+        }
+        let slots = Placement.snake(chip).flatMap { tile in (0..<perTile).map { ArrayID(tile: tile, slot: $0) } }
         var next = 0
         var layers: [Layer] = []
         let cellsPerArray = Double(chip.crossbar.array.rows * chip.crossbar.array.cols)
         for (shape, count) in zip(shapes, needed) {
+            if policy == .spread { next = (next + perTile - 1) / perTile * perTile }
             let arrays = Array(slots[next..<(next + count)])
             next += count
             let matrix = try PartitionedMatrix(rows: shape.rows, columns: shape.columns, layout: layout, arrays: arrays)
@@ -85,6 +103,7 @@ public struct Placement: Sendable, Equatable {
         }
         self.layers = layers
         self.arraysAvailable = available
+        self.policy = policy
     }
 
     /// The order layers fill tiles in: a snake over the mesh (row-major tile numbering), or ring order.

@@ -25,6 +25,28 @@ func testChip(rows: Int = 64, cols: Int = 64, tiles: Int = 8, meshColumns: Int =
                     controller: DeviceControllerConfig(), energy: ChipEnergy(), area: AreaConfig())
 }
 
+/// A chip for network and reshape studies: `tiles` tiles on a mesh `columns` wide (or a ring), each with
+/// `arraysPerTile` arrays of `arraySize x arraySize` cells, `memory` bytes of tile memory and `ports` DMA
+/// ports per direction, links `linkWidth` bytes wide.
+func nocChip(tiles: Int, columns: Int, arraysPerTile: Int = 1, arraySize: Int = 64, ports: Int = 1, linkWidth: Int = 32,
+             memory: Int = 65536, topology: NoCTopology = .mesh) throws -> Chip {
+    var tile = TileConfig()
+    tile.arrays = arraysPerTile
+    tile.memory = Quantity(Double(memory))
+    tile.dmaPorts = ports
+    var config = ChipConfig()
+    config.tiles = tiles
+    config.meshCols = columns
+    config.meshRows = (tiles + columns - 1) / columns
+    config.noc.topology = topology
+    config.noc.linkWidth = linkWidth
+    var crossbar = CrossbarConfig()
+    crossbar.array.rows = arraySize
+    crossbar.array.cols = arraySize
+    return try Chip(technology: TechnologyConfig(), crossbar: crossbar, tile: tile, chip: config,
+                    controller: DeviceControllerConfig(), energy: ChipEnergy(), area: AreaConfig())
+}
+
 /// Seeded Gaussian values.
 func gaussians(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
     let rng = RandomStream(seed: seed, purpose: .userInput)

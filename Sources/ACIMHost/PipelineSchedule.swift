@@ -1,0 +1,396 @@
+import ACIMChip
+import ACIMCore
+import ACIMNetwork
+
+/// A network's inferences on one clock, layers pipelined across the chip (as ISAAC and PUMA pipeline).
+///
+/// Every input vector of a weighted layer is four tasks: its input codes read from the tile memory (the
+/// banks at `memory_banks x bank_width` bytes per cycle), its MVM on all the layer's arrays at once (the
+/// cycles the MVM cost model gave the layer's busiest array, per vector), its digital work (`digital_lanes`
+/// operations per cycle per tile: the digital nodes that follow the layer) and its outputs written back.
+/// Each kind runs in vector order. A layer's first vector of an output row starts as soon as the input
+/// rows its window needs are in its tile memory: for a convolution, rows up to `y x stride - padding +
+/// kernel - 1` of its input (through pooling, the rows those need); for a linear layer, the whole input. A
+/// row made on another tile moves there as a DMA transfer on the network; a flatten or reshape between
+/// layers moves through the reshape solver's descriptors; an activation that spilled to DRAM waits for its
+/// round trip. Inferences of a stream follow each other through every stage.
+public struct PipelineSchedule: Sendable {
+    /// One bar of the timeline: a resource busy with a task of a layer.
+    public struct Bar: Sendable {
+        public let resource: ChipTasks.Resource
+        public let layer: String
+        public let start: Int
+        public let end: Int
+    }
+
+    /// Cycles of one inference alone, input to output.
+    public let latencyCycles: Int
+    /// Cycles between the ends of successive inferences of a stream, in steady state.
+    public let intervalCycles: Double
+    /// Inferences in the stream the interval is measured on.
+    public let streamInferences: Int
+    /// The resource busiest per inference, and its busy cycles per inference.
+    public let bottleneck: (resource: ChipTasks.Resource, layer: String, cycles: Int)
+    /// Per resource, the fraction of the stream's cycles it was busy, busiest first.
+    public let utilization: [(resource: ChipTasks.Resource, fraction: Double)]
+    /// Energy per inference of the transfers between tiles, the reshapes and DRAM round trips, by layer.
+    public let ledger: CostLedger
+    /// Activation bytes that did not fit their tile memories and went to DRAM.
+    public let spilledBytes: Int
+    /// The reshape plan of every flatten or reshape node between weighted layers.
+    public let reshapes: [(node: String, plan: ReshapePlan)]
+    /// One inference alone, resource by resource.
+    public let timeline: [Bar]
+    /// The clock, in hertz.
+    public let clock: Double
+
+    /// Seconds of one inference alone.
+    public var latency: Double { Double(latencyCycles) / clock }
+    /// Inferences per second of a stream.
+    public var throughput: Double { intervalCycles > 0 ? clock / intervalCycles : 0 }
+
+    /// How a schedule is computed: from event to event, or cycle by cycle (small cases; the same rule).
+    public enum Walk: Sendable { case eventDriven, cycleStepped }
+
+    /// A round of device-controller checks and repairs during the stream: busy cycles per array, and
+    /// whether they preempt inference (they go first) or wait until the array is idle (after its layer's
+    /// last MVM of the stream).
+    public struct Maintenance: Sendable {
+        public var cycles: [ArrayID: Int]
+        public var preemptive: Bool
+
+        public init(cycles: [ArrayID: Int], preemptive: Bool) {
+            self.cycles = cycles
+            self.preemptive = preemptive
+        }
+    }
+
+    /// With a maintenance round: the cycles it delays the stream's last inference (the stall), and the
+    /// cycle its last check ends.
+    public let maintenanceStallCycles: Int?
+    public let maintenanceEndCycle: Int?
+
+    /// Schedules one inference alone and a stream of `stream` inferences of `mapped` on `chip`, with each
+    /// layer's MVM cycles and digital work per inference taken from `costs`.
+    /// With `maintenance`, the stream is scheduled once more with the round's checks in it.
+    public init(_ mapped: MappedNetwork, chip: Chip, costs: InferenceCosts, stream: Int = 4, walk: Walk = .eventDriven,
+                maintenance: Maintenance? = nil) throws {
+        let plan = try PipelinePlan(mapped, chip: chip, costs: costs)
+        func run(_ inferences: Int, maintenance: Maintenance? = nil) throws -> (ChipTasks, [String], TaskGraph.Schedule) {
+            var builder = PipelineBuilder(plan: plan, noc: NoC(chip))
+            if let maintenance, maintenance.preemptive { builder.addChecks(maintenance) }
+            for n in 0..<inferences { builder.addInference(n) }
+            if let maintenance, !maintenance.preemptive { builder.addChecks(maintenance) }
+            let schedule = walk == .eventDriven ? try builder.tasks.graph.eventDriven() : try builder.tasks.graph.cycleStepped()
+            return (builder.tasks, builder.layerOfTask, schedule)
+        }
+        let (single, layers, alone) = try run(1)
+        latencyCycles = alone.makespan
+        timeline = single.graph.tasks.indices.flatMap { t in
+            single.graph.tasks[t].resources.map {
+                Bar(resource: single.resources[$0], layer: layers[t], start: alone.starts[t], end: alone.ends[t])
+            }
+        }
+        // The busiest resource, and the layer that keeps it busiest.
+        var busy: [ChipTasks.Resource: [String: Int]] = [:]
+        for bar in timeline { busy[bar.resource, default: [:]][bar.layer, default: 0] += bar.end - bar.start }
+        let totals = busy.mapValues { $0.values.reduce(0, +) }
+        if let (resource, cycles) = totals.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) {
+            let layer = busy[resource]!.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key
+            bottleneck = (resource, layer, cycles)
+        } else {
+            bottleneck = (.dram, "", 0)
+        }
+        streamInferences = max(2, stream)
+        let (streamTasks, _, streamSchedule) = try run(streamInferences)
+        let ends = PipelineBuilder.inferenceEnds(streamSchedule, tasksPerInference: single.graph.tasks.count, inferences: streamInferences)
+        intervalCycles = Double(ends.last! - ends.first!) / Double(streamInferences - 1)
+        let span = Double(max(1, streamSchedule.makespan))
+        let units = Dictionary(uniqueKeysWithValues: zip(streamTasks.resources, streamTasks.graph.capacities))
+        utilization = streamTasks.busyCycles(streamSchedule).map { ($0.key, Double($0.value) / span / Double(units[$0.key]!)) }
+            .sorted { ($0.1, $1.0) > ($1.1, $0.0) }
+        ledger = plan.ledger
+        spilledBytes = plan.allocation.spilledBytes
+        reshapes = plan.reshapes
+        clock = chip.clock
+        if let maintenance {
+            let (tasks, layers, schedule) = try run(streamInferences, maintenance: maintenance)
+            let checks = tasks.graph.tasks.indices.filter { layers[$0] == PipelineBuilder.checkLabel }
+            let first = maintenance.preemptive ? checks.count : 0
+            let streamEnd = PipelineBuilder.inferenceEnds(schedule, tasksPerInference: single.graph.tasks.count,
+                                                          inferences: streamInferences, first: first).last!
+            maintenanceStallCycles = streamEnd - ends.last!
+            maintenanceEndCycle = checks.map { schedule.ends[$0] }.max() ?? 0
+        } else {
+            (maintenanceStallCycles, maintenanceEndCycle) = (nil, nil)
+        }
+    }
+}
+
+/// What the pipeline schedule needs of a mapped network, worked out once: per weighted layer its vectors,
+/// rows and per-vector task cycles, the rows of earlier layers each of its rows waits for, the activation
+/// regions in tile memory, the reshapes, and the energy of moving activations.
+struct PipelinePlan: Sendable {
+    struct Stage: Sendable {
+        let name: String
+        let tiles: [Int]
+        let arrays: [ArrayID]
+        let rows: Int
+        let width: Int
+        let readCycles: Int
+        let mvmCycles: Int
+        let digitalCycles: Int
+        let writeCycles: Int
+        /// Per output row, what it waits for: (stage, row) pairs, and whole tensors through a reshape or DRAM.
+        let needs: [[Need]]
+    }
+
+    /// A row of an earlier stage a stage's row waits for, and how it gets there.
+    struct Need: Sendable, Hashable {
+        enum Path: Sendable, Hashable {
+            case sameTile
+            /// A DMA transfer of `bytes` per row from the producer's first tile to the consumer's.
+            case transfer(bytes: Int)
+            /// The reshape plan of node `index` in `reshapes`, after the producer's last row.
+            case reshape(Int)
+            /// A DRAM round trip of `bytes` after the producer's last row.
+            case dram(bytes: Int)
+        }
+        let stage: Int
+        let row: Int
+        let path: Path
+    }
+
+    let stages: [Stage]
+    let reshapes: [(node: String, plan: ReshapePlan)]
+    let allocation: ActivationAllocation
+    let ledger: CostLedger
+
+    init(_ mapped: MappedNetwork, chip: Chip, costs: InferenceCosts) throws {
+        let network = mapped.network, placement = mapped.placement, noc = NoC(chip)
+        let stageIndex = Dictionary(uniqueKeysWithValues: placement.layers.enumerated().map { ($1.name, $0) })
+        let nodes = Dictionary(uniqueKeysWithValues: network.nodes.map { ($0.name, $0) })
+        func rows(_ name: String) -> Int { network.shapes[name]!.count == 3 ? network.shapes[name]![1] : 1 }
+        func elements(_ name: String) -> Int { network.shapes[name]!.reduce(1, *) }
+
+        // Activation regions: every stage's output on its first tile, and the input of a stage fed from
+        // another tile or through a reshape on its own; the network input on the first stage's tile.
+        var requests: [(label: String, tile: Int, bytes: Int)] = []
+        if let first = placement.layers.first { requests.append(("input", first.tiles[0], 4 * elements(Network.inputName))) }
+        for layer in placement.layers { requests.append((layer.name, layer.tiles[0], 4 * elements(layer.name))) }
+        for layer in placement.layers {
+            let input = nodes[layer.name]!.inputs[0]
+            let fromElsewhere = Self.producers(of: input, nodes: nodes, stageIndex: stageIndex).contains {
+                placement.layers[$0.stage].tiles[0] != layer.tiles[0] || $0.reshaped
+            }
+            if fromElsewhere { requests.append(("\(layer.name).input", layer.tiles[0], 4 * elements(input))) }
+        }
+        let allocation = ActivationAllocation(requests, capacity: Int(chip.tile.memory.value))
+        let region = Dictionary(allocation.regions.map { ($0.label, $0) }, uniquingKeysWith: { a, _ in a })
+
+        var ledger = CostLedger()
+        var reshapes: [(node: String, plan: ReshapePlan)] = []
+        var reshapeIndex: [String: Int] = [:]
+        var stages: [Stage] = []
+        for (s, layer) in placement.layers.enumerated() {
+            let node = nodes[layer.name]!, outRows = rows(layer.name)
+            let vectors = max(1, elements(layer.name) / network.shapes[layer.name]![0])
+            let stage = costs.stages[s]
+            let bandwidth = chip.tile.memoryBanks * chip.tile.bankWidth * layer.tiles.count
+            func perVector(_ total: Int, _ rate: Int) -> Int { ceilDiv(ceilDiv(total, costs.inferences * vectors), rate) }
+            var needs: [[Need]] = []
+            for y in 0..<outRows {
+                let inputRow: Int
+                if case let .conv2d(_, k, stride, padding, _) = node.operation {
+                    inputRow = min(rows(node.inputs[0]) - 1, max(0, y * stride - padding + k - 1))
+                } else {
+                    inputRow = rows(node.inputs[0]) - 1
+                }
+                var rowNeeds: [Need] = []
+                for need in Self.needs(node.inputs[0], row: inputRow, nodes: nodes, network: network, stageIndex: stageIndex) {
+                    let producer = placement.layers[need.stage]
+                    let path: Need.Path
+                    var row = need.row
+                    let spilled = region[producer.name]!.spilled + (region["\(layer.name).input"]?.spilled ?? 0)
+                    if spilled > 0 {
+                        // What spilled goes out to DRAM and comes back before the consumer reads the tensor.
+                        path = .dram(bytes: 2 * spilled)
+                        row = rows(producer.name) - 1
+                    } else if let reshapeNode = need.reshape {
+                        let key = "\(reshapeNode) \(need.stage) \(layer.name)"
+                        if let k = reshapeIndex[key] {
+                            path = .reshape(k)
+                        } else {
+                            let source = nodes[reshapeNode]!.inputs[0]
+                            let request = try ReshapeRequest(
+                                inShape: network.shapes[source]!, outShape: network.shapes[reshapeNode]!, elementSize: 4,
+                                inLayout: .blockedLinear(elementsPerTile: elements(source), tiles: [producer.tiles[0]],
+                                                         base: region[producer.name]!.address),
+                                outLayout: .blockedLinear(elementsPerTile: elements(source), tiles: [layer.tiles[0]],
+                                                          base: region["\(layer.name).input"]!.address))
+                            let plan = try ReshapePlan(request, chip: chip)
+                            // An add before the reshape has each operand delivered: name the second one's producer.
+                            let name = "\(reshapeNode)->\(layer.name)"
+                            reshapes.append((reshapes.contains { $0.node == name } ? "\(name) (\(producer.name))" : name, plan))
+                            reshapeIndex[key] = reshapes.count - 1
+                            for (joules, component) in [(plan.cost.tileMemoryEnergy, CostComponent.tileMemory),
+                                                        (plan.cost.nocEnergy, .noc), (plan.cost.dramEnergy, .dram)] where joules > 0 {
+                                ledger.add(joules, to: component, at: .layer(layer.name))
+                            }
+                            path = .reshape(reshapes.count - 1)
+                        }
+                    } else if producer.tiles[0] != layer.tiles[0] {
+                        path = .transfer(bytes: ceilDiv(4 * elements(node.inputs[0]), rows(producer.name)))
+                    } else {
+                        path = .sameTile
+                    }
+                    rowNeeds.append(Need(stage: need.stage, row: row, path: path))
+                }
+                needs.append(rowNeeds)
+            }
+            // The energy of moving activations in: each distinct transfer and DRAM round trip once.
+            for need in Set(needs.flatMap { $0 }) {
+                let producer = placement.layers[need.stage]
+                switch need.path {
+                case let .transfer(bytes):
+                    let e = noc.transferEnergy(bytes: bytes, hops: noc.hops(from: producer.tiles[0], to: layer.tiles[0]))
+                    ledger.add(e.tileMemory, to: .tileMemory, at: .layer(layer.name))
+                    ledger.add(e.noc, to: .noc, at: .layer(layer.name))
+                case let .dram(bytes) where need.row == rows(producer.name) - 1:
+                    ledger.add(Double(bytes) * chip.energy.dram.value, to: .dram, at: .layer(layer.name))
+                default: break
+                }
+            }
+            stages.append(Stage(
+                name: layer.name, tiles: layer.tiles, arrays: layer.arrays, rows: outRows, width: vectors / outRows,
+                readCycles: perVector(stage.work.bytesRead, bandwidth),
+                mvmCycles: ceilDiv(stage.mvmCycles, costs.inferences * vectors),
+                digitalCycles: perVector(stage.work.operations, chip.tile.digitalLanes * layer.tiles.count),
+                writeCycles: perVector(stage.work.bytesWritten, bandwidth),
+                needs: needs))
+        }
+        self.stages = stages
+        self.reshapes = reshapes
+        self.allocation = allocation
+        self.ledger = ledger
+    }
+
+    /// The weighted stages whose outputs feed node `name`, and whether through a flatten or reshape.
+    private static func producers(of name: String, nodes: [String: Node], stageIndex: [String: Int]) -> [(stage: Int, reshaped: Bool)] {
+        guard let node = nodes[name] else { return [] }
+        if let s = stageIndex[name] { return [(s, false)] }
+        let reshaping = node.operation == .flatten || { if case .reshape = node.operation { true } else { false } }()
+        return node.inputs.flatMap { producers(of: $0, nodes: nodes, stageIndex: stageIndex) }
+            .map { ($0.stage, $0.reshaped || reshaping) }
+    }
+
+    /// The rows of weighted stages that row `row` of node `name`'s output needs, with the reshape node
+    /// on the way, if any.
+    private static func needs(_ name: String, row: Int, nodes: [String: Node], network: Network,
+                              stageIndex: [String: Int]) -> [(stage: Int, row: Int, reshape: String?)] {
+        guard let node = nodes[name] else { return [] }
+        if let s = stageIndex[name] { return [(s, row, nil)] }
+        let input = node.inputs[0]
+        let inputRows = network.shapes[input]!.count == 3 ? network.shapes[input]![1] : 1
+        switch node.operation {
+        case let .maxPool(k, stride), let .avgPool(k, stride):
+            return needs(input, row: min(inputRows - 1, row * stride + k - 1), nodes: nodes, network: network, stageIndex: stageIndex)
+        case .flatten, .reshape:
+            return needs(input, row: inputRows - 1, nodes: nodes, network: network, stageIndex: stageIndex)
+                .map { ($0.stage, $0.row, $0.reshape ?? name) }
+        default:
+            return node.inputs.flatMap { needs($0, row: row, nodes: nodes, network: network, stageIndex: stageIndex) }
+        }
+    }
+}
+
+/// Adds the tasks of inferences to a `ChipTasks`, inference by inference.
+struct PipelineBuilder {
+    let plan: PipelinePlan
+    var tasks: ChipTasks
+    /// The layer of every task, for the timeline.
+    var layerOfTask: [String] = []
+    /// Per stage and kind (read, MVM, digital, write), the last task added, so each kind runs in order.
+    private var last: [[Int?]]
+    /// Per stage and row, the write task of the row's last vector, of the inference being added.
+    private var rowDone: [[Int]] = []
+
+    init(plan: PipelinePlan, noc: NoC) {
+        self.plan = plan
+        tasks = ChipTasks(noc: noc)
+        last = plan.stages.map { _ in [nil, nil, nil, nil] }
+    }
+
+    private mutating func add(_ stage: Int, kind: Int, cycles: Int, holding: [Int], after: [Int]) -> Int {
+        var after = after
+        if let previous = last[stage][kind] { after.append(previous) }
+        let t = tasks.add(cycles: cycles, holdingIndices: holding, after: after)
+        last[stage][kind] = t
+        layerOfTask.append(plan.stages[stage].name)
+        return t
+    }
+
+    mutating func addInference(_ inference: Int) {
+        rowDone = plan.stages.map { [Int](repeating: -1, count: $0.rows) }
+        var arrived: [PipelinePlan.Need: [Int]] = [:]
+        for (s, stage) in plan.stages.enumerated() {
+            let memory = stage.tiles.map { tasks.index(.tileMemory(tile: $0)) }
+            let digital = stage.tiles.map { tasks.index(.digitalUnit(tile: $0)) }
+            let arrays = stage.arrays.map { tasks.index(.array($0)) }
+            for y in 0..<stage.rows {
+                var waits: [Int] = []
+                for need in stage.needs[y] {
+                    if let t = arrived[need] { waits += t; continue }
+                    let done = rowDone[need.stage][need.row]
+                    let producer = plan.stages[need.stage]
+                    var ready: [Int]
+                    switch need.path {
+                    case .sameTile:
+                        ready = [done]
+                    case let .transfer(bytes):
+                        ready = [tasks.transfer(bytes: bytes, from: producer.tiles[0], to: stage.tiles[0], after: [done])]
+                        layerOfTask.append(stage.name)
+                    case let .reshape(k):
+                        let before = tasks.graph.tasks.count
+                        ready = ReshapeMoves(plan.reshapes[k].plan.solution, noc: tasks.noc).addTasks(to: &tasks, after: [done])
+                        layerOfTask += Array(repeating: stage.name, count: tasks.graph.tasks.count - before)
+                        if ready.isEmpty { ready = [done] }
+                    case let .dram(bytes):
+                        ready = [tasks.add(cycles: tasks.noc.dramCycles(bytes: bytes), holding: [.dram], after: [done])]
+                        layerOfTask.append(stage.name)
+                    }
+                    arrived[need] = ready
+                    waits += ready
+                }
+                for x in 0..<stage.width {
+                    let read = add(s, kind: 0, cycles: stage.readCycles, holding: memory, after: x == 0 ? waits : [])
+                    let mvm = add(s, kind: 1, cycles: stage.mvmCycles, holding: arrays, after: [read])
+                    let work = add(s, kind: 2, cycles: stage.digitalCycles, holding: digital, after: [mvm])
+                    let write = add(s, kind: 3, cycles: stage.writeCycles, holding: memory, after: [work])
+                    if x == stage.width - 1 { rowDone[s][y] = write }
+                }
+            }
+        }
+    }
+
+    /// The end of each inference of a stream built with the same tasks per inference, from task `first`.
+    static func inferenceEnds(_ schedule: TaskGraph.Schedule, tasksPerInference: Int, inferences: Int, first: Int = 0) -> [Int] {
+        (0..<inferences).map { n in schedule.ends[(first + n * tasksPerInference)..<(first + (n + 1) * tasksPerInference)].max()! }
+    }
+
+    /// The label of maintenance tasks in `layerOfTask`.
+    static let checkLabel = "controller"
+
+    /// Adds one maintenance task per array of the plan that `maintenance` names: holding the array for its
+    /// cycles; when not preemptive, after the array's last MVM added so far.
+    mutating func addChecks(_ maintenance: PipelineSchedule.Maintenance) {
+        for (s, stage) in plan.stages.enumerated() {
+            for id in stage.arrays {
+                guard let cycles = maintenance.cycles[id], cycles > 0 else { continue }
+                let after = maintenance.preemptive ? [] : (last[s][1].map { [$0] } ?? [])
+                tasks.add(cycles: cycles, holding: [.array(id)], after: after)
+                layerOfTask.append(Self.checkLabel)
+            }
+        }
+    }
+}
