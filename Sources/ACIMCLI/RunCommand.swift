@@ -34,6 +34,12 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
+        let report = try self.report()
+        if json { say(try sortedJSON(report)) } else { report.print() }
+    }
+
+    /// Runs the network on the chip and returns the report (writing `--output` when given).
+    func report() throws -> RunReport {
         let elapsed = try parseQuantity(time, "--time", as: ACIMCore.Duration.self)
         guard elapsed >= 0 else { throw CLIError("--time: expected a duration >= 0, got \(time)") }
         try check(batch, in: 1...4096, "--batch")
@@ -67,9 +73,8 @@ struct Run: ParsableCommand {
                 let logits = results.last!.evaluation.logits
                 try NPYArray(shape: logits.shape, values: logits.data.map(Double.init)).write(path: output, float32: true)
             }
-            let report = RunReport(setup: setup, results: results, chip: try hardware.makeChip(), profile: hardware.name,
-                                   model: network.model, time: elapsed, engine: self.engine, batch: batch)
-            if json { say(try sortedJSON(report)) } else { report.print() }
+            return RunReport(setup: setup, results: results, chip: try hardware.makeChip(), profile: hardware.name,
+                             model: network.model, time: elapsed, engine: self.engine, batch: batch)
         } catch let error as ACIMError { throw CLIError(error.description) }
     }
 }

@@ -1,0 +1,191 @@
+import ACIMCore
+import ACIMProfiles
+import ACIMTraces
+import Foundation
+import Yams
+
+/// One point of a sweep: a value for every swept key, a seed, and its folder.
+public struct SweepPoint: Codable, Sendable, Equatable {
+    public var index: Int
+    /// The value of each of the manifest's `keys`, as the sweep file writes it.
+    public var overrides: [String]
+    /// The seed of programming and read noise (`acim run --seed`); nil for a replay, whose trace sets it.
+    public var seed: UInt64?
+    /// The point's folder, relative to the sweep folder: its profile, status, result and log.
+    public var folder: String
+    /// The point's fully resolved profile, relative to the sweep folder.
+    public var profile: String
+
+    /// `bits=4 rows=128 seed=2`: the point as plots label it, each key by its last component when that is
+    /// unambiguous.
+    public func label(keys: [String], seeds: Bool) -> String {
+        let short = keys.map { key in
+            let last = String(key.split(separator: ".").last ?? "")
+            return keys.filter { $0.split(separator: ".").last.map(String.init) == last }.count == 1 ? last : key
+        }
+        let parts = zip(short, overrides).map { "\($0)=\($1)" } + (seeds ? seed.map { ["seed=\($0)"] } ?? [] : [])
+        return parts.joined(separator: " ")
+    }
+}
+
+/// `sweep.json`: what a sweep folder holds, written by `acim sweep plan` and read by every other sweep command.
+public struct SweepManifest: Codable, Sendable, Equatable {
+    public var format = "acimsim-sweep"
+    public var version = 1
+    /// The sweep file (absolute) and an FNV-1a hash of its bytes.
+    public var sweep: String
+    public var sweepHash: String
+    public var command: SweepCommand
+    /// The command's arguments shared by every point: files as absolute paths, then the options; each point
+    /// adds its profile (and seed).
+    public var arguments: [String]
+    /// The swept profile keys, in the order of each point's `overrides`.
+    public var keys: [String]
+    /// Whether the points differ in seed (then results carry a seed column).
+    public var seeded: Bool
+    public var points: [SweepPoint]
+}
+
+/// A sweep expanded into points, each point's profile loaded and checked: a plan is only made when every point
+/// is valid, and every problem of every point is reported at once, located in the sweep file.
+public struct SweepPlan {
+    public let manifest: SweepManifest
+    /// Each point's resolved profile, as YAML.
+    let profiles: [String]
+
+    /// Expands `spec` and checks every point's profile; throws `SweepError` with every problem found.
+    public init(spec: SweepSpec) throws {
+        let base: String
+        if let profile = spec.profile {
+            base = profile
+        } else {
+            // A replay sweep without a profile lays its overrides over the trace's.
+            let trace = try Self.trace(spec)
+            guard let profile = trace.header.profile else {
+                throw SweepError([ProfileDiagnostic(file: spec.file, line: 0, column: 0,
+                                                    message: "the trace names no profile; give the base profile as 'profile'")])
+            }
+            base = profile
+        }
+        if spec.command == .replay { _ = try Self.trace(spec) }
+        let combinations = spec.axes.reduce(1) { $0 * $1.count }
+        var yaml: [String] = []
+        var problems: [String: (diagnostic: ProfileDiagnostic, combinations: [Int])] = [:]
+        var order: [String] = []
+        for combination in 0..<combinations {
+            let steps = Self.steps(of: combination, axes: spec.axes)
+            let overrides = zip(spec.axes, steps).flatMap { axis, step in
+                axis.keys.indices.map { ProfileOverride(key: axis.keys[$0], value: axis.values[$0][step]) }
+            }
+            do {
+                let profile = try ProfileLoader.load(path: base, overrides: overrides, file: spec.file, text: spec.text)
+                yaml.append(try profile.yaml())
+            } catch let error as ProfileError {
+                for diagnostic in error.diagnostics {
+                    let key = diagnostic.description
+                    if problems[key] == nil { order.append(key) }
+                    problems[key, default: (diagnostic, [])].combinations.append(combination)
+                }
+            }
+        }
+        let seeds: [UInt64?] = spec.command == .run ? spec.seeds : [nil]
+        let labels = { (combination: Int) -> String in
+            let steps = Self.steps(of: combination, axes: spec.axes)
+            return zip(spec.axes, steps).flatMap { axis, step in
+                axis.keys.indices.map { "\(axis.keys[$0].string ?? "")=\(axis.values[$0][step].string ?? "")" }
+            }.joined(separator: ", ")
+        }
+        guard problems.isEmpty else {
+            throw SweepError(order.map { key in
+                var (diagnostic, failing) = problems[key]!
+                if failing.count < combinations {
+                    let named = failing.prefix(3).map { "point \($0 * seeds.count) (\(labels($0)))" }
+                    let more = failing.count > 3 ? " and \(failing.count - 3) more" : ""
+                    diagnostic.message += " [in \(named.joined(separator: "; "))\(more)]"
+                }
+                return diagnostic
+            })
+        }
+        let width = max(4, String(combinations * seeds.count - 1).count)
+        var points: [SweepPoint] = []
+        for combination in 0..<combinations {
+            let steps = Self.steps(of: combination, axes: spec.axes)
+            let values = zip(spec.axes, steps).flatMap { axis, step in axis.values.map { $0[step].string ?? "" } }
+            for seed in seeds {
+                let index = points.count
+                let digits = String(index)
+                let folder = "points/" + String(repeating: "0", count: width - digits.count) + digits
+                points.append(SweepPoint(index: index, overrides: values, seed: seed, folder: folder,
+                                         profile: folder + "/profile.yaml"))
+            }
+        }
+        profiles = points.map { yaml[$0.index / seeds.count] }
+        manifest = SweepManifest(sweep: URL(fileURLWithPath: spec.file).standardizedFileURL.path,
+                                 sweepHash: String(fnv1a64(Data(spec.text.utf8)), radix: 16), command: spec.command,
+                                 arguments: Self.arguments(spec), keys: spec.keys, seeded: spec.seeds.count > 1 && spec.command == .run,
+                                 points: points)
+    }
+
+    /// The step along each axis of a combination, the first axis slowest.
+    static func steps(of combination: Int, axes: [SweepAxis]) -> [Int] {
+        var rest = combination
+        return axes.reversed().map { axis in
+            defer { rest /= axis.count }
+            return rest % axis.count
+        }.reversed()
+    }
+
+    /// The trace of a replay sweep, checked as the replay will check it.
+    static func trace(_ spec: SweepSpec) throws -> Trace {
+        guard let path = spec.trace else { throw SweepError([]) }
+        let roots = [FileManager.default.currentDirectoryPath] + spec.options.filter { $0.name == "allow-root" }.map(\.value)
+        do {
+            return try TraceParser.load(path: path, allowedRoots: roots)
+        } catch let error as TraceError {
+            throw SweepError([ProfileDiagnostic(file: spec.file, line: 0, column: 0, message: "the trace: \(error)")])
+        }
+    }
+
+    /// The command's arguments shared by every point.
+    static func arguments(_ spec: SweepSpec) -> [String] {
+        var arguments = spec.trace.map { [$0] } ?? []
+        if let model = spec.model { arguments += ["--model", model] }
+        if let data = spec.data { arguments += ["--data", data] }
+        for option in spec.options {
+            arguments += option.value == "true" ? ["--" + option.name] : ["--" + option.name, option.value]
+        }
+        return arguments
+    }
+
+    /// Writes the plan into `folder`: each point's folder with its resolved profile, then `sweep.json`. A folder
+    /// that already holds this plan is kept as it is (with its results); one holding another sweep, or other
+    /// files, is refused.
+    public func write(to folder: String) throws -> SweepFolder {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        let manifestPath = (folder as NSString).appendingPathComponent(SweepFolder.manifestFile)
+        if manager.fileExists(atPath: folder, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw ACIMError.io(path: folder, reason: "is a file, not a folder") }
+            if manager.fileExists(atPath: manifestPath) {
+                let held = try SweepFolder(path: folder)
+                guard held.manifest == manifest else {
+                    throw ACIMError.inconsistentParameters("\(folder) holds another sweep (planned from \(held.manifest.sweep) with other points or options); plan into another folder, or remove it first")
+                }
+                return held
+            }
+            let entries = (try? manager.contentsOfDirectory(atPath: folder)) ?? []
+            guard entries.isEmpty else {
+                throw ACIMError.inconsistentParameters("\(folder) is not empty and holds no sweep; plan into a new or empty folder")
+            }
+        }
+        for (point, yaml) in zip(manifest.points, profiles) {
+            let path = (folder as NSString).appendingPathComponent(point.folder)
+            do { try manager.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw ACIMError.io(path: path, reason: "cannot create the folder")
+            }
+            try FileAccess.writeAtomically(Data(yaml.utf8), to: (folder as NSString).appendingPathComponent(point.profile))
+        }
+        try FileAccess.writeAtomically(try SweepFolder.json(manifest), to: manifestPath)
+        return try SweepFolder(path: folder)
+    }
+}
