@@ -111,7 +111,7 @@ private func within(_ value: Double, _ low: Double, _ high: Double) -> Bool {
         svg.pointLabels(zip(series, zip(visible, fractions)).flatMap { line, placed in
             line.labels.count == line.points.count
                 ? zip(placed.0, placed.1).map { (text: line.labels[$0], at: layout.plot.point($1)) } : []
-        })
+        }, width: size.width)
         if let legendBox { svg.legend(series, in: legendBox) }
         if lines.allSatisfy(\.isEmpty) {
             svg.element("text", ["x": layout.plot.x + layout.plot.width / 2, "y": layout.plot.y + layout.plot.height / 2],
@@ -496,11 +496,26 @@ private struct SVGWriter {
         close()
     }
 
-    /// Small labels to the upper right of their points.
-    mutating func pointLabels(_ labels: [(text: String, at: Point)]) {
+    /// Small labels beside their points: each at the first of upper right, lower right, upper left, lower left,
+    /// and a line further up or down on the right, that stays inside the document and clear of the labels
+    /// placed before it (else upper right).
+    mutating func pointLabels(_ labels: [(text: String, at: Point)], width: Double) {
         guard !labels.isEmpty else { return }
         open(["class": "point-labels", "font-size": "10", "fill": Style.muted])
-        for label in labels { element("text", ["x": label.at.x + 4, "y": label.at.y - 4], text: label.text) }
+        var placed: [Rect] = []
+        for label in labels {
+            let size = (width: Style.width(label.text) * 10 / Style.fontSize, height: 10.0)
+            let boxes = [(4.0, -4.0), (4, 12), (-4 - size.width, -4), (-4 - size.width, 12), (4, -16), (4, 24)].map { dx, dy in
+                Rect(x: label.at.x + dx, y: label.at.y + dy - size.height, width: size.width, height: size.height)
+            }
+            let free = boxes.first { box in
+                box.x >= 0 && box.right <= width && !placed.contains {
+                    $0.x < box.right && box.x < $0.right && $0.y < box.bottom && box.y < $0.bottom
+                }
+            } ?? boxes[0]
+            placed.append(free)
+            element("text", ["x": free.x, "y": free.bottom], text: label.text)
+        }
         close()
     }
 

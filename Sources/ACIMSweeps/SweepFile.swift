@@ -158,7 +158,7 @@ public enum SweepFileReader {
                 error(value("grid")?.key ?? value("zip")?.key ?? root,
                       "the sweep has \(plainCount(points)) points (\(shape.joined(separator: " x "))); a sweep holds at most \(SweepSpec.maximumPoints): sweep fewer values or split it")
             }
-            guard diagnostics.isEmpty else { throw SweepError(diagnostics) }
+            guard diagnostics.isEmpty else { throw SweepError(diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }) }
             return SweepSpec(file: file, text: text, command: command, profile: profile, model: model, trace: trace,
                              data: data, options: options, seeds: seeds, axes: axes)
         }

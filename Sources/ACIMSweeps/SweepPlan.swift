@@ -96,7 +96,11 @@ public struct SweepPlan {
             }.joined(separator: ", ")
         }
         guard problems.isEmpty else {
-            throw SweepError(order.map { key in
+            let located = order.sorted { a, b in
+                let (x, y) = (problems[a]!.diagnostic, problems[b]!.diagnostic)
+                return (x.file == spec.file ? 0 : 1, x.line, x.column) < (y.file == spec.file ? 0 : 1, y.line, y.column)
+            }
+            throw SweepError(located.map { key in
                 var (diagnostic, failing) = problems[key]!
                 if failing.count < combinations {
                     let named = failing.prefix(3).map { "point \($0 * seeds.count) (\(labels($0)))" }
