@@ -220,9 +220,6 @@ struct SweepSubmitCommand: ParsableCommand {
         let limit = try slurm.maxArraySize()
         let total = sweep.manifest.points.count
         let packed = max(pointsPerTask, (total + limit - 1) / limit)
-        if packed > pointsPerTask {
-            say("\(packed) points per task: \(total) points in tasks of \(pointsPerTask) would exceed the cluster's MaxArraySize \(limit)")
-        }
         let runnable = Set(pointsToRun(sweep, retryFailed: retryFailed).map(\.index))
         let tasks = (0..<sweep.taskCount(pointsPerTask: packed)).filter { task in
             sweep.points(ofTask: task, pointsPerTask: packed).contains { runnable.contains($0.index) }
@@ -230,6 +227,9 @@ struct SweepSubmitCommand: ParsableCommand {
         guard !tasks.isEmpty else {
             say("\(folder): no point to run")
             return
+        }
+        if packed > pointsPerTask {
+            say("\(packed) points per task: \(total) points in tasks of \(pointsPerTask) would exceed the cluster's MaxArraySize \(limit)")
         }
         let absolute = URL(fileURLWithPath: sweep.path).standardizedFileURL.path
         let script = SlurmScript(executable: try acimExecutable(), folder: absolute, array: arraySpec(tasks),

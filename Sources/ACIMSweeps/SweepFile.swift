@@ -40,7 +40,7 @@ public struct SweepSpec {
     /// Further options of the command: long name (without dashes) and value; `true` for a flag.
     public var options: [(name: String, value: String)]
     public var seeds: [UInt64]
-    /// Crossed, in file order: `grid` entries, then `zip` groups.
+    /// Crossed, in the order the file gives them (`grid` entries and `zip` groups), the first slowest.
     public var axes: [SweepAxis]
 
     /// The dotted keys, axis by axis.
@@ -146,8 +146,10 @@ public enum SweepFileReader {
                 }
             }
             var axes: [SweepAxis] = []
-            if let entry = value("grid") { axes += grid(entry.value) }
-            if let entry = value("zip") { axes += zip(entry.value) }
+            for (key, node) in top {
+                if key.string == "grid" { axes += grid(node) }
+                if key.string == "zip" { axes += zip(node) }
+            }
             if value("grid") == nil, value("zip") == nil, seeds.count < 2, diagnostics.isEmpty {
                 error(root, "the sweep has no axis: give a grid of profile keys (grid: {periphery.adc.bits: [4, 6, 8]}), zip groups or several seeds")
             }
