@@ -1,5 +1,6 @@
 import ACIMCore
 import ACIMSweeps
+import ACIMTraces
 import ArgumentParser
 import Foundation
 
@@ -55,6 +56,9 @@ struct SweepPlanCommand: ParsableCommand {
         do {
             plan = try SweepPlan(spec: try SweepFileReader.load(path: sweep))
         } catch let error as SweepError {
+            warn(error.description)
+            throw ExitCode.failure
+        } catch let error as TraceError {
             warn(error.description)
             throw ExitCode.failure
         }

@@ -53,7 +53,8 @@ public struct SweepPlan {
     /// Each point's resolved profile, as YAML.
     let profiles: [String]
 
-    /// Expands `spec` and checks every point's profile; throws `SweepError` with every problem found.
+    /// Expands `spec` and checks every point's profile; throws `SweepError` with every problem found (and
+    /// `TraceError` for a replay's bad trace).
     public init(spec: SweepSpec) throws {
         let base: String
         if let profile = spec.profile {
@@ -139,23 +140,33 @@ public struct SweepPlan {
         }.reversed()
     }
 
-    /// The trace of a replay sweep, checked as the replay will check it.
+    /// The folders a replay's trace may point into besides its own: the sweep file's, the working directory
+    /// at planning and the `allow-root` options, as absolute paths, so every task resolves the same files
+    /// wherever it runs.
+    static func allowedRoots(_ spec: SweepSpec) -> [String] {
+        let cwd = FileManager.default.currentDirectoryPath
+        let given = spec.options.filter { $0.name == "allow-root" }.map { root in
+            URL(fileURLWithPath: root.value.hasPrefix("/") ? root.value : (cwd as NSString).appendingPathComponent(root.value))
+                .standardizedFileURL.path
+        }
+        let sweepFolder = URL(fileURLWithPath: spec.file).standardizedFileURL.deletingLastPathComponent().path
+        var roots: [String] = []
+        for root in [sweepFolder, cwd] + given where !roots.contains(root) { roots.append(root) }
+        return roots
+    }
+
+    /// The trace of a replay sweep, checked as the replay will check it; throws `TraceError`.
     static func trace(_ spec: SweepSpec) throws -> Trace {
         guard let path = spec.trace else { throw SweepError([]) }
-        let roots = [FileManager.default.currentDirectoryPath] + spec.options.filter { $0.name == "allow-root" }.map(\.value)
-        do {
-            return try TraceParser.load(path: path, allowedRoots: roots)
-        } catch let error as TraceError {
-            throw SweepError([ProfileDiagnostic(file: spec.file, line: 0, column: 0, message: "the trace: \(error)")])
-        }
+        return try TraceParser.load(path: path, allowedRoots: allowedRoots(spec))
     }
 
     /// The command's arguments shared by every point.
     static func arguments(_ spec: SweepSpec) -> [String] {
-        var arguments = spec.trace.map { [$0] } ?? []
+        var arguments = spec.trace.map { [$0] + allowedRoots(spec).flatMap { ["--allow-root", $0] } } ?? []
         if let model = spec.model { arguments += ["--model", model] }
         if let data = spec.data { arguments += ["--data", data] }
-        for option in spec.options {
+        for option in spec.options where !(spec.trace != nil && option.name == "allow-root") {
             arguments += option.value == "true" ? ["--" + option.name] : ["--" + option.name, option.value]
         }
         return arguments
