@@ -25,13 +25,16 @@ func openSweep(_ path: String) throws -> SweepFolder {
     do { return try SweepFolder(path: path) } catch let error as ACIMError { throw CLIError(error.description) }
 }
 
-/// The points still to run: pending or interrupted, and failed ones when `retryFailed`.
-func pointsToRun(_ folder: SweepFolder, retryFailed: Bool) -> [SweepPoint] {
+/// The points still to run: pending or interrupted, failed ones when `retryFailed`, and those recorded as
+/// running elsewhere when `staleRunning` (their process is known to be gone, as when the task that runs a
+/// point finds it so, or the Slurm jobs of an earlier submission have ended).
+func pointsToRun(_ folder: SweepFolder, retryFailed: Bool, staleRunning: Bool) -> [SweepPoint] {
     folder.manifest.points.filter { point in
         switch folder.state(of: point) {
         case .pending, .interrupted: true
         case .failed: retryFailed
-        case .done, .running: false
+        case .running: staleRunning
+        case .done: false
         }
     }
 }
@@ -112,7 +115,8 @@ struct SweepTaskCommand: ParsableCommand {
         let tasks = sweep.taskCount(pointsPerTask: pointsPerTask)
         try check(index, in: 0...(tasks - 1), "--index")
         var failed = 0
-        let runnable = Set(pointsToRun(sweep, retryFailed: retryFailed).map(\.index))
+        // Points are split between tasks, so a point of this task recorded as running was cut off.
+        let runnable = Set(pointsToRun(sweep, retryFailed: retryFailed, staleRunning: true).map(\.index))
         for point in sweep.points(ofTask: index, pointsPerTask: pointsPerTask) where runnable.contains(point.index) {
             switch PointRunner.run(point, in: sweep) {
             case let .done(seconds):
@@ -146,7 +150,7 @@ struct SweepRunCommand: ParsableCommand {
     func run() throws {
         let sweep = try openSweep(folder)
         try check(jobs, in: 1...1024, "--jobs")
-        let points = pointsToRun(sweep, retryFailed: retryFailed)
+        let points = pointsToRun(sweep, retryFailed: retryFailed, staleRunning: false)
         let total = sweep.manifest.points.count
         let started = Date()
         if points.isEmpty {
@@ -217,14 +221,15 @@ struct SweepSubmitCommand: ParsableCommand {
         let sweep = try openSweep(folder)
         try check(pointsPerTask, atLeast: 1, "--points-per-task")
         let slurm = Slurm()
-        if let previous = SlurmState(sweep), try previous.active(slurm) {
+        let previous = SlurmState(sweep)
+        if let previous, try previous.active(slurm) {
             throw CLIError("\(folder): already submitted as job \(previous.submission.arrayJob), still queued or running; "
                            + "acim sweep status \(folder) follows it, scancel \(previous.submission.arrayJob) stops it")
         }
         let limit = try slurm.maxArraySize()
         let total = sweep.manifest.points.count
         let packed = max(pointsPerTask, (total + limit - 1) / limit)
-        let runnable = Set(pointsToRun(sweep, retryFailed: retryFailed).map(\.index))
+        let runnable = Set(pointsToRun(sweep, retryFailed: retryFailed, staleRunning: previous != nil).map(\.index))
         let tasks = (0..<sweep.taskCount(pointsPerTask: packed)).filter { task in
             sweep.points(ofTask: task, pointsPerTask: packed).contains { runnable.contains($0.index) }
         }
@@ -266,7 +271,7 @@ struct SweepSubmitCommand: ParsableCommand {
         } catch let error as ACIMError {
             throw CLIError(error.description)
         }
-        try SweepStatusCommand.show(sweep, slurm: slurm)
+        SweepStatusCommand.show(sweep, slurm: slurm)
     }
 }
 
@@ -288,6 +293,18 @@ struct SlurmState {
             throw CLIError(failure.description)
         }
     }
+
+    /// The jobs as a line of `acim sweep status`, and whether they are known to have ended.
+    func summary(_ slurm: Slurm) -> (line: String, ended: Bool) {
+        let jobs = "Slurm: job array \(submission.arrayJob) (--array=\(submission.array), \(submission.pointsPerTask) per task) "
+            + "and collection job \(submission.collectJob)"
+        do {
+            let active = try self.active(slurm)
+            return (jobs + (active ? ": queued or running" : ": ended"), !active)
+        } catch {
+            return (jobs + " (Slurm cannot be asked here: \(error))", false)
+        }
+    }
 }
 
 func sortedJSONData<T: Encodable>(_ value: T) throws -> Data { Data((try sortedJSON(value) + "\n").utf8) }
@@ -299,18 +316,17 @@ struct SweepStatusCommand: ParsableCommand {
 
     @Argument(help: "The sweep folder.") var folder: String
 
-    func run() throws { try Self.show(try openSweep(folder), slurm: Slurm()) }
+    func run() throws { Self.show(try openSweep(folder), slurm: Slurm()) }
 
     /// Prints the summary line, the Slurm jobs when the sweep was submitted, and a line per point.
-    static func show(_ sweep: SweepFolder, slurm: Slurm) throws {
+    static func show(_ sweep: SweepFolder, slurm: Slurm) {
         let manifest = sweep.manifest
         // A point a Slurm task left running when its jobs have ended was cut off (a time limit, a cancel).
         var jobsEnded = false
         if let state = SlurmState(sweep) {
-            let active = try state.active(slurm)
-            jobsEnded = !active
-            say("Slurm: job array \(state.submission.arrayJob) (--array=\(state.submission.array), \(state.submission.pointsPerTask) "
-                + "per task) and collection job \(state.submission.collectJob): \(active ? "queued or running" : "ended")")
+            let summary = state.summary(slurm)
+            jobsEnded = summary.ended
+            say(summary.line)
         }
         let states = manifest.points.map { point -> PointState in
             let state = sweep.state(of: point)

@@ -122,10 +122,8 @@ public struct SlurmSubmission: Codable, Sendable, Equatable {
     public static let file = "slurm.json"
 
     public init(arrayJob: String, collectJob: String, array: String, pointsPerTask: Int) {
-        self.arrayJob = arrayJob
-        self.collectJob = collectJob
-        self.array = array
-        self.pointsPerTask = pointsPerTask
+        (self.arrayJob, self.collectJob) = (arrayJob, collectJob)
+        (self.array, self.pointsPerTask) = (array, pointsPerTask)
     }
 }
 
@@ -144,14 +142,9 @@ public struct SlurmScript {
 
     public init(executable: String, folder: String, array: String, pointsPerTask: Int, retryFailed: Bool, partition: String?,
                 time: String?, extra: [String]) {
-        self.executable = executable
-        self.folder = folder
-        self.array = array
-        self.pointsPerTask = pointsPerTask
-        self.retryFailed = retryFailed
-        self.partition = partition
-        self.time = time
-        self.extra = extra
+        (self.executable, self.folder, self.array) = (executable, folder, array)
+        (self.pointsPerTask, self.retryFailed) = (pointsPerTask, retryFailed)
+        (self.partition, self.time, self.extra) = (partition, time, extra)
     }
 
     /// The options the array job and the collection job share.

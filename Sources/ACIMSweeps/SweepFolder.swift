@@ -19,13 +19,9 @@ public struct PointResult: Codable, Sendable, Equatable {
 
     public init(accuracy: Double?, agreement: Double?, latency: Double?, energyPerInference: Double?,
                 topsPerWatt: Double?, area: Double, upkeepEnergy: Double?) {
-        self.accuracy = accuracy
-        self.agreement = agreement
-        self.latency = latency
-        self.energyPerInference = energyPerInference
-        self.topsPerWatt = topsPerWatt
-        self.area = area
-        self.upkeepEnergy = upkeepEnergy
+        (self.accuracy, self.agreement) = (accuracy, agreement)
+        (self.latency, self.energyPerInference, self.topsPerWatt) = (latency, energyPerInference, topsPerWatt)
+        (self.area, self.upkeepEnergy) = (area, upkeepEnergy)
     }
 }
 

@@ -30,12 +30,12 @@ public struct SweepPoint: Codable, Sendable, Equatable {
 
 /// `sweep.json`: what a sweep folder holds, written by `acim sweep plan` and read by every other sweep command.
 public struct SweepManifest: Codable, Sendable, Equatable {
+    public var command: SweepCommand
     public var format = "acimsim-sweep"
     public var version = 1
     /// The sweep file (absolute) and an FNV-1a hash of its bytes.
     public var sweep: String
     public var sweepHash: String
-    public var command: SweepCommand
     /// The command's arguments shared by every point: files as absolute paths, then the options; each point
     /// adds its profile (and seed).
     public var arguments: [String]
@@ -90,12 +90,6 @@ public struct SweepPlan {
             }
         }
         let seeds: [UInt64?] = spec.command == .run ? spec.seeds : [nil]
-        let labels = { (combination: Int) -> String in
-            let steps = Self.steps(of: combination, axes: spec.axes)
-            return zip(spec.axes, steps).flatMap { axis, step in
-                axis.keys.indices.map { "\(axis.keys[$0].string ?? "")=\(axis.values[$0][step].string ?? "")" }
-            }.joined(separator: ", ")
-        }
         guard problems.isEmpty else {
             let located = order.sorted { a, b in
                 let (x, y) = (problems[a]!.diagnostic, problems[b]!.diagnostic)
@@ -104,9 +98,10 @@ public struct SweepPlan {
             throw SweepError(located.map { key in
                 var (diagnostic, failing) = problems[key]!
                 if failing.count < combinations {
-                    let named = failing.prefix(3).map { "point \($0 * seeds.count) (\(labels($0)))" }
-                    let more = failing.count > 3 ? " and \(failing.count - 3) more" : ""
-                    diagnostic.message += " [in \(named.joined(separator: "; "))\(more)]"
+                    let indices = failing.flatMap { combination in seeds.indices.map { combination * seeds.count + $0 } }
+                    let more = indices.count > 6 ? " and \(indices.count - 6) more" : ""
+                    diagnostic.message += " (point\(indices.count == 1 ? "" : "s") "
+                        + indices.prefix(6).map(String.init).joined(separator: ", ") + more + ")"
                 }
                 return diagnostic
             })
@@ -125,8 +120,8 @@ public struct SweepPlan {
             }
         }
         profiles = points.map { yaml[$0.index / seeds.count] }
-        manifest = SweepManifest(sweep: URL(fileURLWithPath: spec.file).standardizedFileURL.path,
-                                 sweepHash: String(fnv1a64(Data(spec.text.utf8)), radix: 16), command: spec.command,
+        manifest = SweepManifest(command: spec.command, sweep: URL(fileURLWithPath: spec.file).standardizedFileURL.path,
+                                 sweepHash: String(fnv1a64(Data(spec.text.utf8)), radix: 16),
                                  arguments: Self.arguments(spec), keys: spec.keys, seeded: spec.seeds.count > 1 && spec.command == .run,
                                  points: points)
     }

@@ -87,6 +87,32 @@ import Testing
         #expect(acim(["sweep", "status", scratch.path]).failure.contains("holds no sweep (no sweep.json)"))
     }
 
+    /// A replay sweep over the controller's check interval: each point replays a short trace into its folder,
+    /// and the results carry the upkeep the checks cost.
+    @Test func aReplaySweepRecordsWhatUpkeepCosts() throws {
+        let scratch = try Scratch()
+        let trace = try ReplayCommandTests.trace(scratch)
+        let sweep = try scratch.file("replay.yaml", Data("""
+            command: replay
+            trace: \(trace)
+            options: {allow-root: \(packageRoot), step: 1h}
+            grid:
+              controller.check_interval: [10min, 1d]
+            """.utf8))
+        let folder = scratch.path + "/sweep"
+        let plan = acim(["sweep", "plan", sweep, "--out", folder])
+        #expect(plan.output.contains("estimate: point 0 took "), "\(plan)")
+        #expect(acim(["sweep", "task", folder, "--index", "1"]).exitCode == 0)
+        #expect(acim(["sweep", "collect", folder]).output.hasPrefix("2 points: 2 done, 0 failed, 0 pending\n"))
+        let rows = try Self.csv(folder).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows[0].last == "upkeep_energy_J")
+        #expect(rows.dropFirst().map { String($0[1]) } == ["10min", "1d"])
+        #expect(rows.dropFirst().allSatisfy { $0[2] == "done" && $0[7].isEmpty })
+        let upkeep = rows.dropFirst().map { Double($0[9]) ?? -1 }
+        #expect(upkeep[0] > upkeep[1] && upkeep[1] >= 0, "\(upkeep)")
+        #expect(FileManager.default.fileExists(atPath: folder + "/points/0001/replay/report.json"))
+    }
+
     /// The id of a process that has ended.
     static func finishedProcessID() throws -> Int32 {
         let process = Process()

@@ -76,8 +76,8 @@ let header = """
             """)
         #expect(problems(path) == [
             "5:3: unknown key 'bitz' in periphery.adc (did you mean 'bits'?)",
-            "6:27: periphery.adc.bits: expected an integer in 1...16, got 20 [in point 2 (periphery.adc.bitz=4, periphery.adc.bits=20, periphery.adc.columns_per_adc=8); point 3 (periphery.adc.bitz=4, periphery.adc.bits=20, periphery.adc.columns_per_adc=24)]",
-            "7:38: periphery.adc.columns_per_adc: columns_per_adc (24) must divide cols (256) [in point 1 (periphery.adc.bitz=4, periphery.adc.bits=4, periphery.adc.columns_per_adc=24)]",
+            "6:27: periphery.adc.bits: expected an integer in 1...16, got 20 (points 2, 3)",
+            "7:38: periphery.adc.columns_per_adc: columns_per_adc (24) must divide cols (256) (point 1)",
         ])
     }
 
