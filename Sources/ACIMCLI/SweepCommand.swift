@@ -177,7 +177,9 @@ struct SweepRunCommand: ParsableCommand {
             }, waiting: { running in
                 let elapsed = Date().timeIntervalSince(started)
                 let eta = finished > 0 ? elapsed / Double(finished) * Double(points.count - finished) : 0
-                progress.show("sweep: \(finished)/\(points.count) points, \(running) running, \(roughDuration(elapsed))"
+                let filled = finished * 24 / max(points.count, 1)
+                progress.show("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 24 - filled) + "] "
+                              + "\(finished)/\(points.count) points, \(running) running, \(roughDuration(elapsed))"
                               + (finished > 0 ? ", ETA \(roughDuration(eta))" : ""))
             })
             progress.clear()
