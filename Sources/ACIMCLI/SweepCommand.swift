@@ -251,7 +251,14 @@ struct SweepSubmitCommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: sweep.file("slurm"), withIntermediateDirectories: true)
             try FileAccess.writeAtomically(Data(script.text.utf8), to: scriptPath)
             let arrayJob = try slurm.submit([scriptPath])
-            let collectJob = try slurm.submit(script.collection(after: arrayJob))
+            let collectJob: String
+            do {
+                collectJob = try slurm.submit(script.collection(after: arrayJob))
+            } catch {
+                // Without its collection job the array would run unrecorded: cancel it.
+                try? slurm.cancel(arrayJob)
+                throw error
+            }
             let submission = SlurmSubmission(arrayJob: arrayJob, collectJob: collectJob, array: script.array, pointsPerTask: packed)
             try FileAccess.writeAtomically(try sortedJSONData(submission), to: sweep.file(SlurmSubmission.file))
             say("submitted job array \(arrayJob) (\(tasks.count) task\(tasks.count == 1 ? "" : "s") of up to \(packed) "

@@ -45,9 +45,6 @@ public struct SweepSpec {
 
     /// The dotted keys, axis by axis.
     public var keys: [String] { axes.flatMap { $0.keys.map { $0.string ?? "" } } }
-
-    /// Points: every combination of the axes, for every seed.
-    public var pointCount: Int { axes.reduce(seeds.count) { $0 * $1.count } }
 }
 
 /// Every problem of a sweep file, located like a profile's.

@@ -144,6 +144,8 @@ import Testing
         #expect(script.contains(" sweep task '\(cluster)' --index \"$SLURM_ARRAY_TASK_ID\" --points-per-task \(packed)\n"))
         // Submitting again finds nothing to run; the failed point runs again on request, alone.
         #expect(acim(["sweep", "submit", cluster]).output == "\(cluster): no point to run\n")
+        let refused = acim(["sweep", "submit", cluster, "--retry-failed", "--partition", "nowhere"])
+        #expect(refused.exitCode == 1 && refused.failure.hasPrefix("sbatch: "), "\(refused)")
         let retry = acim(["sweep", "submit", cluster, "--retry-failed", "--wait"])
         #expect(retry.output.contains("(1 task of up to \(packed) point\(packed == 1 ? "" : "s"), --array=\(Self.failing / packed))"),
                 "\(retry.output)")

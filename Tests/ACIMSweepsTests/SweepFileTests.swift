@@ -48,10 +48,9 @@ let header = """
               - array.rows: [64, 128, 256]
                 energy.array.adc_conversion: [1pJ, 2pJ, "3pJ"]
             """)
-        let spec = try SweepFileReader.load(path: path)
-        #expect(spec.pointCount == 12)
-        let plan = try SweepPlan(spec: spec)
+        let plan = try SweepPlan(spec: try SweepFileReader.load(path: path))
         let manifest = plan.manifest
+        #expect(manifest.points.count == 12)
         #expect(manifest.keys == ["periphery.adc.bits", "array.rows", "energy.array.adc_conversion"])
         #expect(manifest.seeded)
         #expect(manifest.arguments == ["--model", packageRoot + "/Models/digits-san.safetensors", "--count", "20", "--engine", "fast"])
