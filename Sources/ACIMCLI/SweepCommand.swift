@@ -163,8 +163,14 @@ struct SweepRunCommand: ParsableCommand {
                          ended: { exit in
                 finished += 1
                 let point = sweep.manifest.points[exit.task]
-                if exit.status != 0, case .running = sweep.state(of: point) {
-                    // The task died without recording how: record it for the point.
+                // A task that died (a crash, the kernel's OOM killer) leaves its point started: record why. One
+                // stopped by SIGINT or SIGTERM leaves it to run again.
+                let cutOff: Bool = switch sweep.state(of: point) {
+                case .running, .interrupted: true
+                default: false
+                }
+                let stopped = exit.signalled ? [SIGINT, SIGTERM].contains(exit.status) : exit.status == 130
+                if exit.status != 0, cutOff, !stopped {
                     let how = exit.signalled ? "ended by signal \(exit.status)" : "exited with status \(exit.status)"
                     try? sweep.write(PointStatus.running().ended(.failed, error: "the task \(how)\n\(exit.errors)"), of: point)
                 }
