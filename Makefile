@@ -1,5 +1,6 @@
-# acimsim: `make demo` runs the main job on the bundled defaults, `make test` runs the tests, `make fuzz` runs
-# the libFuzzer targets of Fuzz/ for FUZZ_SECONDS each (docs/fuzzing.md).
+# acimsim: `make demo` runs the main job on the bundled defaults, `make test` runs the tests (the Slurm sweep
+# tests when a Slurm cluster answers), `make fuzz` runs the libFuzzer targets of Fuzz/ for FUZZ_SECONDS each
+# (docs/fuzzing.md).
 # Each installs libopenblas-dev and libdnnl-dev (oneDNN) with apt-get when they are missing.
 
 SWIFT ?= swift
@@ -28,6 +29,11 @@ demo: release
 	.build/release/acim replay Traces/digits-day.jsonl --out .build/demo-replay --force
 
 test: deps
+	@if command -v scontrol >/dev/null 2>&1 && scontrol ping 2>/dev/null | grep -q UP; then \
+		echo "Slurm: a cluster answers scontrol ping, so the Slurm sweep tests run"; \
+	else \
+		echo "Slurm: no cluster answers scontrol ping, so the Slurm sweep tests are skipped (.ci/slurm-up starts one)"; \
+	fi
 	$(SWIFT) test --parallel
 
 bench: release

@@ -36,9 +36,13 @@ let package = Package(
             dependencies: ["ACIMChip", "ACIMArray", "ACIMCore", .product(name: "Yams", package: "Yams")]
         ),
         .target(
+            name: "ACIMSweeps",
+            dependencies: ["ACIMProfiles", "ACIMTraces", "ACIMCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
             name: "ACIMCLI",
             dependencies: [
-                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork", "ACIMHost", "ACIMTraces",
+                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork", "ACIMHost", "ACIMTraces", "ACIMSweeps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,9 +55,10 @@ let package = Package(
         .testTarget(name: "ACIMHostTests", dependencies: ["ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
         .testTarget(name: "ACIMTracesTests", dependencies: ["ACIMTraces", "ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"],
                     exclude: ["BrokenTraces"]),
+        .testTarget(name: "ACIMSweepsTests", dependencies: ["ACIMSweeps", "ACIMProfiles", "ACIMCore"]),
         .testTarget(
             name: "ACIMCLITests",
-            dependencies: ["ACIMCLI", "ACIMCore", "ACIMNetwork", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ACIMCLI", "ACIMCore", "ACIMNetwork", "ACIMSweeps", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ]
 )

@@ -6,7 +6,7 @@ public struct Acim: ParsableCommand {
         commandName: "acim",
         abstract: "acimsim: a cycle-level simulator of analog compute-in-memory accelerators.",
         version: acimVersion,
-        subcommands: [Info.self, Run.self, ReplayCommand.self, MapCommand.self, ReshapeCommand.self, MVM.self, Bench.self, Profile.self, Device.self, ModelCommand.self]
+        subcommands: [Info.self, Run.self, ReplayCommand.self, SweepCommand.self, MapCommand.self, ReshapeCommand.self, MVM.self, Bench.self, Profile.self, Device.self, ModelCommand.self]
     )
 
     public init() {}

@@ -44,6 +44,15 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() throws {
+        let replayed = try replay()
+        if json { say(try sortedJSON(replayed.summaries)) } else {
+            printSummaries(replayed.summaries, profile: replayed.profile, model: replayed.model, folder: replayed.folder)
+        }
+    }
+
+    /// Replays the trace into its output folder and returns each replay's summary, with the profile's name,
+    /// the model and the folder; a run stopped at a checkpoint ends with exit code 130.
+    func replay() throws -> (summaries: [ReplaySummary], profile: String, model: String, folder: String) {
         let modes: [Bool]
         switch controller {
         case "on": modes = [true]
@@ -108,9 +117,7 @@ struct ReplayCommand: ParsableCommand {
                 say("stopped at a checkpoint in \(folder); continue with: acim replay \(trace) --resume \(folder)")
                 throw ExitCode(130)
             }
-            if json { say(try sortedJSON(summaries)) } else {
-                printSummaries(summaries, profile: hardware.name, model: modelPath, folder: folder)
-            }
+            return (summaries, hardware.name, modelPath, folder)
         } catch let error as ACIMError { throw CLIError(error.description) }
     }
 

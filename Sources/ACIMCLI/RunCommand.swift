@@ -36,6 +36,12 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the report as JSON.") var json = false
 
     func run() throws {
+        let report = try self.report()
+        if json { say(try sortedJSON(report)) } else { report.print() }
+    }
+
+    /// Runs the network on the chip and returns the report (writing `--output` when given).
+    func report() throws -> RunReport {
         let elapsed = try parseQuantity(time, "--time", as: ACIMCore.Duration.self)
         guard elapsed >= 0 else { throw CLIError("--time: expected a duration >= 0, got \(time)") }
         try check(batch, in: 1...4096, "--batch")
@@ -82,9 +88,8 @@ struct Run: ParsableCommand {
             if let timeline {
                 try FileAccess.writeAtomically(Data(TimelinePlot(results.last!.pipeline).svg().utf8), to: timeline)
             }
-            let report = RunReport(setup: setup, results: results, chip: try hardware.makeChip(), profile: hardware.name,
-                                   model: network.model, time: elapsed, engine: self.engine, batch: batch)
-            if json { say(try sortedJSON(report)) } else { report.print() }
+            return RunReport(setup: setup, results: results, chip: try hardware.makeChip(), profile: hardware.name,
+                             model: network.model, time: elapsed, engine: self.engine, batch: batch)
         } catch let error as ACIMError { throw CLIError(error.description) }
     }
 }

@@ -13,12 +13,19 @@ public struct LinePlot: Sendable {
         public var dashed: Bool
         /// A small circle at each point drawn.
         public var markers: Bool
+        /// Whether a line joins the points; without one, draw markers.
+        public var joined: Bool
+        /// A short text beside each point (as many as points), or none.
+        public var labels: [String]
 
-        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, markers: Bool = false) {
+        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, markers: Bool = false,
+                    joined: Bool = true, labels: [String] = []) {
             self.name = name
             self.points = points
             self.dashed = dashed
             self.markers = markers
+            self.joined = joined
+            self.labels = labels
         }
     }
 
@@ -72,7 +79,8 @@ private func within(_ value: Double, _ low: Double, _ high: Double) -> Bool {
     /// The SVG document (UTF-8 text), `width` x `height` pixels.
     public func svg(width: Int = 800, height: Int = 450) -> String {
         let size = (width: Double(max(width, 1)), height: Double(max(height, 1)))
-        let shown = series.map { $0.points.filter { xAxis.shows($0.x) && yAxis.shows($0.y) } }
+        let visible = series.map { $0.points.indices.filter { [points = $0.points] in xAxis.shows(points[$0].x) && yAxis.shows(points[$0].y) } }
+        let shown = zip(series, visible).map { line, kept in kept.map { line.points[$0] } }
         let x = Scale(xAxis, range: xRange, data: shown.flatMap { $0.map(\.x) })
         let y = Scale(yAxis, range: yRange, data: shown.flatMap { $0.map(\.y) })
         let fractions = shown.map { $0.map { (x: x.fraction($0.x), y: y.fraction($0.y)) } }
@@ -81,13 +89,15 @@ private func within(_ value: Double, _ low: Double, _ high: Double) -> Bool {
         let legend = Legend.size(series)
 
         var layout = Layout(size: size, y: y, marks: marks, rightMargin: 24)
-        var lines = fractions.map { thinned($0.map(layout.plot.point)) }
+        // A scatter keeps every point; a line keeps at most two vertices a pixel column.
+        let pixels = { (plot: Rect) in zip(fractions, series).map { $1.joined ? thinned($0.map(plot.point)) : $0.map(plot.point) } }
+        var lines = pixels(layout.plot)
         var legendBox = legend.flatMap { legend in
             layout.plot.corners(of: legend).first { box in !lines.contains { crosses($0, box) } }
         }
         if let legend, legendBox == nil {
             layout = Layout(size: size, y: y, marks: marks, rightMargin: legend.width + 2 * Style.gap)
-            lines = fractions.map { thinned($0.map(layout.plot.point)) }
+            lines = pixels(layout.plot)
             legendBox = Rect(x: layout.plot.right + Style.gap, y: layout.plot.y,
                              width: legend.width, height: legend.height)
         }
@@ -98,6 +108,10 @@ private func within(_ value: Double, _ low: Double, _ high: Double) -> Bool {
         svg.axes(x: x, y: y, plot: layout.plot, xLabel: xLabel, yLabel: yLabel, height: size.height)
         svg.events(layout.events, plot: layout.plot)
         svg.series(lines, styles: series, plot: layout.plot)
+        svg.pointLabels(zip(series, zip(visible, fractions)).flatMap { line, placed in
+            line.labels.count == line.points.count
+                ? zip(placed.0, placed.1).map { (text: line.labels[$0], at: layout.plot.point($1)) } : []
+        }, width: size.width)
         if let legendBox { svg.legend(series, in: legendBox) }
         if lines.allSatisfy(\.isEmpty) {
             svg.element("text", ["x": layout.plot.x + layout.plot.width / 2, "y": layout.plot.y + layout.plot.height / 2],
@@ -470,14 +484,37 @@ private struct SVGWriter {
         for (index, (line, style)) in zip(lines, styles).enumerated() {
             let colour = Style.palette[index % Style.palette.count]
             open(["class": "series", "stroke": colour])
-            if line.count > 1 {
+            if line.count > 1, style.joined {
                 body += "<polyline points=\"" + line.map { Self.number($0.x) + "," + Self.number($0.y) }
                     .joined(separator: " ") + "\"" + (style.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n"
             }
-            if style.markers || line.count == 1 {
+            if style.markers || !style.joined || line.count == 1 {
                 for point in line { element("circle", ["cx": point.x, "cy": point.y, "r": Style.markerRadius], ["fill": colour]) }
             }
             close()
+        }
+        close()
+    }
+
+    /// Small labels beside their points: each at the first of upper right, lower right, upper left, lower left,
+    /// and a line further up or down on the right, that stays inside the document and clear of the labels
+    /// placed before it (else upper right).
+    mutating func pointLabels(_ labels: [(text: String, at: Point)], width: Double) {
+        guard !labels.isEmpty else { return }
+        open(["class": "point-labels", "font-size": "10", "fill": Style.muted])
+        var placed: [Rect] = []
+        for label in labels {
+            let size = (width: Style.width(label.text) * 10 / Style.fontSize, height: 10.0)
+            let boxes = [(4.0, -4.0), (4, 12), (-4 - size.width, -4), (-4 - size.width, 12), (4, -16), (4, 24)].map { dx, dy in
+                Rect(x: label.at.x + dx, y: label.at.y + dy - size.height, width: size.width, height: size.height)
+            }
+            let free = boxes.first { box in
+                box.x >= 0 && box.right <= width && !placed.contains {
+                    $0.x < box.right && box.x < $0.right && $0.y < box.bottom && box.y < $0.bottom
+                }
+            } ?? boxes[0]
+            placed.append(free)
+            element("text", ["x": free.x, "y": free.bottom], text: label.text)
         }
         close()
     }
@@ -491,9 +528,11 @@ private struct SVGWriter {
             let colour = Style.palette[index % Style.palette.count]
             let y = box.y + 12 + Double(index) * 16
             let sample = (start: box.x + 8, end: box.x + 8 + Legend.sample)
-            element("line", ["x1": sample.start, "x2": sample.end, "y1": y, "y2": y],
-                    ["stroke": colour, "stroke-width": "1.5", "stroke-dasharray": entry.dashed ? "6 4" : "none"])
-            if entry.markers {
+            if entry.joined {
+                element("line", ["x1": sample.start, "x2": sample.end, "y1": y, "y2": y],
+                        ["stroke": colour, "stroke-width": "1.5", "stroke-dasharray": entry.dashed ? "6 4" : "none"])
+            }
+            if entry.markers || !entry.joined {
                 element("circle", ["cx": (sample.start + sample.end) / 2, "cy": y, "r": Style.markerRadius], ["fill": colour])
             }
             element("text", ["x": sample.end + 6, "y": y + 4], text: entry.name)

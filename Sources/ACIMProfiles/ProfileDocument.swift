@@ -38,6 +38,52 @@ struct ProfileDocument {
     }
 }
 
+extension ProfileDiagnostic {
+    /// A diagnostic at `mark` in `text`, the YAML of `file`, with the source line.
+    public init(file: String, text: String, at mark: Mark?, _ message: String) {
+        self = ProfileDocument(file: file, text: text, root: Node("")).diagnostic(at: mark, message)
+    }
+}
+
+/// A profile value set from outside a profile file: a dotted key such as `periphery.adc.bits` and its value,
+/// both nodes of the YAML file that sets them, so that problems are located there.
+public struct ProfileOverride {
+    /// The dotted key.
+    public var key: Node
+    public var value: Node
+
+    public init(key: Node, value: Node) {
+        self.key = key
+        self.value = value
+    }
+
+    /// The overrides as one profile tree: each dotted key's sections as nested mappings whose keys sit at
+    /// the dotted key's place; a key that is also a section of another override keeps its own value.
+    static func tree(_ overrides: [ProfileOverride]) -> Node {
+        typealias Entry = (path: ArraySlice<String>, key: Node, value: Node)
+        func build(_ entries: [Entry]) -> Node {
+            var order: [String] = []
+            var groups: [String: [Entry]] = [:]
+            for entry in entries {
+                guard let head = entry.path.first else { continue }
+                if groups[head] == nil { order.append(head) }
+                groups[head, default: []].append(entry)
+            }
+            let pairs = order.map { head -> (Node, Node) in
+                let group = groups[head]!
+                let key = Node.scalar(Node.Scalar(head, .implicit, .plain, group[0].key.mark))
+                if let leaf = group.first(where: { $0.path.count == 1 }) { return (key, leaf.value) }
+                return (key, build(group.map { ($0.path.dropFirst(), $0.key, $0.value) }))
+            }
+            return .mapping(Node.Mapping(pairs))
+        }
+        return build(overrides.map { override in
+            (ArraySlice((override.key.string ?? "").split(separator: ".", omittingEmptySubsequences: false).map(String.init)),
+             override.key, override.value)
+        })
+    }
+}
+
 extension String {
     func trimmingSuffix(_ suffix: String) -> String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
@@ -77,7 +123,7 @@ extension Node {
     }
 
     /// A short description of the node for messages: its text, or its kind.
-    var shortDescription: String {
+    public var shortDescription: String {
         switch self {
         case let .scalar(scalar):
             if self.null != nil { return "nothing (null)" }

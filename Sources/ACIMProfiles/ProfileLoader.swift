@@ -27,6 +27,21 @@ public enum ProfileLoader {
         return try run.finish()
     }
 
+    /// The profile at `path` with `overrides` laid over it as if `file` (whose text is `text`) set them, so
+    /// that every problem an override causes (an unknown key, a value out of range, a combination the profile
+    /// rejects) is reported at its place in `file`.
+    public static func load(path: String, overrides: [ProfileOverride], file: String, text: String) throws -> HardwareProfile {
+        var run = ProfileLoad()
+        run.readChain(path: path, display: path)
+        run.chain.insert(ProfileDocument(file: file, text: text, root: ProfileOverride.tree(overrides)), at: 0)
+        return try run.finish()
+    }
+
+    /// The located diagnostic of a YAML syntax error in `text`, the YAML of `file`.
+    public static func syntaxDiagnostic(_ error: YamlError, file: String, text: String) -> ProfileDiagnostic {
+        ProfileLoad.syntaxDiagnostic(error, file: file, text: text)
+    }
+
     /// The diagnostics of the file at `path`, empty when it is a valid profile.
     public static func check(path: String) -> [ProfileDiagnostic] {
         do {

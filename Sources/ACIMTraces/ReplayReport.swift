@@ -91,7 +91,7 @@ public enum TimelineCSV {
     }
 
     /// A field quoted when it holds a comma, a quote or a line break.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         guard text.contains(where: { ",\"\n\r".contains($0) }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -20,9 +20,7 @@ public struct RunIdentity: Sendable, Equatable, Codable {
     public init(trace: String, traceBytes: Data, profile: String, model: String, data: String, controller: [String],
                 step: Double, engine: String) {
         self.trace = trace
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in traceBytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        traceHash = String(hash, radix: 16)
+        traceHash = String(fnv1a64(traceBytes), radix: 16)
         self.profile = profile
         self.model = model
         self.data = data

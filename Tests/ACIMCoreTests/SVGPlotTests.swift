@@ -285,6 +285,32 @@ import Testing
         #expect(colours[8] == colours[0])
     }
 
+    /// A scatter draws a marker at every point, even many in one pixel column, with no line; each point's
+    /// label sits beside it inside the document, clear of the others when there is room.
+    @Test func scatterPointsKeepTheirLabelsApart() throws {
+        var plot = LinePlot(title: "t", xLabel: "x", yLabel: "y")
+        let points: [(x: Double, y: Double)] = [(1, 1), (1, 1.05), (1, 1.1), (1, 1.15), (1.2, 1), (10, 10)]
+        let names = points.indices.map { "point \($0)" }
+        plot.series = [.init(name: "points", points: points, joined: false, labels: names)]
+        let elements = try Self.elements(plot.svg(width: 600, height: 400))
+        let series = try #require(elements.first { Self.attribute($0, "class") == "series" })
+        #expect(Self.children(series, "polyline").isEmpty)
+        #expect(Self.children(series, "circle").count == points.count)
+        let labels = Self.children(elements.first { Self.attribute($0, "class") == "point-labels" }, "text")
+        #expect(labels.map { $0.stringValue ?? "" } == names)
+        let boxes: [(x: Double, y: Double, width: Double)] = labels.map { label in
+            let width = Double(label.stringValue?.count ?? 0) * 6
+            return (Self.number(label, "x"), Self.number(label, "y"), width)
+        }
+        for (index, box) in boxes.enumerated() {
+            #expect(box.x >= 0 && box.x + box.width <= 600, "\(box)")
+            for other in boxes[..<index] {
+                let apart = abs(other.y - box.y) >= 10 || other.x + other.width <= box.x || box.x + box.width <= other.x
+                #expect(apart, "labels overlap: \(other) and \(box)")
+            }
+        }
+    }
+
     @Test func sameInputGivesTheSameBytes() {
         let plot = Self.replay()
         #expect(plot.svg() == plot.svg())
