@@ -221,7 +221,7 @@ struct PackedOperands: Sendable {
             for c in 0..<columns {
                 let level = stored[w, c]
                 // Integers within 8 bits only: effective levels after noise or drift take sgemm.
-                guard level == level.rounded(), abs(level) <= 127 else { return nil }
+                guard abs(level) <= 127, Float(Int8(level)) == level else { return nil }
                 if gate.disablesZeroCells {
                     if mapping.levels[w, c] == 0 { continue }
                     cells[w * columns + position[c]] = 1
