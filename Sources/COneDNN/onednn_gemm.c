@@ -12,7 +12,6 @@ extern void omp_set_num_threads(int count);
 
 static _Thread_local int thread_ready = 0;
 static _Thread_local dnnl_stream_t thread_stream = NULL;
-
 static dnnl_engine_t engine = NULL;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 
@@ -40,10 +39,56 @@ static int prepare_thread(void) {
     return 0;
 }
 
+/* The scratchpad of the calling thread's executions. oneDNN's own (library mode, without concurrent
+   execution) belongs to the thread that made a primitive, so two threads running one primitive would share
+   it; every primitive here takes its scratchpad from the caller instead. */
+static _Thread_local void *thread_scratchpad = NULL;
+static _Thread_local size_t thread_scratchpad_size = 0;
+
+/* The calling thread's scratchpad, at least `size` bytes; NULL when it cannot be had. */
+static void *scratchpad(size_t size) {
+    if (size > thread_scratchpad_size) {
+        free(thread_scratchpad);
+        const size_t rounded = (size + 63) / 64 * 64;
+        thread_scratchpad = aligned_alloc(64, rounded);
+        thread_scratchpad_size = thread_scratchpad ? rounded : 0;
+    }
+    return thread_scratchpad;
+}
+
+/* Primitive attributes that hand the scratchpad to the caller; NULL on failure. */
+static dnnl_primitive_attr_t user_scratchpad(void) {
+    dnnl_primitive_attr_t attr = NULL;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success) return NULL;
+    if (dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success) {
+        dnnl_primitive_attr_destroy(attr);
+        return NULL;
+    }
+    return attr;
+}
+
+/* Runs `primitive` with `args` and the calling thread's scratchpad of `scratchpad_md`. Returns 0 on success. */
+static int run(dnnl_primitive_t primitive, int count, dnnl_exec_arg_t *args, const dnnl_memory_desc_t *scratchpad_md) {
+    const size_t size = dnnl_memory_desc_get_size(scratchpad_md);
+    dnnl_memory_t scratch = NULL;
+    int status = -1;
+    void *buffer = size > 0 ? scratchpad(size) : NULL;
+    if ((size == 0 || buffer != NULL)
+        && dnnl_memory_create(&scratch, scratchpad_md, engine, size > 0 ? buffer : DNNL_MEMORY_NONE) == dnnl_success) {
+        args[count] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, scratch};
+        if (dnnl_primitive_execute(primitive, thread_stream, count + 1, args) == dnnl_success
+            && dnnl_stream_wait(thread_stream) == dnnl_success) {
+            status = 0;
+        }
+    }
+    dnnl_memory_destroy(scratch);
+    return status;
+}
+
 struct acim_igemm_plan {
     int64_t m, k, n;
     dnnl_primitive_t matmul;
-    dnnl_memory_desc_t a, packed, c;
+    dnnl_memory_desc_t a, packed, c, scratchpad;
 };
 
 acim_igemm_summation acim_igemm_probe(char *isa, size_t capacity) {
@@ -79,15 +124,20 @@ acim_igemm_plan *acim_igemm_plan_create(int64_t m, int64_t k, int64_t n) {
     dnnl_memory_desc_t b_any;
     dnnl_matmul_desc_t desc;
     dnnl_primitive_desc_t pd = NULL;
-    if (dnnl_memory_desc_init_by_tag(&plan->a, 2, a_dims, dnnl_u8, dnnl_ab) != dnnl_success
+    dnnl_primitive_attr_t attr = user_scratchpad();
+    if (attr == NULL
+        || dnnl_memory_desc_init_by_tag(&plan->a, 2, a_dims, dnnl_u8, dnnl_ab) != dnnl_success
         || dnnl_memory_desc_init_by_tag(&b_any, 2, b_dims, dnnl_s8, dnnl_format_tag_any) != dnnl_success
         || dnnl_memory_desc_init_by_tag(&plan->c, 2, c_dims, dnnl_f32, dnnl_ab) != dnnl_success
         || dnnl_matmul_desc_init(&desc, &plan->a, &b_any, NULL, &plan->c) != dnnl_success
-        || dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL) != dnnl_success) {
+        || dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL) != dnnl_success) {
+        dnnl_primitive_attr_destroy(attr);
         free(plan);
         return NULL;
     }
+    dnnl_primitive_attr_destroy(attr);
     plan->packed = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    plan->scratchpad = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     dnnl_status_t made = dnnl_primitive_create(&plan->matmul, pd);
     dnnl_primitive_desc_destroy(pd);
     if (made != dnnl_success) {
@@ -118,18 +168,18 @@ int acim_igemm_pack(const acim_igemm_plan *plan, const int8_t *b, int64_t ldb, v
     dnnl_memory_t from = NULL, to = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t reorder = NULL;
+    dnnl_primitive_attr_t attr = user_scratchpad();
     int status = -1;
-    if (dnnl_memory_desc_init_by_strides(&plain, 2, dims, dnnl_s8, strides) == dnnl_success
+    if (attr != NULL
+        && dnnl_memory_desc_init_by_strides(&plain, 2, dims, dnnl_s8, strides) == dnnl_success
         && dnnl_memory_create(&from, &plain, engine, (void *)b) == dnnl_success
         && dnnl_memory_create(&to, &plan->packed, engine, packed) == dnnl_success
-        && dnnl_reorder_primitive_desc_create(&pd, &plain, engine, &plan->packed, engine, NULL) == dnnl_success
+        && dnnl_reorder_primitive_desc_create(&pd, &plain, engine, &plan->packed, engine, attr) == dnnl_success
         && dnnl_primitive_create(&reorder, pd) == dnnl_success) {
-        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-        if (dnnl_primitive_execute(reorder, thread_stream, 2, args) == dnnl_success
-            && dnnl_stream_wait(thread_stream) == dnnl_success) {
-            status = 0;
-        }
+        dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+        status = run(reorder, 2, args, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
     }
+    dnnl_primitive_attr_destroy(attr);
     dnnl_primitive_destroy(reorder);
     dnnl_primitive_desc_destroy(pd);
     dnnl_memory_destroy(from);
@@ -144,11 +194,8 @@ int acim_igemm_execute(const acim_igemm_plan *plan, const uint8_t *a, const void
     if (dnnl_memory_create(&ma, &plan->a, engine, (void *)a) == dnnl_success
         && dnnl_memory_create(&mb, &plan->packed, engine, (void *)packed) == dnnl_success
         && dnnl_memory_create(&mc, &plan->c, engine, c) == dnnl_success) {
-        dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
-        if (dnnl_primitive_execute(plan->matmul, thread_stream, 3, args) == dnnl_success
-            && dnnl_stream_wait(thread_stream) == dnnl_success) {
-            status = 0;
-        }
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
+        status = run(plan->matmul, 3, args, &plan->scratchpad);
     }
     dnnl_memory_destroy(ma);
     dnnl_memory_destroy(mb);

@@ -53,3 +53,39 @@ struct IntegerGEMMTests {
         #expect(done && c == [7])
     }
 }
+
+extension IntegerGEMMTests {
+    /// Threads that run the same GEMM at once, each on its own data, all get exact products: every execution
+    /// uses a scratchpad of its own thread, whichever thread made the primitive. Many short calls, so that
+    /// executions overlap often.
+    @Test func concurrentCallsStayExact() async throws {
+        let (m, k, n) = (4, 64, 64)
+        var rng = RandomStream(seed: 77, purpose: .userInput)
+        let b = (0..<k * n).map { _ in Int8(Int(rng.next() % 31) - 15) }
+        let packed = try #require(IntegerGEMM.PackedMatrix(rows: k, columns: n, values: b))
+        // Per thread, its left operand and the exact product.
+        let operands = (0..<4).map { _ in (0..<m * k).map { _ in UInt8(rng.next() % 16) } }
+        let products = operands.map { a in
+            (0..<m * n).map { index in
+                Float((0..<k).reduce(0) { $0 + Int(a[index / n * k + $1]) * Int(b[$1 * n + index % n]) })
+            }
+        }
+        let wrong = await withTaskGroup(of: Int.self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    var wrong = 0
+                    var c = [Float](repeating: .nan, count: m * n)
+                    for _ in 0..<20000 {
+                        _ = operands[task].withUnsafeBufferPointer { a in
+                            c.withUnsafeMutableBufferPointer { IntegerGEMM.multiply(a.baseAddress!, rows: m, by: packed, into: $0.baseAddress!) }
+                        }
+                        if c != products[task] { wrong += 1 }
+                    }
+                    return wrong
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(wrong == 0)
+    }
+}
