@@ -55,9 +55,10 @@ struct SweepPlanCommand: ParsableCommand {
     var noEstimate = false
 
     func run() throws {
-        let plan: SweepPlan
+        let spec: SweepSpec, plan: SweepPlan
         do {
-            plan = try SweepPlan(spec: try SweepFileReader.load(path: sweep))
+            spec = try SweepFileReader.load(path: sweep)
+            plan = try SweepPlan(spec: spec)
         } catch let error as SweepError {
             warn(error.description)
             throw ExitCode.failure
@@ -71,7 +72,8 @@ struct SweepPlanCommand: ParsableCommand {
         do {
             _ = try Acim.parseAsRoot(PointRunner.arguments(manifest, point: probe, profile: sweep, replayFolder: out))
         } catch {
-            throw CLIError("\(sweep): options: \(Acim.message(for: error))")
+            warn(spec.optionsError(Acim.message(for: error)).description)
+            throw ExitCode.failure
         }
         let folder: SweepFolder
         do { folder = try plan.write(to: out) } catch let error as ACIMError { throw CLIError(error.description) }

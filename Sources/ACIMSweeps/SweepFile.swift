@@ -39,12 +39,19 @@ public struct SweepSpec {
     public var data: String?
     /// Further options of the command: long name (without dashes) and value; `true` for a flag.
     public var options: [(name: String, value: String)]
+    /// Where the options stand in the file; nil without options.
+    var optionsMark: Mark?
     public var seeds: [UInt64]
     /// Crossed, in the order the file gives them (`grid` entries and `zip` groups), the first slowest.
     public var axes: [SweepAxis]
 
     /// The dotted keys, axis by axis.
     public var keys: [String] { axes.flatMap { $0.keys.map { $0.string ?? "" } } }
+
+    /// A problem the command found in the options (`message`), located at the options in the file.
+    public func optionsError(_ message: String) -> SweepError {
+        SweepError([ProfileDiagnostic(file: file, text: text, at: optionsMark, "options: \(message)")])
+    }
 }
 
 /// Every problem of a sweep file, located like a profile's.
@@ -159,7 +166,7 @@ public enum SweepFileReader {
             }
             guard diagnostics.isEmpty else { throw SweepError(diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }) }
             return SweepSpec(file: file, text: text, command: command, profile: profile, model: model, trace: trace,
-                             data: data, options: options, seeds: seeds, axes: axes)
+                             data: data, options: options, optionsMark: value("options")?.value.mark, seeds: seeds, axes: axes)
         }
 
         /// An absolute path from a path relative to the sweep file.

@@ -25,6 +25,24 @@ import Testing
 
     static let failing = 8
 
+    /// An option the command rejects is reported at the options' line and column, before anything is planned.
+    @Test func badOptionsAreLocated() throws {
+        let scratch = try Scratch()
+        let file = try scratch.file("sweep.yaml", Data("""
+            command: run
+            profile: \(defaultProfile)
+            model: \(shippedModel)
+            options: {count: 12, batches: 4}
+            grid:
+              array.rows: [128, 256]
+            """.utf8))
+        let plan = acim(["sweep", "plan", file, "--out", scratch.path + "/planned"])
+        #expect(plan.exitCode == 1)
+        #expect(plan.errors.hasPrefix("\(file):4:10: error: options: "), "\(plan.errors)")
+        #expect(plan.errors.contains("batches"), "\(plan.errors)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/planned"))
+    }
+
     /// The folder planned without the estimate point, so that every point runs where the test runs it.
     static func plan(_ scratch: borrowing Scratch, _ name: String) throws -> String {
         let folder = scratch.path + "/" + name
