@@ -75,7 +75,8 @@ enum PointRunner {
         case let replay as ReplayCommand:
             guard let s = try replay.replay().summaries.first else { throw CLIError("the replay reported nothing") }
             return PointResult(accuracy: s.end?.accuracy, agreement: s.end?.agreement, latency: s.latencyPerInference,
-                               energyPerInference: s.energyPerInference, topsPerWatt: nil, area: area, upkeepEnergy: s.upkeep.energy)
+                               energyPerInference: s.energyPerInference, topsPerWatt: s.topsPerWatt, area: area,
+                               upkeepEnergy: s.upkeep.energy)
         default:
             throw CLIError("a sweep point runs acim run or acim replay")
         }

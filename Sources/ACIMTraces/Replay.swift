@@ -85,6 +85,8 @@ public struct ReplayState: Sendable, Codable {
     var switchBytes = 0
     var energy = 0.0
     var latency = 0.0
+    /// Multiply-accumulates of the inferences run, each on the network it ran on.
+    var macs = 0.0
     var timeline: [TimelineRow] = []
     /// Events recorded since the last timeline row.
     var pendingMarks: [String] = []
@@ -192,6 +194,7 @@ public struct Replay: Sendable {
             state.inferencesRun += UInt64(count)
             state.energy += evaluation.costs.ledger.energy
             state.latency += evaluation.costs.latency * Double(count)
+            state.macs += Double(evaluation.costs.macs) * Double(count)
             evaluations.append(evaluation)
         }
         return (order, evaluations)

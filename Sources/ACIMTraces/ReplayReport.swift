@@ -40,6 +40,8 @@ public struct ReplaySummary: Sendable, Equatable, Codable {
     public var worst: Point?
     public var energyPerInference: Double?
     public var latencyPerInference: Double?
+    /// Tera-operations per joule over the inferences run (a MAC is two operations); nil before any ran.
+    public var topsPerWatt: Double?
     public var deployment: Deployment?
     public var upkeep: Upkeep
     public var subtaskSwitches: Int
@@ -62,6 +64,7 @@ public struct ReplaySummary: Sendable, Equatable, Codable {
         worst = served.min { ($0.agreement ?? 0, $0.accuracy ?? 0) < ($1.agreement ?? 0, $1.accuracy ?? 0) }.map(point)
         energyPerInference = inferences > 0 ? state.energy / Double(inferences) : nil
         latencyPerInference = inferences > 0 ? state.latency / Double(inferences) : nil
+        topsPerWatt = inferences > 0 && state.energy > 0 ? 2 * state.macs / state.energy / 1e12 : nil
         deployment = state.deployment.map { total in
             Deployment(weights: weights, pulses: total.programPulses, energy: total.programEnergy,
                        seconds: total.programLatency, hostBytes: total.hostBytesTransferred)
