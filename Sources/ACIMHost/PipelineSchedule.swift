@@ -1,3 +1,4 @@
+import ACIMArray
 import ACIMChip
 import ACIMCore
 import ACIMNetwork
@@ -73,11 +74,19 @@ public struct PipelineSchedule: Sendable {
     /// Schedules one inference alone and a stream of `stream` inferences of `mapped` on `chip`, with each
     /// layer's MVM cycles and digital work per inference taken from `costs`.
     /// With `maintenance`, the stream is scheduled once more with the round's checks in it.
+    /// With `phaseEvents`, every MVM is scheduled event by event (drives, settles, conversions on the
+    /// shared ADCs, shift-adds: `MVMPhases`) instead of as one task per vector; the schedule is the same
+    /// (phases are strictly sequential within an array) and costs far more tasks, so it is for checking
+    /// that. It needs every layer's MVM cycles per vector to be its phases' cycles (no gating).
     public init(_ mapped: MappedNetwork, chip: Chip, costs: InferenceCosts, stream: Int = 4, walk: Walk = .eventDriven,
-                maintenance: Maintenance? = nil) throws {
+                maintenance: Maintenance? = nil, phaseEvents: Bool = false) throws {
         let plan = try PipelinePlan(mapped, chip: chip, costs: costs)
+        if phaseEvents, let stage = plan.stages.first(where: { $0.phases.cycles != $0.mvmCycles }) {
+            throw ACIMError.inconsistentParameters(
+                "layer \(stage.name): \(stage.mvmCycles) MVM cycles per vector are not its phases' \(stage.phases.cycles)")
+        }
         func run(_ inferences: Int, maintenance: Maintenance? = nil) throws -> (ChipTasks, [String], TaskGraph.Schedule) {
-            var builder = PipelineBuilder(plan: plan, noc: NoC(chip))
+            var builder = PipelineBuilder(plan: plan, noc: NoC(chip), phaseEvents: phaseEvents)
             if let maintenance, maintenance.preemptive { builder.addChecks(maintenance) }
             for n in 0..<inferences { builder.addInference(n) }
             if let maintenance, !maintenance.preemptive { builder.addChecks(maintenance) }
@@ -139,6 +148,9 @@ struct PipelinePlan: Sendable {
         let width: Int
         let readCycles: Int
         let mvmCycles: Int
+        /// One vector's MVM on the layer's busiest array, phase by phase (the events of `mvmCycles` when
+        /// the cost model counted every phase of every vector alike, as with no gating).
+        let phases: MVMPhases
         let digitalCycles: Int
         let writeCycles: Int
         /// Per output row, what it waits for: (stage, row) pairs, and whole tensors through a reshape or DRAM.
@@ -192,6 +204,7 @@ struct PipelinePlan: Sendable {
         var reshapes: [(node: String, plan: ReshapePlan)] = []
         var reshapeIndex: [String: Int] = [:]
         var stages: [Stage] = []
+        let layout = CrossbarLayout(config: chip.crossbar)
         for (s, layer) in placement.layers.enumerated() {
             let node = nodes[layer.name]!, outRows = rows(layer.name)
             let vectors = max(1, elements(layer.name) / network.shapes[layer.name]![0])
@@ -261,10 +274,14 @@ struct PipelinePlan: Sendable {
                 default: break
                 }
             }
+            let phases = layer.matrix.blocks.map {
+                MVMPhases(layout: layout, timing: chip.crossbar.scaledTiming,
+                          columns: $0.columns.count * layout.columnsPerWeight + layout.offsetColumns)
+            }.max { $0.cycles < $1.cycles } ?? MVMPhases(timing: chip.crossbar.scaledTiming, adcCount: 1, passes: [])
             stages.append(Stage(
                 name: layer.name, tiles: layer.tiles, arrays: layer.arrays, rows: outRows, width: vectors / outRows,
                 readCycles: perVector(stage.work.bytesRead, bandwidth),
-                mvmCycles: ceilDiv(stage.mvmCycles, costs.inferences * vectors),
+                mvmCycles: ceilDiv(stage.mvmCycles, costs.inferences * vectors), phases: phases,
                 digitalCycles: perVector(stage.work.operations, chip.tile.digitalLanes * layer.tiles.count),
                 writeCycles: perVector(stage.work.bytesWritten, bandwidth),
                 needs: needs))
@@ -315,10 +332,17 @@ struct PipelineBuilder {
     /// Per stage and row, the write task of the row's last vector, of the inference being added.
     private var rowDone: [[Int]] = []
 
-    init(plan: PipelinePlan, noc: NoC) {
+    /// Whether MVMs are added event by event (`MVMPhases.addEvents`) rather than one task per vector.
+    let phaseEvents: Bool
+    /// Per stage, the tasks that end the last MVM added.
+    private var lastMVM: [[Int]]
+
+    init(plan: PipelinePlan, noc: NoC, phaseEvents: Bool = false) {
         self.plan = plan
+        self.phaseEvents = phaseEvents
         tasks = ChipTasks(noc: noc)
         last = plan.stages.map { _ in [nil, nil, nil, nil] }
+        lastMVM = plan.stages.map { _ in [] }
     }
 
     private mutating func add(_ stage: Int, kind: Int, cycles: Int, holding: [Int], after: [Int]) -> Int {
@@ -328,6 +352,27 @@ struct PipelineBuilder {
         last[stage][kind] = t
         layerOfTask.append(plan.stages[stage].name)
         return t
+    }
+
+    /// One vector's MVM on stage `s`'s arrays after its input read: one task for the cost model's cycles
+    /// (holding all the layer's arrays: the vector goes to them at once), or with `phaseEvents` every event
+    /// of `MVMPhases` on each array, each array's first drive after every array's previous MVM. Returns the
+    /// tasks the digital work waits for.
+    private mutating func addMVM(_ s: Int, arrays: [Int], after read: Int) -> [Int] {
+        let stage = plan.stages[s]
+        guard phaseEvents else {
+            let mvm = add(s, kind: 1, cycles: stage.mvmCycles, holding: arrays, after: [read])
+            lastMVM[s] = [mvm]
+            return [mvm]
+        }
+        let before = tasks.graph.tasks.count
+        var ends: [Int] = []
+        for id in stage.arrays {
+            ends += stage.phases.addEvents(to: &tasks, array: id, after: [read] + lastMVM[s])
+        }
+        layerOfTask += Array(repeating: stage.name, count: tasks.graph.tasks.count - before)
+        lastMVM[s] = ends
+        return ends
     }
 
     mutating func addInference(_ inference: Int) {
@@ -364,8 +409,8 @@ struct PipelineBuilder {
                 }
                 for x in 0..<stage.width {
                     let read = add(s, kind: 0, cycles: stage.readCycles, holding: memory, after: x == 0 ? waits : [])
-                    let mvm = add(s, kind: 1, cycles: stage.mvmCycles, holding: arrays, after: [read])
-                    let work = add(s, kind: 2, cycles: stage.digitalCycles, holding: digital, after: [mvm])
+                    let mvm = addMVM(s, arrays: arrays, after: read)
+                    let work = add(s, kind: 2, cycles: stage.digitalCycles, holding: digital, after: mvm)
                     let write = add(s, kind: 3, cycles: stage.writeCycles, holding: memory, after: [work])
                     if x == stage.width - 1 { rowDone[s][y] = write }
                 }
@@ -387,7 +432,7 @@ struct PipelineBuilder {
         for (s, stage) in plan.stages.enumerated() {
             for id in stage.arrays {
                 guard let cycles = maintenance.cycles[id], cycles > 0 else { continue }
-                let after = maintenance.preemptive ? [] : (last[s][1].map { [$0] } ?? [])
+                let after = maintenance.preemptive ? [] : lastMVM[s]
                 tasks.add(cycles: cycles, holding: [.array(id)], after: after)
                 layerOfTask.append(Self.checkLabel)
             }

@@ -122,6 +122,54 @@ import Testing
         }
     }
 
+    /// Every MVM as its events (drive, settle, each conversion on the shared ADCs, shift-add, on every
+    /// array of the layer) gives, on random small chips and in both walks, the schedule of one task per
+    /// vector: the same latency, interval and starts of every task that is not an MVM event.
+    @Test func phaseEventsGiveTheAggregatedSchedule() throws {
+        let network = try residualNetwork(seed: 2)
+        let calibration = Dataset(images: images(8, for: network, seed: 3), labels: [Int](repeating: 0, count: 8))
+        var rng = RandomStream(seed: 33, purpose: .userInput)
+        let vectors = [81, 25, 25, 1]
+        for trial in 0..<6 {
+            let tiles = 3 + Int(rng.next() % 6)
+            var chip = try nocChip(tiles: tiles, columns: 1 + Int(rng.next() % UInt64(tiles)), arraysPerTile: max(ceilDiv(8, tiles), 2),
+                                   ports: 1 + Int(rng.next() % 2), linkWidth: [4, 16, 64][Int(rng.next() % 3)],
+                                   memory: [1024, 65536][Int(rng.next() % 2)], topology: rng.next() % 2 == 0 ? .mesh : .ring)
+            var crossbar = chip.crossbar
+            crossbar.periphery.inputBits = [2, 3, 4][Int(rng.next() % 3)]
+            crossbar.periphery.adc.columnsPerADC = [2, 8, 32][Int(rng.next() % 3)]
+            crossbar.periphery.timing.settleCycles = Int(rng.next() % 3)
+            crossbar.periphery.timing.adcCycles = 1 + Int(rng.next() % 3)
+            chip = try Chip(technology: chip.technology, crossbar: crossbar, tile: chip.tile, chip: chip.config,
+                            controller: chip.controller, energy: chip.energy, area: chip.areaTable)
+            let mapped = try MappedNetwork(network, calibration: calibration, chip: chip)
+            let probe = try PipelinePlan(mapped, chip: chip, costs: Self.costs(mapped, vectors.map { _ in (1, DigitalWork()) }))
+            let costs = Self.costs(mapped, zip(vectors, probe.stages).map { v, stage in
+                (mvm: v * stage.phases.cycles,
+                 work: Self.work(operations: v * Int(rng.next() % 200), read: v * Int(rng.next() % 400), written: v * Int(rng.next() % 300)))
+            })
+            for walk in [PipelineSchedule.Walk.eventDriven, .cycleStepped] where walk == .eventDriven || trial < 2 {
+                let tasks = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 2, walk: walk)
+                let events = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 2, walk: walk, phaseEvents: true)
+                #expect(events.latencyCycles == tasks.latencyCycles)
+                #expect(events.intervalCycles == tasks.intervalCycles)
+                func others(_ p: PipelineSchedule) -> [String] {
+                    p.timeline.filter {
+                        switch $0.resource { case .array, .adcs: false; default: true }
+                    }.map { "\($0.resource) \($0.layer) \($0.start) \($0.end)" }
+                }
+                #expect(others(events) == others(tasks))
+                #expect(events.timeline.count > 4 * tasks.timeline.count / 3)
+            }
+        }
+        // Cycles per vector that are not the phases' (gating skipped some) cannot be spread over events.
+        let chip = try nocChip(tiles: 4, columns: 2, arraysPerTile: 2)
+        let mapped = try MappedNetwork(network, calibration: calibration, chip: chip)
+        #expect(throws: ACIMError.self) {
+            try PipelineSchedule(mapped, chip: chip, costs: Self.costs(mapped, vectors.map { ($0, DigitalWork()) }), phaseEvents: true)
+        }
+    }
+
     /// Spread placement starts every layer on a tile of its own along the snake; rows then cross the network
     /// and the flatten becomes a transfer; a chip with too few tiles is refused.
     @Test func spreadPlacementPipelinesAcrossTiles() throws {
