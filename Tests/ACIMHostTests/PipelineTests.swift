@@ -53,19 +53,66 @@ import Testing
             #expect(link.map(\.start) == [11] && link.map(\.end) == [22])
             // 12 bytes read and written (24 pJ), one hop (6 pJ) and one descriptor (20 pJ).
             #expect(abs(pipeline.ledger.energy - 50e-12) < 1e-18)
-            // A 20-cycle check of fc1's array. Preempting, it holds the array from cycle 0, so fc1's first
-            // MVM starts at 20 instead of 2 and the stream ends 18 cycles later (61 against 43). Waiting
-            // for the idle array, it runs after fc1's last MVM of the stream (cycles 12 to 32) and delays
-            // nothing.
+            // A 20-cycle round on fc1's array, due when the second inference reaches fc1 (after the first's
+            // MVM ends at 7). Preempting, it holds the array from 7 to 27, ahead of the second inference's
+            // MVM (ready at 4); that MVM runs 27 to 32 and the second inference ends at 57 instead of 43: a
+            // 14-cycle stall. Waiting for the idle array, it goes after that MVM (7 to 12), from 12 to 32,
+            // and delays nothing.
             let array = mapped.placement.layers[0].arrays[0]
             let preempting = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 2, walk: walk,
                                                   maintenance: .init(cycles: [array: 20], preemptive: true))
-            #expect(preempting.maintenanceStallCycles == 18 && preempting.maintenanceEndCycle == 20)
+            #expect(preempting.maintenanceStallCycles == 14 && preempting.maintenanceEndCycle == 27)
+            #expect(preempting.maintenanceRounds == 1)
             let idle = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 2, walk: walk,
                                             maintenance: .init(cycles: [array: 20], preemptive: false))
             #expect(idle.maintenanceStallCycles == 0 && idle.maintenanceEndCycle == 32)
+            // Two 5-cycle steps on fc2's array in a stream of 3 (alone it ends at 54; fc2's MVMs run 23-30,
+            // 34-41 and 45-52, paced by the transfers). Idle-only, the first step takes the free array at
+            // 30, the second inference's MVM, ready at 34, waits for it until 35 (35-42); the second step
+            // takes the array at 42, before the third's MVM is ready (45), which then waits until 47 and
+            // ends the stream at 56: a 2-cycle stall, though no step ever preempts. Preempting, the round
+            // holds the array 30 to 40, the second MVM runs 40-47, the third 47-54: also 56.
+            let second = mapped.placement.layers[1].arrays[0]
+            let base = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 3, walk: walk)
+            #expect(base.latencyCycles == 32 && base.intervalCycles == 11)
+            let steps = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 3, walk: walk,
+                                             maintenance: .init(steps: [second: [5, 5]], preemptive: false))
+            #expect(steps.maintenanceStallCycles == 2 && steps.maintenanceEndCycle == 47)
+            let whole = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 3, walk: walk,
+                                             maintenance: .init(steps: [second: [5, 5]], preemptive: true))
+            #expect(whole.maintenanceStallCycles == 2 && whole.maintenanceEndCycle == 40)
+            // A round every inference: due at the second and the third, 20 cycles each on fc1's array,
+            // preempting. The first holds the array 7-27 (second MVM 27-32); the second round is due after
+            // that MVM and holds it 32-52, so the third inference's MVM runs 52-57 and its transfer, after
+            // its write (58-61), 61-72; fc2 runs it 73-80 and the stream ends at 82 instead of 54.
+            let every = try PipelineSchedule(mapped, chip: chip, costs: costs, stream: 3, walk: walk,
+                                             maintenance: .init(cycles: [array: 20], preemptive: true, period: 1))
+            #expect(every.maintenanceRounds == 2 && every.maintenanceEndCycle == 52)
+            #expect(every.maintenanceStallCycles == 28)
+            #expect(every.maintainedIntervalCycles == 11 + 28.0 / 2)
             #expect(pipeline.maintenanceStallCycles == nil)
         }
+    }
+
+    /// A controller's round as steps (one per test MVM, one per program pulse) and its period from the
+    /// triggers: 60 s at 1 GHz is 6e10 cycles, 5454545455 inferences of 11 cycles; a million reads at 3 a
+    /// time pass the limit at the 333334th inference, which comes first.
+    @Test func maintenanceFromTheControllersRound() {
+        var counters = ControllerCounters()
+        (counters.checkCycles, counters.testMVMs, counters.programLatency, counters.programPulses) = (10, 3, 2e-6, 4)
+        var config = DeviceControllerConfig()
+        config.checkInterval = Quantity(60)
+        config.maxReads = 1_000_000
+        config.idleOnly = false
+        let array = ArrayID(tile: 0, slot: 0)
+        let maintenance = PipelineSchedule.Maintenance(round: [array: counters], config: config, clock: 1e9)
+        #expect(maintenance.steps[array] == [4, 3, 3, 500, 500, 500, 500] && maintenance.preemptive)
+        #expect(maintenance.cycles[array] == 2010)
+        #expect(maintenance.period(intervalCycles: 11, clock: 1e9, readsPerInference: 1) == 1_000_001)
+        #expect(maintenance.period(intervalCycles: 11, clock: 1e9, readsPerInference: 3) == 333_334)
+        config.maxReads = Int.max
+        #expect(PipelineSchedule.Maintenance(round: [array: counters], config: config, clock: 1e9)
+            .period(intervalCycles: 11, clock: 1e9, readsPerInference: 3) == 5_454_545_455)
     }
 
     /// A tile memory too small for the activations: they spill, the consumers wait for the DRAM round trip,
