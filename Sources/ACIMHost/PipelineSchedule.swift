@@ -394,15 +394,18 @@ struct PipelineBuilder {
 
     /// Whether MVMs are added event by event (`MVMPhases.addEvents`) rather than one task per vector.
     let phaseEvents: Bool
-    /// Per stage, the tasks that end the last MVM added.
-    private var lastMVM: [[Int]]
+    /// Per stage, the events that end the last MVM added, with `phaseEvents`.
+    private var lastEvents: [[Int]]
+
+    /// The tasks that end stage `s`'s last MVM added.
+    private func lastMVM(_ s: Int) -> [Int] { phaseEvents ? lastEvents[s] : last[s][1].map { [$0] } ?? [] }
 
     init(plan: PipelinePlan, noc: NoC, phaseEvents: Bool = false) {
         self.plan = plan
         self.phaseEvents = phaseEvents
         tasks = ChipTasks(noc: noc)
         last = plan.stages.map { _ in [nil, nil, nil, nil] }
-        lastMVM = plan.stages.map { _ in [] }
+        lastEvents = plan.stages.map { _ in [] }
     }
 
     private mutating func add(_ stage: Int, kind: Int, cycles: Int, holding: [Int], after: [Int]) -> Int {
@@ -419,19 +422,16 @@ struct PipelineBuilder {
     /// of `MVMPhases` on each array, each array's first drive after every array's previous MVM. Returns the
     /// tasks the digital work waits for.
     private mutating func addMVM(_ s: Int, arrays: [Int], after read: Int) -> [Int] {
-        let stage = plan.stages[s]
         guard phaseEvents else {
-            let mvm = add(s, kind: 1, cycles: stage.mvmCycles, holding: arrays, after: [read])
-            lastMVM[s] = [mvm]
-            return [mvm]
+            return [add(s, kind: 1, cycles: plan.stages[s].mvmCycles, holding: arrays, after: [read])]
         }
-        let before = tasks.graph.tasks.count
+        let stage = plan.stages[s], before = tasks.graph.tasks.count
         var ends: [Int] = []
         for id in stage.arrays {
-            ends += stage.phases.addEvents(to: &tasks, array: id, after: [read] + lastMVM[s])
+            ends += stage.phases.addEvents(to: &tasks, array: id, after: [read] + lastMVM(s))
         }
         layerOfTask += Array(repeating: stage.name, count: tasks.graph.tasks.count - before)
-        lastMVM[s] = ends
+        lastEvents[s] = ends
         return ends
     }
 
@@ -492,7 +492,8 @@ struct PipelineBuilder {
         for n in 0..<inferences {
             if let maintenance, n >= 1, (n - 1) % (maintenance.period ?? inferences) == 0 {
                 rounds += 1
-                if maintenance.preemptive { addRound(maintenance, dueAfter: lastMVM) } else { idleRounds.append(lastMVM) }
+                let due = plan.stages.indices.map(lastMVM)
+                if maintenance.preemptive { addRound(maintenance, dueAfter: due) } else { idleRounds.append(due) }
             }
             let first = tasks.graph.tasks.count
             addInference(n)

@@ -141,6 +141,20 @@ import Testing
         #expect(fits.reshapes.map(\.node) == ["flatten->fc", "flatten->fc (conv2)"])
     }
 
+    /// A random small chip for the residual network: 3 to 8 tiles, mesh or ring, 1 or 2 ports, narrow or
+    /// wide links, roomy or tight memory, with its crossbar changed by `change`.
+    static func randomChip(_ rng: inout RandomStream, crossbar change: (inout CrossbarConfig, inout RandomStream) -> Void = { _, _ in }) throws -> Chip {
+        let tiles = 3 + Int(rng.next() % 6)
+        let chip = try nocChip(tiles: tiles, columns: 1 + Int(rng.next() % UInt64(tiles)),
+                               arraysPerTile: max(ceilDiv(8, tiles), 1 + Int(rng.next() % 4)),
+                               ports: 1 + Int(rng.next() % 2), linkWidth: [4, 16, 64][Int(rng.next() % 3)],
+                               memory: [1024, 4096, 65536][Int(rng.next() % 3)], topology: rng.next() % 2 == 0 ? .mesh : .ring)
+        var crossbar = chip.crossbar
+        change(&crossbar, &rng)
+        return try Chip(technology: chip.technology, crossbar: crossbar, tile: chip.tile, chip: chip.config,
+                        controller: chip.controller, energy: chip.energy, area: chip.areaTable)
+    }
+
     /// On random small chips (mesh or ring, 1 or 2 ports, narrow or wide links, roomy or tight memory) and
     /// random per-layer cycles, stepping every cycle gives the schedule the event-driven walk gives.
     @Test func cycleSteppedAgreesWithEventDriven() throws {
@@ -149,11 +163,7 @@ import Testing
         var rng = RandomStream(seed: 21, purpose: .userInput)
         let vectors = [81, 25, 25, 1]
         for _ in 0..<12 {
-            let tiles = 3 + Int(rng.next() % 6)
-            let chip = try nocChip(tiles: tiles, columns: 1 + Int(rng.next() % UInt64(tiles)),
-                                     arraysPerTile: max(ceilDiv(8, tiles), 1 + Int(rng.next() % 4)),
-                                     ports: 1 + Int(rng.next() % 2), linkWidth: [4, 16, 64][Int(rng.next() % 3)],
-                                     memory: [1024, 4096, 65536][Int(rng.next() % 3)], topology: rng.next() % 2 == 0 ? .mesh : .ring)
+            let chip = try Self.randomChip(&rng)
             let mapped = try MappedNetwork(network, calibration: calibration, chip: chip)
             let layers = vectors.map { v in
                 (mvm: v * (1 + Int(rng.next() % 4)),
@@ -178,17 +188,12 @@ import Testing
         var rng = RandomStream(seed: 33, purpose: .userInput)
         let vectors = [81, 25, 25, 1]
         for trial in 0..<6 {
-            let tiles = 3 + Int(rng.next() % 6)
-            var chip = try nocChip(tiles: tiles, columns: 1 + Int(rng.next() % UInt64(tiles)), arraysPerTile: max(ceilDiv(8, tiles), 2),
-                                   ports: 1 + Int(rng.next() % 2), linkWidth: [4, 16, 64][Int(rng.next() % 3)],
-                                   memory: [1024, 65536][Int(rng.next() % 2)], topology: rng.next() % 2 == 0 ? .mesh : .ring)
-            var crossbar = chip.crossbar
-            crossbar.periphery.inputBits = [2, 3, 4][Int(rng.next() % 3)]
-            crossbar.periphery.adc.columnsPerADC = [2, 8, 32][Int(rng.next() % 3)]
-            crossbar.periphery.timing.settleCycles = Int(rng.next() % 3)
-            crossbar.periphery.timing.adcCycles = 1 + Int(rng.next() % 3)
-            chip = try Chip(technology: chip.technology, crossbar: crossbar, tile: chip.tile, chip: chip.config,
-                            controller: chip.controller, energy: chip.energy, area: chip.areaTable)
+            let chip = try Self.randomChip(&rng) { crossbar, rng in
+                crossbar.periphery.inputBits = [2, 3, 4][Int(rng.next() % 3)]
+                crossbar.periphery.adc.columnsPerADC = [2, 8, 32][Int(rng.next() % 3)]
+                crossbar.periphery.timing.settleCycles = Int(rng.next() % 3)
+                crossbar.periphery.timing.adcCycles = 1 + Int(rng.next() % 3)
+            }
             let mapped = try MappedNetwork(network, calibration: calibration, chip: chip)
             let probe = try PipelinePlan(mapped, chip: chip, costs: Self.costs(mapped, vectors.map { _ in (1, DigitalWork()) }))
             let costs = Self.costs(mapped, zip(vectors, probe.stages).map { v, stage in
