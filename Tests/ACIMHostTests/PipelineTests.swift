@@ -141,6 +141,13 @@ import Testing
         #expect(fits.reshapes.map(\.node) == ["flatten->fc", "flatten->fc (conv2)"])
     }
 
+    /// The residual network, its calibration images and its layers' input vectors per inference.
+    static func residual() throws -> (network: Network, calibration: Dataset, vectors: [Int]) {
+        let network = try residualNetwork(seed: 2)
+        let calibration = Dataset(images: images(8, for: network, seed: 3), labels: [Int](repeating: 0, count: 8))
+        return (network, calibration, [81, 25, 25, 1])
+    }
+
     /// A random small chip for the residual network: 3 to 8 tiles, mesh or ring, 1 or 2 ports, narrow or
     /// wide links, roomy or tight memory, with its crossbar changed by `change`.
     static func randomChip(_ rng: inout RandomStream, crossbar change: (inout CrossbarConfig, inout RandomStream) -> Void = { _, _ in }) throws -> Chip {
@@ -158,10 +165,8 @@ import Testing
     /// On random small chips (mesh or ring, 1 or 2 ports, narrow or wide links, roomy or tight memory) and
     /// random per-layer cycles, stepping every cycle gives the schedule the event-driven walk gives.
     @Test func cycleSteppedAgreesWithEventDriven() throws {
-        let network = try residualNetwork(seed: 2)
-        let calibration = Dataset(images: images(8, for: network, seed: 3), labels: [Int](repeating: 0, count: 8))
+        let (network, calibration, vectors) = try Self.residual()
         var rng = RandomStream(seed: 21, purpose: .userInput)
-        let vectors = [81, 25, 25, 1]
         for _ in 0..<12 {
             let chip = try Self.randomChip(&rng)
             let mapped = try MappedNetwork(network, calibration: calibration, chip: chip)
@@ -183,10 +188,8 @@ import Testing
     /// array of the layer) gives, on random small chips and in both walks, the schedule of one task per
     /// vector: the same latency, interval and starts of every task that is not an MVM event.
     @Test func phaseEventsGiveTheAggregatedSchedule() throws {
-        let network = try residualNetwork(seed: 2)
-        let calibration = Dataset(images: images(8, for: network, seed: 3), labels: [Int](repeating: 0, count: 8))
+        let (network, calibration, vectors) = try Self.residual()
         var rng = RandomStream(seed: 33, purpose: .userInput)
-        let vectors = [81, 25, 25, 1]
         for trial in 0..<6 {
             let chip = try Self.randomChip(&rng) { crossbar, rng in
                 crossbar.periphery.inputBits = [2, 3, 4][Int(rng.next() % 3)]
