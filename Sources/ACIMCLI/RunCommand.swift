@@ -69,11 +69,11 @@ struct Run: ParsableCommand {
                         progress.show("\(label)\(done)/\(setup.images.shape[0]) inferences")
                     }
                 // What one check round of every array would keep each array busy, measured on copies so the
-                // run's chip is not changed; the pipelined stream is then scheduled with it.
+                // run's chip is not changed; the pipelined stream is then scheduled with a round due every
+                // period the controller's triggers set, each round's checks and pulses as steps.
                 var probeChip = chip, probe = controller, audit: DetectionAudit?
                 let round = try probe.maintain(&probeChip, force: true, host: nil, audit: &audit)
-                let maintenance = PipelineSchedule.Maintenance(
-                    cycles: round.arrays.mapValues { $0.busyCycles(clock: chip.clock) }, preemptive: !chip.controller.idleOnly)
+                let maintenance = PipelineSchedule.Maintenance(round: round.arrays, config: chip.controller, clock: chip.clock)
                 let pipeline = try PipelineSchedule(configuration.mapped, chip: chip, costs: evaluation.costs,
                                                     maintenance: maintenance)
                 results.append(ConfigurationResult(configuration: configuration, evaluation: evaluation,
@@ -167,6 +167,10 @@ struct RunReport: Encodable {
         let checksPreempt: Bool
         let checkStallCycles: Int
         let checkEndCycle: Int
+        /// Inferences from one round to the next, and the stream's interval and throughput with them.
+        let checkPeriod: Int
+        let maintainedIntervalCycles: Double
+        let maintainedInferencesPerSecond: Double
         /// Energy per inference of moving activations between tiles, reshapes and DRAM round trips.
         let transferEnergy: Double
         let reshapes: [Reshape]
@@ -185,6 +189,9 @@ struct RunReport: Encodable {
             checksPreempt = maintenance.preemptive
             checkStallCycles = pipeline.maintenanceStallCycles ?? 0
             checkEndCycle = pipeline.maintenanceEndCycle ?? 0
+            checkPeriod = pipeline.maintenancePeriod ?? 0
+            maintainedIntervalCycles = pipeline.maintainedIntervalCycles ?? pipeline.intervalCycles
+            maintainedInferencesPerSecond = pipeline.maintainedThroughput ?? pipeline.throughput
             transferEnergy = pipeline.ledger.energy
             reshapes = pipeline.reshapes.map { reshape in
                 let cost = reshape.plan.cost
@@ -316,9 +323,11 @@ struct RunReport: Encodable {
                       + "\(Quantity<Energy>(r.dramEnergy).formatted())" + (r.fallbackToDRAM ? " (did not fit: went through DRAM)" : ""))
             }
             if p.checkCycles > 0 {
-                say("  checks       a check round of every array (up to \(p.checkCycles) cycles each) "
-                      + (p.checksPreempt ? "preempting the stream delays it \(p.checkStallCycles) cycles"
-                         : "waiting for idle arrays ends at cycle \(p.checkEndCycle), delaying the stream \(p.checkStallCycles) cycles"))
+                say("  checks       a round on every array (up to \(p.checkCycles) cycles each) every \(p.checkPeriod) inferences, "
+                      + (p.checksPreempt ? "preempting: each stalls the stream \(p.checkStallCycles) cycles"
+                         : "when idle: each stalls the stream \(p.checkStallCycles) cycles, its last step ending at cycle \(p.checkEndCycle)")
+                      + "; with them one inference every \(fmt(p.maintainedIntervalCycles, 2)) cycles = "
+                      + "\(fmt(p.maintainedInferencesPerSecond, 0)) inferences/s")
             }
             if p.spilledBytes > 0 { say("  tile memory  \(p.spilledBytes) activation bytes did not fit and go through DRAM") }
             say("  energy       \(Quantity<Energy>(c.energy).formatted()) per inference; \(fmt(c.tops, 3)) TOPS, "

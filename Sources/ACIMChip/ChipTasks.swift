@@ -6,6 +6,8 @@ public struct ChipTasks: Sendable {
     /// A resource of the chip a task can hold.
     public enum Resource: Hashable, Comparable, Sendable, CustomStringConvertible {
         case array(ArrayID)
+        /// The shared ADCs of an array (`adcCount` units).
+        case adcs(ArrayID)
         case digitalUnit(tile: Int)
         case tileMemory(tile: Int)
         case sendPort(tile: Int)
@@ -16,6 +18,7 @@ public struct ChipTasks: Sendable {
         public var description: String {
             switch self {
             case .array(let id): "\(id)"
+            case .adcs(let id): "ADCs of \(id)"
             case .digitalUnit(let t): "digital unit \(t)"
             case .tileMemory(let t): "tile memory \(t)"
             case .sendPort(let t): "DMA send \(t)"
@@ -34,14 +37,16 @@ public struct ChipTasks: Sendable {
 
     public init(noc: NoC) { self.noc = noc }
 
-    /// The index of `resource`, added on first use (DMA ports with `dma_ports` units, the rest with one).
-    public mutating func index(_ resource: Resource) -> Int {
+    /// The index of `resource`, added on first use with `units` units (by default DMA ports with
+    /// `dma_ports` units, the rest with one).
+    public mutating func index(_ resource: Resource, units: Int? = nil) -> Int {
         if let i = indices[resource] { return i }
-        let units: Int
-        switch resource {
-        case .sendPort, .receivePort: units = noc.ports
-        default: units = 1
-        }
+        let units = units ?? {
+            switch resource {
+            case .sendPort, .receivePort: noc.ports
+            default: 1
+            }
+        }()
         let i = graph.addResource(units: units)
         indices[resource] = i
         resources.append(resource)

@@ -60,13 +60,15 @@ public struct TaskGraph: Sendable {
 
     func successors() -> Successors {
         var offsets = [Int](repeating: 0, count: tasks.count + 1)
-        for task in tasks { for p in task.predecessors { offsets[p + 1] += 1 } }
+        for t in tasks.indices { tasks[t].predecessors.withUnsafeBufferPointer { for p in $0 { offsets[p + 1] += 1 } } }
         for t in 0..<tasks.count { offsets[t + 1] += offsets[t] }
         var fill = offsets, list = [Int](repeating: 0, count: offsets[tasks.count])
-        for (t, task) in tasks.enumerated() {
-            for p in task.predecessors {
-                list[fill[p]] = t
-                fill[p] += 1
+        for t in tasks.indices {
+            tasks[t].predecessors.withUnsafeBufferPointer {
+                for p in $0 {
+                    list[fill[p]] = t
+                    fill[p] += 1
+                }
             }
         }
         return Successors(offsets: offsets, list: list)
@@ -94,7 +96,17 @@ public struct TaskGraph: Sendable {
     public func eventDriven() throws -> Schedule {
         try checked()
         let successors = successors()
-        var waiting = tasks.map(\.predecessors.count)
+        var waiting = tasks.map { $0.predecessors.count }
+        // Each task's resources in one flat list (task t's are heldList[heldFrom[t]..<heldFrom[t + 1]]) and
+        // its cycles, and the successors' lists, read by index in the loop (no slices, no task copies).
+        var heldFrom = [Int](repeating: 0, count: tasks.count + 1), heldList: [Int] = [], cycles = heldFrom
+        heldList.reserveCapacity(tasks.count * 2)
+        for t in tasks.indices {
+            tasks[t].resources.withUnsafeBufferPointer { heldList.append(contentsOf: $0) }
+            heldFrom[t + 1] = heldList.count
+            cycles[t] = tasks[t].cycles
+        }
+        let (nextFrom, nextList) = (successors.offsets, successors.list)
         var free = capacities
         var started = [Bool](repeating: false, count: tasks.count)
         var starts = [Int](repeating: 0, count: tasks.count), ends = starts
@@ -109,15 +121,16 @@ public struct TaskGraph: Sendable {
             for t in candidates where t != previous {
                 previous = t
                 guard !started[t] else { continue }
-                if tasks[t].resources.allSatisfy({ free[$0] > 0 }) {
-                    for r in tasks[t].resources { free[r] -= 1 }
+                let range = heldFrom[t]..<heldFrom[t + 1]
+                if range.allSatisfy({ free[heldList[$0]] > 0 }) {
+                    for i in range { free[heldList[i]] -= 1 }
                     started[t] = true
                     starts[t] = now
-                    ends[t] = now + tasks[t].cycles
+                    ends[t] = now + cycles[t]
                     running.push((ends[t], t))
                 } else if waiting[t] == 0 {
                     waiting[t] = -1   // ready and filed under its resources
-                    for r in tasks[t].resources { readyUsing[r].append(t) }
+                    for i in range { readyUsing[heldList[i]].append(t) }
                 }
             }
             candidates.removeAll(keepingCapacity: true)
@@ -126,12 +139,14 @@ public struct TaskGraph: Sendable {
             while let top = running.peek, top.end == now {
                 _ = running.pop()
                 done += 1
-                for r in tasks[top.task].resources {
+                for i in heldFrom[top.task]..<heldFrom[top.task + 1] {
+                    let r = heldList[i]
                     free[r] += 1
                     readyUsing[r].removeAll { started[$0] }
                     candidates += readyUsing[r]
                 }
-                for s in successors[top.task] {
+                for i in nextFrom[top.task]..<nextFrom[top.task + 1] {
+                    let s = nextList[i]
                     waiting[s] -= 1
                     if waiting[s] == 0 { candidates.append(s) }
                 }
@@ -147,7 +162,7 @@ public struct TaskGraph: Sendable {
     public func cycleStepped() throws -> Schedule {
         try checked()
         let n = tasks.count, successors = successors()
-        var waiting = tasks.map(\.predecessors.count)
+        var waiting = tasks.map { $0.predecessors.count }
         var remaining = [Int](repeating: 0, count: n)
         var running: [Int] = [], ready = (0..<n).filter { waiting[$0] == 0 }
         var free = capacities

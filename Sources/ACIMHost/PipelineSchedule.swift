@@ -1,3 +1,4 @@
+import ACIMArray
 import ACIMChip
 import ACIMCore
 import ACIMNetwork
@@ -52,39 +53,102 @@ public struct PipelineSchedule: Sendable {
     /// How a schedule is computed: from event to event, or cycle by cycle (small cases; the same rule).
     public enum Walk: Sendable { case eventDriven, cycleStepped }
 
-    /// A round of device-controller checks and repairs during the stream: busy cycles per array, and
-    /// whether they preempt inference (they go first) or wait until the array is idle (after its layer's
-    /// last MVM of the stream).
+    /// The device controller's rounds of checks and repairs during a stream of inferences.
+    ///
+    /// A round falls due every `period` inferences: for an array, when its layer starts the first of them
+    /// (after the array's last MVM of the inference before). Preemptive, the round takes each array at
+    /// that MVM boundary ahead of the inference's MVMs and holds it for all its steps at once; idle-only,
+    /// each step waits until the array is free with no MVM ready for it (it goes after every inference
+    /// task), so an MVM that arrives during a step waits for that step only. A step is one check read
+    /// or one program pulse: an MVM never waits in the middle of one.
     public struct Maintenance: Sendable {
-        public var cycles: [ArrayID: Int]
+        /// Per array, the cycles of the steps of one round.
+        public var steps: [ArrayID: [Int]]
         public var preemptive: Bool
+        /// Inferences from one round to the next (nil: from the triggers, or a single round).
+        public var period: Int?
+        /// The controller's triggers: its timer in seconds and the reads of an array that start a round.
+        public var checkInterval: Double?
+        public var maxReads: Int?
 
-        public init(cycles: [ArrayID: Int], preemptive: Bool) {
-            self.cycles = cycles
+        /// Per array, the cycles of one round.
+        public var cycles: [ArrayID: Int] { steps.mapValues { $0.reduce(0, +) } }
+
+        public init(steps: [ArrayID: [Int]], preemptive: Bool, period: Int? = nil) {
+            self.steps = steps.mapValues { $0.filter { $0 > 0 } }.filter { !$0.value.isEmpty }
             self.preemptive = preemptive
+            self.period = period.map { max(1, $0) }
+        }
+
+        /// One step per array.
+        public init(cycles: [ArrayID: Int], preemptive: Bool, period: Int? = nil) {
+            self.init(steps: cycles.mapValues { [$0] }, preemptive: preemptive, period: period)
+        }
+
+        /// The round the controller of `config` ran, array by array (`counters`), at `clock`: per array its
+        /// check cycles as one step per test MVM and its program time as one step per pulse; idle-only or
+        /// preemptive, and triggered by its timer (`check_interval`) or read count (`max_reads`), as
+        /// configured.
+        public init(round counters: [ArrayID: ControllerCounters], config: DeviceControllerConfig, clock: Double) {
+            func split(_ total: Int, _ parts: Int) -> [Int] {
+                let n = max(1, min(parts, total))
+                return (0..<n).map { total / n + ($0 < total % n ? 1 : 0) }
+            }
+            let steps = counters.mapValues { c in
+                split(c.checkCycles, c.testMVMs) + split(Int((c.programLatency * clock).rounded(.up)), c.programPulses)
+            }
+            self.init(steps: steps, preemptive: !config.idleOnly)
+            checkInterval = config.checkInterval.value
+            maxReads = config.maxReads
+        }
+
+        /// The period, or the one the first trigger sets in a steady stream of one inference every
+        /// `intervalCycles` at `clock`, each reading the busiest array `readsPerInference` times: the timer,
+        /// or the read count passing `maxReads`, whichever comes first.
+        public func period(intervalCycles: Double, clock: Double, readsPerInference: Int) -> Int? {
+            if let period { return period }
+            let timer = checkInterval.map { Int(min(($0 * clock / max(1, intervalCycles)).rounded(.up), 1e15)) }
+            let reads = maxReads.map { $0 / max(1, readsPerInference) + 1 }
+            return [timer, reads].compactMap { $0 }.min().map { max(1, $0) }
         }
     }
 
-    /// With a maintenance round: the cycles it delays the stream's last inference (the stall), and the
-    /// cycle its last check ends.
+    /// With maintenance: the cycles the rounds delay the end of the measured stream (the stall), the cycle
+    /// the last round's last step ends, the rounds in the measured stream, and the interval between
+    /// inferences of a long stream with a round every `period` inferences (`intervalCycles` plus the stall
+    /// per round spread over its period).
     public let maintenanceStallCycles: Int?
     public let maintenanceEndCycle: Int?
+    public let maintenanceRounds: Int?
+    /// Inferences from one round to the next (nil: a single round).
+    public let maintenancePeriod: Int?
+    public let maintainedIntervalCycles: Double?
+
+    /// Inferences per second of a long stream with its maintenance rounds.
+    public var maintainedThroughput: Double? { maintainedIntervalCycles.map { $0 > 0 ? clock / $0 : 0 } }
 
     /// Schedules one inference alone and a stream of `stream` inferences of `mapped` on `chip`, with each
     /// layer's MVM cycles and digital work per inference taken from `costs`.
     /// With `maintenance`, the stream is scheduled once more with the round's checks in it.
+    /// With `phaseEvents`, every MVM is scheduled event by event (drives, settles, conversions on the
+    /// shared ADCs, shift-adds: `MVMPhases`) instead of as one task per vector; the schedule is the same
+    /// (phases are strictly sequential within an array) and costs far more tasks, so it is for checking
+    /// that. It needs every layer's MVM cycles per vector to be its phases' cycles (no gating).
     public init(_ mapped: MappedNetwork, chip: Chip, costs: InferenceCosts, stream: Int = 4, walk: Walk = .eventDriven,
-                maintenance: Maintenance? = nil) throws {
+                maintenance: Maintenance? = nil, phaseEvents: Bool = false) throws {
         let plan = try PipelinePlan(mapped, chip: chip, costs: costs)
-        func run(_ inferences: Int, maintenance: Maintenance? = nil) throws -> (ChipTasks, [String], TaskGraph.Schedule) {
-            var builder = PipelineBuilder(plan: plan, noc: NoC(chip))
-            if let maintenance, maintenance.preemptive { builder.addChecks(maintenance) }
-            for n in 0..<inferences { builder.addInference(n) }
-            if let maintenance, !maintenance.preemptive { builder.addChecks(maintenance) }
-            let schedule = walk == .eventDriven ? try builder.tasks.graph.eventDriven() : try builder.tasks.graph.cycleStepped()
-            return (builder.tasks, builder.layerOfTask, schedule)
+        if phaseEvents, let stage = plan.stages.first(where: { $0.phases.cycles != $0.mvmCycles }) {
+            throw ACIMError.inconsistentParameters(
+                "layer \(stage.name): \(stage.mvmCycles) MVM cycles per vector are not its phases' \(stage.phases.cycles)")
         }
-        let (single, layers, alone) = try run(1)
+        func run(_ inferences: Int, maintenance: Maintenance? = nil) throws -> (PipelineBuilder, TaskGraph.Schedule) {
+            var builder = PipelineBuilder(plan: plan, noc: NoC(chip), phaseEvents: phaseEvents)
+            builder.addStream(inferences, maintenance: maintenance)
+            let schedule = walk == .eventDriven ? try builder.tasks.graph.eventDriven() : try builder.tasks.graph.cycleStepped()
+            return (builder, schedule)
+        }
+        let (one, alone) = try run(1)
+        let (single, layers) = (one.tasks, one.layerOfTask)
         latencyCycles = alone.makespan
         timeline = single.graph.tasks.indices.flatMap { t in
             single.graph.tasks[t].resources.map {
@@ -102,8 +166,9 @@ public struct PipelineSchedule: Sendable {
             bottleneck = (.dram, "", 0)
         }
         streamInferences = max(2, stream)
-        let (streamTasks, _, streamSchedule) = try run(streamInferences)
-        let ends = PipelineBuilder.inferenceEnds(streamSchedule, tasksPerInference: single.graph.tasks.count, inferences: streamInferences)
+        let (streamBuilder, streamSchedule) = try run(streamInferences)
+        let streamTasks = streamBuilder.tasks
+        let ends = streamBuilder.inferenceEnds(streamSchedule)
         intervalCycles = Double(ends.last! - ends.first!) / Double(streamInferences - 1)
         let span = Double(max(1, streamSchedule.makespan))
         let units = Dictionary(uniqueKeysWithValues: zip(streamTasks.resources, streamTasks.graph.capacities))
@@ -113,16 +178,20 @@ public struct PipelineSchedule: Sendable {
         spilledBytes = plan.allocation.spilledBytes
         reshapes = plan.reshapes
         clock = chip.clock
-        if let maintenance {
-            let (tasks, layers, schedule) = try run(streamInferences, maintenance: maintenance)
-            let checks = tasks.graph.tasks.indices.filter { layers[$0] == PipelineBuilder.checkLabel }
-            let first = maintenance.preemptive ? checks.count : 0
-            let streamEnd = PipelineBuilder.inferenceEnds(schedule, tasksPerInference: single.graph.tasks.count,
-                                                          inferences: streamInferences, first: first).last!
-            maintenanceStallCycles = streamEnd - ends.last!
-            maintenanceEndCycle = checks.map { schedule.ends[$0] }.max() ?? 0
+        if var maintenance {
+            maintenance.period = maintenance.period(intervalCycles: intervalCycles, clock: chip.clock,
+                                                    readsPerInference: plan.stages.map { $0.rows * $0.width }.max() ?? 1)
+            let (builder, schedule) = try run(streamInferences, maintenance: maintenance)
+            let stall = builder.inferenceEnds(schedule).last! - ends.last!
+            maintenanceStallCycles = stall
+            maintenanceEndCycle = builder.checkTasks.map { schedule.ends[$0] }.max() ?? 0
+            maintenanceRounds = builder.rounds
+            maintenancePeriod = maintenance.period
+            maintainedIntervalCycles = intervalCycles
+                + (builder.rounds > 0 ? Double(stall) / Double(builder.rounds * (maintenance.period ?? streamInferences)) : 0)
         } else {
-            (maintenanceStallCycles, maintenanceEndCycle) = (nil, nil)
+            (maintenanceStallCycles, maintenanceEndCycle, maintenanceRounds, maintainedIntervalCycles) = (nil, nil, nil, nil)
+            maintenancePeriod = nil
         }
     }
 }
@@ -139,6 +208,9 @@ struct PipelinePlan: Sendable {
         let width: Int
         let readCycles: Int
         let mvmCycles: Int
+        /// One vector's MVM on the layer's busiest array, phase by phase (the events of `mvmCycles` when
+        /// the cost model counted every phase of every vector alike, as with no gating).
+        let phases: MVMPhases
         let digitalCycles: Int
         let writeCycles: Int
         /// Per output row, what it waits for: (stage, row) pairs, and whole tensors through a reshape or DRAM.
@@ -192,6 +264,7 @@ struct PipelinePlan: Sendable {
         var reshapes: [(node: String, plan: ReshapePlan)] = []
         var reshapeIndex: [String: Int] = [:]
         var stages: [Stage] = []
+        let layout = CrossbarLayout(config: chip.crossbar)
         for (s, layer) in placement.layers.enumerated() {
             let node = nodes[layer.name]!, outRows = rows(layer.name)
             let vectors = max(1, elements(layer.name) / network.shapes[layer.name]![0])
@@ -261,10 +334,14 @@ struct PipelinePlan: Sendable {
                 default: break
                 }
             }
+            let phases = layer.matrix.blocks.map {
+                MVMPhases(layout: layout, timing: chip.crossbar.scaledTiming,
+                          columns: $0.columns.count * layout.columnsPerWeight + layout.offsetColumns)
+            }.max { $0.cycles < $1.cycles } ?? MVMPhases(timing: chip.crossbar.scaledTiming, adcCount: 1, passes: [])
             stages.append(Stage(
                 name: layer.name, tiles: layer.tiles, arrays: layer.arrays, rows: outRows, width: vectors / outRows,
                 readCycles: perVector(stage.work.bytesRead, bandwidth),
-                mvmCycles: ceilDiv(stage.mvmCycles, costs.inferences * vectors),
+                mvmCycles: ceilDiv(stage.mvmCycles, costs.inferences * vectors), phases: phases,
                 digitalCycles: perVector(stage.work.operations, chip.tile.digitalLanes * layer.tiles.count),
                 writeCycles: perVector(stage.work.bytesWritten, bandwidth),
                 needs: needs))
@@ -315,10 +392,20 @@ struct PipelineBuilder {
     /// Per stage and row, the write task of the row's last vector, of the inference being added.
     private var rowDone: [[Int]] = []
 
-    init(plan: PipelinePlan, noc: NoC) {
+    /// Whether MVMs are added event by event (`MVMPhases.addEvents`) rather than one task per vector.
+    let phaseEvents: Bool
+    /// Per stage, the events that end the last MVM added, with `phaseEvents`.
+    private var lastEvents: [[Int]]
+
+    /// The tasks that end stage `s`'s last MVM added.
+    private func lastMVM(_ s: Int) -> [Int] { phaseEvents ? lastEvents[s] : last[s][1].map { [$0] } ?? [] }
+
+    init(plan: PipelinePlan, noc: NoC, phaseEvents: Bool = false) {
         self.plan = plan
+        self.phaseEvents = phaseEvents
         tasks = ChipTasks(noc: noc)
         last = plan.stages.map { _ in [nil, nil, nil, nil] }
+        lastEvents = plan.stages.map { _ in [] }
     }
 
     private mutating func add(_ stage: Int, kind: Int, cycles: Int, holding: [Int], after: [Int]) -> Int {
@@ -328,6 +415,24 @@ struct PipelineBuilder {
         last[stage][kind] = t
         layerOfTask.append(plan.stages[stage].name)
         return t
+    }
+
+    /// One vector's MVM on stage `s`'s arrays after its input read: one task for the cost model's cycles
+    /// (holding all the layer's arrays: the vector goes to them at once), or with `phaseEvents` every event
+    /// of `MVMPhases` on each array, each array's first drive after every array's previous MVM. Returns the
+    /// tasks the digital work waits for.
+    private mutating func addMVM(_ s: Int, arrays: [Int], after read: Int) -> [Int] {
+        guard phaseEvents else {
+            return [add(s, kind: 1, cycles: plan.stages[s].mvmCycles, holding: arrays, after: [read])]
+        }
+        let stage = plan.stages[s], before = tasks.graph.tasks.count
+        var ends: [Int] = []
+        for id in stage.arrays {
+            ends += stage.phases.addEvents(to: &tasks, array: id, after: [read] + lastMVM(s))
+        }
+        layerOfTask += Array(repeating: stage.name, count: tasks.graph.tasks.count - before)
+        lastEvents[s] = ends
+        return ends
     }
 
     mutating func addInference(_ inference: Int) {
@@ -364,8 +469,8 @@ struct PipelineBuilder {
                 }
                 for x in 0..<stage.width {
                     let read = add(s, kind: 0, cycles: stage.readCycles, holding: memory, after: x == 0 ? waits : [])
-                    let mvm = add(s, kind: 1, cycles: stage.mvmCycles, holding: arrays, after: [read])
-                    let work = add(s, kind: 2, cycles: stage.digitalCycles, holding: digital, after: [mvm])
+                    let mvm = addMVM(s, arrays: arrays, after: read)
+                    let work = add(s, kind: 2, cycles: stage.digitalCycles, holding: digital, after: mvm)
                     let write = add(s, kind: 3, cycles: stage.writeCycles, holding: memory, after: [work])
                     if x == stage.width - 1 { rowDone[s][y] = write }
                 }
@@ -373,23 +478,53 @@ struct PipelineBuilder {
         }
     }
 
-    /// The end of each inference of a stream built with the same tasks per inference, from task `first`.
-    static func inferenceEnds(_ schedule: TaskGraph.Schedule, tasksPerInference: Int, inferences: Int, first: Int = 0) -> [Int] {
-        (0..<inferences).map { n in schedule.ends[(first + n * tasksPerInference)..<(first + (n + 1) * tasksPerInference)].max()! }
-    }
+    /// The end of each inference of the stream.
+    func inferenceEnds(_ schedule: TaskGraph.Schedule) -> [Int] { inferenceTasks.map { schedule.ends[$0].max()! } }
 
     /// The label of maintenance tasks in `layerOfTask`.
     static let checkLabel = "controller"
 
-    /// Adds one maintenance task per array of the plan that `maintenance` names: holding the array for its
-    /// cycles; when not preemptive, after the array's last MVM added so far.
-    mutating func addChecks(_ maintenance: PipelineSchedule.Maintenance) {
+    /// Adds `inferences` inferences, with `maintenance`'s rounds due at inference 1 and every `period`
+    /// after (one round when it has no period). Preemptive rounds go in before the inference they are due
+    /// at; idle-only steps after the whole stream, so they have the lowest priority.
+    mutating func addStream(_ inferences: Int, maintenance: PipelineSchedule.Maintenance? = nil) {
+        var idleRounds: [[[Int]]] = []
+        for n in 0..<inferences {
+            if let maintenance, n >= 1, (n - 1) % (maintenance.period ?? inferences) == 0 {
+                rounds += 1
+                let due = plan.stages.indices.map(lastMVM)
+                if maintenance.preemptive { addRound(maintenance, dueAfter: due) } else { idleRounds.append(due) }
+            }
+            let first = tasks.graph.tasks.count
+            addInference(n)
+            inferenceTasks.append(first..<tasks.graph.tasks.count)
+        }
+        for due in idleRounds { addRound(maintenance!, dueAfter: due) }
+    }
+
+    /// Per inference, its tasks.
+    private(set) var inferenceTasks: [Range<Int>] = []
+    /// The maintenance tasks, and the rounds added.
+    private(set) var checkTasks: [Int] = []
+    private(set) var rounds = 0
+    /// Per array, the last maintenance task added.
+    private var lastCheck: [ArrayID: Int] = [:]
+
+    /// Adds one round on every array of the plan that `maintenance` names, each array's part after
+    /// `dueAfter` (per stage, the tasks that end its last MVM before the round is due) and after the
+    /// array's previous round: preemptive, one task of the whole round; idle-only, a chain of its steps.
+    private mutating func addRound(_ maintenance: PipelineSchedule.Maintenance, dueAfter: [[Int]]) {
         for (s, stage) in plan.stages.enumerated() {
             for id in stage.arrays {
-                guard let cycles = maintenance.cycles[id], cycles > 0 else { continue }
-                let after = maintenance.preemptive ? [] : (last[s][1].map { [$0] } ?? [])
-                tasks.add(cycles: cycles, holding: [.array(id)], after: after)
-                layerOfTask.append(Self.checkLabel)
+                guard let steps = maintenance.steps[id] else { continue }
+                var after = dueAfter[s] + (lastCheck[id].map { [$0] } ?? [])
+                for cycles in maintenance.preemptive ? [steps.reduce(0, +)] : steps {
+                    let t = tasks.add(cycles: cycles, holding: [.array(id)], after: after)
+                    layerOfTask.append(Self.checkLabel)
+                    checkTasks.append(t)
+                    lastCheck[id] = t
+                    after = [t]
+                }
             }
         }
     }
