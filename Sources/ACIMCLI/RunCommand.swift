@@ -326,7 +326,8 @@ struct RunReport: Encodable {
                 say("  checks       a round on every array (up to \(p.checkCycles) cycles each) every \(p.checkPeriod) inferences, "
                       + (p.checksPreempt ? "preempting: each stalls the stream \(p.checkStallCycles) cycles"
                          : "when idle: each stalls the stream \(p.checkStallCycles) cycles, its last step ending at cycle \(p.checkEndCycle)")
-                      + "; with them one inference every \(fmt(p.maintainedIntervalCycles, 2)) cycles = "
+                      + "; with them one inference every \(fmt(p.maintainedIntervalCycles, 0)) cycles "
+                      + "(\(fmt(p.maintainedIntervalCycles - p.intervalCycles, 4)) more) = "
                       + "\(fmt(p.maintainedInferencesPerSecond, 0)) inferences/s")
             }
             if p.spilledBytes > 0 { say("  tile memory  \(p.spilledBytes) activation bytes did not fit and go through DRAM") }
