@@ -1,8 +1,9 @@
 import ACIMCore
 
-/// The inputs of a batch as the DACs apply them: in array row order, split into unsigned passes.
+/// The inputs of a batch as the DACs apply them: in array row order, split into passes.
 public struct InputSchedule: Sendable {
-    /// One pass: `vectors x rows` non-negative values in array row order (XNOR: -1, 0, +1), and its sign.
+    /// One pass: `vectors x rows` values in array row order, and its sign. The values are non-negative but
+    /// for XNOR inputs (-1, 0, +1) and sign-magnitude inputs (signed codes, the sign the drive's polarity).
     public struct Pass: Sendable {
         public let sign: Double
         public let values: Matrix<Int32>
@@ -26,7 +27,7 @@ public struct InputSchedule: Sendable {
         } else {
             switch encoding {
             case .unsigned: range = 0...Int32((1 << bits) - 1)
-            case .twoPass: range = -Int32((1 << (bits - 1)) - 1)...Int32((1 << (bits - 1)) - 1)
+            case .twoPass, .signMagnitude: range = -Int32((1 << (bits - 1)) - 1)...Int32((1 << (bits - 1)) - 1)
             case .offset: range = -Int32(1 << (bits - 1))...Int32((1 << (bits - 1)) - 1)
             }
         }
@@ -80,6 +81,9 @@ public struct InputSchedule: Sendable {
             inputOffset = 0
         case .twoPass:
             passes = [pass(1, clamps: true), pass(-1, clamps: true)]
+            inputOffset = 0
+        case .signMagnitude:
+            passes = [pass(1, clamps: false)]
             inputOffset = 0
         case .offset:
             let bias = Int32(1 << (bits - 1))

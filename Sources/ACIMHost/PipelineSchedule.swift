@@ -335,7 +335,7 @@ struct PipelinePlan: Sendable {
                 }
             }
             let phases = layer.matrix.blocks.map {
-                MVMPhases(layout: layout, timing: chip.crossbar.scaledTiming,
+                MVMPhases(layout: layout, drive: PhaseDrive(config: chip.crossbar), timing: chip.crossbar.scaledTiming,
                           columns: $0.columns.count * layout.columnsPerWeight + layout.offsetColumns)
             }.max { $0.cycles < $1.cycles } ?? MVMPhases(timing: chip.crossbar.scaledTiming, adcCount: 1, passes: [])
             stages.append(Stage(

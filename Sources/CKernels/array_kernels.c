@@ -28,17 +28,17 @@ typedef struct {
     const double *decoded;
     const float *sums;
     const float *read;
-    float factor, top;
+    float factor, top, bottom;
     double step;
 } source;
 
-/* The decoded sum at position i: given, or code = round-half-even(clamp(sum * factor, 0, top)), times the
+/* The decoded sum at position i: given, or code = round-half-even(clamp(sum * factor, bottom, top)), times the
    read mask (masked), times step, rounded to an integer (rounds) when the step is finer than one unit. */
 static inline __attribute__((always_inline)) double column(source from, int converts, int masked, int rounds,
                                                            int64_t i) {
     if (!converts) return from.decoded[i];
     float x = from.sums[i] * from.factor;
-    x = x > 0 ? x : 0;
+    x = x > from.bottom ? x : from.bottom;
     x = x < from.top ? x : from.top;
     float code = (x + MAGIC) - MAGIC;
     if (masked) code *= from.read[i];
@@ -80,10 +80,11 @@ static inline __attribute__((always_inline)) void xnor(source from, int converts
 
 /* Runs BODY(from, converts, masked, rounds) with the flags as constants: decoded sums, or raw sums with
    and without a read mask, rounded or not. */
-#define DECODED(decoded) ((source){decoded, NULL, NULL, 0, 0, 0})
+#define DECODED(decoded) ((source){decoded, NULL, NULL, 0, 0, 0, 0})
 #define CONVERTED(BODY, row)                                                                          \
     do {                                                                                              \
-        const source from = {NULL, (row)->sums, (row)->read, (row)->factor, (row)->top, (row)->step}; \
+        const source from = {NULL, (row)->sums, (row)->read, (row)->factor, (row)->top, (row)->bottom,  \
+                             (row)->step};                                                            \
         if ((row)->read && (row)->round_decoded) BODY(from, 1, 1, 1);                                 \
         else if ((row)->read) BODY(from, 1, 1, 0);                                                    \
         else if ((row)->round_decoded) BODY(from, 1, 0, 1);                                           \
@@ -144,6 +145,22 @@ int32_t acim_extract_digits(const int32_t *values, const int32_t *enabled, int64
     for (int64_t i = 0; i < count; i++) {
         const int32_t digit = ((values[i] >> shift) & max_digit) & enabled[i];
         digits[i] = (uint8_t)digit;
+        digit_sums[i] += digit;
+        non_zero += digit != 0;
+    }
+    return non_zero;
+}
+
+WIDEST
+int32_t acim_extract_signed_digits(const int32_t *values, const int32_t *enabled, int64_t count, int32_t shift,
+                                   int32_t max_digit, uint8_t *digits, uint8_t *negative, int32_t *digit_sums) {
+    int32_t non_zero = 0;
+    WIDE_LOOP
+    for (int64_t i = 0; i < count; i++) {
+        const int32_t magnitude = values[i] < 0 ? -values[i] : values[i];
+        const int32_t digit = ((magnitude >> shift) & max_digit) & enabled[i];
+        digits[i] = (uint8_t)digit;
+        negative[i] = (uint8_t)(values[i] < 0);
         digit_sums[i] += digit;
         non_zero += digit != 0;
     }

@@ -80,7 +80,7 @@ struct RandomCase {
         switch (xnor, config.periphery.inputEncoding) {
         case (true, _): inputRange = -1...1
         case (_, .unsigned): inputRange = 0...((1 << bits) - 1)
-        case (_, .twoPass): inputRange = -((1 << (bits - 1)) - 1)...((1 << (bits - 1)) - 1)
+        case (_, .twoPass), (_, .signMagnitude): inputRange = -((1 << (bits - 1)) - 1)...((1 << (bits - 1)) - 1)
         case (_, .offset): inputRange = -(1 << (bits - 1))...((1 << (bits - 1)) - 1)
         }
         let inputs = Matrix<Int32>(rows: vectors, columns: rows) { _, _ in

@@ -6,13 +6,15 @@
 #include <stdint.h>
 
 /* One row of raw column sums and the ADC conversion that shares its full scale: the code of a sum is
-   round-half-even(clamp(sum * factor, 0, top)), zero where read[i] is 0 (a column no ADC reads; read NULL
-   for none), and it decodes to code * step, rounded half-even to an integer when round_decoded. */
+   round-half-even(clamp(sum * factor, bottom, top)), zero where read[i] is 0 (a column no ADC reads; read
+   NULL for none), and it decodes to code * step, rounded half-even to an integer when round_decoded. bottom
+   is 0 for a unipolar ADC and -top for a bipolar one (signed column sums). */
 typedef struct {
     const float *sums;
     const float *read;
     float factor;
     float top;
+    float bottom;
     double step;
     int32_t round_decoded;
 } acim_adc_row;
@@ -43,6 +45,12 @@ void acim_readout_xnor(const acim_adc_row *row, int64_t groups, int64_t group_st
    digits. */
 int32_t acim_extract_digits(const int32_t *values, const int32_t *enabled, int64_t count, int32_t shift,
                             int32_t max_digit, uint8_t *digits, int32_t *digit_sums);
+
+/* The same for a signed input vector in sign-magnitude form: digits[i] = ((|values[i]| >> shift) & max_digit)
+   & enabled[i], negative[i] = 1 where values[i] < 0 (else 0), digit magnitudes added to digit_sums; returns
+   the number of non-zero digits. */
+int32_t acim_extract_signed_digits(const int32_t *values, const int32_t *enabled, int64_t count, int32_t shift,
+                                   int32_t max_digit, uint8_t *digits, uint8_t *negative, int32_t *digit_sums);
 
 /* The unit bit-line charge of a vector from the sums of its digits over its phases: sum of
    digit_sums[i] * level_sums[i], in 64-bit integers. */
