@@ -202,6 +202,8 @@ extension CrossbarConfig {
         if p.inputEncoding == .signMagnitude && cellMode == .xnor {
             v.add(["periphery", "input_encoding"], "sign_magnitude inputs need AND mode (xnor inputs are already signed)")
         }
+        // The layout's rules, once the layout is well defined (weights of at least one slice).
+        guard v.issues.isEmpty else { return }
         // One digit of a phase is a byte of the GEMM operand; a signed one is a sign and 7 bits.
         let layout = CrossbarLayout(config: self)
         let digitLimit = layout.signedDigits ? 7 : 8

@@ -240,10 +240,10 @@ struct PackedOperands: Sendable {
                 largest = max(largest, abs(level))
             }
         }
-        // Signed digits enter the integer GEMM biased by 128 (`GEMMOperand.multiply`).
-        let digit = layout.mode == .xnor ? 1 : layout.signedDigits ? 255 : layout.maxDigit
+        let digit = layout.mode == .xnor ? 1 : layout.maxDigit
         let depth = stored.rows
-        guard IntegerGEMM.isExact(maxA: digit, maxB: Int(largest), depth: depth) else { return nil }
+        // Signed digits enter the integer GEMM biased by 128 (`GEMMOperand.multiply`).
+        guard IntegerGEMM.isExact(maxA: layout.signedDigits ? 255 : digit, maxB: Int(largest), depth: depth) else { return nil }
         if gate.disablesZeroCells {
             // The cells read, and (with read noise) the squared digits, are GEMMs with the 0/1 cells.
             guard IntegerGEMM.isExact(maxA: digit * digit, maxB: 1, depth: depth),

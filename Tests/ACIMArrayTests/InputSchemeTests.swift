@@ -127,6 +127,15 @@ private func randomOperands(rows: Int, outputs: Int, vectors: Int, inputs range:
         #expect(integer.cost.activity == reference.cost.activity)
         #expect(float.cost.activity == reference.cost.activity)
         #expect(integer.cost.ungated == reference.cost.ungated)
+        if IntegerGEMM.status.isOn {
+            // Noise-free integer levels: the integer path runs, signed digits included, but where squared
+            // digits exceed a byte.
+            let (mapping, readout) = try crossbar.programmedState()
+            let layout = crossbar.layout
+            let squares = SparsityGate(config: sample.config, mapping: mapping).disablesZeroCells
+            let exact = !squares || layout.maxDigit * layout.maxDigit <= 255
+            #expect((crossbar.prepared(mapping: mapping, readout: readout).packed != nil) == exact)
+        }
     }
 
     /// With read noise the engines draw the same sample per conversion: the counts agree exactly and
