@@ -24,6 +24,9 @@ public struct CrossbarConfig: ComponentConfiguration {
         .section(\.energy, "energy", "energy per crossbar event"),
     ]
 
+    /// Devices of one array: `rows x cols`, twice that with differential unit cells (`cols` counting unit cells).
+    public var deviceCells: Int { array.rows * CrossbarLayout(config: self).deviceColumns }
+
     /// The cell operation this configuration runs in: XNOR only for binary inputs and binary weights.
     public var cellMode: CellMode {
         let binary = periphery.inputBits == 1 && array.weightBits == 1

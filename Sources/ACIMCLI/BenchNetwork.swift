@@ -37,7 +37,7 @@ extension Bench {
         let largestInputs = network.unrolledShapes.map { layer in
             layer.rows * (network.shapes[layer.name]!.dropFirst().reduce(1, *))
         }.max() ?? 0
-        try MemoryBudget.require(Double(arrays * config.array.rows * config.array.cols) * Chip.bytesPerCell(config)
+        try MemoryBudget.require(Double(arrays * config.deviceCells) * Chip.bytesPerCell(config)
                                  + Double(images * largestInputs) * 4 * 3, for: "--network \(name) with --images \(images)")
         let sized = try Bench.sized(hardware, crossbar: config, arrays: max(arrays, hardware.chip.tiles * hardware.tile.arrays),
                                     for: "--network \(name)")

@@ -86,7 +86,7 @@ public struct Placement: Sendable, Equatable {
         let slots = Placement.snake(chip).flatMap { tile in (0..<perTile).map { ArrayID(tile: tile, slot: $0) } }
         var next = 0
         var layers: [Layer] = []
-        let cellsPerArray = Double(chip.crossbar.array.rows * chip.crossbar.array.cols)
+        let cellsPerArray = Double(chip.crossbar.deviceCells)
         for (shape, count) in zip(shapes, needed) {
             if policy == .spread { next = (next + perTile - 1) / perTile * perTile }
             let arrays = Array(slots[next..<(next + count)])
