@@ -131,14 +131,15 @@ public struct SparsityGate: Sendable {
     }
 
     /// The sparsity above which gating saves energy (the `auto` threshold):
-    /// `s * R * phases * (E_wl + E_dac + E_cell * C + E_charge * C_ones) = R * E_detect + C * E_comp`.
+    /// `s * R * planes * (E_wl + E_dac + E_cell * C + E_charge * C_ones) = R * E_detect + C * E_comp`, `planes`
+    /// the bit planes driven per pass.
     public static func breakEven(config: CrossbarConfig, mapping: WeightMapping) -> Double {
         let e = config.scaledEnergy
         let layout = CrossbarLayout(config: config)
         let rows = Double(mapping.rows)
         let columns = Double(mapping.mappedColumns)
         let ones = layout.mode == .xnor ? columns / 2 : 0
-        let perRowSaving = Double(layout.phasesPerPass)
+        let perRowSaving = Double(layout.phasesPerPass * layout.planesPerPhase)
             * (e.wordlineDrive.value + e.dacConversion.value + e.cellRead.value * columns + e.bitlineCharge.value * ones)
         let overhead = rows * e.sparsityDetection.value + columns * e.compensation.value
         guard perRowSaving > 0 else { return 1 }

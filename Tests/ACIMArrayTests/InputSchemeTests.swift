@@ -100,6 +100,21 @@ private func baseConfig() -> CrossbarConfig {
     return c
 }
 
+/// HERMES's schemes on `baseConfig`: sign-magnitude pulse-width inputs converted once per MVM, differential
+/// unit cells read out in the analog domain, an 8-bit ADC.
+private func hermesLike(rows: Int, cols: Int) -> CrossbarConfig {
+    var c = baseConfig()
+    c.array.rows = rows
+    c.array.cols = cols
+    c.array.differentialCell = .unitCell
+    c.periphery.differentialReadout = .analog
+    c.periphery.inputEncoding = .signMagnitude
+    c.periphery.inputDrive = .pwm
+    c.periphery.conversion = .perMVM
+    c.periphery.adc.bits = 8
+    return c
+}
+
 private func randomOperands(rows: Int, outputs: Int, vectors: Int, inputs range: ClosedRange<Int>, seed: UInt64)
     -> (Matrix<Int32>, Matrix<Int32>) {
     var rng = RandomStream(seed: seed, purpose: .userInput)
@@ -257,13 +272,9 @@ private func randomOperands(rows: Int, outputs: Int, vectors: Int, inputs range:
     /// A pulse-width input integrates once: the window is 2^7 - 1 steps (or the longest pulse), and word-line
     /// and cell-read events follow the pulse steps.
     @Test func pulseWidthTimingAndEnergy() throws {
-        var c = baseConfig()
-        c.array.rows = 4
-        c.array.cols = 4
-        c.periphery.inputEncoding = .signMagnitude
-        c.periphery.inputDrive = .pwm
-        c.periphery.conversion = .perMVM
-        c.periphery.differentialReadout = .analog
+        var c = hermesLike(rows: 4, cols: 4)
+        c.array.differentialCell = .columns
+        c.periphery.adc.bits = 16
         c.periphery.timing.pwmStepCycles = 2
         let weights = Matrix<Int32>(rows: 4, columns: 2, storage: [1, -2, 3, 4, -5, 6, 7, -8])
         let inputs = Matrix<Int32>(rows: 1, columns: 4, storage: [10, -20, 0, 5])
@@ -285,15 +296,7 @@ private func randomOperands(rows: Int, outputs: Int, vectors: Int, inputs range:
     /// Differential unit cells hold one signed weight per output column: a 256 x 256 core of 4-bit cells
     /// holds 256 5-bit weights per row and converts 256 outputs on 256 ADCs in one round.
     @Test func unitCellsHoldOneWeightPerColumn() throws {
-        var c = baseConfig()
-        c.array.rows = 256
-        c.array.cols = 256
-        c.periphery.differentialReadout = .analog
-        c.array.differentialCell = .unitCell
-        c.periphery.inputEncoding = .signMagnitude
-        c.periphery.inputDrive = .pwm
-        c.periphery.conversion = .perMVM
-        c.periphery.adc.bits = 8
+        var c = hermesLike(rows: 256, cols: 256)
         let layout = CrossbarLayout(config: c)
         #expect(layout.weightCapacity == 256)
         #expect(layout.deviceColumns == 512)
