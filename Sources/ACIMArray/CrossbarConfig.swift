@@ -236,10 +236,11 @@ public struct CrossbarEnergy: ComponentConfiguration {
     public init() {}
 
     public static let keys: [ConfigKey<Self>] = [
-        .key(\.wordlineDrive, "wordline_drive", atLeast: 0, "one word line driven for one phase"),
+        .key(\.wordlineDrive, "wordline_drive", atLeast: 0, "one word line driven for one bit plane (one pulse-width step with input_drive pwm)"),
         .key(\.dacConversion, "dac_conversion", atLeast: 0,
-             "one DAC output for one phase at periphery.dac_reference_bits (scaled by periphery.dac_scaling)"),
-        .key(\.cellRead, "cell_read", atLeast: 0, "one enabled cell for one phase"),
+             "one DAC output for one bit plane (pulse-width step) at periphery.dac_reference_bits "
+                + "(scaled by periphery.dac_scaling)"),
+        .key(\.cellRead, "cell_read", atLeast: 0, "one enabled cell for one bit plane (one pulse-width step with input_drive pwm)"),
         .key(\.bitlineCharge, "bitline_charge", atLeast: 0, "one unit of column charge (input digit x cell level)"),
         .key(\.adcConversion, "adc_conversion", atLeast: 0,
              "one conversion at periphery.adc.reference_bits (scaled to adc bits by periphery.adc.scaling)"),
