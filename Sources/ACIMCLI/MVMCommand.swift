@@ -6,7 +6,7 @@ import Foundation
 /// `acim mvm`: one crossbar MVM batch on random or given weights and inputs.
 struct MVM: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run one crossbar MVM batch bit-accurately and report its error, cycles and energy.",
+        abstract: "Run one crossbar MVM batch bit-accurately and report its error, cycles, time and energy.",
         discussion: """
             Weights (rows x outputs) and inputs (vectors x rows) come from .npy files or are drawn at random \
             (Gaussian weights, ReLU-like or signed Gaussian inputs with the given zero fraction). Both are \
