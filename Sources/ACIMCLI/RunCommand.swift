@@ -347,10 +347,7 @@ struct RunReport: Encodable {
             }
             say("")
             say("chip area by component")
-            for line in areaByComponent {
-                say("  " + line.component.padding(toLength: 20, withPad: " ", startingAt: 0)
-                      + "\(fmt(line.area * 1e6, 3)) mm2".leftPadded(12) + "  " + percent(line.area / area).leftPadded(6))
-            }
+            sayArea(areaByComponent.map { ($0.component, $0.area) }, total: area)
             say("")
             say("per inference by layer          arrays  tiles     cycles (MVM + digital + memory)      energy")
             for layer in c.layers {

@@ -103,6 +103,22 @@ import Testing
             .failure == "\(scratch.path)/none.safetensors: no such file")
     }
 
+    @Test func profileAreaSumsTheAreaTable() {
+        // The default chip: 16 tiles of 8 arrays of 256 x 256 cells at 0.01 um2, 32 ADCs of 3000 um2 and 256 DACs
+        // of 50 um2 per array, 256 KiB at 1500 um2 per KiB, a digital unit and a router per tile, one controller.
+        #expect(acim(["profile", "area", defaultProfile]).output == """
+            chip area   21.374 mm2; 1.3359 mm2 per tile (16 tiles)
+              cells                  0.084 mm2    0.4%
+              ADCs                  12.288 mm2   57.5%
+              DACs                   1.638 mm2    7.7%
+              tile memory            6.144 mm2   28.7%
+              digital units          0.800 mm2    3.7%
+              routers                0.320 mm2    1.5%
+              controller             0.100 mm2    0.5%
+
+            """)
+    }
+
     @Test func profileCommandsReportEveryDiagnostic() throws {
         let scratch = try Scratch()
         let bad = try scratch.file("bad.yaml", Data("name: bad\narray:\n  rows: 0\n".utf8))
@@ -121,6 +137,9 @@ import Testing
         #expect(acim(["profile", "show", scratch.path + "/none.yaml"]).errors
             == "\(scratch.path)/none.yaml: error: cannot load profile '\(scratch.path)/none.yaml': no such file\n1 error\n")
         #expect(acim(["profile", "check"]).failure == "Missing expected argument '<files> ...'")
+        let badArea = acim(["profile", "area", bad])
+        #expect(badArea.exitCode == 1 && badArea.output == "")
+        #expect(badArea.errors.hasPrefix("\(bad):3:9: error: array.rows: expected an integer in 1...8192, got 0\n"))
         #expect(acim(["info"]).output.hasPrefix("acimsim 0.1.0\nBLAS core: "))
     }
 }
