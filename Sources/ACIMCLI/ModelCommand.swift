@@ -43,6 +43,8 @@ struct ModelInfo: ParsableCommand {
         let model = try loadModel(file)
         let network = model.network
         say("\(file): input \(network.inputShape), \(network.classes.count) classes [\(network.classes.joined(separator: " "))]")
+        let p = model.preprocessing
+        say("preprocessing: raw input x scale \(p.scale) + offset \(p.offset)\(p.scale.count > 1 || p.offset.count > 1 ? " per channel" : "")")
         let macs = network.macsPerNode
         func row(_ fields: [String]) -> String {
             zip(fields, [12, 11, 12, 16, 0]).map { $1 > 0 ? $0.padding(toLength: $1, withPad: " ", startingAt: 0) : $0 }.joined()

@@ -14,6 +14,8 @@ enum GraphSchema {
     struct Keys {
         let required: [String]
         let optional: [String]
+
+        static let none = Keys(required: [], optional: [])
     }
 
     static let document = Keys(required: ["format", "version", "input_shape", "classes", "preprocessing", "nodes"],

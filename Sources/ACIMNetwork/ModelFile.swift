@@ -55,7 +55,6 @@ public enum ModelFile {
             let document = try GraphSchema.decode(Data(text.utf8))
             return try document.model(tensors: contents.tensors)
         } catch let error as ACIMError {
-            if case .malformedFile = error { throw error }
             throw ACIMError.malformedFile(path: path, reason: error.description)
         } catch let error as GraphSchema.Failure {
             throw ACIMError.malformedFile(path: path, reason: error.message)
@@ -147,10 +146,6 @@ struct GraphDocument: Codable {
     }
 
     func model(tensors: [String: Tensor]) throws -> Model {
-        guard format == ModelFile.formatName, version == ModelFile.formatVersion else {
-            throw ACIMError.invalidParameter(name: "format/version", value: "\(format) \(version)",
-                                             expected: "\(ModelFile.formatName) \(ModelFile.formatVersion)")
-        }
         let nodes = try self.nodes.enumerated().map { index, entry in
             do { return try entry.node() } catch let error as ACIMError {
                 throw GraphSchema.Failure(message: "node \(index) (\(entry.name), \(entry.op)): \(error.description)")
@@ -195,14 +190,14 @@ struct GraphDocument: Codable {
 extension GraphDocument.NodeEntry {
     /// The keys a node of each op may carry besides `name`, `op` and `inputs`: required, then optional.
     /// Any other key is an error (GraphSchema).
-    static let keys: [String: (required: [String], optional: [String])] = [
-        "conv2d": (["out_channels", "kernel"], ["stride", "padding", "bias"]),
-        "linear": (["out_features"], ["bias"]),
-        "batchnorm": ([], ["eps"]),
-        "maxpool": (["kernel"], ["stride"]),
-        "avgpool": (["kernel"], ["stride"]),
-        "reshape": (["shape"], []),
-        "relu": ([], []), "flatten": ([], []), "add": ([], []), "sigmoid": ([], []), "softmax": ([], []),
+    static let keys: [String: GraphSchema.Keys] = [
+        "conv2d": .init(required: ["out_channels", "kernel"], optional: ["stride", "padding", "bias"]),
+        "linear": .init(required: ["out_features"], optional: ["bias"]),
+        "batchnorm": .init(required: [], optional: ["eps"]),
+        "maxpool": .init(required: ["kernel"], optional: ["stride"]),
+        "avgpool": .init(required: ["kernel"], optional: ["stride"]),
+        "reshape": .init(required: ["shape"], optional: []),
+        "relu": .none, "flatten": .none, "add": .none, "sigmoid": .none, "softmax": .none,
     ]
 
     init(name: String, op: String, inputs: [String]) {

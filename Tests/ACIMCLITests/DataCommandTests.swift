@@ -123,6 +123,7 @@ import Testing
         #expect(trained.preprocessing == Digits.preprocessing)
         #expect(trained.network.inputShape == [1, 8, 8] && trained.network.classes == Digits.classes)
         #expect(trained.notes["data"] == "x.npy (360 samples, all for training; calibration: the first 360)")
+        #expect(acim(["model", "info", model]).output.contains("\npreprocessing: raw input x scale [0.0625] + offset [0.0]\n"))
         #expect(acim(["model", "train", "--inputs", inputs, "--labels", labels, "--input-scale", "1,2", "-o", model]).failure
             == "--input-scale/--input-offset: invalid preprocessing scale = 2 entries: expected 1 or 1 (one per channel of the input shape [1, 8, 8])")
     }
