@@ -91,8 +91,8 @@ extension Dataset {
         }
     }
 
-    /// The training, calibration and evaluation splits: the digits split (`Digits.splits`) for the 1,797
-    /// images of the digits data set; for any other data set, all of it for training and evaluation and
+    /// The training, calibration and evaluation splits: the digits split (`Digits.splits`) for the digits
+    /// data set (1,797 samples of 64 values, as `[1, 8, 8]` or `[64]`); for any other data set, all of it for training and evaluation and
     /// its first 512 samples for calibration.
     public func splits() throws -> (training: Dataset, calibration: Dataset, evaluation: Dataset) {
         if isDigits { return try Digits.splits(self) }
@@ -103,6 +103,6 @@ extension Dataset {
     public var evaluationRows: Range<Int> { isDigits ? Digits.evaluationRows : 0..<count }
 
     private var isDigits: Bool {
-        count == Digits.evaluationRows.upperBound && images.shape.dropFirst().elementsEqual(Digits.inputShape)
+        count == Digits.evaluationRows.upperBound && images.shape.dropFirst().reduce(1, *) == Digits.inputShape.reduce(1, *)
     }
 }

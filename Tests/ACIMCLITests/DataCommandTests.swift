@@ -57,6 +57,26 @@ import Testing
         #expect(bundled.output.contains("accuracy \(percent(Double(correct) / 360))"))
     }
 
+    /// A model of `[64]` inputs reads the 64 values of each digits CSV line as its features: here output `c`
+    /// is pixel `c`, so the accuracy is the share of evaluation rows whose brightest of pixels 0...9 is the label.
+    @Test func flatInputModelReadsTheDigitsCSV() throws {
+        let scratch = try Scratch()
+        var weight = [Float](repeating: 0, count: 640)
+        for c in 0..<10 { weight[c * 64 + c] = 1 }
+        let network = try Network(inputShape: [64], nodes: [Node("fc", .linear(outFeatures: 10, bias: false), inputs: ["input"])],
+                                  parameters: ["fc.weight": Tensor(shape: [10, 64], data: weight)], classes: Digits.classes)
+        let path = scratch.path + "/flat.safetensors"
+        try ModelFile.save(Model(network: network, preprocessing: Digits.preprocessing), path: path)
+        let evaluation = try Digits.load(path: digits).subset(Array(Digits.evaluationRows))
+        let correct = (0..<evaluation.count).filter { n in
+            let pixels = evaluation.images.data[(n * 64)..<(n * 64 + 10)]
+            return pixels.indices.max { pixels[$0] < pixels[$1] }! - n * 64 == evaluation.labels[n]
+        }.count
+        let eval = acim(["model", "eval", path, "--data", digits])
+        #expect(eval.output == "\(path): accuracy \(percent(Double(correct) / 360)) on the 360 evaluation inputs of classes "
+                + "0,1,2,3,4,5,6,7,8,9, MACs 640\n", "\(eval)")
+    }
+
     @Test func mismatchedDataNamesTheFileAndWhat() throws {
         let scratch = try Scratch()
         let (inputs, labels, _) = try Self.evaluationFiles(scratch)
