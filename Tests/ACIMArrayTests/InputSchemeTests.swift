@@ -283,6 +283,8 @@ private func randomOperands(rows: Int, outputs: Int, vectors: Int, inputs range:
         let a = full.cost.activity
         #expect(a.adcConversions == 2)
         #expect(a.wordlineDrives == 35)
+        // Word-line energy follows the pulse length: 35 steps of the default 0.05 pJ.
+        #expect(full.cost.ledger.energy(.wordlineDrive) == 35 * 0.05e-12)
         // 35 steps on each of the 4 bit lines (2 pairs).
         #expect(a.cellReads == 4 * 35)
         // Drive 1 + 127 steps x 2 cycles + settle 1 + one round of 8 cycles + shift-add 1.
@@ -303,8 +305,15 @@ private func randomOperands(rows: Int, outputs: Int, vectors: Int, inputs range:
         #expect(layout.adcCount == 256)
         let (weights, inputs) = randomOperands(rows: 256, outputs: 256, vectors: 1, inputs: -127...127, seed: 4)
         let result = try run(c, weights: weights, inputs: inputs)
+        let reference = try run(c, weights: weights, inputs: inputs, engine: ReferenceEngine())
+        #expect(result.outputs == reference.outputs)
+        #expect(result.cost.activity == reference.cost.activity)
         #expect(result.cost.activity.adcConversions == 256)
         #expect(result.cost.activity.cycles == 1 + 127 + 1 + 4 + 1)
+        // Full scale 256 rows x 127 x 15: the 8-bit bipolar ADC's step of 3840 quantizes every output.
+        for (x, y) in zip(result.outputs.storage, ideal(inputs, weights).storage) {
+            #expect(abs(x - y) <= 3840 / 2)
+        }
         c.array.differentialCell = .columns
         #expect(CrossbarLayout(config: c).weightCapacity == 128)
     }
