@@ -10,7 +10,7 @@ import SwiftProtobuf
 public enum ONNXImport {
     /// The ONNX operators the importer maps.
     public static let supportedOperators = [
-        "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "MaxPool",
+        "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Gelu", "Softmax", "MaxPool",
         "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Add", "Mul", "Concat", "Identity", "Dropout",
         "Constant",
     ]

@@ -19,6 +19,11 @@ extension GraphImporter {
         case "LeakyRelu": try unary(node, .leakyRelu(slope: try float(node, "alpha") ?? 0.01))
         case "Sigmoid": try unary(node, .sigmoid)
         case "Tanh": try unary(node, .tanh)
+        case "Gelu":
+            guard try string(node, "approximate") ?? "none" == "none" else {
+                throw ONNXError("\(describe(node)) uses the tanh approximation: acim computes the exact GELU (approximate \"none\")")
+            }
+            try unary(node, .gelu)
         case "Softmax":
             let axis = try int(node, "axis") ?? (opset < 13 ? 1 : -1)
             guard axis == 1 || axis == -1 else { throw ONNXError("\(describe(node)) has axis \(axis): expected the feature axis of [N, F] (1 or -1)") }

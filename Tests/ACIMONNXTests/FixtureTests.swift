@@ -33,7 +33,7 @@ struct FixtureTests {
     @Test func operatorsMapToTheirLayers() throws {
         let mixed = try ONNXImport.load(path: fixture("mixed-cnn.onnx")).network
         let kinds = Set(mixed.nodes.map(\.operation.kind))
-        #expect(kinds.isSuperset(of: ["conv2d", "leaky_relu", "tanh", "add", "batchnorm", "mul", "sigmoid", "concat", "avgpool",
+        #expect(kinds.isSuperset(of: ["conv2d", "leaky_relu", "tanh", "add", "batchnorm", "mul", "sigmoid", "concat", "gelu", "avgpool",
                                       "global_avgpool", "reshape", "linear"]))
         let convs = mixed.nodes.compactMap { if case let .conv2d(conv) = $0.operation { conv } else { nil } }
         #expect(convs.contains { $0.kernel == [3, 5] && $0.stride == [1, 2] && $0.padding == [1, 2, 1, 2] })

@@ -29,7 +29,8 @@ class DigitsCNN(nn.Module):
 
 class MixedCNN(nn.Module):
     """Rectangular, strided, dilated, grouped and depthwise convolutions, a residual add, batch norm without
-    affine parameters, concat, the activations and global average pooling."""
+    affine parameters, concat, the activations (GELU exported as the Gelu operator) and global average
+    pooling."""
 
     def __init__(self):
         super().__init__()
@@ -48,7 +49,7 @@ class MixedCNN(nn.Module):
         y = torch.tanh(self.depthwise(x))
         x = nn.functional.silu(self.grouped(self.norm(x + y)))
         x = torch.cat([x, torch.sigmoid(self.branch(x))], dim=1)
-        x = self.pool(x)
+        x = self.pool(nn.functional.gelu(x))
         x = nn.functional.adaptive_avg_pool2d(x, 1).reshape(x.shape[0], -1)
         return self.fc(x)
 
