@@ -1,9 +1,12 @@
 import ACIMCore
 
 /// A size attribute of a graph node: one integer for every axis, or a list per axis (`kernel: [3, 1]`;
-/// `padding: [1, 2]` for height and width, or `[top, left, bottom, right]`).
+/// `padding: [1, 2]` for height and width, or `[top, left, bottom, right]`). Padding may also be `"valid"`
+/// (none) or `"same"` (PyTorch's `padding="same"`).
 struct Extent: Codable, Equatable {
     var values: [Int]
+    /// `"same"` padding: what keeps the output size at stride 1, the odd pixel at the bottom and right.
+    var same = false
 
     init(_ value: Int) { values = [value] }
 
@@ -11,12 +14,21 @@ struct Extent: Codable, Equatable {
 
     init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let value = try? container.decode(Int.self) { values = [value] } else { values = try container.decode([Int].self) }
+        if let value = try? container.decode(Int.self) {
+            values = [value]
+        } else if let mode = try? container.decode(String.self) {
+            guard mode == "same" || mode == "valid" else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(mode)\": expected an integer, a list of integers, \"same\" or \"valid\"")
+            }
+            (values, same) = (mode == "same" ? [] : [0], mode == "same")
+        } else {
+            values = try container.decode([Int].self)
+        }
     }
 
     func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
-        if values.count == 1 { try container.encode(values[0]) } else { try container.encode(values) }
+        if same { try container.encode("same") } else if values.count == 1 { try container.encode(values[0]) } else { try container.encode(values) }
     }
 
     /// The (height, width) pair: one value for both, or two.
@@ -65,9 +77,20 @@ extension GraphDocument.NodeEntry {
     /// The convolution this entry describes, with the defaults: stride 1, no padding, no dilation, one group
     /// and a bias.
     func convolution(outChannels: Int, kernel: Extent) throws -> Convolution {
-        Convolution(outChannels: outChannels, kernel: try kernel.pair(name: name, key: "kernel"),
-                    stride: try stride?.pair(name: name, key: "stride") ?? [1, 1], padding: try padding?.sides(name: name) ?? [0, 0, 0, 0],
-                    dilation: try dilation?.pair(name: name, key: "dilation") ?? [1, 1], groups: groups ?? 1, bias: bias ?? true)
+        let kernel = try kernel.pair(name: name, key: "kernel"), stride = try stride?.pair(name: name, key: "stride") ?? [1, 1]
+        let dilation = try dilation?.pair(name: name, key: "dilation") ?? [1, 1]
+        var sides = [0, 0, 0, 0]
+        if let padding, padding.same {
+            guard stride == [1, 1] else {
+                throw ACIMError.invalidParameter(name: "node \(name) padding", value: "same", expected: "stride 1 (as PyTorch requires)")
+            }
+            let total = (0..<2).map { dilation[$0] * (kernel[$0] - 1) }
+            sides = [total[0] / 2, total[1] / 2, total[0] - total[0] / 2, total[1] - total[1] / 2]
+        } else if let padding {
+            sides = try padding.sides(name: name)
+        }
+        return Convolution(outChannels: outChannels, kernel: kernel, stride: stride, padding: sides, dilation: dilation,
+                           groups: groups ?? 1, bias: bias ?? true)
     }
 
     /// Writes the keys of `conv`, leaving out dilation and groups at their defaults.
