@@ -10,7 +10,8 @@ struct ONNXConstant {
     var isInteger: Bool
 
     var floats: [Float] { values.map { Float($0) } }
-    var integers: [Int] { values.map { Int($0) } }
+    /// The values as integers (out-of-range ones as `Int.max`, which no shape or axis accepts).
+    var integers: [Int] { values.map { abs($0) < 1e15 ? Int($0) : Int.max } }
 
     /// The float32 tensor of `dims`.
     var tensor: Tensor { Tensor(shape: dims, data: floats) }

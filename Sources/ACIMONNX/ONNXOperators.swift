@@ -5,6 +5,10 @@ extension GraphImporter {
     mutating func importNode(_ node: Onnx_NodeProto) throws {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw unsupported(node, domain: node.domain) }
         guard let output = node.output.first, !output.isEmpty else { throw ONNXError("\(describe(node)) has no output") }
+        let needed = Self.requiredInputs[node.opType] ?? 1
+        if ONNXImport.supportedOperators.contains(node.opType), node.input.count < needed {
+            throw ONNXError("\(describe(node)) has \(node.input.count) inputs: expected at least \(needed)")
+        }
         switch node.opType {
         case "Constant": constants[output] = try constantValue(node)
         case "Identity", "Dropout":
@@ -49,6 +53,10 @@ extension GraphImporter {
             throw unsupported(node, domain: nil)
         }
     }
+
+    /// Inputs each operator needs at least (1 for those not listed).
+    private static let requiredInputs = ["Constant": 0, "Conv": 2, "Gemm": 2, "MatMul": 2, "Reshape": 2, "Add": 2, "Mul": 2,
+                                         "BatchNormalization": 5]
 
     private func unsupported(_ node: Onnx_NodeProto, domain: String?) -> ONNXError {
         let what = domain.map { "operator domain \"\($0)\"" } ?? "operator"
@@ -136,7 +144,6 @@ extension GraphImporter {
             throw ONNXError("\(describe(node)) has training_mode 1: expected an inference graph (export in eval mode)")
         }
         let x = try activation(node.input[0], of: node)
-        guard node.input.count == 5 else { throw ONNXError("\(describe(node)) has \(node.input.count) inputs: expected X, scale, B, mean, var") }
         let name = irName(node)
         var tensors: [String: Tensor] = [:]
         for (index, suffix) in [(1, "weight"), (2, "bias"), (3, "running_mean"), (4, "running_var")] {

@@ -102,6 +102,27 @@ struct GraphImportTests {
         #expect(reason(try model().dropLast(3)).contains("not a readable ONNX protobuf"))
     }
 
+    /// Files cut short or with bytes changed anywhere load or are refused with a message; none traps.
+    @Test func damagedFilesAreRefusedNeverTrap() throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: fixture("mixed-cnn.onnx")))
+        var rng = RandomStream(seed: 17, purpose: .userInput)
+        var refused = 0
+        for trial in 0..<400 {
+            var damaged = bytes
+            if trial % 4 == 0 {
+                damaged = damaged.prefix(Int(rng.next() % UInt64(bytes.count)))
+            } else {
+                for _ in 0..<(1 + trial % 3) {
+                    damaged[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+                }
+            }
+            let outcome = reason(damaged)
+            #expect(outcome == "accepted" || !outcome.hasPrefix("unexpected") && !outcome.hasPrefix("wrong path"), "\(outcome)")
+            if outcome != "accepted" { refused += 1 }
+        }
+        #expect(refused > 100)
+    }
+
     @Test func cycle() throws {
         let nodes = [node("Add", "a", ["x", "r"], ["s"]), node("Relu", "r", ["s"], ["r"]), node("Gemm", "fc", ["s", "W", "B"], ["y"])]
         #expect(reason(try model(nodes: nodes)) == "the graph has a cycle: node \"a\" (Add) depends on its own output")
