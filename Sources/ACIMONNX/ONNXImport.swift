@@ -113,11 +113,16 @@ struct GraphImporter {
     /// Node indices with every node after the nodes computing its inputs (file order where free); throws on
     /// a cycle or an input nothing computes.
     private func topologicalOrder() throws -> [Int] {
+        let available = Set(constants.keys).union(activations.keys)
         var producer: [String: Int] = [:]
         for (index, node) in graph.node.enumerated() {
-            for output in node.output where !output.isEmpty { producer[output] = index }
+            for output in node.output where !output.isEmpty {
+                guard producer[output] == nil, !available.contains(output) else {
+                    throw ONNXError("\(describe(node)) writes \"\(output)\", which another node, an initializer or the graph input already provides")
+                }
+                producer[output] = index
+            }
         }
-        let available = Set(constants.keys).union(activations.keys)
         var pending = [Int](repeating: 0, count: graph.node.count)
         var dependents = [[Int]](repeating: [], count: graph.node.count)
         for (index, node) in graph.node.enumerated() {

@@ -157,6 +157,8 @@ struct GraphImportTests {
             == "node \"act\" (Relu) reads \"nowhere\", which no node, initializer or graph input provides")
         let computed = [node("Relu", "w", ["x"], ["h"]), node("MatMul", "fc", ["x", "h"], ["y"])]
         #expect(reason(try model(nodes: computed)).contains("node \"fc\" (MatMul) takes its weight from \"h\", which is computed"))
+        let twice = [node("Gemm", "fc", ["x", "W", "B"], ["y"]), node("Relu", "again", ["x"], ["y"])]
+        #expect(reason(try model(nodes: twice)) == "node \"again\" (Relu) writes \"y\", which another node, an initializer or the graph input already provides")
         let dangling = [node("Gemm", "fc", ["x", "W", "B"], ["y"]), node("Relu", "extra", ["y"], ["z"])]
         #expect(reason(try model(nodes: dangling)).contains("is not the per-sample feature vector [F] of the last node"))
     }
