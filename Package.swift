@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ACIMProfiles", targets: ["ACIMProfiles"]),
         .library(name: "ACIMNetwork", targets: ["ACIMNetwork"]),
         .library(name: "ACIMHost", targets: ["ACIMHost"]),
+        .library(name: "ACIMONNX", targets: ["ACIMONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
