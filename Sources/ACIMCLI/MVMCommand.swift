@@ -6,7 +6,7 @@ import Foundation
 /// `acim mvm`: one crossbar MVM batch on random or given weights and inputs.
 struct MVM: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run one crossbar MVM batch bit-accurately and report its error, cycles and energy.",
+        abstract: "Run one crossbar MVM batch bit-accurately and report its error, cycles, time and energy.",
         discussion: """
             Weights (rows x outputs) and inputs (vectors x rows) come from .npy files or are drawn at random \
             (Gaussian weights, ReLU-like or signed Gaussian inputs with the given zero fraction). Both are \
@@ -69,7 +69,7 @@ struct MVM: ParsableCommand {
         let result = try QuantizedMVM.run(weights: weightMatrix, inputs: inputMatrix, config: config, engine: chosen,
                                           array: singleArray, temperature: hardware.technology.temperature.value,
                                           seed: seed, time: elapsed)
-        report(result, config: config, layout: layout, vectors: inputMatrix.rows)
+        report(result, config: config, layout: layout, vectors: inputMatrix.rows, clock: hardware.technology.clock)
     }
 
     /// Bytes an MVM batch allocates per input vector of `rows` elements with `outputs` outputs: the float
@@ -111,7 +111,8 @@ struct MVM: ParsableCommand {
         }
     }
 
-    private func report(_ r: QuantizedMVM, config: CrossbarConfig, layout: CrossbarLayout, vectors: Int) {
+    private func report(_ r: QuantizedMVM, config: CrossbarConfig, layout: CrossbarLayout, vectors: Int,
+                        clock: Quantity<Frequency>) {
         let a = config.array, p = config.periphery
         say("array       \(a.rows)x\(a.cols), \(a.bitsPerCell)-bit cells, \(a.weightBits)-bit \(a.weightEncoding.rawValue) weights in \(layout.slices) slices, mode \(layout.mode.rawValue)")
         say("periphery   \(p.inputBits)-bit \(p.inputEncoding.rawValue) inputs, \(p.dacBits)-bit DAC, \(layout.passes) pass(es) x \(layout.phasesPerPass) phases, \(p.adc.bits)-bit ADC (\(p.adc.range.rawValue)), \(p.adc.columnsPerADC) columns per ADC")
@@ -121,6 +122,7 @@ struct MVM: ParsableCommand {
         let act = r.cost.activity
         say("gating      \(act.passesGated) of \(act.passes) passes gated, \(act.passesSkipped) skipped, \(act.rowsDisabled) rows disabled, \(act.phasesSkipped) phases skipped")
         say("cycles      \(act.cycles) for \(vectors) vectors (\(act.cycles / max(1, vectors)) per MVM); ungated \(r.cost.ungated.cycles)")
+        say("time        \(fmt(Double(act.cycles) / Double(vectors) / clock.value * 1e9, 3)) ns per MVM at \(clock.formatted())")
         let (gated, ungated) = (r.cost.ledger, r.cost.ungatedLedger)
         // One row: the name, then the gated and ungated energies in pJ per MVM.
         func row(_ name: String, _ gated: Double, _ ungated: Double) {

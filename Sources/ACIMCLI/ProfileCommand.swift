@@ -1,3 +1,4 @@
+import ACIMChip
 import ACIMProfiles
 import ArgumentParser
 import Foundation
@@ -6,7 +7,7 @@ import Foundation
 struct Profile: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check, show and describe YAML hardware profiles.",
-        subcommands: [Check.self, Show.self, Schema.self])
+        subcommands: [Check.self, Show.self, Schema.self, Area.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -43,6 +44,23 @@ struct Profile: ParsableCommand {
             } catch let error as ProfileError {
                 throw reportProfileError(error)
             }
+        }
+    }
+
+    struct Area: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the chip's area from the profile's area table: in total, per tile and by component.")
+
+        @Argument(help: "Profile file.") var file: String
+
+        func run() throws {
+            let chip: Chip
+            do { chip = try ProfileLoader.load(path: file).makeChip() } catch let error as ProfileError {
+                throw reportProfileError(error)
+            }
+            let tiles = chip.config.tiles
+            say("chip area   \(fmt(chip.area * 1e6, 3)) mm2; \(fmt(chip.area / Double(tiles) * 1e6, 4)) mm2 per tile (\(tiles) tiles)")
+            sayArea(chip.areaByComponent, total: chip.area)
         }
     }
 

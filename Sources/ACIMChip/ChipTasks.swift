@@ -65,6 +65,9 @@ public struct ChipTasks: Sendable {
         graph.add(cycles: cycles, resources: resources, after: predecessors)
     }
 
+    /// Makes the task added last also wait for `predecessor` (no array to build, for the hot paths).
+    public mutating func lastWaits(for predecessor: Int) { graph.lastWaits(for: predecessor) }
+
     /// Adds one DMA descriptor moving `bytes` from tile `a` to tile `b` (a copy through the tile memory
     /// when `a == b`): it holds `a`'s send port, `b`'s receive port and every link of the route.
     @discardableResult
@@ -76,15 +79,11 @@ public struct ChipTasks: Sendable {
     /// Makes task `task` also wait for `predecessors` (tasks added in priority order before the tasks they
     /// wait for).
     public mutating func wait(_ task: Int, for predecessors: [Int]) {
-        graph.tasks[task].predecessors += predecessors
+        graph.wait(task, for: predecessors)
     }
 
     /// Busy cycles of every resource used in `schedule` (a unit's cycles summed over its units).
     public func busyCycles(_ schedule: TaskGraph.Schedule) -> [Resource: Int] {
-        var busy = [Int](repeating: 0, count: resources.count)
-        for (t, task) in graph.tasks.enumerated() {
-            for r in task.resources { busy[r] += schedule.ends[t] - schedule.starts[t] }
-        }
-        return Dictionary(uniqueKeysWithValues: zip(resources, busy))
+        Dictionary(uniqueKeysWithValues: zip(resources, graph.busyCycles(schedule)))
     }
 }

@@ -16,6 +16,7 @@ extension TaskGraph {
 /// The state of `TaskGraph.exact`'s depth-first search.
 private struct ExactSearch {
     let graph: TaskGraph
+    let tasks: [TaskGraph.Task]
     let successors: TaskGraph.Successors
     /// Cycles from a task's start to the end of the longest chain of successors through it.
     let tail: [Int]
@@ -31,23 +32,25 @@ private struct ExactSearch {
 
     init(graph: TaskGraph, best: TaskGraph.Schedule, nodeLimit: Int) {
         self.graph = graph
+        let tasks = graph.tasks
+        self.tasks = tasks
         self.best = best
         self.nodeLimit = nodeLimit
         let successors = graph.successors()
         self.successors = successors
         // A topological order (the graph is acyclic: the list schedule finished).
-        var waiting = graph.tasks.map(\.predecessors.count)
-        var order: [Int] = [], queue = graph.tasks.indices.filter { waiting[$0] == 0 }
+        var waiting = tasks.map(\.predecessors.count)
+        var order: [Int] = [], queue = tasks.indices.filter { waiting[$0] == 0 }
         while let t = queue.popLast() {
             order.append(t)
             for s in successors[t] { waiting[s] -= 1; if waiting[s] == 0 { queue.append(s) } }
         }
         self.order = order
-        var tail = graph.tasks.map(\.cycles)
-        for t in order.reversed() { for s in successors[t] { tail[t] = max(tail[t], graph.tasks[t].cycles + tail[s]) } }
+        var tail = tasks.map(\.cycles)
+        for t in order.reversed() { for s in successors[t] { tail[t] = max(tail[t], tasks[t].cycles + tail[s]) } }
         self.tail = tail
-        starts = [Int](repeating: 0, count: graph.tasks.count)
-        placed = [Bool](repeating: false, count: graph.tasks.count)
+        starts = [Int](repeating: 0, count: tasks.count)
+        placed = [Bool](repeating: false, count: tasks.count)
         busy = [[(start: Int, end: Int)]](repeating: [], count: graph.capacities.count)
     }
 
@@ -55,10 +58,10 @@ private struct ExactSearch {
 
     /// The earliest start of each task: its placed start, or after its predecessors' earliest ends.
     private func heads() -> [Int] {
-        var head = [Int](repeating: 0, count: graph.tasks.count)
+        var head = [Int](repeating: 0, count: tasks.count)
         for t in order {
             if placed[t] { head[t] = starts[t]; continue }
-            head[t] = graph.tasks[t].predecessors.reduce(0) { max($0, head[$1] + graph.tasks[$1].cycles) }
+            head[t] = tasks[t].predecessors.reduce(0) { max($0, head[$1] + tasks[$1].cycles) }
         }
         return head
     }
@@ -67,10 +70,10 @@ private struct ExactSearch {
         var bound = makespan
         var work = [Int](repeating: 0, count: graph.capacities.count)
         var first = [Int](repeating: Int.max, count: graph.capacities.count)
-        for t in graph.tasks.indices where !placed[t] {
+        for t in tasks.indices where !placed[t] {
             bound = max(bound, heads[t] + tail[t])
-            for r in graph.tasks[t].resources {
-                work[r] += graph.tasks[t].cycles
+            for r in tasks[t].resources {
+                work[r] += tasks[t].cycles
                 first[r] = min(first[r], heads[t])
             }
         }
@@ -83,7 +86,7 @@ private struct ExactSearch {
     /// The earliest start at or after `from` at which every resource of task `t` has a free unit for its
     /// whole run.
     private func earliestStart(_ t: Int, from: Int) -> Int {
-        let task = graph.tasks[t]
+        let task = tasks[t]
         var candidates = [from]
         for r in task.resources { for b in busy[r] where b.end > from { candidates.append(b.end) } }
         candidates.sort()
@@ -109,27 +112,27 @@ private struct ExactSearch {
         if stopped { return }
         nodes += 1
         if nodes > nodeLimit { stopped = true; return }
-        if count == graph.tasks.count {
+        if count == tasks.count {
             if makespan < best.makespan {
-                best = TaskGraph.Schedule(starts: starts, ends: zip(starts, graph.tasks).map { $0 + $1.cycles })
+                best = TaskGraph.Schedule(starts: starts, ends: zip(starts, tasks).map { $0 + $1.cycles })
             }
             return
         }
         let heads = heads()
         guard lowerBound(heads: heads, makespan: makespan) < best.makespan else { return }
-        let eligible = graph.tasks.indices.filter { t in !placed[t] && graph.tasks[t].predecessors.allSatisfy { placed[$0] } }
+        let eligible = tasks.indices.filter { t in !placed[t] && tasks[t].predecessors.allSatisfy { placed[$0] } }
         // Try the most critical first, so good schedules (and tight bounds) come early.
         let candidates = eligible.map { t -> (task: Int, start: Int) in
-            let ready = graph.tasks[t].predecessors.reduce(0) { max($0, starts[$1] + graph.tasks[$1].cycles) }
+            let ready = tasks[t].predecessors.reduce(0) { max($0, starts[$1] + tasks[$1].cycles) }
             return (t, earliestStart(t, from: ready))
         }.sorted { ($0.start - tail[$0.task], $0.task) < ($1.start - tail[$1.task], $1.task) }
         for (t, start) in candidates {
-            let end = start + graph.tasks[t].cycles
+            let end = start + tasks[t].cycles
             starts[t] = start
             placed[t] = true
-            for r in graph.tasks[t].resources { busy[r].append((start, end)) }
+            for r in tasks[t].resources { busy[r].append((start, end)) }
             descend(count: count + 1, makespan: max(makespan, end))
-            for r in graph.tasks[t].resources { busy[r].removeLast() }
+            for r in tasks[t].resources { busy[r].removeLast() }
             placed[t] = false
             if stopped { return }
         }

@@ -8,7 +8,11 @@ import ACIMCore
 /// The scheduling rule (a list scheduler): at every cycle, finished tasks release their resources, then
 /// every ready task, in priority order, starts if each of its resources has a free unit. `eventDriven`
 /// jumps from one completion to the next; `cycleStepped` walks every cycle; both give the same starts.
+///
+/// A pipelined network schedule has hundreds of thousands of tasks, so they are stored in flat lists
+/// (a task's resources and predecessors are ranges of one list each), not as an array of small arrays.
 public struct TaskGraph: Sendable {
+    /// One task, as `tasks` lists them.
     public struct Task: Sendable {
         /// Cycles the task runs (at least 1).
         public var cycles: Int
@@ -16,19 +20,33 @@ public struct TaskGraph: Sendable {
         public var resources: [Int]
         /// Indices of the tasks that must finish first.
         public var predecessors: [Int]
-
-        public init(cycles: Int, resources: [Int], predecessors: [Int]) {
-            self.cycles = cycles
-            self.resources = resources
-            self.predecessors = predecessors
-        }
     }
 
-    public var tasks: [Task] = []
     /// Units of each resource.
-    public var capacities: [Int] = []
+    public private(set) var capacities: [Int] = []
+    /// Cycles of each task.
+    public private(set) var cycles: [Int] = []
+    /// Task t holds `resourceList[resourceFrom[t]..<resourceFrom[t + 1]]`.
+    private var resourceFrom: [Int] = [0], resourceList: [Int] = []
+    /// Task t waits for `predecessorList[predecessorFrom[t]..<predecessorFrom[t + 1]]`, and for the waits
+    /// added later by `wait(_:for:)`.
+    private var predecessorFrom: [Int] = [0], predecessorList: [Int] = []
+    private var laterWaits: [(task: Int, predecessor: Int)] = []
 
     public init() {}
+
+    /// The number of tasks.
+    public var count: Int { cycles.count }
+
+    /// The resources task `t` holds.
+    public func resources(of t: Int) -> ArraySlice<Int> { resourceList[resourceFrom[t]..<resourceFrom[t + 1]] }
+
+    /// Every task with its resources and predecessors (built on each call: for small graphs and tests).
+    public var tasks: [Task] {
+        var predecessors = (0..<count).map { Array(predecessorList[predecessorFrom[$0]..<predecessorFrom[$0 + 1]]) }
+        for wait in laterWaits { predecessors[wait.task].append(wait.predecessor) }
+        return (0..<count).map { Task(cycles: cycles[$0], resources: Array(resources(of: $0)), predecessors: predecessors[$0]) }
+    }
 
     /// Adds a resource of `units` units and returns its index.
     public mutating func addResource(units: Int = 1) -> Int {
@@ -39,8 +57,45 @@ public struct TaskGraph: Sendable {
     /// Adds a task (after every task added so far in priority) and returns its index.
     @discardableResult
     public mutating func add(cycles: Int, resources: [Int], after predecessors: [Int] = []) -> Int {
-        tasks.append(Task(cycles: max(1, cycles), resources: resources, predecessors: predecessors))
-        return tasks.count - 1
+        self.cycles.append(max(1, cycles))
+        resourceList.append(contentsOf: resources)
+        resourceFrom.append(resourceList.count)
+        predecessorList.append(contentsOf: predecessors)
+        predecessorFrom.append(predecessorList.count)
+        return count - 1
+    }
+
+    /// Makes the task added last also wait for `predecessor`.
+    public mutating func lastWaits(for predecessor: Int) {
+        predecessorList.append(predecessor)
+        predecessorFrom[count] += 1
+    }
+
+    /// Makes task `task` also wait for `predecessors`.
+    public mutating func wait(_ task: Int, for predecessors: [Int]) {
+        laterWaits += predecessors.map { (task, $0) }
+    }
+
+    /// Per resource, the cycles its tasks run in `schedule` (a unit's cycles summed over its units).
+    public func busyCycles(_ schedule: Schedule) -> [Int] {
+        var busy = [Int](repeating: 0, count: capacities.count)
+        for t in 0..<count {
+            for i in resourceFrom[t]..<resourceFrom[t + 1] { busy[resourceList[i]] += schedule.ends[t] - schedule.starts[t] }
+        }
+        return busy
+    }
+
+    /// The first `n` tasks (all the resources), with the waits among them.
+    public func prefix(_ n: Int) -> TaskGraph {
+        var graph = TaskGraph()
+        graph.capacities = capacities
+        graph.cycles = Array(cycles[..<n])
+        graph.resourceFrom = Array(resourceFrom[...n])
+        graph.resourceList = Array(resourceList[..<resourceFrom[n]])
+        graph.predecessorFrom = Array(predecessorFrom[...n])
+        graph.predecessorList = Array(predecessorList[..<predecessorFrom[n]])
+        graph.laterWaits = laterWaits.filter { $0.task < n && $0.predecessor < n }
+        return graph
     }
 
     /// When every task starts, and the last end.
@@ -50,39 +105,48 @@ public struct TaskGraph: Sendable {
         public var makespan: Int { ends.max() ?? 0 }
     }
 
-    /// Each task's successors, in one flat list (a task's are `list[offsets[t]..<offsets[t + 1]]`).
+    /// Each task's successors, in one flat list (a task's are `list[offsets[t]..<offsets[t + 1]]`), and the
+    /// number of predecessors of each.
     struct Successors {
         let offsets: [Int]
         let list: [Int]
+        let predecessorCounts: [Int]
 
         subscript(_ t: Int) -> ArraySlice<Int> { list[offsets[t]..<offsets[t + 1]] }
     }
 
-    func successors() -> Successors {
-        var offsets = [Int](repeating: 0, count: tasks.count + 1)
-        for t in tasks.indices { tasks[t].predecessors.withUnsafeBufferPointer { for p in $0 { offsets[p + 1] += 1 } } }
-        for t in 0..<tasks.count { offsets[t + 1] += offsets[t] }
-        var fill = offsets, list = [Int](repeating: 0, count: offsets[tasks.count])
-        for t in tasks.indices {
-            tasks[t].predecessors.withUnsafeBufferPointer {
-                for p in $0 {
-                    list[fill[p]] = t
-                    fill[p] += 1
-                }
-            }
+    /// Calls `body(task, predecessor)` for every wait.
+    private func forEachWait(_ body: (Int, Int) -> Void) {
+        predecessorList.withUnsafeBufferPointer { list in
+            for t in 0..<count { for i in predecessorFrom[t]..<predecessorFrom[t + 1] { body(t, list[i]) } }
         }
-        return Successors(offsets: offsets, list: list)
+        for wait in laterWaits { body(wait.task, wait.predecessor) }
+    }
+
+    func successors() -> Successors {
+        var offsets = [Int](repeating: 0, count: count + 1), waiting = [Int](repeating: 0, count: count)
+        forEachWait { t, p in
+            offsets[p + 1] += 1
+            waiting[t] += 1
+        }
+        for t in 0..<count { offsets[t + 1] += offsets[t] }
+        var fill = offsets, list = [Int](repeating: 0, count: offsets[count])
+        forEachWait { t, p in
+            list[fill[p]] = t
+            fill[p] += 1
+        }
+        return Successors(offsets: offsets, list: list, predecessorCounts: waiting)
     }
 
     func checked() throws {
-        for (t, task) in tasks.enumerated() {
-            for r in task.resources where !capacities.indices.contains(r) {
+        for t in 0..<count {
+            for r in resources(of: t) where !capacities.indices.contains(r) {
                 throw ACIMError.inconsistentParameters("task \(t) holds resource \(r), which does not exist")
             }
-            for p in task.predecessors where !tasks.indices.contains(p) || p == t {
-                throw ACIMError.inconsistentParameters("task \(t) waits for task \(p), which is not another task")
-            }
         }
+        var bad: (Int, Int)?
+        forEachWait { t, p in if bad == nil, !(0..<count).contains(p) || p == t { bad = (t, p) } }
+        if let (t, p) = bad { throw ACIMError.inconsistentParameters("task \(t) waits for task \(p), which is not another task") }
     }
 
     private static func cycleError(_ done: Int, _ total: Int) -> ACIMError {
@@ -96,63 +160,69 @@ public struct TaskGraph: Sendable {
     public func eventDriven() throws -> Schedule {
         try checked()
         let successors = successors()
-        var waiting = tasks.map { $0.predecessors.count }
-        // Each task's resources in one flat list (task t's are heldList[heldFrom[t]..<heldFrom[t + 1]]) and
-        // its cycles, and the successors' lists, read by index in the loop (no slices, no task copies).
-        var heldFrom = [Int](repeating: 0, count: tasks.count + 1), heldList: [Int] = [], cycles = heldFrom
-        heldList.reserveCapacity(tasks.count * 2)
-        for t in tasks.indices {
-            tasks[t].resources.withUnsafeBufferPointer { heldList.append(contentsOf: $0) }
-            heldFrom[t + 1] = heldList.count
-            cycles[t] = tasks[t].cycles
-        }
-        let (nextFrom, nextList) = (successors.offsets, successors.list)
+        var waiting = successors.predecessorCounts
         var free = capacities
-        var started = [Bool](repeating: false, count: tasks.count)
-        var starts = [Int](repeating: 0, count: tasks.count), ends = starts
+        var started = [Bool](repeating: false, count: count)
+        var starts = [Int](repeating: 0, count: count), ends = starts
         var running = EventQueue()
         // The ready tasks not started, by each resource they hold (started ones are dropped lazily).
         var readyUsing = [[Int]](repeating: [], count: capacities.count)
-        var candidates = tasks.indices.filter { waiting[$0] == 0 }
+        var candidates = (0..<count).filter { waiting[$0] == 0 }
         var now = 0, done = 0
-        while true {
-            candidates.sort()
-            var previous = -1
-            for t in candidates where t != previous {
-                previous = t
-                guard !started[t] else { continue }
-                let range = heldFrom[t]..<heldFrom[t + 1]
-                if range.allSatisfy({ free[heldList[$0]] > 0 }) {
-                    for i in range { free[heldList[i]] -= 1 }
-                    started[t] = true
-                    starts[t] = now
-                    ends[t] = now + cycles[t]
-                    running.push((ends[t], t))
-                } else if waiting[t] == 0 {
-                    waiting[t] = -1   // ready and filed under its resources
-                    for i in range { readyUsing[heldList[i]].append(t) }
+        // The loop reads and writes through buffer pointers: a pipelined network has ~10^5 tasks.
+        resourceFrom.withUnsafeBufferPointer { heldFrom in
+        resourceList.withUnsafeBufferPointer { held in
+        cycles.withUnsafeBufferPointer { cycles in
+        successors.offsets.withUnsafeBufferPointer { nextFrom in
+        successors.list.withUnsafeBufferPointer { nextList in
+        waiting.withUnsafeMutableBufferPointer { waiting in
+        free.withUnsafeMutableBufferPointer { free in
+        started.withUnsafeMutableBufferPointer { started in
+        starts.withUnsafeMutableBufferPointer { starts in
+        ends.withUnsafeMutableBufferPointer { ends in
+            while true {
+                candidates.sort()
+                var previous = -1
+                for t in candidates where t != previous {
+                    previous = t
+                    guard !started[t] else { continue }
+                    let range = heldFrom[t]..<heldFrom[t + 1]
+                    var fits = true
+                    for i in range where free[held[i]] == 0 { fits = false; break }
+                    if fits {
+                        for i in range { free[held[i]] -= 1 }
+                        started[t] = true
+                        starts[t] = now
+                        ends[t] = now + cycles[t]
+                        running.push(end: ends[t], task: t)
+                    } else if waiting[t] == 0 {
+                        waiting[t] = -1   // ready and filed under its resources
+                        for i in range { readyUsing[held[i]].append(t) }
+                    }
+                }
+                candidates.removeAll(keepingCapacity: true)
+                guard let next = running.nextEnd else { break }
+                now = next
+                while running.nextEnd == now {
+                    let task = running.pop()
+                    done += 1
+                    for i in heldFrom[task]..<heldFrom[task + 1] {
+                        let r = held[i]
+                        free[r] += 1
+                        if !readyUsing[r].isEmpty {
+                            readyUsing[r].removeAll { started[$0] }
+                            candidates += readyUsing[r]
+                        }
+                    }
+                    for i in nextFrom[task]..<nextFrom[task + 1] {
+                        let s = nextList[i]
+                        waiting[s] -= 1
+                        if waiting[s] == 0 { candidates.append(s) }
+                    }
                 }
             }
-            candidates.removeAll(keepingCapacity: true)
-            guard let next = running.peek?.end else { break }
-            now = next
-            while let top = running.peek, top.end == now {
-                _ = running.pop()
-                done += 1
-                for i in heldFrom[top.task]..<heldFrom[top.task + 1] {
-                    let r = heldList[i]
-                    free[r] += 1
-                    readyUsing[r].removeAll { started[$0] }
-                    candidates += readyUsing[r]
-                }
-                for i in nextFrom[top.task]..<nextFrom[top.task + 1] {
-                    let s = nextList[i]
-                    waiting[s] -= 1
-                    if waiting[s] == 0 { candidates.append(s) }
-                }
-            }
-        }
-        guard done == tasks.count else { throw Self.cycleError(done, tasks.count) }
+        }}}}}}}}}}
+        guard done == count else { throw Self.cycleError(done, count) }
         return Schedule(starts: starts, ends: ends)
     }
 
@@ -161,8 +231,8 @@ public struct TaskGraph: Sendable {
     /// tried in priority order. Its work grows with the cycles, so it is for small cases.
     public func cycleStepped() throws -> Schedule {
         try checked()
-        let n = tasks.count, successors = successors()
-        var waiting = tasks.map { $0.predecessors.count }
+        let n = count, successors = successors()
+        var waiting = successors.predecessorCounts
         var remaining = [Int](repeating: 0, count: n)
         var running: [Int] = [], ready = (0..<n).filter { waiting[$0] == 0 }
         var free = capacities
@@ -175,7 +245,7 @@ public struct TaskGraph: Sendable {
                     remaining[t] -= 1
                     guard remaining[t] == 0 else { still.append(t); continue }
                     done += 1
-                    for r in tasks[t].resources { free[r] += 1 }
+                    for r in resources(of: t) { free[r] += 1 }
                     for s in successors[t] {
                         waiting[s] -= 1
                         if waiting[s] == 0 { ready.append(s) }
@@ -186,11 +256,11 @@ public struct TaskGraph: Sendable {
             }
             var left: [Int] = []
             for t in ready {
-                guard tasks[t].resources.allSatisfy({ free[$0] > 0 }) else { left.append(t); continue }
-                for r in tasks[t].resources { free[r] -= 1 }
-                remaining[t] = tasks[t].cycles
+                guard resources(of: t).allSatisfy({ free[$0] > 0 }) else { left.append(t); continue }
+                for r in resources(of: t) { free[r] -= 1 }
+                remaining[t] = cycles[t]
                 starts[t] = cycle
-                ends[t] = cycle + tasks[t].cycles
+                ends[t] = cycle + cycles[t]
                 running.append(t)
             }
             ready = left
@@ -203,41 +273,40 @@ public struct TaskGraph: Sendable {
 
 /// The running tasks by end cycle (then task index): a binary min-heap.
 struct EventQueue {
-    private var ends: [Int] = []
-    private var tasks: [Int] = []
+    private struct Event: Comparable {
+        let end: Int
+        let task: Int
 
-    var peek: (end: Int, task: Int)? { ends.isEmpty ? nil : (ends[0], tasks[0]) }
-
-    private func less(_ i: Int, _ j: Int) -> Bool { (ends[i], tasks[i]) < (ends[j], tasks[j]) }
-
-    private mutating func swapAt(_ i: Int, _ j: Int) {
-        ends.swapAt(i, j)
-        tasks.swapAt(i, j)
+        static func < (a: Event, b: Event) -> Bool { a.end < b.end || (a.end == b.end && a.task < b.task) }
     }
 
-    mutating func push(_ item: (end: Int, task: Int)) {
-        ends.append(item.end)
-        tasks.append(item.task)
-        var i = ends.count - 1
-        while i > 0, less(i, (i - 1) / 2) {
-            swapAt(i, (i - 1) / 2)
+    private var heap: [Event] = []
+
+    /// The earliest end, if any task runs.
+    var nextEnd: Int? { heap.first?.end }
+
+    mutating func push(end: Int, task: Int) {
+        heap.append(Event(end: end, task: task))
+        var i = heap.count - 1
+        while i > 0, heap[i] < heap[(i - 1) / 2] {
+            heap.swapAt(i, (i - 1) / 2)
             i = (i - 1) / 2
         }
     }
 
-    mutating func pop() -> (end: Int, task: Int)? {
-        guard let top = peek else { return nil }
-        swapAt(0, ends.count - 1)
-        ends.removeLast()
-        tasks.removeLast()
+    /// Removes the earliest-ending task (the queue must not be empty) and returns it.
+    mutating func pop() -> Int {
+        let top = heap[0].task
+        heap.swapAt(0, heap.count - 1)
+        heap.removeLast()
         var i = 0
         while true {
             let (l, r) = (2 * i + 1, 2 * i + 2)
             var m = i
-            if l < ends.count, less(l, m) { m = l }
-            if r < ends.count, less(r, m) { m = r }
+            if l < heap.count, heap[l] < heap[m] { m = l }
+            if r < heap.count, heap[r] < heap[m] { m = r }
             if m == i { break }
-            swapAt(i, m)
+            heap.swapAt(i, m)
             i = m
         }
         return top

@@ -2,6 +2,7 @@ import ACIMArray
 import ACIMChip
 import ACIMCore
 import ACIMNetwork
+import Dispatch
 
 /// A network's inferences on one clock, layers pipelined across the chip (as ISAAC and PUMA pipeline).
 ///
@@ -141,33 +142,46 @@ public struct PipelineSchedule: Sendable {
             throw ACIMError.inconsistentParameters(
                 "layer \(stage.name): \(stage.mvmCycles) MVM cycles per vector are not its phases' \(stage.phases.cycles)")
         }
-        func run(_ inferences: Int, maintenance: Maintenance? = nil) throws -> (PipelineBuilder, TaskGraph.Schedule) {
+        @Sendable func schedule(_ graph: TaskGraph) throws -> TaskGraph.Schedule {
+            walk == .eventDriven ? try graph.eventDriven() : try graph.cycleStepped()
+        }
+        func build(_ inferences: Int, maintenance: Maintenance? = nil) -> PipelineBuilder {
             var builder = PipelineBuilder(plan: plan, noc: NoC(chip), phaseEvents: phaseEvents)
             builder.addStream(inferences, maintenance: maintenance)
-            let schedule = walk == .eventDriven ? try builder.tasks.graph.eventDriven() : try builder.tasks.graph.cycleStepped()
-            return (builder, schedule)
+            return builder
         }
-        let (one, alone) = try run(1)
-        let (single, layers) = (one.tasks, one.layerOfTask)
+        // One inference alone is the stream's first inference without the rest (its tasks come first and
+        // wait for none after them): built once, the two scheduled at the same time.
+        streamInferences = max(2, stream)
+        let streamBuilder = build(streamInferences), streamTasks = streamBuilder.tasks
+        let graphs = [streamTasks.graph.prefix(streamBuilder.inferenceTasks[0].upperBound), streamTasks.graph]
+        var schedules = [Result<TaskGraph.Schedule, Error>?](repeating: nil, count: 2)
+        schedules.withUnsafeMutableBufferPointer { buffer in
+            let results = Unchecked(value: buffer)
+            DispatchQueue.concurrentPerform(iterations: 2) { i in results.value[i] = Result { try schedule(graphs[i]) } }
+        }
+        let (alone, streamSchedule) = (try schedules[0]!.get(), try schedules[1]!.get())
         latencyCycles = alone.makespan
-        timeline = single.graph.tasks.indices.flatMap { t in
-            single.graph.tasks[t].resources.map {
-                Bar(resource: single.resources[$0], layer: layers[t], start: alone.starts[t], end: alone.ends[t])
+        // The timeline, and per resource and stage (or the controller) the busy cycles of one inference.
+        let labels = plan.stages.map(\.name) + [PipelineBuilder.checkLabel]
+        var busy = [Int](repeating: 0, count: streamTasks.resources.count * labels.count)
+        var timeline: [Bar] = []
+        for t in 0..<graphs[0].count {
+            let label = streamBuilder.stageOfTask[t]
+            for r in graphs[0].resources(of: t) {
+                timeline.append(Bar(resource: streamTasks.resources[r], layer: labels[label], start: alone.starts[t], end: alone.ends[t]))
+                busy[r * labels.count + label] += alone.ends[t] - alone.starts[t]
             }
         }
+        self.timeline = timeline
         // The busiest resource, and the layer that keeps it busiest.
-        var busy: [ChipTasks.Resource: [String: Int]] = [:]
-        for bar in timeline { busy[bar.resource, default: [:]][bar.layer, default: 0] += bar.end - bar.start }
-        let totals = busy.mapValues { $0.values.reduce(0, +) }
-        if let (resource, cycles) = totals.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) {
-            let layer = busy[resource]!.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key
-            bottleneck = (resource, layer, cycles)
+        let totals = streamTasks.resources.indices.map { r in (r, busy[(r * labels.count)..<((r + 1) * labels.count)].reduce(0, +)) }
+        if let (r, cycles) = totals.max(by: { ($0.1, streamTasks.resources[$1.0]) < ($1.1, streamTasks.resources[$0.0]) }), cycles > 0 {
+            let layer = labels.indices.max { (busy[r * labels.count + $0], labels[$1]) < (busy[r * labels.count + $1], labels[$0]) }!
+            bottleneck = (streamTasks.resources[r], labels[layer], cycles)
         } else {
             bottleneck = (.dram, "", 0)
         }
-        streamInferences = max(2, stream)
-        let (streamBuilder, streamSchedule) = try run(streamInferences)
-        let streamTasks = streamBuilder.tasks
         let ends = streamBuilder.inferenceEnds(streamSchedule)
         intervalCycles = Double(ends.last! - ends.first!) / Double(streamInferences - 1)
         let span = Double(max(1, streamSchedule.makespan))
@@ -181,7 +195,8 @@ public struct PipelineSchedule: Sendable {
         if var maintenance {
             maintenance.period = maintenance.period(intervalCycles: intervalCycles, clock: chip.clock,
                                                     readsPerInference: plan.stages.map { $0.rows * $0.width }.max() ?? 1)
-            let (builder, schedule) = try run(streamInferences, maintenance: maintenance)
+            let builder = build(streamInferences, maintenance: maintenance)
+            let schedule = try schedule(builder.tasks.graph)
             let stall = builder.inferenceEnds(schedule).last! - ends.last!
             maintenanceStallCycles = stall
             maintenanceEndCycle = builder.checkTasks.map { schedule.ends[$0] }.max() ?? 0
@@ -388,8 +403,8 @@ struct PipelinePlan: Sendable {
 struct PipelineBuilder {
     let plan: PipelinePlan
     var tasks: ChipTasks
-    /// The layer of every task, for the timeline.
-    var layerOfTask: [String] = []
+    /// The stage of every task (`plan.stages.count` for the controller's), for the timeline.
+    private(set) var stageOfTask: [Int] = []
     /// Per stage and kind (read, MVM, digital, write), the last task added, so each kind runs in order.
     private var last: [[Int?]]
     /// Per stage and row, the write task of the row's last vector, of the inference being added.
@@ -411,12 +426,12 @@ struct PipelineBuilder {
         lastEvents = plan.stages.map { _ in [] }
     }
 
-    private mutating func add(_ stage: Int, kind: Int, cycles: Int, holding: [Int], after: [Int]) -> Int {
-        var after = after
-        if let previous = last[stage][kind] { after.append(previous) }
-        let t = tasks.add(cycles: cycles, holdingIndices: holding, after: after)
+    private mutating func add(_ stage: Int, kind: Int, cycles: Int, holding: [Int], after: some Collection<Int>) -> Int {
+        let t = tasks.add(cycles: cycles, holdingIndices: holding)
+        for p in after { tasks.lastWaits(for: p) }
+        if let previous = last[stage][kind] { tasks.lastWaits(for: previous) }
         last[stage][kind] = t
-        layerOfTask.append(plan.stages[stage].name)
+        stageOfTask.append(stage)
         return t
     }
 
@@ -426,14 +441,14 @@ struct PipelineBuilder {
     /// tasks the digital work waits for.
     private mutating func addMVM(_ s: Int, arrays: [Int], after read: Int) -> [Int] {
         guard phaseEvents else {
-            return [add(s, kind: 1, cycles: plan.stages[s].mvmCycles, holding: arrays, after: [read])]
+            return [add(s, kind: 1, cycles: plan.stages[s].mvmCycles, holding: arrays, after: CollectionOfOne(read))]
         }
-        let stage = plan.stages[s], before = tasks.graph.tasks.count
+        let stage = plan.stages[s], before = tasks.graph.count
         var ends: [Int] = []
         for id in stage.arrays {
             ends += stage.phases.addEvents(to: &tasks, array: id, after: [read] + lastMVM(s))
         }
-        layerOfTask += Array(repeating: stage.name, count: tasks.graph.tasks.count - before)
+        stageOfTask += Array(repeating: s, count: tasks.graph.count - before)
         lastEvents[s] = ends
         return ends
     }
@@ -457,24 +472,24 @@ struct PipelineBuilder {
                         ready = [done]
                     case let .transfer(bytes):
                         ready = [tasks.transfer(bytes: bytes, from: producer.tiles[0], to: stage.tiles[0], after: [done])]
-                        layerOfTask.append(stage.name)
+                        stageOfTask.append(s)
                     case let .reshape(k):
-                        let before = tasks.graph.tasks.count
+                        let before = tasks.graph.count
                         ready = ReshapeMoves(plan.reshapes[k].plan.solution, noc: tasks.noc).addTasks(to: &tasks, after: [done])
-                        layerOfTask += Array(repeating: stage.name, count: tasks.graph.tasks.count - before)
+                        stageOfTask += Array(repeating: s, count: tasks.graph.count - before)
                         if ready.isEmpty { ready = [done] }
                     case let .dram(bytes):
                         ready = [tasks.add(cycles: tasks.noc.dramCycles(bytes: bytes), holding: [.dram], after: [done])]
-                        layerOfTask.append(stage.name)
+                        stageOfTask.append(s)
                     }
                     arrived[need] = ready
                     waits += ready
                 }
                 for x in 0..<stage.width {
-                    let read = add(s, kind: 0, cycles: stage.readCycles, holding: memory, after: x == 0 ? waits : [])
+                    let read = add(s, kind: 0, cycles: stage.readCycles, holding: memory, after: waits[x == 0 ? waits.indices : 0..<0])
                     let mvm = addMVM(s, arrays: arrays, after: read)
                     let work = add(s, kind: 2, cycles: stage.digitalCycles, holding: digital, after: mvm)
-                    let write = add(s, kind: 3, cycles: stage.writeCycles, holding: memory, after: [work])
+                    let write = add(s, kind: 3, cycles: stage.writeCycles, holding: memory, after: CollectionOfOne(work))
                     if x == stage.width - 1 { rowDone[s][y] = write }
                 }
             }
@@ -484,7 +499,7 @@ struct PipelineBuilder {
     /// The end of each inference of the stream.
     func inferenceEnds(_ schedule: TaskGraph.Schedule) -> [Int] { inferenceTasks.map { schedule.ends[$0].max()! } }
 
-    /// The label of maintenance tasks in `layerOfTask`.
+    /// The label of maintenance tasks in the timeline.
     static let checkLabel = "controller"
 
     /// Adds `inferences` inferences, with `maintenance`'s rounds due at inference 1 and every `period`
@@ -498,9 +513,9 @@ struct PipelineBuilder {
                 let due = plan.stages.indices.map(lastMVM)
                 if maintenance.preemptive { addRound(maintenance, dueAfter: due) } else { idleRounds.append(due) }
             }
-            let first = tasks.graph.tasks.count
+            let first = tasks.graph.count
             addInference(n)
-            inferenceTasks.append(first..<tasks.graph.tasks.count)
+            inferenceTasks.append(first..<tasks.graph.count)
         }
         for due in idleRounds { addRound(maintenance!, dueAfter: due) }
     }
@@ -523,7 +538,7 @@ struct PipelineBuilder {
                 var after = dueAfter[s] + (lastCheck[id].map { [$0] } ?? [])
                 for cycles in maintenance.preemptive ? [steps.reduce(0, +)] : steps {
                     let t = tasks.add(cycles: cycles, holding: [.array(id)], after: after)
-                    layerOfTask.append(Self.checkLabel)
+                    stageOfTask.append(plan.stages.count)
                     checkTasks.append(t)
                     lastCheck[id] = t
                     after = [t]

@@ -119,6 +119,7 @@ public struct ReshapePlan: Sendable {
         fallbackToDRAM = overfull != nil
 
         var descriptors: [DMADescriptor] = []
+        let graphTasks = tasks.graph.tasks
         for (m, move) in moves.moves.enumerated() {
             let c = solution.chunks[move.chunk], t = taskOf[m]
             let (sourceAddress, destinationAddress): (Int, Int) = switch move.part {
@@ -128,7 +129,7 @@ public struct ReshapePlan: Sendable {
             }
             descriptors.append(DMADescriptor(id: t, sourceTile: move.sourceTile, sourceAddress: sourceAddress,
                                              destinationTile: move.destinationTile, destinationAddress: destinationAddress,
-                                             bytes: move.bytes, waitOn: tasks.graph.tasks[t].predecessors.sorted(),
+                                             bytes: move.bytes, waitOn: graphTasks[t].predecessors.sorted(),
                                              start: schedule.starts[t], end: schedule.ends[t]))
         }
         var links: [NoC.Link: Int] = [:]

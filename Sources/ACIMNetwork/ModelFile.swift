@@ -1,22 +1,30 @@
 import ACIMCore
 import Foundation
 
-/// A model as stored in a file: the network, optionally its subtask masks, and free-form notes
-/// (training seed, the subtask a pruned network serves, ...).
+/// A model as stored in a file: the network, optionally its subtask masks, what it does to raw inputs
+/// before the first layer, and free-form notes (training seed, the subtask a pruned network serves, ...).
 public struct Model: Sendable {
     public var network: Network
     public var subtaskNetwork: SubtaskAdaptiveNetwork?
+    public var preprocessing: Preprocessing
     public var notes: [String: String]
 
-    public init(network: Network, notes: [String: String] = [:]) {
+    public init(network: Network, preprocessing: Preprocessing = .identity, notes: [String: String] = [:]) {
         self.network = network
+        self.preprocessing = preprocessing
         self.notes = notes
     }
 
-    public init(subtaskNetwork: SubtaskAdaptiveNetwork, notes: [String: String] = [:]) {
+    public init(subtaskNetwork: SubtaskAdaptiveNetwork, preprocessing: Preprocessing = .identity, notes: [String: String] = [:]) {
         self.network = subtaskNetwork.base
         self.subtaskNetwork = subtaskNetwork
+        self.preprocessing = preprocessing
         self.notes = notes
+    }
+
+    /// `raw` (as a data file holds it) with the model's preprocessing applied: what the network reads.
+    public func prepared(_ raw: Dataset) -> Dataset {
+        Dataset(images: preprocessing.apply(to: raw.images), labels: raw.labels)
     }
 }
 
@@ -40,16 +48,16 @@ public enum ModelFile {
         guard let text = contents.metadata[metadataKey] else {
             throw ACIMError.malformedFile(path: path, reason: "__metadata__ has no \"\(metadataKey)\" entry with the graph JSON")
         }
-        let document: GraphDocument
-        do { document = try JSONDecoder().decode(GraphDocument.self, from: Data(text.utf8)) } catch let DecodingError.keyNotFound(key, context) {
-            throw ACIMError.malformedFile(path: path, reason: "graph JSON at \(codingPath(context.codingPath)): missing key \"\(key.stringValue)\"")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw ACIMError.malformedFile(path: path, reason: "graph JSON at \(codingPath(context.codingPath)): \(context.debugDescription)")
-        } catch {
-            throw ACIMError.malformedFile(path: path, reason: "graph JSON is not valid JSON")
+        if let stray = contents.metadata.keys.sorted().first(where: { $0.hasPrefix("acimsim.") && $0 != metadataKey }) {
+            throw ACIMError.malformedFile(path: path, reason: "__metadata__ key \"\(stray)\" is unknown: expected only \"\(metadataKey)\" among acimsim.* keys")
         }
-        do { return try document.model(tensors: contents.tensors) } catch let error as ACIMError {
+        do {
+            let document = try GraphSchema.decode(Data(text.utf8))
+            return try document.model(tensors: contents.tensors)
+        } catch let error as ACIMError {
             throw ACIMError.malformedFile(path: path, reason: error.description)
+        } catch let error as GraphSchema.Failure {
+            throw ACIMError.malformedFile(path: path, reason: error.message)
         }
     }
 
@@ -68,10 +76,6 @@ public enum ModelFile {
         encoder.outputFormatting = [.sortedKeys]
         let json = String(decoding: try encoder.encode(GraphDocument(model)), as: UTF8.self)
         return try SafeTensors.encode(.init(tensors: tensors, metadata: [metadataKey: json]))
-    }
-
-    private static func codingPath(_ path: [CodingKey]) -> String {
-        path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
     }
 }
 
@@ -113,6 +117,7 @@ struct GraphDocument: Codable {
     var version: Int
     var input_shape: [Int]
     var classes: [String]
+    var preprocessing: Preprocessing
     var nodes: [NodeEntry]
     var subtasks: SubtaskEntry?
     var notes: [String: String]?
@@ -123,6 +128,7 @@ struct GraphDocument: Codable {
         version = ModelFile.formatVersion
         input_shape = network.inputShape
         classes = network.classes
+        preprocessing = model.preprocessing
         notes = model.notes.isEmpty ? nil : model.notes
         nodes = network.nodes.map { node in
             var entry = NodeEntry(name: node.name, op: node.operation.kind, inputs: node.inputs)
@@ -144,14 +150,26 @@ struct GraphDocument: Codable {
     }
 
     func model(tensors: [String: Tensor]) throws -> Model {
-        guard format == ModelFile.formatName, version == ModelFile.formatVersion else {
-            throw ACIMError.invalidParameter(name: "format/version", value: "\(format) \(version)",
-                                             expected: "\(ModelFile.formatName) \(ModelFile.formatVersion)")
+        let nodes = try self.nodes.enumerated().map { index, entry in
+            do { return try entry.node() } catch let error as ACIMError {
+                throw GraphSchema.Failure(message: "node \(index) (\(entry.name), \(entry.op)): \(error.description)")
+            }
         }
-        let nodes = try self.nodes.map { try $0.node() }
         let parameters = tensors.filter { !$0.key.hasPrefix("san.") }
         let network = try Network(inputShape: input_shape, nodes: nodes, parameters: parameters, classes: classes)
-        guard let subtasks else { return Model(network: network, notes: notes ?? [:]) }
+        do { try preprocessing.check(inputShape: input_shape) } catch let error as ACIMError {
+            throw GraphSchema.Failure(message: "\"preprocessing\": \(error.description)")
+        }
+        let maskNames = subtasks.map { subtasks in
+            subtasks.basic.indices.flatMap { k in
+                subtasks.sites.flatMap { site in ["san.utility.\(k).\(site.filters)"] + (site.scaled ? ["san.scaling.\(k).\(site.filters)"] : []) }
+            }
+        } ?? []
+        if let stray = tensors.keys.sorted().first(where: { $0.hasPrefix("san.") && !maskNames.contains($0) }) {
+            throw GraphSchema.Failure(message: "tensor \"\(stray)\" is used by no node or mask site"
+                                      + (subtasks == nil ? " (the graph has no \"subtasks\")" : ""))
+        }
+        guard let subtasks else { return Model(network: network, preprocessing: preprocessing, notes: notes ?? [:]) }
         let sites = subtasks.sites.map { MaskSite(filters: $0.filters, gate: $0.gate, scaled: $0.scaled, tie: $0.tie) }
         func masks(_ kind: String, required: Bool) throws -> [[[Float]]] {
             try subtasks.basic.indices.map { k in
@@ -169,11 +187,25 @@ struct GraphDocument: Codable {
                                              threshold: subtasks.threshold, beta: subtasks.beta,
                                              utilityParameters: try masks("utility", required: true),
                                              scaling: try masks("scaling", required: false))
-        return Model(subtaskNetwork: san, notes: notes ?? [:])
+        return Model(subtaskNetwork: san, preprocessing: preprocessing, notes: notes ?? [:])
     }
 }
 
 extension GraphDocument.NodeEntry {
+    /// The keys a node of each op may carry besides `name`, `op` and `inputs`: required, then optional.
+    /// Any other key is an error (GraphSchema).
+    static let keys: [String: GraphSchema.Keys] = [
+        "conv2d": .init(required: ["out_channels", "kernel"], optional: ["stride", "padding", "dilation", "groups", "bias"]),
+        "linear": .init(required: ["out_features"], optional: ["bias"]),
+        "batchnorm": .init(required: [], optional: ["eps", "affine"]),
+        "leaky_relu": .init(required: [], optional: ["negative_slope"]),
+        "maxpool": .init(required: ["kernel"], optional: ["stride"]),
+        "avgpool": .init(required: ["kernel"], optional: ["stride"]),
+        "reshape": .init(required: ["shape"], optional: []),
+        "relu": .none, "tanh": .none, "gelu": .none, "silu": .none, "global_avgpool": .none, "flatten": .none, "add": .none,
+        "mul": .none, "concat": .none, "sigmoid": .none, "softmax": .none,
+    ]
+
     init(name: String, op: String, inputs: [String]) {
         self.name = name
         self.op = op
@@ -191,11 +223,11 @@ extension GraphDocument.NodeEntry {
             + (shape ?? []).map { ("shape", $0 == -1 ? 0 : $0) }
         for (key, value) in sizes {
             if let value, !(0...Self.sizeLimit).contains(value) {
-                throw ACIMError.invalidParameter(name: "node \(name) \(key)", value: "\(value)", expected: "an integer in 0...\(Self.sizeLimit)")
+                throw ACIMError.invalidParameter(name: "\"\(key)\"", value: "\(value)", expected: "an integer in 0...\(Self.sizeLimit)")
             }
         }
         func need<T>(_ value: T?, _ key: String) throws -> T {
-            guard let value else { throw ACIMError.inconsistentParameters("node \(name) (\(op)) needs \"\(key)\"") }
+            guard let value else { throw ACIMError.inconsistentParameters("missing required key \"\(key)\"") }
             return value
         }
         let operation: Operation
@@ -209,8 +241,8 @@ extension GraphDocument.NodeEntry {
         case "gelu": operation = .gelu
         case "silu": operation = .silu
         case "maxpool", "avgpool":
-            let k = try need(kernel, "kernel").square(name: name, key: "kernel")
-            let s = try stride?.square(name: name, key: "stride") ?? k
+            let k = try need(kernel, "kernel").square(key: "kernel")
+            let s = try stride?.square(key: "stride") ?? k
             operation = op == "maxpool" ? .maxPool(kernel: k, stride: s) : .avgPool(kernel: k, stride: s)
         case "global_avgpool": operation = .globalAvgPool
         case "flatten": operation = .flatten
@@ -221,7 +253,7 @@ extension GraphDocument.NodeEntry {
         case "sigmoid": operation = .sigmoid
         case "softmax": operation = .softmax
         default:
-            throw ACIMError.invalidParameter(name: "node \(name) op", value: op, expected: "one of \(Self.kinds.joined(separator: ", "))")
+            throw ACIMError.invalidParameter(name: "\"op\"", value: op, expected: "one of " + Self.keys.keys.sorted().joined(separator: ", "))
         }
         return Node(name, operation, inputs: inputs)
     }

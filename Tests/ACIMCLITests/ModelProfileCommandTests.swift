@@ -40,7 +40,8 @@ import Testing
         // A network without subtask masks (as `model prune` writes) serves only its own classes.
         let scratch = try Scratch()
         let plain = scratch.path + "/plain.safetensors"
-        try ModelFile.save(Model(network: try ModelFile.load(path: shippedModel).network), path: plain)
+        let shipped = try ModelFile.load(path: shippedModel)
+        try ModelFile.save(Model(network: shipped.network, preprocessing: shipped.preprocessing), path: plain)
         #expect(acim(["model", "eval", plain, "--subtask", "4,5", "--data", digits]).failure
             == "--subtask: no effect because \(plain) has no subtask masks (a pruned network serves only its own classes); leave it out")
         #expect(acim(["model", "eval", shippedModel, "--subtask", "4,6", "--data", digits]).failure
@@ -80,14 +81,14 @@ import Testing
         #expect(train("--threshold", "nan") == "--threshold: expected a value in 0...1, got nan")
         #expect(train("--beta", "-2") == "--beta: expected a value in 0...1000, got -2")
         #expect(train("--subtasks-per-batch", "0") == "--subtasks-per-batch: expected a value in 1...32, got 0")
-        #expect(train("--subtasks", "0,1/x") == "--subtasks 0,1/x: unknown class 'x' (expected digits 0...9, groups separated by '/')")
+        #expect(train("--subtasks", "0,1/x") == "--subtasks 0,1/x: unknown class 'x' (expected labels 0...9, groups separated by '/')")
         #expect(train("--optimizer", "lbfgs") == "--optimizer lbfgs: expected sgd or adam")
         let scratch = try Scratch()
         #expect(train("-o", scratch.path) == "-o \(scratch.path): is a directory, not a file")
         #expect(acim(["model", "train", "--data", scratch.path + "/none.csv"]).failure == "\(scratch.path)/none.csv: no such file")
         let csv = try scratch.file("digits.csv", Data("p0,p1\n1,2\n".utf8))
         #expect(acim(["model", "train", "--data", csv]).failure
-            == "\(csv): malformed file: line 2: expected 64 pixels in 0...16 and a label in 0...9")
+            == "\(csv): malformed file: line 2: 2 fields: expected 65, the 64 values of the model's input shape [1, 8, 8] then the label")
     }
 
     @Test func everyCommandWithAProfileReportsAMissingOne() throws {
@@ -101,6 +102,22 @@ import Testing
         }
         #expect(acim(["model", "prune", scratch.path + "/none.safetensors", "--subtask", "0,1", "-o", scratch.path + "/p.safetensors"])
             .failure == "\(scratch.path)/none.safetensors: no such file")
+    }
+
+    @Test func profileAreaSumsTheAreaTable() {
+        // The default chip: 16 tiles of 8 arrays of 256 x 256 cells at 0.01 um2, 32 ADCs of 3000 um2 and 256 DACs
+        // of 50 um2 per array, 256 KiB at 1500 um2 per KiB, a digital unit and a router per tile, one controller.
+        #expect(acim(["profile", "area", defaultProfile]).output == """
+            chip area   21.374 mm2; 1.3359 mm2 per tile (16 tiles)
+              cells                  0.084 mm2    0.4%
+              ADCs                  12.288 mm2   57.5%
+              DACs                   1.638 mm2    7.7%
+              tile memory            6.144 mm2   28.7%
+              digital units          0.800 mm2    3.7%
+              routers                0.320 mm2    1.5%
+              controller             0.100 mm2    0.5%
+
+            """)
     }
 
     @Test func profileCommandsReportEveryDiagnostic() throws {
@@ -121,6 +138,9 @@ import Testing
         #expect(acim(["profile", "show", scratch.path + "/none.yaml"]).errors
             == "\(scratch.path)/none.yaml: error: cannot load profile '\(scratch.path)/none.yaml': no such file\n1 error\n")
         #expect(acim(["profile", "check"]).failure == "Missing expected argument '<files> ...'")
+        let badArea = acim(["profile", "area", bad])
+        #expect(badArea.exitCode == 1 && badArea.output == "")
+        #expect(badArea.errors.hasPrefix("\(bad):3:9: error: array.rows: expected an integer in 1...8192, got 0\n"))
         #expect(acim(["info"]).output.hasPrefix("acimsim 0.1.0\nBLAS core: "))
     }
 }

@@ -70,8 +70,9 @@ import Testing
 
     @Test func aWaitCycleIsAnError() {
         var graph = TaskGraph()
-        graph.tasks = [TaskGraph.Task(cycles: 1, resources: [], predecessors: [1]),
-                       TaskGraph.Task(cycles: 1, resources: [], predecessors: [0])]
+        graph.add(cycles: 1, resources: [])
+        graph.add(cycles: 1, resources: [], after: [0])
+        graph.wait(0, for: [1])
         #expect(throws: ACIMError.self) { try graph.eventDriven() }
         #expect(throws: ACIMError.self) { try graph.cycleStepped() }
     }
@@ -101,14 +102,15 @@ import Testing
     }
 
     static func expectFeasible(_ schedule: TaskGraph.Schedule, _ graph: TaskGraph) {
-        for (t, task) in graph.tasks.enumerated() {
+        let tasks = graph.tasks
+        for (t, task) in tasks.enumerated() {
             #expect(schedule.ends[t] == schedule.starts[t] + task.cycles)
             for p in task.predecessors { #expect(schedule.ends[p] <= schedule.starts[t]) }
         }
         for r in graph.capacities.indices {
             for c in 0..<schedule.makespan {
-                let inUse = graph.tasks.indices.count { t in
-                    graph.tasks[t].resources.contains(r) && schedule.starts[t] <= c && c < schedule.ends[t]
+                let inUse = tasks.indices.count { t in
+                    tasks[t].resources.contains(r) && schedule.starts[t] <= c && c < schedule.ends[t]
                 }
                 #expect(inUse <= graph.capacities[r])
             }

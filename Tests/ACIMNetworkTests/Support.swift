@@ -43,8 +43,9 @@ func randomNetwork(inputShape: [Int], nodes: [Node], classes: Int, seed: UInt64,
     return try Network(inputShape: inputShape, nodes: nodes, parameters: parameters, classes: (0..<classes).map(String.init))
 }
 
-/// The bundled digits data set.
+/// The bundled digits data set as the digits models read it (pixels scaled to [0, 1]).
 func digits() throws -> Dataset {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return try Digits.load(path: root.appendingPathComponent("Data/digits/digits.csv").path)
+    let raw = try Digits.load(path: root.appendingPathComponent("Data/digits/digits.csv").path)
+    return Dataset(images: Digits.preprocessing.apply(to: raw.images), labels: raw.labels)
 }

@@ -59,13 +59,16 @@ import Testing
         let neurram = try Self.load("neurram-rram")
         #expect(neurram.array.rows == 256 && neurram.array.cols == 256)
         #expect(neurram.chip.tiles * neurram.tile.arrays == 48)
+        // 256 neurons per core, one per bit line.
+        #expect(CrossbarLayout(config: neurram.crossbar).adcCount == 256)
 
         let isaac = try Self.load("isaac-rram")
-        #expect(isaac.array.rows == 128 && isaac.array.cols == 128 && isaac.array.bitsPerCell == 2)
-        #expect(isaac.periphery.adc.bits == 8 && isaac.periphery.adc.columnsPerADC == 128)
-        // 16-bit offset weights in 2-bit cells: 8 slices plus the offset column, 15 weights per crossbar.
+        #expect(isaac.array.rows == 128 && isaac.array.cols == 129 && isaac.array.bitsPerCell == 2)
+        #expect(isaac.periphery.adc.bits == 8 && isaac.periphery.adc.columnsPerADC == 129)
+        // 16-bit offset weights in 2-bit cells: 16 weights of 8 slices on 128 columns, plus the 129th column of
+        // unit cells, all on one ADC.
         let layout = CrossbarLayout(config: isaac.crossbar)
-        #expect(layout.slices == 8 && layout.offsetColumns == 1 && layout.weightCapacity == 15)
+        #expect(layout.slices == 8 && layout.offsetColumns == 1 && layout.weightCapacity == 16)
         #expect(layout.adcCount == 1)
     }
 
@@ -74,7 +77,7 @@ import Testing
         // calibrated range reproduces that on the bit-accurate engine.
         let config = try Self.load("isaac-rram").crossbar
         var rng = RandomStream(seed: 7, purpose: .userInput)
-        let weights = Matrix<Float>(rows: 128, columns: 15) { _, _ in Float(rng.nextGaussian()) }
+        let weights = Matrix<Float>(rows: 128, columns: 16) { _, _ in Float(rng.nextGaussian()) }
         let inputs = Matrix<Float>(rows: 4, columns: 128) { _, _ in abs(Float(rng.nextGaussian())) }
         let result = try QuantizedMVM.run(weights: weights, inputs: inputs, config: config, engine: FastEngine(),
                                           array: testArray, temperature: 300, seed: 7)
