@@ -28,8 +28,7 @@ extension Bench {
         try check(images, in: 1...256, "--images")
         let layout = CrossbarLayout(config: config)
         let arrays = network.unrolledShapes.reduce(0) { total, layer in
-            let splits = PartitionedMatrix.splits(rows: layer.rows, columns: layer.columns, layout: layout)
-            return total + splits.rows * splits.columns
+            total + PartitionedMatrix.arrayCount(rows: layer.rows, columns: layer.columns, groups: layer.groups, layout: layout)
         }
         let perImage = network.inputShape.reduce(1, *)
         // The cells, and per image the largest layer's input vectors held three times at 4 bytes (im2col

@@ -1,5 +1,6 @@
 import ACIMCore
 import ACIMNetwork
+import ACIMONNX
 import ArgumentParser
 import Foundation
 
@@ -7,8 +8,8 @@ import Foundation
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Inspect, train, prune and evaluate networks (safetensors model files).",
-        subcommands: [ModelInfo.self, ModelTrain.self, ModelPrune.self, ModelEval.self]
+        abstract: "Inspect, train, prune, evaluate and import networks (safetensors model files, or ONNX).",
+        subcommands: [ModelInfo.self, ModelTrain.self, ModelPrune.self, ModelEval.self, ModelImport.self]
     )
 }
 
@@ -19,8 +20,11 @@ func sortedJSON<T: Encodable>(_ value: T) throws -> String {
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
+/// Reads a model: an ONNX model (`.onnx`, imported) or a safetensors model file.
 func loadModel(_ path: String) throws -> ACIMNetwork.Model {
-    do { return try ModelFile.load(path: path) } catch let error as ACIMError { throw CLIError(error.description) }
+    do {
+        return try path.lowercased().hasSuffix(".onnx") ? ONNXImport.load(path: path) : ModelFile.load(path: path)
+    } catch let error as ACIMError { throw CLIError(error.description) }
 }
 
 /// Throws unless a model file can be written at `path`, before any work is done for it.
@@ -37,7 +41,7 @@ func subtaskNetwork(_ model: ACIMNetwork.Model, _ path: String) throws -> Subtas
 struct ModelInfo: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Print layers, shapes, parameters and subtasks.")
 
-    @Argument(help: "Model file (.safetensors).") var file: String
+    @Argument(help: "Model file (.safetensors, or .onnx).") var file: String
 
     func run() throws {
         let model = try loadModel(file)
@@ -46,14 +50,14 @@ struct ModelInfo: ParsableCommand {
         let p = model.preprocessing
         say("preprocessing: raw input x scale \(p.scale) + offset \(p.offset)\(p.scale.count > 1 || p.offset.count > 1 ? " per channel" : "")")
         let macs = network.macsPerNode
-        func row(_ fields: [String]) -> String {
-            zip(fields, [12, 11, 12, 16, 0]).map { $1 > 0 ? $0.padding(toLength: $1, withPad: " ", startingAt: 0) : $0 }.joined()
+        let rows = [["node", "op", "input", "output", "MACs"]] + network.nodes.map { node in
+            [node.name, node.operation.kind, node.inputs.joined(separator: ","),
+             network.shapes[node.name]!.map(String.init).joined(separator: "x"), macs[node.name].map(String.init) ?? ""]
         }
-        say(row(["node", "op", "input", "output", "MACs"]))
-        for node in network.nodes {
-            let shape: String = network.shapes[node.name]!.map(String.init).joined(separator: "x")
-            let mac: String = macs[node.name].map(String.init) ?? ""
-            say(row([node.name, node.operation.kind, node.inputs.joined(separator: ","), shape, mac]))
+        // Every column but the last as wide as its longest entry, plus two spaces.
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max()! + 2 }
+        for fields in rows {
+            say(zip(fields, widths + [0]).map { $1 > 0 ? $0.padding(toLength: $1, withPad: " ", startingAt: 0) : $0 }.joined())
         }
         say("parameters: \(network.parameterCount), MACs per inference: \(network.macs)")
         let gains = network.nodes.filter { network.parameters["\($0.name).input_gain"] != nil }

@@ -9,7 +9,7 @@ import Foundation
 
 /// The network a command puts on the chip: a model file and, for a subtask-adaptive one, a subtask.
 struct NetworkOptions: ParsableArguments {
-    @Option(help: "Model file (.safetensors).") var model = "Models/digits-san.safetensors"
+    @Option(help: "Model file (.safetensors, or .onnx).") var model = "Models/digits-san.safetensors"
     @Option(help: "Subtask of a subtask-adaptive model: basic subtasks as class lists joined by '+', e.g. 0,1+2,3; or 'all'.")
     var subtask: String?
     @Option(name: .customLong("subtask-mode"),

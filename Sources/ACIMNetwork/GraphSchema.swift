@@ -101,18 +101,28 @@ enum GraphSchema {
         }
     }
 
-    /// A string `padding`: "valid" is 0; "same" keeps the image size, which for stride 1 and an odd kernel
-    /// `k` is `(k - 1) / 2` on every side.
-    static func padding(_ text: String, of entry: [String: Any], at place: String) throws -> Int {
+    /// A string `padding`: "valid" is 0; "same" keeps the image size at stride 1, as PyTorch pads it: per
+    /// axis `dilation * (kernel - 1)` in all, half before, the odd pixel after (one integer when every side
+    /// gets the same, else `[top, left, bottom, right]`).
+    static func padding(_ text: String, of entry: [String: Any], at place: String) throws -> Any {
         switch text {
         case "valid": return 0
         case "same":
-            let stride = entry["stride"] ?? 1
-            guard let kernel = entry["kernel"] as? Int, kernel % 2 == 1, stride as? Int == 1 else {
-                throw Failure(message: "\(place): padding \"same\" needs stride 1 and an odd kernel (an even one pads unevenly), "
-                              + "got kernel \(shown(entry["kernel"])) and stride \(shown(stride)): give the padding as an integer")
+            /// An integer or `[height, width]` as a pair (`fallback` when absent).
+            func pair(_ value: Any?, _ fallback: Int) -> [Int]? {
+                guard let value else { return [fallback, fallback] }
+                if let single = value as? Int { return [single, single] }
+                return (value as? [Int]).flatMap { $0.count == 2 ? $0 : nil }
             }
-            return (kernel - 1) / 2
+            let stride = entry["stride"] ?? 1
+            guard let kernel = pair(entry["kernel"], 0), kernel.allSatisfy({ $0 > 0 }), pair(stride, 1) == [1, 1],
+                  let dilation = pair(entry["dilation"], 1), dilation.allSatisfy({ $0 > 0 }) else {
+                throw Failure(message: "\(place): padding \"same\" needs stride 1 and a kernel (and dilation) of positive sizes, "
+                              + "got kernel \(shown(entry["kernel"])) and stride \(shown(stride)): give the padding as numbers")
+            }
+            let total = (0..<2).map { dilation[$0] * (kernel[$0] - 1) }
+            let sides = [total[0] / 2, total[1] / 2, total[0] - total[0] / 2, total[1] - total[1] / 2]
+            return Set(sides).count == 1 ? sides[0] : sides
         default:
             throw Failure(message: "\(place): key \"padding\" is \(shown(text)): expected an integer, \"same\" or \"valid\"")
         }

@@ -86,12 +86,16 @@ struct GraphDocument: Codable {
         var op: String
         var inputs: [String]
         var out_channels: Int?
-        var kernel: Int?
-        var stride: Int?
-        var padding: Int?
+        var kernel: Extent?
+        var stride: Extent?
+        var padding: Extent?
+        var dilation: Extent?
+        var groups: Int?
         var out_features: Int?
         var bias: Bool?
         var eps: Float?
+        var affine: Bool?
+        var negative_slope: Float?
         var shape: [Int]?
     }
 
@@ -129,13 +133,13 @@ struct GraphDocument: Codable {
         nodes = network.nodes.map { node in
             var entry = NodeEntry(name: node.name, op: node.operation.kind, inputs: node.inputs)
             switch node.operation {
-            case let .conv2d(out, k, stride, padding, bias):
-                (entry.out_channels, entry.kernel, entry.stride, entry.padding, entry.bias) = (out, k, stride, padding, bias)
+            case let .conv2d(conv): entry.set(conv)
             case let .linear(out, bias): (entry.out_features, entry.bias) = (out, bias)
-            case let .batchNorm(eps): entry.eps = eps
-            case let .maxPool(k, stride), let .avgPool(k, stride): (entry.kernel, entry.stride) = (k, stride)
+            case let .batchNorm(eps, affine): (entry.eps, entry.affine) = (eps, affine ? nil : false)
+            case let .leakyRelu(slope): entry.negative_slope = slope
+            case let .maxPool(k, stride), let .avgPool(k, stride): (entry.kernel, entry.stride) = (Extent(k), Extent(stride))
             case let .reshape(shape): entry.shape = shape
-            case .relu, .flatten, .add, .sigmoid, .softmax: break
+            case .relu, .tanh, .gelu, .silu, .globalAvgPool, .flatten, .add, .mul, .concat, .sigmoid, .softmax: break
             }
             return entry
         }
@@ -191,13 +195,15 @@ extension GraphDocument.NodeEntry {
     /// The keys a node of each op may carry besides `name`, `op` and `inputs`: required, then optional.
     /// Any other key is an error (GraphSchema).
     static let keys: [String: GraphSchema.Keys] = [
-        "conv2d": .init(required: ["out_channels", "kernel"], optional: ["stride", "padding", "bias"]),
+        "conv2d": .init(required: ["out_channels", "kernel"], optional: ["stride", "padding", "dilation", "groups", "bias"]),
         "linear": .init(required: ["out_features"], optional: ["bias"]),
-        "batchnorm": .init(required: [], optional: ["eps"]),
+        "batchnorm": .init(required: [], optional: ["eps", "affine"]),
+        "leaky_relu": .init(required: [], optional: ["negative_slope"]),
         "maxpool": .init(required: ["kernel"], optional: ["stride"]),
         "avgpool": .init(required: ["kernel"], optional: ["stride"]),
         "reshape": .init(required: ["shape"], optional: []),
-        "relu": .none, "flatten": .none, "add": .none, "sigmoid": .none, "softmax": .none,
+        "relu": .none, "tanh": .none, "gelu": .none, "silu": .none, "global_avgpool": .none, "flatten": .none, "add": .none,
+        "mul": .none, "concat": .none, "sigmoid": .none, "softmax": .none,
     ]
 
     init(name: String, op: String, inputs: [String]) {
@@ -210,8 +216,12 @@ extension GraphDocument.NodeEntry {
     static let sizeLimit = 1 << 24
 
     func node() throws -> Node {
-        for (key, value) in [("out_channels", out_channels), ("kernel", kernel), ("stride", stride), ("padding", padding),
-                             ("out_features", out_features)] + (shape ?? []).map({ ("shape", $0) }) {
+        let sizes: [(String, Int?)] = [("out_channels", out_channels), ("groups", groups), ("out_features", out_features)]
+            + [("kernel", kernel), ("stride", stride), ("padding", padding), ("dilation", dilation)].flatMap { key, extent in
+                (extent?.values ?? []).map { (key, $0) }
+            }
+            + (shape ?? []).map { ("shape", $0 == -1 ? 0 : $0) }
+        for (key, value) in sizes {
             if let value, !(0...Self.sizeLimit).contains(value) {
                 throw ACIMError.invalidParameter(name: "\"\(key)\"", value: "\(value)", expected: "an integer in 0...\(Self.sizeLimit)")
             }
@@ -222,21 +232,24 @@ extension GraphDocument.NodeEntry {
         }
         let operation: Operation
         switch op {
-        case "conv2d":
-            operation = .conv2d(outChannels: try need(out_channels, "out_channels"), kernel: try need(kernel, "kernel"),
-                                stride: stride ?? 1, padding: padding ?? 0, bias: bias ?? true)
+        case "conv2d": operation = .conv2d(try convolution(outChannels: try need(out_channels, "out_channels"), kernel: try need(kernel, "kernel")))
         case "linear": operation = .linear(outFeatures: try need(out_features, "out_features"), bias: bias ?? true)
-        case "batchnorm": operation = .batchNorm(epsilon: eps ?? 1e-5)
+        case "batchnorm": operation = .batchNorm(epsilon: eps ?? 1e-5, affine: affine ?? true)
         case "relu": operation = .relu
-        case "maxpool":
-            let k = try need(kernel, "kernel")
-            operation = .maxPool(kernel: k, stride: stride ?? k)
-        case "avgpool":
-            let k = try need(kernel, "kernel")
-            operation = .avgPool(kernel: k, stride: stride ?? k)
+        case "leaky_relu": operation = .leakyRelu(slope: negative_slope ?? 0.01)
+        case "tanh": operation = .tanh
+        case "gelu": operation = .gelu
+        case "silu": operation = .silu
+        case "maxpool", "avgpool":
+            let k = try need(kernel, "kernel").square(key: "kernel")
+            let s = try stride?.square(key: "stride") ?? k
+            operation = op == "maxpool" ? .maxPool(kernel: k, stride: s) : .avgPool(kernel: k, stride: s)
+        case "global_avgpool": operation = .globalAvgPool
         case "flatten": operation = .flatten
         case "reshape": operation = .reshape(try need(shape, "shape"))
         case "add": operation = .add
+        case "mul": operation = .mul
+        case "concat": operation = .concat
         case "sigmoid": operation = .sigmoid
         case "softmax": operation = .softmax
         default:

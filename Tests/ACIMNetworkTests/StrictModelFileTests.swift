@@ -27,8 +27,8 @@ extension ModelFileTests {
     }
 
     @Test func unknownNodeKeysAreRejected() throws {
-        let conv = "conv2d takes name, op, inputs, out_channels, kernel, stride, padding, bias"
-        for (key, value) in [("dilation", 2), ("groups", 2), ("padding_mode", "reflect"), ("foo", 1)] as [(String, Any)] {
+        let conv = "conv2d takes name, op, inputs, out_channels, kernel, stride, padding, dilation, groups, bias"
+        for (key, value) in [("padding_mode", "reflect"), ("foo", 1)] as [(String, Any)] {
             let (reason, place) = try nodeKey("conv2d", key, value)
             #expect(reason == "\(place): unknown key \"\(key)\": \(conv)", "\(key)")
         }
@@ -89,7 +89,7 @@ extension ModelFileTests {
             == "the graph's \"preprocessing.scale[0]\": expected a number, got \"x\"")
     }
 
-    /// `padding: "same"` is the padding that keeps the size (stride 1, odd kernel); anything else is refused
+    /// `padding: "same"` is the padding that keeps the size (stride 1); anything else is refused
     /// with the reason, never a decoding error.
     @Test func samePaddingResolvesOrIsRefusedClearly() throws {
         var place = ""
@@ -109,8 +109,18 @@ extension ModelFileTests {
             (nodes[index]["padding"], nodes[index]["stride"]) = ("same", 2)
             graph["nodes"] = nodes
         }
-        #expect(reason(strided) == "\(place): padding \"same\" needs stride 1 and an odd kernel (an even one pads unevenly), "
-                + "got kernel 3 and stride 2: give the padding as an integer")
+        #expect(reason(strided) == "\(place): padding \"same\" needs stride 1 and a kernel (and dilation) of positive sizes, "
+                + "got kernel 3 and stride 2: give the padding as numbers")
+        // Rectangular and even kernels with dilation pad as PyTorch does, the odd pixel at the bottom and right.
+        let rectangular = try edited { graph, _ in
+            var nodes = graph["nodes"] as! [[String: Any]]
+            let index = first("conv2d", in: graph).index
+            (nodes[index]["padding"], nodes[index]["kernel"], nodes[index]["dilation"]) = ("same", [3, 4], [1, 2])
+            graph["nodes"] = nodes
+        }
+        let conv = try #require(try GraphSchema.decode(Data(SafeTensors.decode(rectangular, path: "m").metadata[ModelFile.metadataKey]!.utf8))
+            .nodes.first { $0.op == "conv2d" })
+        #expect(try conv.convolution(outChannels: 1, kernel: conv.kernel!).padding == [1, 3, 1, 3])
         let (full, _) = try nodeKey("conv2d", "padding", "full")
         #expect(full == "\(place): key \"padding\" is \"full\": expected an integer, \"same\" or \"valid\"")
         let (valid, _) = try nodeKey("conv2d", "padding", "valid")
