@@ -35,6 +35,11 @@ struct DataOption: ParsableArguments {
     /// The inputs for `model`, preprocessed, and their labels (`checkLabels`).
     func load(for model: ACIMNetwork.Model) throws -> (images: Tensor, labels: [Int]?) {
         let (images, labels) = try raw(inputShape: model.network.inputShape)
+        if model.preprocessing == .identity, let largest = images.data.max(), largest > 1,
+           images.data.allSatisfy({ $0 == $0.rounded() }) {
+            warn("warning: the inputs are integers up to \(Int(largest)) and the model declares no input scaling: if it was "
+                   + "trained on scaled inputs, declare the scaling (acim model import --input-scale) or scale the inputs")
+        }
         let prepared = model.preprocessing.apply(to: images)
         if let labels { try checkLabels(labels, of: model, path: resolvedPath(self.labels ?? csv ?? Self.digitsPath)) }
         return (prepared, labels)

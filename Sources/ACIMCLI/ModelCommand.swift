@@ -107,10 +107,8 @@ struct ModelTrain: ParsableCommand {
     @Option(parsing: .unconditional, help: "Mask threshold tau.") var threshold: Float = 0.5
     @Option(parsing: .unconditional, help: "Subtasks sampled per minibatch, each on its share of the batch.") var subtasksPerBatch = 1
     @Option(parsing: .unconditional, help: "Use only the first N training images (0: all).") var limit = 0
-    @Option(parsing: .unconditional, help: "Preprocessing the model declares: scale of the raw inputs, one value or one per channel (default: the digits' pixels 0...16 to [0, 1]).")
-    var inputScale = "0.0625"
-    @Option(parsing: .unconditional, help: "Preprocessing the model declares: offset added after the scale, one value or one per channel.")
-    var inputOffset = "0"
+    /// Without them, the digits' scaling: pixels 0...16 to [0, 1].
+    @OptionGroup var scaling: PreprocessingOptions
 
     func run() throws {
         do {
@@ -135,8 +133,7 @@ struct ModelTrain: ParsableCommand {
             let inputShape = try data.inputs.map { Array(try NPYArray.declaredShape(path: resolvedPath($0)).shape.dropFirst()) }
                 ?? Digits.inputShape
             guard inputShape.count == 3 else { throw CLIError("--inputs \(resolvedPath(data.inputs!)): shape [N] + \(inputShape): expected [N, C, H, W] images") }
-            let preprocessing = Preprocessing(scale: try Self.values(inputScale, "--input-scale"), offset: try Self.values(inputOffset, "--input-offset"))
-            do { try preprocessing.check(inputShape: inputShape) } catch let error as ACIMError { throw CLIError("--input-scale/--input-offset: \(error)") }
+            let preprocessing = try scaling.preprocessing(inputShape: inputShape, standard: Digits.preprocessing)
             let raw = try data.raw(inputShape: inputShape)
             guard let rawLabels = raw.labels else { throw CLIError("--inputs: training needs labels; give --labels y.npy") }
             let classes = (0...(rawLabels.max() ?? 0)).map(String.init)
@@ -171,7 +168,7 @@ struct ModelTrain: ParsableCommand {
                 + "--channels \(channels) --subtasks \(subtasks) --optimizer \(optimizer) --weight-lr \(weightLR) --mask-lr \(maskLR) "
                 + "--gamma \(gamma) --sigma \(sigma) --beta \(beta) --threshold \(threshold) --subtasks-per-batch \(subtasksPerBatch)"
                 + (limit > 0 ? " --limit \(limit)" : "")
-                + (preprocessing == Digits.preprocessing ? "" : " --input-scale \(inputScale) --input-offset \(inputOffset)"),
+                + (preprocessing == Digits.preprocessing ? "" : scaling.arguments),
                 "data": all.evaluationRows == Digits.evaluationRows ? "digits rows 0..1436 (training), calibration rows 0..511"
                     : "\((data.inputs ?? data.csv).map { ($0 as NSString).lastPathComponent } ?? "") (\(all.count) samples, all for training; calibration: the first \(calibration.count))",
                 "training_settings": try sortedJSON(settings)]
@@ -182,15 +179,6 @@ struct ModelTrain: ParsableCommand {
 }
 
 extension ModelTrain {
-    /// Comma-separated numbers of an option.
-    static func values(_ text: String, _ option: String) throws -> [Float] {
-        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Float($0) }
-        guard !values.isEmpty, values.allSatisfy({ $0?.isFinite == true }) else {
-            throw CLIError("\(option) \(text): expected finite numbers separated by commas")
-        }
-        return values.compactMap { $0 }
-    }
-
     /// Bytes that training the conv network on `inputShape` images with conv `channels` allocates at its
     /// largest: per image, the im2col columns, the outputs of conv, batch norm (and its normalized input),
     /// ReLU, the ungated mask-site output and the pooled output with its argmax, all kept for backpropagation

@@ -17,15 +17,20 @@ struct ModelImport: ParsableCommand {
 
     @Argument(help: "ONNX model (.onnx).") var file: String
     @Option(name: .shortAndLong, help: "Output model file (.safetensors).") var output: String
+    /// An ONNX file declares no input scaling: without these options the model takes its inputs as they are.
+    @OptionGroup var scaling: PreprocessingOptions
 
     func run() throws {
         try checkWritable(output)
         do {
-            let model = try ONNXImport.load(path: file)
+            var model = try ONNXImport.load(path: file)
+            model.preprocessing = try scaling.preprocessing(inputShape: model.network.inputShape, standard: .identity)
             try ModelFile.save(model, path: output)
             let network = model.network
             say("\(file): \(network.nodes.count) nodes, input \(network.inputShape), \(network.classes.count) classes, "
-                  + "\(network.parameterCount) parameters, MACs \(network.macs); wrote \(output)")
+                  + "\(network.parameterCount) parameters, MACs \(network.macs)"
+                  + (model.preprocessing == .identity ? "" : ", inputs scaled by \(model.preprocessing.scale) and offset by \(model.preprocessing.offset)")
+                  + "; wrote \(output)")
         } catch let error as ACIMError { throw CLIError(error.description) }
     }
 }

@@ -25,6 +25,31 @@ import Testing
         #expect(eval.exitCode == 0 && eval.output.contains("accuracy"), "\(eval)")
     }
 
+    /// An imported model declares the scaling it was trained with, so it takes the raw pixels: its logits on
+    /// the CSV equal the ONNX file's on the pixels over 16 (1/16 is exact). Raw integer inputs into a model
+    /// without scaling get a warning.
+    @Test func importDeclaresTheInputScaling() throws {
+        let scratch = try Scratch()
+        let (model, scaled) = (scratch.path + "/scaled.safetensors", scratch.path + "/x16.npy")
+        let outcome = acim(["model", "import", fixtures + "/digits-cnn.onnx", "-o", model, "--input-scale", "0.0625"])
+        #expect(outcome.exitCode == 0, "\(outcome)")
+        #expect(outcome.output.contains("inputs scaled by [0.0625] and offset by [0.0]"))
+        #expect(try ModelFile.load(path: model).preprocessing == Preprocessing(scale: [0.0625], offset: [0]))
+        let pixels = try DataFile.csv(path: digits, inputShape: [1, 8, 8])
+        try NPYArray(shape: pixels.images.shape, values: pixels.images.data.map { Double($0) / 16 }).write(path: scaled, float32: true)
+        try NPYArray(shape: [pixels.labels.count], values: pixels.labels.map(Double.init)).write(path: scratch.path + "/y.npy")
+        let fromCSV = acim(["model", "eval", model, "--data", digits, "--output", scratch.path + "/a.npy"])
+        let fromNPY = acim(["model", "eval", fixtures + "/digits-cnn.onnx", "--inputs", scaled, "--labels", scratch.path + "/y.npy",
+                            "--output", scratch.path + "/b.npy"])
+        #expect(fromCSV.exitCode == 0 && fromNPY.exitCode == 0, "\(fromCSV) \(fromNPY)")
+        #expect(!fromCSV.errors.contains("warning") && !fromNPY.errors.contains("warning"))
+        #expect(try NPYArray.read(path: scratch.path + "/a.npy") == NPYArray.read(path: scratch.path + "/b.npy"))
+        let raw = acim(["model", "eval", fixtures + "/digits-cnn.onnx", "--data", digits])
+        #expect(raw.errors.contains("warning: the inputs are integers up to 16 and the model declares no input scaling"))
+        let bad = acim(["model", "import", fixtures + "/digits-cnn.onnx", "-o", model, "--input-scale", "0.1,x"])
+        #expect(bad.failure == "--input-scale 0.1,x: expected finite numbers separated by commas")
+    }
+
     @Test func runTakesAnONNXModel() throws {
         let scratch = try Scratch()
         let output = scratch.path + "/logits.npy"
