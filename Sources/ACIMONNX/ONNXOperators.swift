@@ -60,7 +60,10 @@ extension GraphImporter {
 
     private func unsupported(_ node: Onnx_NodeProto, domain: String?) -> ONNXError {
         let what = domain.map { "operator domain \"\($0)\"" } ?? "operator"
-        return ONNXError("\(describe(node)): unsupported \(what); acim imports \(ONNXImport.supportedOperators.joined(separator: ", "))")
+        // A Shape node is what `x.view(x.size(0), -1)` exports to with a dynamic batch axis.
+        let hint = node.opType == "Shape" ? " (a shape computed at run time, as x.view(x.size(0), -1) exports: "
+            + "flatten with torch.flatten(x, 1) or nn.Flatten instead)" : ""
+        return ONNXError("\(describe(node)): unsupported \(what)\(hint); acim imports \(ONNXImport.supportedOperators.joined(separator: ", "))")
     }
 
     /// A one-input IR node reading the node's first input.

@@ -150,6 +150,9 @@ struct GraphImportTests {
         let message = reason(try model(nodes: nodes))
         #expect(message.hasPrefix("node \"mystery\" (Erf): unsupported operator; acim imports Conv, Gemm, MatMul, BatchNormalization"))
         #expect(ONNXImport.supportedOperators.allSatisfy { message.contains($0) })
+        let shape = reason(try model(nodes: [node("Shape", "size", ["x"], ["s"]), node("Gemm", "fc", ["x", "W", "B"], ["y"])]))
+        #expect(shape.hasPrefix("node \"size\" (Shape): unsupported operator (a shape computed at run time, as x.view(x.size(0), -1) "
+                                + "exports: flatten with torch.flatten(x, 1) or nn.Flatten instead)"))
     }
 
     @Test func missingAndComputedWeights() throws {
