@@ -14,8 +14,9 @@
 /* Sixteen lanes of 32-bit values per iteration: a full AVX-512 register, two of AVX2. */
 #define WIDE_LOOP _Pragma("clang loop vectorize_width(16) interleave_count(1)")
 
-/* Groups per block of the shift-and-add: the partial values of a block stay in registers and L1. */
-enum { BLOCK = 64 };
+/* An AVX-512 register of floats or of doubles (split into narrower registers on narrower instruction sets). */
+typedef float float16 __attribute__((vector_size(64), aligned(4)));
+typedef double double8 __attribute__((vector_size(64), aligned(8)));
 
 /* Adding and subtracting 1.5 x 2^23 (2^52 for doubles) rounds half to even in the default rounding mode. */
 #define MAGIC 0x1.8p23f
@@ -23,7 +24,7 @@ enum { BLOCK = 64 };
 
 /* Where a read-out's column values come from: decoded sums, or raw column sums converted as they are read.
    Passed by value with compile-time flags, so that each entry point below gets loops of its own with no
-   branch inside. */
+   branch inside the column loops. */
 typedef struct {
     const double *decoded;
     const float *sums;
@@ -46,29 +47,109 @@ static inline __attribute__((always_inline)) double column(source from, int conv
     return rounds ? (value + MAGIC_DOUBLE) - MAGIC_DOUBLE : value;
 }
 
-/* The shift-and-add of sliced weights runs slice by slice over a block of groups, so consecutive groups fill
-   the vector lanes (contiguous loads where the groups' columns are slot-major, group_stride 1); each group
-   still sums its slices in slice order, as the scalar definition does. Differential weights take slot 2k
-   less slot 2k+1 for slice k (and no offset), offset-encoded weights slot k. */
-static inline __attribute__((always_inline)) void sliced(source from, int converts, int masked, int rounds,
-                                                          int differential, int64_t groups, int64_t group_stride,
-                                                          int64_t slot_stride, const double *slice_weights,
-                                                          int64_t slices, double offset, double weight,
-                                                          double *output) {
-    double value[BLOCK];
-    for (int64_t first = 0; first < groups; first += BLOCK) {
-        const int64_t count = groups - first < BLOCK ? groups - first : BLOCK;
-        for (int64_t g = 0; g < count; g++) value[g] = 0.0;
-        for (int64_t k = 0; k < slices; k++) {
-            const double slice = slice_weights[k];
-            const int64_t slot = first * group_stride + (differential ? 2 * k : k) * slot_stride;
-            for (int64_t g = 0; g < count; g++) {
-                double sum = column(from, converts, masked, rounds, slot + g * group_stride);
-                if (differential) sum -= column(from, converts, masked, rounds, slot + slot_stride + g * group_stride);
-                value[g] += slice * sum;
-            }
+/* *low, *high = column() at positions i ..< i + 8 and i + 8 ..< i + 16, with the same operations lane by lane
+   (written through pointers: a function returning a vector this wide would change the ABI of the narrower
+   builds). */
+static inline __attribute__((always_inline)) void column16(source from, int converts, int masked, int rounds,
+                                                           int64_t i, double8 *low, double8 *high) {
+    if (!converts) {
+        *low = *(const double8 *)(from.decoded + i);
+        *high = *(const double8 *)(from.decoded + i + 8);
+        return;
+    }
+    const float16 zero = {0}, magic = zero + MAGIC;
+    float16 x = *(const float16 *)(from.sums + i) * from.factor;
+    x = __builtin_elementwise_max(x, zero);
+    x = __builtin_elementwise_min(x, zero + from.top);
+    float16 code = (x + magic) - magic;
+    if (masked) code *= *(const float16 *)(from.read + i);
+    const double8 magic_double = (double8){0} + MAGIC_DOUBLE;
+    double8 value = __builtin_convertvector(__builtin_shufflevector(code, code, 0, 1, 2, 3, 4, 5, 6, 7), double8)
+                    * from.step;
+    *low = rounds ? (value + magic_double) - magic_double : value;
+    value = __builtin_convertvector(__builtin_shufflevector(code, code, 8, 9, 10, 11, 12, 13, 14, 15), double8)
+            * from.step;
+    *high = rounds ? (value + magic_double) - magic_double : value;
+}
+
+/* The value of groups first ..< first + 16 of one row (group_stride 1): each group's slices summed in slice
+   order, slice_weights[k] times the decoded sum of slot k (differential: slot 2k less slot 2k+1). */
+static inline __attribute__((always_inline)) void value16(source from, int converts, int masked, int rounds,
+                                                          int differential, int64_t first, int64_t slot_stride,
+                                                          const double *slice_weights, int64_t slices,
+                                                          double8 *low, double8 *high) {
+    *low = (double8){0};
+    *high = (double8){0};
+    for (int64_t k = 0; k < slices; k++) {
+        const int64_t slot = first + (differential ? 2 * k : k) * slot_stride;
+        double8 sum_low, sum_high;
+        column16(from, converts, masked, rounds, slot, &sum_low, &sum_high);
+        if (differential) {
+            double8 minus_low, minus_high;
+            column16(from, converts, masked, rounds, slot + slot_stride, &minus_low, &minus_high);
+            sum_low -= minus_low;
+            sum_high -= minus_high;
         }
-        for (int64_t g = 0; g < count; g++) output[first + g] += weight * (value[g] - offset);
+        *low += slice_weights[k] * sum_low;
+        *high += slice_weights[k] * sum_high;
+    }
+}
+
+/* The value of group g of one row, as value16 computes it for one lane. */
+static inline __attribute__((always_inline)) double value1(source from, int converts, int masked, int rounds,
+                                                           int differential, int64_t g, int64_t group_stride,
+                                                           int64_t slot_stride, const double *slice_weights,
+                                                           int64_t slices) {
+    double value = 0.0;
+    for (int64_t k = 0; k < slices; k++) {
+        const int64_t slot = g * group_stride + (differential ? 2 * k : k) * slot_stride;
+        double sum = column(from, converts, masked, rounds, slot);
+        if (differential) sum -= column(from, converts, masked, rounds, slot + slot_stride);
+        value += slice_weights[k] * sum;
+    }
+    return value;
+}
+
+/* The shift-and-add of sliced weights over `count` rows that add into the same outputs, in row order:
+   output[g] += weights[r] * (value of group g in row r - offsets[r]). Where the groups' columns are
+   consecutive (slot-major, group_stride 1), sixteen groups run at a time in vectors, their outputs held in
+   registers across the rows; every output still takes the same additions in the same order. Differential
+   weights take slot 2k less slot 2k+1 for slice k, offset-encoded weights slot k. */
+static inline __attribute__((always_inline)) void sliced(const source *rows, const int32_t *rounds,
+                                                          const double *weights, const double *offsets, int64_t count,
+                                                          int converts, int masked, int differential, int64_t groups,
+                                                          int64_t group_stride, int64_t slot_stride,
+                                                          const double *slice_weights, int64_t slices,
+                                                          double *output) {
+    int64_t first = 0;
+    if (group_stride == 1) {
+        for (; first + 16 <= groups; first += 16) {
+            double8 out_low = *(double8 *)(output + first), out_high = *(double8 *)(output + first + 8);
+            for (int64_t r = 0; r < count; r++) {
+                double8 low, high;
+                if (rounds[r]) {
+                    value16(rows[r], converts, masked, 1, differential, first, slot_stride, slice_weights, slices,
+                            &low, &high);
+                } else {
+                    value16(rows[r], converts, masked, 0, differential, first, slot_stride, slice_weights, slices,
+                            &low, &high);
+                }
+                out_low += weights[r] * (low - offsets[r]);
+                out_high += weights[r] * (high - offsets[r]);
+            }
+            *(double8 *)(output + first) = out_low;
+            *(double8 *)(output + first + 8) = out_high;
+        }
+    }
+    for (int64_t g = first; g < groups; g++) {
+        double out = output[g];
+        for (int64_t r = 0; r < count; r++) {
+            const double value = rounds[r]
+                ? value1(rows[r], converts, masked, 1, differential, g, group_stride, slot_stride, slice_weights, slices)
+                : value1(rows[r], converts, masked, 0, differential, g, group_stride, slot_stride, slice_weights, slices);
+            out += weights[r] * (value - offsets[r]);
+        }
+        output[g] = out;
     }
 }
 
@@ -78,28 +159,25 @@ static inline __attribute__((always_inline)) void xnor(source from, int converts
     for (int64_t g = 0; g < groups; g++) output[g] += weight * (2 * column(from, converts, masked, rounds, g * group_stride) + offset);
 }
 
-/* Runs BODY(from, converts, masked, rounds) with the flags as constants: decoded sums, or raw sums with
-   and without a read mask, rounded or not. */
 #define DECODED(decoded) ((source){decoded, NULL, NULL, 0, 0, 0})
-#define CONVERTED(BODY, row)                                                                          \
-    do {                                                                                              \
-        const source from = {NULL, (row)->sums, (row)->read, (row)->factor, (row)->top, (row)->step}; \
-        if ((row)->read && (row)->round_decoded) BODY(from, 1, 1, 1);                                 \
-        else if ((row)->read) BODY(from, 1, 1, 0);                                                    \
-        else if ((row)->round_decoded) BODY(from, 1, 0, 1);                                           \
-        else BODY(from, 1, 0, 0);                                                                     \
-    } while (0)
 
 WIDEST
 void acim_shift_add_differential(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                                  const double *slice_weights, int64_t slices, double weight, double *output) {
-    sliced(DECODED(decoded), 0, 0, 0, 1, groups, group_stride, slot_stride, slice_weights, slices, 0.0, weight, output);
+    const source from = DECODED(decoded);
+    const int32_t rounds = 0;
+    const double offset = 0.0;
+    sliced(&from, &rounds, &weight, &offset, 1, 0, 0, 1, groups, group_stride, slot_stride, slice_weights, slices,
+           output);
 }
 
 WIDEST
 void acim_shift_add_offset(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                            const double *slice_weights, int64_t slices, double offset, double weight, double *output) {
-    sliced(DECODED(decoded), 0, 0, 0, 0, groups, group_stride, slot_stride, slice_weights, slices, offset, weight, output);
+    const source from = DECODED(decoded);
+    const int32_t rounds = 0;
+    sliced(&from, &rounds, &weight, &offset, 1, 0, 0, 0, groups, group_stride, slot_stride, slice_weights, slices,
+           output);
 }
 
 WIDEST
@@ -108,52 +186,112 @@ void acim_shift_add_xnor(const double *decoded, int64_t groups, int64_t group_st
     xnor(DECODED(decoded), 0, 0, 0, groups, group_stride, offset, weight, output);
 }
 
-WIDEST
-void acim_readout_differential(const acim_adc_row *row, int64_t groups, int64_t group_stride, int64_t slot_stride,
-                               const double *slice_weights, int64_t slices, double weight, double *output) {
-#define BODY(from, converts, masked, rounds) \
-    sliced(from, converts, masked, rounds, 1, groups, group_stride, slot_stride, slice_weights, slices, 0.0, weight, output)
-    CONVERTED(BODY, row);
-#undef BODY
-}
-
-WIDEST
-void acim_readout_offset(const acim_adc_row *row, int64_t groups, int64_t group_stride, int64_t slot_stride,
-                         const double *slice_weights, int64_t slices, int64_t offset_position, double offset_scale,
-                         double weight, double *output) {
-#define BODY(from, converts, masked, rounds)                                                              \
-    sliced(from, converts, masked, rounds, 0, groups, group_stride, slot_stride, slice_weights, slices,   \
-           offset_scale * column(from, converts, masked, rounds, offset_position), weight, output)
-    CONVERTED(BODY, row);
-#undef BODY
-}
-
-WIDEST
-void acim_readout_xnor(const acim_adc_row *row, int64_t groups, int64_t group_stride, double offset, double weight,
-                       double *output) {
-#define BODY(from, converts, masked, rounds) xnor(from, converts, masked, rounds, groups, group_stride, offset, weight, output)
-    CONVERTED(BODY, row);
-#undef BODY
-}
-
-WIDEST
-int32_t acim_extract_digits(const int32_t *values, const int32_t *enabled, int64_t count, int32_t shift,
-                            int32_t max_digit, uint8_t *digits, int32_t *digit_sums) {
-    int32_t non_zero = 0;
-    WIDE_LOOP
-    for (int64_t i = 0; i < count; i++) {
-        const int32_t digit = ((values[i] >> shift) & max_digit) & enabled[i];
-        digits[i] = (uint8_t)digit;
-        digit_sums[i] += digit;
-        non_zero += digit != 0;
+/* The sources, rounding flags and weights of `count` ADC rows. */
+#define ROWS(rows, count)                                                                          \
+    source from[count];                                                                            \
+    int32_t rounds[count];                                                                         \
+    double weights[count];                                                                         \
+    for (int64_t r = 0; r < count; r++) {                                                          \
+        from[r] = (source){NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].step}; \
+        rounds[r] = rows[r].round_decoded;                                                         \
+        weights[r] = rows[r].weight;                                                               \
     }
-    return non_zero;
+
+WIDEST
+void acim_readout_differential(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride,
+                               int64_t slot_stride, const double *slice_weights, int64_t slices, double *output) {
+    if (count <= 0) return;
+    ROWS(rows, count)
+    double offsets[count];
+    for (int64_t r = 0; r < count; r++) offsets[r] = 0.0;
+    if (rows[0].read) {
+        sliced(from, rounds, weights, offsets, count, 1, 1, 1, groups, group_stride, slot_stride, slice_weights, slices,
+               output);
+    } else {
+        sliced(from, rounds, weights, offsets, count, 1, 0, 1, groups, group_stride, slot_stride, slice_weights, slices,
+               output);
+    }
 }
 
 WIDEST
-int64_t acim_charge(const int32_t *digit_sums, const uint32_t *level_sums, int64_t count) {
+void acim_readout_offset(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride,
+                         int64_t slot_stride, const double *slice_weights, int64_t slices, int64_t offset_position,
+                         double offset_scale, double *output) {
+    if (count <= 0) return;
+    ROWS(rows, count)
+    const int masked = rows[0].read != NULL;
+    double offsets[count];
+    for (int64_t r = 0; r < count; r++) {
+        offsets[r] = offset_scale * (rounds[r] ? column(from[r], 1, masked, 1, offset_position)
+                                               : column(from[r], 1, masked, 0, offset_position));
+    }
+    if (masked) {
+        sliced(from, rounds, weights, offsets, count, 1, 1, 0, groups, group_stride, slot_stride, slice_weights, slices,
+               output);
+    } else {
+        sliced(from, rounds, weights, offsets, count, 1, 0, 0, groups, group_stride, slot_stride, slice_weights, slices,
+               output);
+    }
+}
+
+WIDEST
+void acim_readout_xnor(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride, double offset,
+                       double *output) {
+    for (int64_t r = 0; r < count; r++) {
+        const source from = {NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].step};
+        const int masked = rows[r].read != NULL, rounds = rows[r].round_decoded;
+        if (masked && rounds) xnor(from, 1, 1, 1, groups, group_stride, offset, rows[r].weight, output);
+        else if (masked) xnor(from, 1, 1, 0, groups, group_stride, offset, rows[r].weight, output);
+        else if (rounds) xnor(from, 1, 0, 1, groups, group_stride, offset, rows[r].weight, output);
+        else xnor(from, 1, 0, 0, groups, group_stride, offset, rows[r].weight, output);
+    }
+}
+
+typedef int32_t int32x16 __attribute__((vector_size(64), aligned(4)));
+typedef uint32_t uint32x16 __attribute__((vector_size(64), aligned(4)));
+typedef int64_t int64x16 __attribute__((vector_size(128), aligned(8)));
+typedef uint8_t uint8x16 __attribute__((vector_size(16), aligned(1)));
+
+WIDEST
+int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
+                          int32_t dac_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
+                          int64_t stride, int32_t *non_zero) {
+    /* Sixteen rows at a time, every phase of them while their values are in registers; per phase a count of
+       non-zero digits per lane (less one per non-zero digit: a true comparison is -1). */
+    int32x16 found[phases > 0 ? phases : 1];
+    for (int32_t p = 0; p < phases; p++) found[p] = (int32x16){0};
+    int64x16 charges = {0};
+    int64_t first = 0;
+    for (; first + 16 <= count; first += 16) {
+        const int32x16 value = *(const int32x16 *)(values + first);
+        const int32x16 enable = *(const int32x16 *)(enabled + first);
+        int32x16 digit_sums = {0};
+        for (int32_t p = 0; p < phases; p++) {
+            const int32x16 digit = ((value >> (p * dac_bits)) & max_digit) & enable;
+            *(uint8x16 *)(digits + p * stride + first) = __builtin_convertvector(digit, uint8x16);
+            digit_sums += digit;
+            found[p] += (int32x16)(digit != 0);
+        }
+        charges += __builtin_convertvector(digit_sums, int64x16)
+                   * __builtin_convertvector(*(const uint32x16 *)(level_sums + first), int64x16);
+    }
     int64_t charge = 0;
-    for (int64_t i = 0; i < count; i++) charge += (int64_t)digit_sums[i] * (int64_t)level_sums[i];
+    for (int l = 0; l < 16; l++) charge += charges[l];
+    for (int32_t p = 0; p < phases; p++) {
+        int32_t lanes = 0;
+        for (int l = 0; l < 16; l++) lanes -= found[p][l];
+        non_zero[p] = lanes;
+    }
+    for (int64_t i = first; i < count; i++) {
+        int32_t digit_sum = 0;
+        for (int32_t p = 0; p < phases; p++) {
+            const int32_t digit = ((values[i] >> (p * dac_bits)) & max_digit) & enabled[i];
+            digits[p * stride + i] = (uint8_t)digit;
+            digit_sum += digit;
+            non_zero[p] += digit != 0;
+        }
+        charge += (int64_t)digit_sum * (int64_t)level_sums[i];
+    }
     return charge;
 }
 

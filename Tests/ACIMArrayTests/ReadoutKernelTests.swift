@@ -8,7 +8,8 @@ import Testing
 @Suite struct ReadoutKernelTests {
     /// The read-out from raw sums (conversion and shift-and-add in one pass) equals converting every column
     /// with `ADC.convert`, zeroing the columns no ADC reads, and accumulating the decoded sums, for every
-    /// encoding, both column orders, steps coarser and finer than one unit, and saturating sums.
+    /// encoding, both column orders, steps coarser and finer than one unit, and saturating sums; several rows
+    /// in one call, each with its own scale and weight, equal one row after the other.
     @Test(arguments: [(WeightEncoding.differential, 3), (.differential, 8), (.offset, 6), (.offset, 10)])
     func readoutEqualsConvertThenAccumulate(encoding: WeightEncoding, bits: Int) throws {
         let adc = ADC(bits: bits)
@@ -33,24 +34,35 @@ import Testing
             var rng = RandomStream(seed: UInt64(bits), purpose: .userInput)
             let sums = (0..<columns).map { _ in Float(Int(rng.next() % 1400) - 100) }
             let read = (0..<columns).map { _ in Float(rng.next() % 7 == 0 ? 0 : 1) }
+            // Three rows of sums, each with its own scale and weight, as the phases of one vector.
+            let rowSums = (0..<3).flatMap { r in sums.map { $0 * Float(r + 1) / 2 } }
             for order in [ColumnOrder.physical, .slotMajor] {
-                for fullScale: Float in [37, 768, 1000.5] {
-                    let scale = ADC.Scale(adc, fullScale: fullScale)
-                    let decoded = zip(sums, read).map { $1 == 0 ? 0 : adc.convert($0, fullScale: fullScale) }
+                for fullScales: [Float] in [[37], [768], [1000.5], [37, 768, 1000.5], [768, 37, 768]] {
+                    let weights = [-4.0, 2, 0.5]
                     var expected = [Double](repeating: 0.5, count: groups)
                     var fused = expected
-                    decoded.withUnsafeBufferPointer { d in
-                        shiftAdd.accumulate(d.baseAddress!, order: order, weight: -4, groups: groups,
-                                            offsetColumn: offsetColumn, driverRows: 32, zeroRows: 3, into: &expected)
-                    }
-                    sums.withUnsafeBufferPointer { s in
-                        read.withUnsafeBufferPointer { r in
-                            shiftAdd.readout(s.baseAddress!, read: r.baseAddress!, adc: adc, scale: scale, order: order,
-                                             weight: -4, groups: groups, offsetColumn: offsetColumn, driverRows: 32,
-                                             zeroRows: 3, into: &fused)
+                    for (r, fullScale) in fullScales.enumerated() {
+                        let decoded = (0..<columns).map {
+                            read[$0] == 0 ? 0 : adc.convert(rowSums[r * columns + $0], fullScale: fullScale)
+                        }
+                        decoded.withUnsafeBufferPointer { d in
+                            shiftAdd.accumulate(d.baseAddress!, order: order, weight: weights[r], groups: groups,
+                                                offsetColumn: offsetColumn, driverRows: 32, zeroRows: 3, into: &expected)
                         }
                     }
-                    #expect(fused == expected, "xnor \(xnor), \(order), full scale \(fullScale)")
+                    rowSums.withUnsafeBufferPointer { s in
+                        read.withUnsafeBufferPointer { r in
+                            let rows = fullScales.indices.map {
+                                ShiftAdd.ReadoutRow(sums: s.baseAddress! + $0 * columns,
+                                                    scale: ADC.Scale(adc, fullScale: fullScales[$0]), weight: weights[$0])
+                            }
+                            rows.withUnsafeBufferPointer { rows in
+                                shiftAdd.readout(rows, read: r.baseAddress!, adc: adc, order: order, groups: groups,
+                                                 offsetColumn: offsetColumn, driverRows: 32, zeroRows: 3, into: &fused)
+                            }
+                        }
+                    }
+                    #expect(fused == expected, "xnor \(xnor), \(order), full scales \(fullScales)")
                 }
             }
         }
