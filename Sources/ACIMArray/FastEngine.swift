@@ -118,11 +118,17 @@ public struct FastEngine: MVMEngine {
         }
         var outputs = Matrix<Double>(rows: vectors, columns: mapping.outputs, repeating: 0)
         let factors = batch.prepared.compensationFactors
-        for b in 0..<vectors {
-            for g in 0..<mapping.outputs {
-                let sum = ShiftAdd.combine(passes: passes) { accumulated[$0 * slab + b * mapping.outputs + g] }
-                outputs[b, mapping.outputOrder[g]] = crossbar.finish(sum, output: mapping.outputOrder[g],
-                                                                     inputOffset: schedule.inputOffset, factors: factors)
+        let width = mapping.outputs
+        outputs.storage.withUnsafeMutableBufferPointer { outputs in
+            accumulated.withUnsafeBufferPointer { accumulated in
+                for b in 0..<vectors {
+                    for g in 0..<width {
+                        let sum = ShiftAdd.combine(passes: passes) { accumulated[$0 * slab + b * width + g] }
+                        let output = mapping.outputOrder[g]
+                        outputs[b * width + output] = crossbar.finish(sum, output: output,
+                                                                      inputOffset: schedule.inputOffset, factors: factors)
+                    }
+                }
             }
         }
         let cost = MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy, array: crossbar.id)
@@ -434,9 +440,10 @@ private struct Batch {
                     let first = digits.baseAddress! + plan.multiplied * wordLines
                     plan.charge[v] = Int(acim_digit_planes(vector, enabled.baseAddress!, Int64(rows), Int32(phases),
                                                            Int32(dacBits), maxDigit, levelSums.baseAddress!, first,
-                                                           Int64(wordLines), nonZeros.baseAddress!))
+                                                           Int64(wordLines), gated ? nonZeros.baseAddress! : nil))
                     for phase in 0..<phases {
-                        let nonZero = nonZeros[phase]
+                        // Non-zero digits are counted, and matter, only in a gated pass.
+                        let nonZero = gated ? nonZeros[phase] : 0
                         if gated && nonZero == 0 { continue }
                         let row = v * phases + phase
                         let sumRow = plan.multiplied

@@ -249,19 +249,73 @@ void acim_readout_xnor(const acim_adc_row *rows, int64_t count, int64_t groups, 
 
 typedef int32_t int32x16 __attribute__((vector_size(64), aligned(4)));
 typedef uint32_t uint32x16 __attribute__((vector_size(64), aligned(4)));
-typedef int64_t int64x16 __attribute__((vector_size(128), aligned(8)));
+typedef uint64_t uint64x16 __attribute__((vector_size(128), aligned(8)));
 typedef uint8_t uint8x16 __attribute__((vector_size(16), aligned(1)));
 
-WIDEST
-int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
-                          int32_t dac_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
-                          int64_t stride, int32_t *non_zero) {
-    /* Sixteen rows at a time, every phase of them while their values are in registers; per phase a count of
-       non-zero digits per lane (less one per non-zero digit: a true comparison is -1). */
-    int32x16 found[phases > 0 ? phases : 1];
-    for (int32_t p = 0; p < phases; p++) found[p] = (int32x16){0};
-    int64x16 charges = {0};
+typedef uint8_t uint8x64 __attribute__((vector_size(64), aligned(1)));
+typedef int8_t int8x64 __attribute__((vector_size(64), aligned(1)));
+
+/* The 64 int32 values at `values` as bytes, and whether every one is in 0...255. */
+static inline __attribute__((always_inline)) int bytes64(const int32_t *values, uint8x64 *bytes) {
+    uint8x16 part[4];
+    uint32x16 high = {0};
+    for (int q = 0; q < 4; q++) {
+        const int32x16 value = *(const int32x16 *)(values + 16 * q);
+        high |= (uint32x16)value;
+        part[q] = __builtin_convertvector(value, uint8x16);
+    }
+    typedef uint8_t uint8x32 __attribute__((vector_size(32), aligned(1)));
+    const uint8x32 low_half = __builtin_shufflevector(part[0], part[1], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                                      14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+                                                      30, 31);
+    const uint8x32 high_half = __builtin_shufflevector(part[2], part[3], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                                       14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+                                                       30, 31);
+    *bytes = __builtin_shufflevector(low_half, high_half, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
+                                     37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56,
+                                     57, 58, 59, 60, 61, 62, 63);
+    return __builtin_reduce_or(high) < 256;
+}
+
+/* acim_digit_planes, counting the non-zero digits of each phase only when `counts`. */
+static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t *values, const int32_t *enabled,
+                                                                  int64_t count, int32_t phases, int32_t dac_bits,
+                                                                  int32_t max_digit, const uint32_t *level_sums,
+                                                                  uint8_t *digits, int64_t stride, int32_t *non_zero,
+                                                                  int counts) {
+    /* Sixty-four rows at a time as bytes where their values fit one (inputs of at most 8 bits a pass), every
+       phase of them while they are in registers: a digit and the sum of a row's digits over the phases
+       then fit a byte too. Digit sums times level sums (below 2^32) are exact unsigned 64-bit products. */
+    if (counts) {
+        for (int32_t p = 0; p < phases; p++) non_zero[p] = 0;
+    }
+    uint64x16 charges = {0};
     int64_t first = 0;
+    for (; first + 64 <= count; first += 64) {
+        uint8x64 value, enable;
+        if (!bytes64(values + first, &value)) break;
+        bytes64(enabled + first, &enable);
+        uint8x64 digit_sums = {0};
+        for (int32_t p = 0; p < phases; p++) {
+            const int shift = p * dac_bits;
+            const uint8x64 digit = shift < 8 ? ((value >> shift) & (uint8_t)max_digit) & enable : (uint8x64){0};
+            *(uint8x64 *)(digits + p * stride + first) = digit;
+            digit_sums += digit;
+            if (counts) non_zero[p] -= __builtin_reduce_add((int8x64)(digit != 0));
+        }
+        for (int q = 0; q < 4; q++) {
+            const uint8x16 part = *(const uint8x16 *)((const uint8_t *)&digit_sums + 16 * q);
+            charges += __builtin_convertvector(part, uint64x16)
+                       * __builtin_convertvector(*(const uint32x16 *)(level_sums + first + 16 * q), uint64x16);
+        }
+    }
+    /* Wider values: sixteen rows at a time in 32-bit lanes, with per-lane counts of non-zero digits (less one
+       per non-zero digit: a true comparison is -1). */
+    int32x16 found[phases > 0 ? phases : 1];
+    if (counts) {
+        for (int32_t p = 0; p < phases; p++) found[p] = (int32x16){0};
+    }
     for (; first + 16 <= count; first += 16) {
         const int32x16 value = *(const int32x16 *)(values + first);
         const int32x16 enable = *(const int32x16 *)(enabled + first);
@@ -270,29 +324,37 @@ int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t
             const int32x16 digit = ((value >> (p * dac_bits)) & max_digit) & enable;
             *(uint8x16 *)(digits + p * stride + first) = __builtin_convertvector(digit, uint8x16);
             digit_sums += digit;
-            found[p] += (int32x16)(digit != 0);
+            if (counts) found[p] += (int32x16)(digit != 0);
         }
-        charges += __builtin_convertvector(digit_sums, int64x16)
-                   * __builtin_convertvector(*(const uint32x16 *)(level_sums + first), int64x16);
+        charges += __builtin_convertvector((uint32x16)digit_sums, uint64x16)
+                   * __builtin_convertvector(*(const uint32x16 *)(level_sums + first), uint64x16);
+    }
+    if (counts) {
+        for (int32_t p = 0; p < phases; p++) non_zero[p] -= __builtin_reduce_add(found[p]);
     }
     int64_t charge = 0;
-    for (int l = 0; l < 16; l++) charge += charges[l];
-    for (int32_t p = 0; p < phases; p++) {
-        int32_t lanes = 0;
-        for (int l = 0; l < 16; l++) lanes -= found[p][l];
-        non_zero[p] = lanes;
-    }
+    for (int l = 0; l < 16; l++) charge += (int64_t)charges[l];
     for (int64_t i = first; i < count; i++) {
         int32_t digit_sum = 0;
         for (int32_t p = 0; p < phases; p++) {
             const int32_t digit = ((values[i] >> (p * dac_bits)) & max_digit) & enabled[i];
             digits[p * stride + i] = (uint8_t)digit;
             digit_sum += digit;
-            non_zero[p] += digit != 0;
+            if (counts) non_zero[p] += digit != 0;
         }
         charge += (int64_t)digit_sum * (int64_t)level_sums[i];
     }
     return charge;
+}
+
+WIDEST
+int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
+                          int32_t dac_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
+                          int64_t stride, int32_t *non_zero) {
+    return non_zero ? digit_planes(values, enabled, count, phases, dac_bits, max_digit, level_sums, digits, stride,
+                                   non_zero, 1)
+                    : digit_planes(values, enabled, count, phases, dac_bits, max_digit, level_sums, digits, stride,
+                                   NULL, 0);
 }
 
 WIDEST

@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 import Testing
 @testable import ACIMArray
 
@@ -103,5 +104,48 @@ import Testing
         }
         #expect(fromSlots == fromPhysical)
         #expect(fromPhysical.allSatisfy { $0 != 0.25 })
+    }
+
+    /// All digit planes of a vector in one pass equal the digits, non-zero counts and charge taken row by row
+    /// and phase by phase, for values that fit a byte and wider ones, with and without counting, for row
+    /// counts that leave partial blocks, and for disabled rows.
+    @Test func digitPlanesEqualTheirDefinition() {
+        var rng = RandomStream(seed: 4, purpose: .userInput)
+        for trial in 0..<200 {
+            let count = Int(rng.next() % 300)
+            let (phases, dacBits) = (1 + Int(rng.next() % 9), 1 + Int(rng.next() % 3))
+            let maxDigit = Int32(1 << dacBits) - 1
+            let top = trial % 4 == 0 ? UInt64(4000) : 256
+            let values = (0..<count).map { _ in rng.next() % 3 == 0 ? 0 : Int32(rng.next() % top) }
+            let enabled = (0..<count).map { _ in Int32(rng.next() % 10 == 0 ? 0 : -1) }
+            let levelSums = (0..<count).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
+            let stride = count + 3
+            var expectedDigits = [UInt8](repeating: 0, count: phases * stride)
+            var expectedNonZero = [Int32](repeating: 0, count: phases)
+            var expectedCharge = 0
+            for i in 0..<count {
+                var digitSum = 0
+                for p in 0..<phases {
+                    let digit = ((values[i] >> Int32(p * dacBits)) & maxDigit) & enabled[i]
+                    expectedDigits[p * stride + i] = UInt8(digit)
+                    digitSum += Int(digit)
+                    expectedNonZero[p] += digit != 0 ? 1 : 0
+                }
+                expectedCharge += digitSum * Int(levelSums[i])
+            }
+            for counts in [true, false] {
+                var digits = [UInt8](repeating: 0, count: phases * stride)
+                var nonZero = [Int32](repeating: -7, count: phases)
+                let charge = digits.withUnsafeMutableBufferPointer { d in
+                    nonZero.withUnsafeMutableBufferPointer { n in
+                        acim_digit_planes(values, enabled, Int64(count), Int32(phases), Int32(dacBits), maxDigit,
+                                          levelSums, d.baseAddress!, Int64(stride), counts ? n.baseAddress! : nil)
+                    }
+                }
+                #expect(charge == Int64(expectedCharge), "trial \(trial)")
+                #expect(digits == expectedDigits, "trial \(trial)")
+                #expect(nonZero == (counts ? expectedNonZero : [Int32](repeating: -7, count: phases)), "trial \(trial)")
+            }
+        }
     }
 }

@@ -43,7 +43,8 @@ void acim_readout_xnor(const acim_adc_row *rows, int64_t count, int64_t groups, 
 
 /* The digit planes of one input vector, every bit-serial phase in one pass over it: row p of digits (at
    digits + p * stride) gets ((values[i] >> (p * dac_bits)) & max_digit) & enabled[i] (enabled is all ones or
-   all zeros per row), and non_zero[p] its number of non-zero digits. Returns the vector's unit bit-line
+   all zeros per row), and non_zero[p] its number of non-zero digits (non_zero NULL: not counted). Digit sums
+   and level sums must be below 2^32 each. Returns the vector's unit bit-line
    charge, the sum over rows of (the row's digits summed over the phases) * level_sums[i], in 64-bit
    integers. */
 int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
