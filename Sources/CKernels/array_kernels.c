@@ -6,12 +6,13 @@
 #pragma STDC FP_CONTRACT OFF
 
 #if defined(__x86_64__) && defined(__clang__)
-#define WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))
+#define WIDEST __attribute__((target_clones("avx512bw", "avx2", "default")))
 #else
 #define WIDEST
 #endif
 
-/* Sixteen lanes of 32-bit values per iteration: a full AVX-512 register, two of AVX2. */
+/* Sixteen lanes of 32-bit values per iteration: a full AVX-512 register, two of AVX2. The AVX-512 build
+   takes the byte and word instructions too (AVX512BW), for the digit planes. */
 #define WIDE_LOOP _Pragma("clang loop vectorize_width(16) interleave_count(1)")
 
 /* An AVX-512 register of floats or of doubles (split into narrower registers on narrower instruction sets). */
