@@ -11,11 +11,8 @@
 #define WIDEST
 #endif
 
-/* Sixteen lanes of 32-bit values per iteration: a full AVX-512 register, two of AVX2. The AVX-512 build
-   takes the byte and word instructions too (AVX512BW), for the digit planes. */
-#define WIDE_LOOP _Pragma("clang loop vectorize_width(16) interleave_count(1)")
-
-/* An AVX-512 register of floats or of doubles (split into narrower registers on narrower instruction sets). */
+/* An AVX-512 register of floats or of doubles (split into narrower registers on narrower instruction sets).
+   The AVX-512 build takes the byte and word instructions too (AVX512BW), for the digit planes. */
 typedef float float16 __attribute__((vector_size(64), aligned(4)));
 typedef double double8 __attribute__((vector_size(64), aligned(8)));
 
