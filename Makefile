@@ -40,7 +40,7 @@ bench: release
 	.build/release/acim bench
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= profile model npy
+FUZZ_TARGETS ?= profile model npy onnx
 
 fuzz: deps
 	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh $(FUZZ_TARGETS)

@@ -10,10 +10,12 @@ let package = Package(
         .library(name: "ACIMProfiles", targets: ["ACIMProfiles"]),
         .library(name: "ACIMNetwork", targets: ["ACIMNetwork"]),
         .library(name: "ACIMHost", targets: ["ACIMHost"]),
+        .library(name: "ACIMONNX", targets: ["ACIMONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         .systemLibrary(
@@ -29,6 +31,8 @@ let package = Package(
         .target(name: "ACIMArray", dependencies: ["ACIMCore", "CKernels"]),
         .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
         .target(name: "ACIMNetwork", dependencies: ["ACIMCore"]),
+        // ONNX import; onnx.pb.swift is generated from onnx.proto (docs/onnx.md).
+        .target(name: "ACIMONNX", dependencies: ["ACIMNetwork", "ACIMCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "ACIMHost", dependencies: ["ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
         .target(name: "ACIMTraces", dependencies: ["ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
         .target(
@@ -42,7 +46,7 @@ let package = Package(
         .target(
             name: "ACIMCLI",
             dependencies: [
-                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork", "ACIMHost", "ACIMTraces", "ACIMSweeps",
+                "ACIMCore", "ACIMArray", "ACIMChip", "ACIMProfiles", "ACIMNetwork", "ACIMONNX", "ACIMHost", "ACIMTraces", "ACIMSweeps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +56,7 @@ let package = Package(
         .testTarget(name: "ACIMChipTests", dependencies: ["ACIMChip"]),
         .testTarget(name: "ACIMProfilesTests", dependencies: ["ACIMProfiles"], exclude: ["Broken"]),
         .testTarget(name: "ACIMNetworkTests", dependencies: ["ACIMNetwork"]),
+        .testTarget(name: "ACIMONNXTests", dependencies: ["ACIMONNX", "ACIMNetwork", "ACIMCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ACIMHostTests", dependencies: ["ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),
         .testTarget(name: "ACIMTracesTests", dependencies: ["ACIMTraces", "ACIMHost", "ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"],
                     exclude: ["BrokenTraces"]),

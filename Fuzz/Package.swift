@@ -13,6 +13,8 @@ let package = Package(
                           swiftSettings: harness),
         .executableTarget(name: "FuzzModel", dependencies: [.product(name: "ACIMNetwork", package: "acimsim")],
                           swiftSettings: harness),
+        .executableTarget(name: "FuzzONNX", dependencies: [.product(name: "ACIMONNX", package: "acimsim")],
+                          swiftSettings: harness),
         .executableTarget(name: "FuzzNPY", dependencies: [.product(name: "ACIMNetwork", package: "acimsim")],
                           swiftSettings: harness),
     ]

@@ -3,7 +3,7 @@
 # runs each for a bounded time; exits non-zero when any target finds a crash, a hang or an allocation past the
 # memory limits. Run from anywhere; `make fuzz` calls it.
 #
-#   Fuzz/run.sh [target...]          targets: profile model npy (default: all three)
+#   Fuzz/run.sh [target...]          targets: profile model npy onnx (default: all four)
 #   FUZZ_SECONDS=300 Fuzz/run.sh npy  fuzz time per target (default 60 s)
 #   FUZZ_SEED=7 Fuzz/run.sh           the fuzzer's random seed (default 1: a run explores the same inputs
 #                                     in the same order each time, so CI's verdict is repeatable)
@@ -34,7 +34,8 @@ binary() {
         profile) echo FuzzProfile ;;
         model) echo FuzzModel ;;
         npy) echo FuzzNPY ;;
-        *) echo "unknown fuzz target '$1' (expected profile, model or npy)" >&2; return 1 ;;
+        onnx) echo FuzzONNX ;;
+        *) echo "unknown fuzz target '$1' (expected profile, model, npy or onnx)" >&2; return 1 ;;
     esac
 }
 seeds() {
@@ -49,7 +50,7 @@ if [ "${1:-}" = "--build" ]; then
     exit
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(profile model npy)
+[ ${#targets[@]} -gt 0 ] || targets=(profile model npy onnx)
 for target in "${targets[@]}"; do binary "$target" >/dev/null; done
 
 if ! build; then

@@ -5,21 +5,30 @@ import ACIMCore
 ///
 /// Column sums are in unit products (input digit x cell level). The full scale is the sum that maps to the
 /// top code; when one code step is finer than one unit product, the decoder rounds to whole products,
-/// which noise-free sums are.
+/// which noise-free sums are. A bipolar ADC, for signed column sums, spends one bit on the sign: codes
+/// `-(2^(bits-1) - 1) ... 2^(bits-1) - 1`, the negative full scale at the bottom code.
 public struct ADC: Sendable, Equatable {
     public let bits: Int
-    /// The top code, `2^bits - 1`.
+    /// The top code: `2^bits - 1`, or `2^(bits-1) - 1` when bipolar.
     public let topCode: Float
+    /// The bottom code: 0, or `-topCode` when bipolar.
+    public let bottomCode: Float
 
-    public init(bits: Int) {
+    public init(bits: Int, bipolar: Bool = false) {
         self.bits = bits
-        self.topCode = Float((1 << bits) - 1)
+        topCode = Float((1 << (bipolar ? bits - 1 : bits)) - 1)
+        bottomCode = bipolar ? -topCode : 0
+    }
+
+    /// The ADC of an array: bipolar where its column sums are signed.
+    public init(config: CrossbarConfig) {
+        self.init(bits: config.periphery.adc.bits, bipolar: CrossbarLayout(config: config).signedSums)
     }
 
     /// The code of an analog column sum `sum` for a full scale `fullScale` (> 0).
     @inlinable
     public func code(_ sum: Float, fullScale: Float) -> Float {
-        ADC.roundHalfEven(min(max(sum * (topCode / fullScale), 0), topCode))
+        ADC.roundHalfEven(min(max(sum * (topCode / fullScale), bottomCode), topCode))
     }
 
     /// The column sum a code stands for.
@@ -30,7 +39,7 @@ public struct ADC: Sendable, Equatable {
         return step < 1 ? ADC.roundHalfEven(value) : value
     }
 
-    /// Round half to even of `x` in `0 ... 2^22`: adding and subtracting 1.5 x 2^23 leaves the integer the
+    /// Round half to even of `x` in `-2^22 ... 2^22`: adding and subtracting 1.5 x 2^23 leaves the integer the
     /// hardware rounding mode picks. Unlike `rounded(.toNearestOrEven)` on the baseline x86-64 target, it
     /// is not a library call and vectorizes.
     @inlinable
@@ -39,7 +48,7 @@ public struct ADC: Sendable, Equatable {
         return (x + magic) - magic
     }
 
-    /// Round half to even of `x` in `0 ... 2^51`.
+    /// Round half to even of `x` in `-2^51 ... 2^51`.
     @inlinable
     public static func roundHalfEven(_ x: Double) -> Double {
         let magic = 0x1.8p52

@@ -94,16 +94,17 @@ public struct Crossbar: Sendable, Codable, Equatable {
     /// problem.
     public init(config: CrossbarConfig, id: ArrayID, temperature: Double) throws {
         _ = try config.validated()
-        let cellCount = config.array.rows * config.array.cols
+        let layout = CrossbarLayout(config: config)
+        let cellCount = config.array.rows * layout.deviceColumns
         guard cellCount <= Crossbar.maximumCells else {
-            throw ACIMError.resourceLimit("an array of \(config.array.rows)x\(config.array.cols) cells exceeds \(Crossbar.maximumCells) cells")
+            throw ACIMError.resourceLimit("an array of \(config.array.rows)x\(layout.deviceColumns) cells exceeds \(Crossbar.maximumCells) cells")
         }
         self.config = config
-        self.layout = CrossbarLayout(config: config)
+        self.layout = layout
         self.id = id
         self.device = CellDevice(config: config.device, bitsPerCell: layout.mode == .xnor ? 1 : config.array.bitsPerCell)
         self.temperature = temperature
-        self.cells = CellArray(wordLines: config.array.rows, columns: config.array.cols,
+        self.cells = CellArray(wordLines: config.array.rows, columns: layout.deviceColumns,
                                wordLinesPerSite: layout.wordLinesPerRow, columnsPerSite: layout.columnsPerWeight,
                                temperature: temperature)
     }
@@ -317,7 +318,7 @@ public struct Crossbar: Sendable, Codable, Equatable {
         guard !fractions.isEmpty else { return }
         let sorted = fractions.sorted()
         let rank = min(sorted.count - 1, max(0, Int((percentile / 100 * Double(sorted.count)).rounded(.up)) - 1))
-        adcRangeFraction = max(sorted[rank], 1 / ADC(bits: config.periphery.adc.bits).topCode)
+        adcRangeFraction = max(sorted[rank], 1 / ADC(config: config).topCode)
     }
 }
 

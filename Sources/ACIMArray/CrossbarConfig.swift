@@ -17,6 +17,51 @@ public enum InputEncoding: String, ConfigEnumeration {
     case twoPass = "two_pass"
     /// The input plus `2^(input_bits-1)` in one pass; the weight column sums are subtracted digitally.
     case offset
+    /// The magnitude's `input_bits - 1` bits in one pass, the sign setting the polarity of each word line's
+    /// drive: digits in `-(2^dac_bits - 1) ... 2^dac_bits - 1`, signed column sums, a bipolar ADC.
+    case signMagnitude = "sign_magnitude"
+}
+
+/// How a DAC applies an input code to its word line.
+public enum InputDrive: String, ConfigEnumeration {
+    /// Bit planes of `dac_bits` bits, one voltage level per plane.
+    case bitSerial = "bit_serial"
+    /// One pulse whose width is the input code in steps of `timing.pwm_step_cycles` (pulse-width modulation):
+    /// one integration, and one conversion, per pass.
+    case pwm
+}
+
+/// When the column ADCs convert.
+public enum ConversionPoint: String, ConfigEnumeration {
+    /// After every bit plane; the planes are shift-added digitally.
+    case perBitPlane = "per_bit_plane"
+    /// Once per pass, after the bit planes are accumulated on the bit lines with their binary weights.
+    case perMVM = "per_mvm"
+}
+
+/// Where the G+ and G- columns of differential weights are subtracted.
+public enum DifferentialReadout: String, ConfigEnumeration {
+    /// Each column converted on its own; the codes subtracted after the ADC.
+    case digital
+    /// The columns' currents subtracted on the bit lines: one conversion of a signed sum per pair.
+    case analog
+}
+
+/// Where the G+ and G- devices of a differential weight sit.
+public enum DifferentialCell: String, ConfigEnumeration {
+    /// On two adjacent bit-line columns: a weight slice takes two of `cols`.
+    case columns
+    /// In one unit cell on one output column (each side its own bit line inside the cell): `cols` counts unit
+    /// cells, a weight slice takes one.
+    case unitCell = "unit_cell"
+}
+
+/// How long a pulse-width-modulated pass integrates.
+public enum PWMWindow: String, ConfigEnumeration {
+    /// A fixed window of the longest pulse a code can have, `2^bits - 1` steps.
+    case full
+    /// Until the longest pulse of the vector ends.
+    case longestPulse = "longest_pulse"
 }
 
 /// The ADC input range.
@@ -60,6 +105,7 @@ public struct ArrayGeometry: ComponentConfiguration {
     /// Bits of a signed weight code.
     public var weightBits: Int = 8
     public var weightEncoding: WeightEncoding = .differential
+    public var differentialCell: DifferentialCell = .columns
 
     public init() {}
 
@@ -70,6 +116,8 @@ public struct ArrayGeometry: ComponentConfiguration {
         .key(\.weightBits, "weight_bits", in: 1...16, "bits of a signed weight code (1 only with XNOR mode)"),
         .key(\.weightEncoding, "weight_encoding",
              "signed weights as G+/G- column pairs, or biased by 2^(weight_bits-1) with an offset column"),
+        .key(\.differentialCell, "differential_cell",
+             "G+ and G- devices on two bit-line columns, or in one unit cell per output column (cols counts unit cells)"),
     ]
 }
 
@@ -108,6 +156,7 @@ public struct CrossbarTiming: ComponentConfiguration {
     public var adcCycles: Int = 4
     public var shiftAddCycles: Int = 1
     public var detectCycles: Int = 1
+    public var pwmStepCycles: Int = 1
 
     public init() {}
 
@@ -119,6 +168,7 @@ public struct CrossbarTiming: ComponentConfiguration {
              "one ADC conversion at periphery.adc.reference_bits (scaled by periphery.adc.scaling)"),
         .key(\.shiftAddCycles, "shift_add_cycles", in: 0...1000, "final shift-and-add per MVM"),
         .key(\.detectCycles, "detect_cycles", in: 0...1000, "zero detection; the whole cost of a skipped array"),
+        .key(\.pwmStepCycles, "pwm_step_cycles", in: 1...1000, "one step of pulse width (input_drive pwm)"),
     ]
 }
 
@@ -128,6 +178,10 @@ public struct PeripheryConfig: ComponentConfiguration {
     /// Input bits applied per phase.
     public var dacBits: Int = 1
     public var inputEncoding: InputEncoding = .twoPass
+    public var inputDrive: InputDrive = .bitSerial
+    public var pwmWindow: PWMWindow = .full
+    public var conversion: ConversionPoint = .perBitPlane
+    public var differentialReadout: DifferentialReadout = .digital
     /// How the DAC's energy and drive cycles follow `dacBits`, from their values at `dacReferenceBits`.
     public var dacScaling: DACScaling = .currentSteering
     public var dacReferenceBits: Int = 1
@@ -141,7 +195,15 @@ public struct PeripheryConfig: ComponentConfiguration {
         .key(\.inputBits, "input_bits", in: 1...16, "bits of an input code"),
         .key(\.dacBits, "dac_bits", in: 1...16, rule: "<= input_bits", "input bits applied per phase"),
         .key(\.inputEncoding, "input_encoding",
-             "non-negative inputs; signed inputs in a positive and a negative pass; or biased inputs"),
+             "non-negative inputs; signed inputs in a positive and a negative pass; biased inputs; or signed "
+                + "inputs in one pass, the sign setting the word-line polarity"),
+        .key(\.inputDrive, "input_drive", "bit planes of dac_bits, or one pulse whose width is the code"),
+        .key(\.pwmWindow, "pwm_window",
+             "with input_drive pwm: integrate 2^bits - 1 steps, or until the vector's longest pulse ends"),
+        .key(\.conversion, "conversion",
+             "convert after every bit plane, or once per pass after the planes accumulate on the bit lines"),
+        .key(\.differentialReadout, "differential_readout",
+             "differential weights: convert G+ and G- columns apart, or their difference on the bit lines"),
         .key(\.dacScaling, "dac_scaling",
              "DAC energy E and drive cycles D at dac_bits b from E_r, D_r at dac_reference_bits r: "
                 + "current_steering E_r*(2^b-1)/(2^r-1), ceil(D_r*(b+1)/(r+1)); fixed E_r, D_r"),
@@ -174,10 +236,11 @@ public struct CrossbarEnergy: ComponentConfiguration {
     public init() {}
 
     public static let keys: [ConfigKey<Self>] = [
-        .key(\.wordlineDrive, "wordline_drive", atLeast: 0, "one word line driven for one phase"),
+        .key(\.wordlineDrive, "wordline_drive", atLeast: 0, "one word line driven for one bit plane (one pulse-width step with input_drive pwm)"),
         .key(\.dacConversion, "dac_conversion", atLeast: 0,
-             "one DAC output for one phase at periphery.dac_reference_bits (scaled by periphery.dac_scaling)"),
-        .key(\.cellRead, "cell_read", atLeast: 0, "one enabled cell for one phase"),
+             "one DAC output for one bit plane (pulse-width step) at periphery.dac_reference_bits "
+                + "(scaled by periphery.dac_scaling)"),
+        .key(\.cellRead, "cell_read", atLeast: 0, "one enabled cell for one bit plane (one pulse-width step with input_drive pwm)"),
         .key(\.bitlineCharge, "bitline_charge", atLeast: 0, "one unit of column charge (input digit x cell level)"),
         .key(\.adcConversion, "adc_conversion", atLeast: 0,
              "one conversion at periphery.adc.reference_bits (scaled to adc bits by periphery.adc.scaling)"),

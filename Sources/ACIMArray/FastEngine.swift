@@ -151,7 +151,8 @@ public struct FastEngine: MVMEngine {
                 let full = Float(max(1, batch.prepared.gate.rescalesRange ? Int(plan.connected[row]) : mapping.rows)
                                  * batch.layout.maxDigit * batch.layout.maxLevel)
                 for c in 0..<batch.columns where readable[c] {
-                    fractions.append(max(0, sums[sumRow * batch.columns + batch.position(c)]) / full)
+                    let sum = sums[sumRow * batch.columns + batch.position(c)]
+                    fractions.append((batch.layout.signedSums ? abs(sum) : max(0, sum)) / full)
                 }
             }
         }
@@ -166,9 +167,13 @@ struct PreparedReadout: Sendable {
     let shiftAdd: ShiftAdd
     let adc: ADC
     let timing: CrossbarTiming
-    /// Per mapped column, whether an ADC reads it (not statically disabled, not gated).
+    let drive: PhaseDrive
+    /// Per mapped column, whether an ADC reads it (not statically disabled, not gated, not the G- column of
+    /// an analog pair).
     let readable: [Bool]
     let readableCount: Int
+    /// Bit lines one conversion reads: 2 for analog pairs, else 1.
+    let linesPerConversion: Int
     /// The mapped columns no ADC reads: they decode to 0.
     let unreadColumns: [Int]
     let enabledRows: Int
@@ -186,11 +191,16 @@ struct PreparedReadout: Sendable {
         let config = crossbar.config
         gate = SparsityGate(config: config, mapping: mapping)
         shiftAdd = ShiftAdd(config: config)
-        adc = ADC(bits: config.periphery.adc.bits)
+        adc = ADC(config: config)
         timing = config.scaledTiming
-        let readable = (0..<mapping.mappedColumns).map { mapping.converts(column: $0) }
+        drive = PhaseDrive(config: config)
+        let layout = crossbar.layout
+        let readable = (0..<mapping.mappedColumns).map {
+            mapping.converts(column: $0) && !layout.isPairedMinus($0, groups: mapping.outputs)
+        }
         self.readable = readable
-        readableCount = mapping.convertedColumns
+        readableCount = readable.count { $0 }
+        linesPerConversion = layout.analogPairs ? 2 : 1
         enabledRows = mapping.enabledRows
         enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
         levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
@@ -238,7 +248,8 @@ struct PackedOperands: Sendable {
         }
         let digit = layout.mode == .xnor ? 1 : layout.maxDigit
         let depth = stored.rows
-        guard IntegerGEMM.isExact(maxA: digit, maxB: Int(largest), depth: depth) else { return nil }
+        // Signed digits enter the integer GEMM biased by 128 (`GEMMOperand.multiply`).
+        guard IntegerGEMM.isExact(maxA: layout.signedDigits ? 255 : digit, maxB: Int(largest), depth: depth) else { return nil }
         if gate.disablesZeroCells {
             // The cells read, and (with read noise) the squared digits, are GEMMs with the 0/1 cells.
             guard IntegerGEMM.isExact(maxA: digit * digit, maxB: 1, depth: depth),
@@ -292,8 +303,12 @@ private struct PassPlan {
     let stacked: Int
     /// The rows that run.
     var multiplied = 0
-    /// `multiplied x wordLines` digits of connected rows.
+    /// `multiplied x wordLines` digits of connected rows (their magnitudes for sign-magnitude inputs).
     var digits: [UInt8]
+    /// Sign-magnitude inputs: `multiplied x wordLines`, `1` where a digit is negative.
+    var negative: [UInt8]?
+    /// Pulse-width inputs: the pulse widths of each stacked row.
+    var pulses: [PhaseDrive.Pulses]?
     /// `multiplied x wordLines`: `1` where a row connects a word line; only when zero-level cells are disabled.
     var connectionMask: [UInt8]?
     /// Per stacked row, its row in the GEMM operands and results; -1 for a row that does not run.
@@ -331,7 +346,7 @@ private struct Batch {
     let prepared: PreparedReadout
     let layout: CrossbarLayout
     let context: ReadContext
-    let dacBits: Int
+    let digitBits: Int
     let phases: Int
     let rows: Int
     let wordLines: Int
@@ -363,7 +378,7 @@ private struct Batch {
         self.prepared = prepared
         layout = crossbar.layout
         self.context = context
-        dacBits = crossbar.config.periphery.dacBits
+        digitBits = layout.digitBits
         phases = layout.phasesPerPass
         rows = mapping.rows
         wordLines = readout.levels.rows
@@ -406,6 +421,8 @@ private struct Batch {
             vectors: vectors, stacked: stacked,
             // Every row that runs is written below, by the digit extraction or zeroed first; the rest is cut.
             digits: [UInt8](unsafeUninitializedCapacity: stacked * wordLines) { $1 = stacked * wordLines },
+            negative: layout.signedDigits ? [UInt8](repeating: 0, count: stacked * wordLines) : nil,
+            pulses: layout.pulseWidth ? [PhaseDrive.Pulses](repeating: .none, count: stacked) : nil,
             connectionMask: weightCells != nil ? [UInt8](repeating: 0, count: stacked * wordLines) : nil,
             sumRows: [Int32](repeating: -1, count: stacked),
             connected: [Int32](repeating: 0, count: stacked),
@@ -423,11 +440,13 @@ private struct Batch {
         // with the charge, and a phase that does not run has its row taken by the next that does.
         let andMode = !xnor && plan.connectionMask == nil
         var nonZeros = [Int32](repeating: 0, count: phases)
+        var negativeDigits = plan.negative ?? []
         pass.values.storage.withUnsafeBufferPointer { values in
         nonZeros.withUnsafeMutableBufferPointer { nonZeros in
         prepared.enabledRowMask.withUnsafeBufferPointer { enabled in
         prepared.levelSums.withUnsafeBufferPointer { levelSums in
         plan.digits.withUnsafeMutableBufferPointer { digits in
+        negativeDigits.withUnsafeMutableBufferPointer { negative in
             for (v, b) in vectors.enumerated() {
                 let vector = values.baseAddress! + b * rows
                 let zeros = Int(acim_count_zeros(vector, enabled.baseAddress!, Int64(rows)))
@@ -437,10 +456,13 @@ private struct Batch {
                 plan.skipped[v] = gated && zeros == enabledRows
                 if plan.skipped[v] { continue }
                 if andMode {
-                    let first = digits.baseAddress! + plan.multiplied * wordLines
+                    let start = plan.multiplied * wordLines
+                    // (An empty buffer may still have an address: only signed digits have sign rows.)
+                    let negativeStart = layout.signedDigits ? negative.baseAddress! + start : nil
                     plan.charge[v] = Int(acim_digit_planes(vector, enabled.baseAddress!, Int64(rows), Int32(phases),
-                                                           Int32(dacBits), maxDigit, levelSums.baseAddress!, first,
-                                                           Int64(wordLines), gated ? nonZeros.baseAddress! : nil))
+                                                           Int32(digitBits), maxDigit, levelSums.baseAddress!,
+                                                           digits.baseAddress! + start, negativeStart, Int64(wordLines),
+                                                           gated ? nonZeros.baseAddress! : nil))
                     for phase in 0..<phases {
                         // Non-zero digits are counted, and matter, only in a gated pass.
                         let nonZero = gated ? nonZeros[phase] : 0
@@ -448,14 +470,19 @@ private struct Batch {
                         let row = v * phases + phase
                         let sumRow = plan.multiplied
                         let digitRow = digits.baseAddress! + sumRow * wordLines
-                        if digitRow != first + phase * wordLines {
-                            digitRow.update(from: first + phase * wordLines, count: wordLines)
+                        let (from, to) = (start + phase * wordLines, sumRow * wordLines)
+                        if to != from {
+                            digitRow.update(from: digits.baseAddress! + from, count: wordLines)
+                            if let signs = negative.baseAddress, layout.signedDigits {
+                                (signs + to).update(from: signs + from, count: wordLines)
+                            }
                         }
                         plan.sumRows[row] = Int32(sumRow)
                         plan.multiplied += 1
                         plan.connected[row] = !gated ? Int32(enabledRows)
                             : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZero
                         plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
+                        plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
                     }
                     continue
                 }
@@ -465,14 +492,17 @@ private struct Batch {
                     // The next GEMM row: a phase that does not run leaves it to the next.
                     let sumRow = plan.multiplied
                     let digitRow = digits.baseAddress! + sumRow * wordLines
-                    let shift = Int32(phase * dacBits)
+                    // (An empty buffer may still have an address: only signed digits have a sign row.)
+                    let negativeRow = layout.signedDigits ? negative.baseAddress! + sumRow * wordLines : nil
+                    let shift = Int32(phase * digitBits)
                     digitRow.update(repeating: 0, count: wordLines)
+                    negativeRow?.update(repeating: 0, count: wordLines)
                     var connected: Int32 = 0
                     var anyDigit = false
                     var lines: [Int] = []
                     for i in 0..<rows where enabled[i] != 0 {
                         let value = vector[i]
-                        let digit = xnor ? (value != 0 ? 1 : 0) : (value &>> shift) & maxDigit
+                        let digit = xnor ? (value != 0 ? 1 : 0) : (abs(value) &>> shift) & maxDigit
                         guard gate.connects(value: value, digit: digit, gated: gated) else { continue }
                         connected += 1
                         let line = xnor ? (value < 0 ? 2 * i + 1 : 2 * i) : i
@@ -480,6 +510,7 @@ private struct Batch {
                         guard digit != 0 else { continue }
                         anyDigit = true
                         digitRow[line] = UInt8(digit)
+                        if value < 0 && !xnor { negativeRow?[line] = 1 }
                         plan.charge[v] += Int(digit) * Int(levelSums[line])
                     }
                     if gated && !anyDigit { continue }
@@ -488,6 +519,7 @@ private struct Batch {
                     plan.multiplied += 1
                     plan.connected[row] = connected
                     plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
+                    plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
                 }
             }
         }
@@ -495,8 +527,11 @@ private struct Batch {
         }
         }
         }
+        }
+        if plan.negative != nil { plan.negative = negativeDigits }
         let unused = (stacked - plan.multiplied) * wordLines
         plan.digits.removeLast(unused)
+        plan.negative?.removeLast(unused)
         plan.connectionMask?.removeLast(unused)
         return plan
     }
@@ -505,7 +540,9 @@ private struct Batch {
     /// squared digits and the cells each column reads.
     func columnSums(_ plan: PassPlan) -> ColumnSums {
         let rows = plan.multiplied
-        var sums = ColumnSums(levels: levels.multiply(plan.digits, rows: rows, maxRows: maxRows, log: gemmLog))
+        var sums = ColumnSums(levels: levels.multiply(plan.digits, negative: plan.negative, rows: rows, maxRows: maxRows,
+                                                      log: gemmLog))
+        if layout.analogPairs { subtractPairs(&sums.levels, rows: rows) }
         if let weightCells, let mask = plan.connectionMask {
             if readVariance > 0 {
                 sums.squaredDigits = weightCells.multiply(plan.digits, squared: true, rows: rows, maxRows: maxRows,
@@ -516,13 +553,25 @@ private struct Batch {
         return sums
     }
 
+    /// Analog differential read-out: each G+ column's sum less its G- column's, in the G+ column's place,
+    /// for every product row (exact on the integer sums of noise-free levels).
+    func subtractPairs(_ sums: inout [Float], rows: Int) {
+        let pairs = mapping.outputs * layout.columnsPerWeight / 2
+        let plus = (0..<pairs).map { position(2 * $0) }
+        let minus = (0..<pairs).map { position(2 * $0 + 1) }
+        for r in 0..<rows {
+            let base = r * columns
+            for k in 0..<pairs { sums[base + plus[k]] -= sums[base + minus[k]] }
+        }
+    }
+
     /// ADC conversion and shift-and-add of one pass of a chunk into `accumulated` (`vectors x outputs`,
     /// weight-group order), counting the activity, gated and ungated.
     func convert(_ plan: PassPlan, sums: ColumnSums, sign: Double, passIndex: Int,
                  into accumulated: UnsafeMutablePointer<Double>,
                  activity: inout MVMActivity, ungated: inout MVMActivity) {
         let (gate, adc, timing, shiftAdd) = (prepared.gate, prepared.adc, prepared.timing, prepared.shiftAdd)
-        let readableCount = prepared.readableCount
+        let (drive, readableCount) = (prepared.drive, prepared.readableCount)
         let xnor = layout.mode == .xnor
         let outputs = mapping.outputs
         let decoded = UnsafeMutablePointer<Double>.allocate(capacity: columns)
@@ -557,6 +606,7 @@ private struct Batch {
                     activity.rowsDisabled += zeroRows
                 }
                 let passCharge = plan.charge[v]
+                var passPulses = PhaseDrive.Pulses.none
                 if plan.skipped[v] {
                     activity.passesSkipped += 1
                     activity.cycles += timing.detectCycles
@@ -572,7 +622,9 @@ private struct Batch {
                         }
                         activity.phasesRun += 1
                         let connected = Int(plan.connected[row])
-                        activity.wordlineDrives += connected
+                        let pulses = plan.pulses?[row] ?? .none
+                        passPulses = pulses
+                        activity.wordlineDrives += drive.drives(connected: connected, pulses: pulses)
                         let activeColumns: Int
                         let weight = sign * shiftAdd.phaseWeight(phase)
                         var queued = false
@@ -589,7 +641,8 @@ private struct Batch {
                             pendingCount += 1
                             queued = true
                             activeColumns = readableCount
-                            activity.cellReads += connected * readableCount
+                            activity.cellReads += drive.cellReads(cells: connected, pulses: pulses) * readableCount
+                                * prepared.linesPerConversion
                             if (gate.rescalesRange && connected != rows) || (xnor && zeroRows > 0) {
                                 compensatesAll = true
                             }
@@ -599,13 +652,14 @@ private struct Batch {
                                 marked = true
                             }
                             activeColumns = convertColumns(row: row, vector: b, phase: phase, passIndex: passIndex,
-                                                           connected: connected, zeroRows: zeroRows, plan: plan,
-                                                           sums: sums,
+                                                           connected: connected, zeroRows: zeroRows, pulses: pulses,
+                                                           plan: plan, sums: sums,
                                                            decoded: decoded, compensated: compensated,
                                                            activity: &activity)
                         }
                         activity.adcConversions += activeColumns
-                        activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
+                        activity.cycles += drive.cycles(timing, activeColumns: activeColumns, adcCount: layout.adcCount,
+                                                        pulses: pulses)
                         if !queued {
                             readPending(into: accumulated + b * outputs, zeroRows: zeroRows)
                             shiftAdd.accumulate(decoded, order: order, weight: weight, groups: outputs,
@@ -622,7 +676,8 @@ private struct Batch {
                     }
                 }
                 activity.bitlineCharge += passCharge
-                ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, timing: timing, charge: passCharge)
+                ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, drive: drive, timing: timing,
+                                                   charge: passCharge, pulses: passPulses)
             }
         }
         }
@@ -632,7 +687,7 @@ private struct Batch {
     /// Conversion of one (vector, phase) row column by column, for read noise and disabled zero-level
     /// cells; returns the number of columns read.
     private func convertColumns(row: Int, vector: Int, phase: Int, passIndex: Int, connected: Int, zeroRows: Int,
-                                plan: PassPlan, sums: ColumnSums, decoded: UnsafeMutablePointer<Double>,
+                                pulses: PhaseDrive.Pulses, plan: PassPlan, sums: ColumnSums, decoded: UnsafeMutablePointer<Double>,
                                 compensated: UnsafeMutablePointer<Bool>,
                                 activity: inout MVMActivity) -> Int {
         let (gate, adc, readable) = (prepared.gate, prepared.adc, prepared.readable)
@@ -648,7 +703,9 @@ private struct Batch {
             let cells = sums.cells.map { Int($0[index]) } ?? connected
             if cells == 0 { continue }
             var sum = sums.levels[index]
-            let variance = readVariance * (sums.squaredDigits?[index] ?? plan.squaredDigits?[row] ?? 0)
+            // Analog pairs: the noise of both bit lines (every connected cell read: no disabled cells).
+            let lines = Float(prepared.linesPerConversion)
+            let variance = readVariance * (sums.squaredDigits?[index] ?? lines * (plan.squaredDigits?[row] ?? 0))
             if variance > 0 {
                 let z = noise.gaussian(at: crossbar.noiseIndex(pass: passIndex, phase: phase,
                                                                  column: c, columns: columns))
@@ -658,11 +715,21 @@ private struct Batch {
                 : crossbar.fullScale(connectedCells: cells, rescales: gate.rescalesRange, mappedRows: rows)
             decoded[position] = adc.convert(sum, fullScale: fullScale)
             active += 1
-            activity.cellReads += cells
+            activity.cellReads += prepared.drive.cellReads(cells: cells, pulses: pulses) * prepared.linesPerConversion
             if compensatesAll || (gate.rescalesRange && cells != rows) { compensated[c] = true }
         }
         return active
     }
+}
+
+/// The pulse widths of a row of digits: their sum and the longest.
+private func pulseWidths(_ digits: UnsafePointer<UInt8>, count: Int) -> PhaseDrive.Pulses {
+    var pulses = PhaseDrive.Pulses.none
+    for i in 0..<count {
+        pulses.steps += Int(digits[i])
+        pulses.longest = max(pulses.longest, Int(digits[i]))
+    }
+    return pulses
 }
 
 /// `sum(digits[i]^2)`, summed exactly and rounded once.

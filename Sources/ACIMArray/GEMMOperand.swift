@@ -7,16 +7,20 @@ enum GEMMOperand {
     case packed(IntegerGEMM.PackedMatrix)
     case float(Matrix<Float>)
 
-    /// `a (rows x depth) * self`, `a`'s entries squared first when `squared`: the product rows in order,
-    /// then any zero rows an sgemm is padded with (`FastEngine.gemmRows`). No GEMM for no rows.
-    func multiply(_ a: [UInt8], squared: Bool = false, rows: Int, maxRows: Int, log: GEMMLog?) -> [Float] {
+    /// `a (rows x depth) * self`, `a`'s entries squared first when `squared`, or negated where `negative`
+    /// is 1 (sign-magnitude digits): the product rows in order, then any zero rows an sgemm is padded with
+    /// (`FastEngine.gemmRows`). No GEMM for no rows.
+    func multiply(_ a: [UInt8], squared: Bool = false, negative: [UInt8]? = nil, rows: Int, maxRows: Int,
+                  log: GEMMLog?) -> [Float] {
         guard rows > 0 else { return [] }
         switch self {
         case .packed(let b):
             var done = false
-            let product = [Float](unsafeUninitializedCapacity: rows * b.columns) { c, count in
+            var product = [Float](unsafeUninitializedCapacity: rows * b.columns) { c, count in
                 // Squares fit a byte: the operands were packed only when `IntegerGEMM.isExact` holds for them.
-                let left = squared ? a.map { $0 &* $0 } : a
+                // Signed digits (magnitudes below 128) are biased by 128 into the unsigned operand.
+                let left = squared ? a.map { $0 &* $0 }
+                    : negative.map { negative in zip(a, negative).map { $1 != 0 ? 128 &- $0 : 128 &+ $0 } } ?? a
                 done = left.withUnsafeBufferPointer {
                     IntegerGEMM.multiply($0.baseAddress!, rows: rows, by: b, into: c.baseAddress!)
                 }
@@ -24,17 +28,35 @@ enum GEMMOperand {
             }
             if done {
                 log?.record(m: rows, n: b.columns, k: b.rows, integer: true)
+                if negative != nil && !squared {
+                    // Less the bias times each column's level sum: integers below 2^24, so exact.
+                    var bias = [Float](repeating: 0, count: b.columns)
+                    for w in 0..<b.rows {
+                        for c in 0..<b.columns { bias[c] += Float(b.values[w * b.columns + c]) }
+                    }
+                    for c in 0..<b.columns { bias[c] *= 128 }
+                    for r in 0..<rows {
+                        for c in 0..<b.columns { product[r * b.columns + c] -= bias[c] }
+                    }
+                }
                 return product
             }
             // oneDNN failed: the same product on sgemm.
             let values = Matrix(rows: b.rows, columns: b.columns, storage: b.values.map { Float($0) })
-            return GEMMOperand.float(values).multiply(a, squared: squared, rows: rows, maxRows: maxRows, log: log)
+            return GEMMOperand.float(values).multiply(a, squared: squared, negative: negative, rows: rows,
+                                                      maxRows: maxRows, log: log)
         case .float(let b):
             let width = b.columns
             let gemmRows = FastEngine.gemmRows(rows, columns: width, depth: b.rows, maxRows: maxRows)
             log?.record(m: gemmRows, n: width, k: b.rows, integer: false)
             var left = [Float](repeating: 0, count: gemmRows * b.rows)
-            for i in 0..<(rows * b.rows) { left[i] = squared ? Float(a[i]) * Float(a[i]) : Float(a[i]) }
+            if squared {
+                for i in 0..<(rows * b.rows) { left[i] = Float(a[i]) * Float(a[i]) }
+            } else if let negative {
+                for i in 0..<(rows * b.rows) { left[i] = negative[i] != 0 ? -Float(a[i]) : Float(a[i]) }
+            } else {
+                for i in 0..<(rows * b.rows) { left[i] = Float(a[i]) }
+            }
             return [Float](unsafeUninitializedCapacity: gemmRows * width) { product, count in
                 left.withUnsafeBufferPointer { pa in
                     b.storage.withUnsafeBufferPointer { pb in

@@ -1,8 +1,9 @@
 import ACIMCore
 
-/// The inputs of a batch as the DACs apply them: in array row order, split into unsigned passes.
+/// The inputs of a batch as the DACs apply them: in array row order, split into passes.
 public struct InputSchedule: Sendable {
-    /// One pass: `vectors x rows` non-negative values in array row order (XNOR: -1, 0, +1), and its sign.
+    /// One pass: `vectors x rows` values in array row order, and its sign. The values are non-negative but
+    /// for XNOR inputs (-1, 0, +1) and sign-magnitude inputs (signed codes, the sign the drive's polarity).
     public struct Pass: Sendable {
         public let sign: Double
         public let values: Matrix<Int32>
@@ -26,7 +27,7 @@ public struct InputSchedule: Sendable {
         } else {
             switch encoding {
             case .unsigned: range = 0...Int32((1 << bits) - 1)
-            case .twoPass: range = -Int32((1 << (bits - 1)) - 1)...Int32((1 << (bits - 1)) - 1)
+            case .twoPass, .signMagnitude: range = -Int32((1 << (bits - 1)) - 1)...Int32((1 << (bits - 1)) - 1)
             case .offset: range = -Int32(1 << (bits - 1))...Int32((1 << (bits - 1)) - 1)
             }
         }
@@ -81,6 +82,9 @@ public struct InputSchedule: Sendable {
         case .twoPass:
             passes = [pass(1, clamps: true), pass(-1, clamps: true)]
             inputOffset = 0
+        case .signMagnitude:
+            passes = [pass(1, clamps: false)]
+            inputOffset = 0
         case .offset:
             let bias = Int32(1 << (bits - 1))
             passes = [pass(1, bias: bias, clamps: false)]
@@ -127,14 +131,15 @@ public struct SparsityGate: Sendable {
     }
 
     /// The sparsity above which gating saves energy (the `auto` threshold):
-    /// `s * R * phases * (E_wl + E_dac + E_cell * C + E_charge * C_ones) = R * E_detect + C * E_comp`.
+    /// `s * R * planes * (E_wl + E_dac + E_cell * C + E_charge * C_ones) = R * E_detect + C * E_comp`, `planes`
+    /// the bit planes driven per pass.
     public static func breakEven(config: CrossbarConfig, mapping: WeightMapping) -> Double {
         let e = config.scaledEnergy
         let layout = CrossbarLayout(config: config)
         let rows = Double(mapping.rows)
         let columns = Double(mapping.mappedColumns)
         let ones = layout.mode == .xnor ? columns / 2 : 0
-        let perRowSaving = Double(layout.phasesPerPass)
+        let perRowSaving = Double(layout.phasesPerPass * layout.planesPerPhase)
             * (e.wordlineDrive.value + e.dacConversion.value + e.cellRead.value * columns + e.bitlineCharge.value * ones)
         let overhead = rows * e.sparsityDetection.value + columns * e.compensation.value
         guard perRowSaving > 0 else { return 1 }

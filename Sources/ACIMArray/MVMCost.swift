@@ -156,26 +156,30 @@ extension CrossbarConfig {
 }
 
 extension CrossbarTiming {
-    /// Cycles of one phase that reads `activeColumns` columns through `adcCount` ADCs.
+    /// Cycles of one phase that reads `activeColumns` columns through `adcCount` ADCs, after `planes` word-line
+    /// drives and settles (the bit planes one conversion accumulates) and `integration` cycles of pulse width.
     @inlinable
-    public func phaseCycles(activeColumns: Int, adcCount: Int) -> Int {
-        driveCycles + settleCycles + (activeColumns + adcCount - 1) / adcCount * adcCycles
+    public func phaseCycles(activeColumns: Int, adcCount: Int, planes: Int = 1, integration: Int = 0) -> Int {
+        planes * (driveCycles + settleCycles) + integration + (activeColumns + adcCount - 1) / adcCount * adcCycles
     }
 }
 
 extension MVMActivity {
     /// The activity of one pass of one vector with no gating: every mapped row driven and every mapped
-    /// column read in every phase. `charge` is the pass's unit charge, which gating does not change.
-    public static func ungatedPass(mapping: WeightMapping, layout: CrossbarLayout, timing: CrossbarTiming,
-                                   charge: Int) -> MVMActivity {
+    /// column read in every phase. `charge` is the pass's unit charge and `pulses` its pulse widths (steps
+    /// summed over the rows, and the longest), which gating does not change.
+    public static func ungatedPass(mapping: WeightMapping, layout: CrossbarLayout, drive: PhaseDrive, timing: CrossbarTiming,
+                                   charge: Int, pulses: PhaseDrive.Pulses = .none) -> MVMActivity {
         var a = MVMActivity()
+        let phases = layout.phasesPerPass
+        let conversions = layout.conversions(columns: mapping.mappedColumns)
         a.passes = 1
-        a.phasesRun = layout.phasesPerPass
-        a.wordlineDrives = mapping.rows * layout.phasesPerPass
-        a.cellReads = mapping.rows * mapping.mappedColumns * layout.phasesPerPass
+        a.phasesRun = phases
+        a.wordlineDrives = drive.drives(connected: mapping.rows, pulses: pulses) * phases
+        a.cellReads = drive.cellReads(cells: mapping.rows, pulses: pulses) * mapping.mappedColumns * phases
         a.bitlineCharge = charge
-        a.adcConversions = mapping.mappedColumns * layout.phasesPerPass
-        a.cycles = layout.phasesPerPass * timing.phaseCycles(activeColumns: mapping.mappedColumns, adcCount: layout.adcCount)
+        a.adcConversions = conversions * phases
+        a.cycles = phases * drive.cycles(timing, activeColumns: conversions, adcCount: layout.adcCount, pulses: pulses)
             + timing.shiftAddCycles
         return a
     }

@@ -12,8 +12,9 @@ public struct ReferenceEngine: MVMEngine {
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: config)
         let gate = SparsityGate(config: config, mapping: mapping)
         let shiftAdd = ShiftAdd(config: config)
-        let adc = ADC(bits: config.periphery.adc.bits)
+        let adc = ADC(config: config)
         let timing = config.scaledTiming
+        let drive = PhaseDrive(config: config)
         let rows = mapping.rows
         let columns = mapping.mappedColumns
         let xnor = layout.mode == .xnor
@@ -44,6 +45,7 @@ public struct ReferenceEngine: MVMEngine {
                     activity.rowsDisabled += zeroRows
                 }
                 var passCharge = 0
+                var passPulses = PhaseDrive.Pulses.none
                 var compensatedColumns = Set<Int>()
                 let skipped = gated && zeroRows == enabledRows
                 if skipped {
@@ -62,7 +64,9 @@ public struct ReferenceEngine: MVMEngine {
                             digit[i] = value != 0 ? 1 : 0
                             wordLine[i] = value < 0 ? 2 * i + 1 : 2 * i
                         } else {
-                            digit[i] = (value >> Int32(phase * config.periphery.dacBits)) & Int32(layout.maxDigit)
+                            // Sign-magnitude inputs: the digit takes the sign, the polarity of the drive.
+                            let magnitude = (abs(value) >> Int32(phase * layout.digitBits)) & Int32(layout.maxDigit)
+                            digit[i] = value < 0 ? -magnitude : magnitude
                             wordLine[i] = i
                         }
                         connected[i] = !mapping.staticRowDisabled[i] && gate.connects(value: value, digit: digit[i], gated: gated)
@@ -73,23 +77,38 @@ public struct ReferenceEngine: MVMEngine {
                         continue
                     }
                     activity.phasesRun += 1
-                    activity.wordlineDrives += connected.filter { $0 }.count
+                    var pulses = PhaseDrive.Pulses.none
+                    for i in 0..<rows where connected[i] {
+                        pulses.steps += Int(abs(digit[i]))
+                        pulses.longest = max(pulses.longest, Int(abs(digit[i])))
+                    }
+                    passPulses = pulses
+                    activity.wordlineDrives += drive.drives(connected: connected.filter { $0 }.count, pulses: pulses)
                     var activeColumns = 0
                     for c in 0..<columns {
                         decoded[c] = 0
-                        if !mapping.converts(column: c) { continue }
+                        if !mapping.converts(column: c) || layout.isPairedMinus(c, groups: mapping.outputs) { continue }
+                        // The bit lines one conversion reads: the G+ and G- column of an analog pair, whose
+                        // currents subtract, else the column alone.
                         var cells = 0
                         var sum: Float = 0
                         var squaredDigits = 0
                         var charge = 0
-                        for i in 0..<rows where connected[i] {
-                            let level = mapping.levels[wordLine[i], c]
-                            if gate.disablesZeroCells && level == 0 { continue }
-                            cells += 1
-                            let d = Float(digit[i])
-                            sum += d * readout.levels[wordLine[i], c]
-                            squaredDigits += Int(digit[i]) * Int(digit[i])
-                            charge += Int(digit[i]) * Int(level)
+                        var reads = 0
+                        for (line, polarity) in layout.analogPairs ? [(c, Float(1)), (c + 1, Float(-1))] : [(c, Float(1))] {
+                            var lineCells = 0
+                            var lineSum: Float = 0
+                            for i in 0..<rows where connected[i] {
+                                let level = mapping.levels[wordLine[i], line]
+                                if gate.disablesZeroCells && level == 0 { continue }
+                                lineCells += 1
+                                lineSum += Float(digit[i]) * readout.levels[wordLine[i], line]
+                                squaredDigits += Int(digit[i]) * Int(digit[i])
+                                charge += Int(abs(digit[i])) * Int(level)
+                            }
+                            cells = max(cells, lineCells)
+                            sum += polarity * lineSum
+                            reads += drive.cellReads(cells: lineCells, pulses: pulses)
                         }
                         if cells == 0 { continue }
                         // Every cell has the same read variance: the column's is that times the squared digits.
@@ -105,13 +124,14 @@ public struct ReferenceEngine: MVMEngine {
                         decoded[c] = adc.convert(sum, fullScale: fullScale)
                         activeColumns += 1
                         activity.adcConversions += 1
-                        activity.cellReads += cells
+                        activity.cellReads += reads
                         passCharge += charge
                         if (gate.rescalesRange && cells != rows) || (xnor && zeroRows > 0) {
                             compensatedColumns.insert(c)
                         }
                     }
-                    activity.cycles += timing.phaseCycles(activeColumns: activeColumns, adcCount: layout.adcCount)
+                    activity.cycles += drive.cycles(timing, activeColumns: activeColumns, adcCount: layout.adcCount,
+                                                    pulses: pulses)
                     decoded.withUnsafeBufferPointer { decoded in
                         accumulated[passIndex].withUnsafeMutableBufferPointer { accumulated in
                             shiftAdd.accumulate(decoded.baseAddress!, weight: pass.sign * shiftAdd.phaseWeight(phase),
@@ -123,7 +143,8 @@ public struct ReferenceEngine: MVMEngine {
                 if !skipped { activity.cycles += timing.shiftAddCycles }
                 activity.bitlineCharge += passCharge
                 activity.compensatedColumns += compensatedColumns.count
-                ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, timing: timing, charge: passCharge)
+                ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, drive: drive, timing: timing,
+                                                   charge: passCharge, pulses: passPulses)
             }
             for g in 0..<mapping.outputs {
                 let sum = ShiftAdd.combine(passes: accumulated.count) { accumulated[$0][g] }

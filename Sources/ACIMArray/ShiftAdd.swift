@@ -12,7 +12,8 @@ public struct ShiftAdd: Sendable {
     public let encoding: WeightEncoding
     public let weightBits: Int
     public let bitsPerCell: Int
-    public let dacBits: Int
+    /// Bits of one phase's digit (`CrossbarLayout.digitBits`).
+    public let digitBits: Int
     /// `2^(k * bits_per_cell)` for every slice `k`.
     public let sliceWeights: [Double]
 
@@ -21,14 +22,14 @@ public struct ShiftAdd: Sendable {
         encoding = config.array.weightEncoding
         weightBits = config.array.weightBits
         bitsPerCell = config.array.bitsPerCell
-        dacBits = config.periphery.dacBits
+        digitBits = layout.digitBits
         let bitsPerCell = config.array.bitsPerCell
         sliceWeights = (0..<layout.slices).map { Double(1 << ($0 * bitsPerCell)) }
     }
 
-    /// Weight of phase `phase` of a pass: `2^(phase * dac_bits)`.
+    /// Weight of phase `phase` of a pass: `2^(phase * digit bits)`.
     @inlinable
-    public func phaseWeight(_ phase: Int) -> Double { Double(1 << (phase * dacBits)) }
+    public func phaseWeight(_ phase: Int) -> Double { Double(1 << (phase * digitBits)) }
 
     /// Adds `weight` times the value of every weight group for one phase to `output[group]`, from the
     /// decoded sums of the mapped columns (0 for columns not read) in `order`. In XNOR mode `driverRows` is
@@ -76,8 +77,8 @@ public struct ShiftAdd: Sendable {
         withUnsafeTemporaryAllocation(of: acim_adc_row.self, capacity: rows.count) { converted in
             for (r, row) in rows.enumerated() {
                 converted[r] = acim_adc_row(sums: row.sums, read: read, factor: row.scale.factor, top: adc.topCode,
-                                            step: row.scale.step, round_decoded: row.scale.step < 1 ? 1 : 0,
-                                            weight: row.weight)
+                                            bottom: adc.bottomCode, step: row.scale.step,
+                                            round_decoded: row.scale.step < 1 ? 1 : 0, weight: row.weight)
             }
             let (adcRows, count) = (converted.baseAddress!, Int64(rows.count))
             switch (layout.mode, encoding) {

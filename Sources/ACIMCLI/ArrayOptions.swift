@@ -8,6 +8,10 @@ extension ADCRange: ExpressibleByArgument {}
 extension GatingGranularity: ExpressibleByArgument {}
 extension DisabledCellMode: ExpressibleByArgument {}
 extension CellMode: ExpressibleByArgument {}
+extension InputDrive: ExpressibleByArgument {}
+extension ConversionPoint: ExpressibleByArgument {}
+extension DifferentialReadout: ExpressibleByArgument {}
+extension DifferentialCell: ExpressibleByArgument {}
 
 /// Command-line overrides of the crossbar parameters; each one left out keeps the profile's value.
 struct ArrayOptions: ParsableArguments {
@@ -18,7 +22,11 @@ struct ArrayOptions: ParsableArguments {
     @Option(name: .customLong("weight-encoding"), help: "differential | offset") var weightEncoding: WeightEncoding?
     @Option(name: .customLong("input-bits"), parsing: .unconditional, help: "Bits of an input (1...16).") var inputBits: Int?
     @Option(name: .customLong("dac-bits"), parsing: .unconditional, help: "Input bits per phase (1...input-bits).") var dacBits: Int?
-    @Option(name: .customLong("input-encoding"), help: "unsigned | two_pass | offset") var inputEncoding: InputEncoding?
+    @Option(name: .customLong("input-encoding"), help: "unsigned | two_pass | offset | sign_magnitude") var inputEncoding: InputEncoding?
+    @Option(name: .customLong("input-drive"), help: "bit_serial | pwm (one pulse whose width is the input)") var inputDrive: InputDrive?
+    @Option(help: "ADC conversions: per_bit_plane | per_mvm") var conversion: ConversionPoint?
+    @Option(name: .customLong("differential-readout"), help: "G+ less G-: digital (after two conversions) | analog (on the bit lines)") var differentialReadout: DifferentialReadout?
+    @Option(name: .customLong("differential-cell"), help: "G+ and G- on two columns | in one unit_cell per column") var differentialCell: DifferentialCell?
     @Option(name: .customLong("adc-bits"), parsing: .unconditional, help: "ADC resolution (1...16).") var adcBits: Int?
     @Option(name: .customLong("adc-range"), help: "full_scale | calibrated") var adcRange: ADCRange?
     @Option(name: .customLong("columns-per-adc"), parsing: .unconditional, help: "Columns sharing one ADC (divides cols).") var columnsPerADC: Int?
@@ -41,6 +49,10 @@ struct ArrayOptions: ParsableArguments {
         if let inputBits { c.periphery.inputBits = inputBits }
         if let dacBits { c.periphery.dacBits = dacBits }
         if let inputEncoding { c.periphery.inputEncoding = inputEncoding }
+        if let inputDrive { c.periphery.inputDrive = inputDrive }
+        if let conversion { c.periphery.conversion = conversion }
+        if let differentialReadout { c.periphery.differentialReadout = differentialReadout }
+        if let differentialCell { c.array.differentialCell = differentialCell }
         if let adcBits { c.periphery.adc.bits = adcBits }
         if let adcRange { c.periphery.adc.range = adcRange }
         if let columnsPerADC { c.periphery.adc.columnsPerADC = columnsPerADC }

@@ -26,7 +26,7 @@ extension Bench {
         let layout = CrossbarLayout(config: config)
         let perArray = layout.logicalRows * layout.weightCapacity
         let arrays = (weights + perArray - 1) / perArray
-        let cells = Double(arrays * config.array.rows * config.array.cols)
+        let cells = Double(arrays * config.deviceCells)
         try MemoryBudget.require(cells * Chip.bytesPerCell(config), for: "--weights \(weights)")
         let sized = try Bench.sized(hardware, crossbar: config, arrays: arrays, for: "--weights \(weights)")
         let chipConfig = sized.chip

@@ -28,8 +28,7 @@ extension Bench {
         try check(images, in: 1...256, "--images")
         let layout = CrossbarLayout(config: config)
         let arrays = network.unrolledShapes.reduce(0) { total, layer in
-            let splits = PartitionedMatrix.splits(rows: layer.rows, columns: layer.columns, layout: layout)
-            return total + splits.rows * splits.columns
+            total + PartitionedMatrix.arrayCount(rows: layer.rows, columns: layer.columns, groups: layer.groups, layout: layout)
         }
         let perImage = network.inputShape.reduce(1, *)
         // The cells, and per image the largest layer's input vectors held three times at 4 bytes (im2col
@@ -37,7 +36,7 @@ extension Bench {
         let largestInputs = network.unrolledShapes.map { layer in
             layer.rows * (network.shapes[layer.name]!.dropFirst().reduce(1, *))
         }.max() ?? 0
-        try MemoryBudget.require(Double(arrays * config.array.rows * config.array.cols) * Chip.bytesPerCell(config)
+        try MemoryBudget.require(Double(arrays * config.deviceCells) * Chip.bytesPerCell(config)
                                  + Double(images * largestInputs) * 4 * 3, for: "--network \(name) with --images \(images)")
         let sized = try Bench.sized(hardware, crossbar: config, arrays: max(arrays, hardware.chip.tiles * hardware.tile.arrays),
                                     for: "--network \(name)")

@@ -115,7 +115,13 @@ struct MVM: ParsableCommand {
                         clock: Quantity<Frequency>) {
         let a = config.array, p = config.periphery
         say("array       \(a.rows)x\(a.cols), \(a.bitsPerCell)-bit cells, \(a.weightBits)-bit \(a.weightEncoding.rawValue) weights in \(layout.slices) slices, mode \(layout.mode.rawValue)")
-        say("periphery   \(p.inputBits)-bit \(p.inputEncoding.rawValue) inputs, \(p.dacBits)-bit DAC, \(layout.passes) pass(es) x \(layout.phasesPerPass) phases, \(p.adc.bits)-bit ADC (\(p.adc.range.rawValue)), \(p.adc.columnsPerADC) columns per ADC")
+        let drive = p.inputDrive == .pwm ? "pulse-width (pwm) drive" : "\(p.dacBits)-bit DAC"
+        say("periphery   \(p.inputBits)-bit \(p.inputEncoding.rawValue) inputs, \(drive), \(layout.passes) pass(es) x \(layout.phasesPerPass) phases, \(p.adc.bits)-bit ADC (\(p.adc.range.rawValue)), \(p.adc.columnsPerADC) columns per ADC")
+        if layout.planesPerPhase > 1 || layout.pulseWidth || layout.analogPairs {
+            say("conversion  \(p.conversion.rawValue): \(layout.planesPerPhase) bit plane(s) per conversion, "
+                + (layout.analogPairs ? "G+ less G- on the bit lines (\(a.differentialCell.rawValue)), " : "")
+                + (layout.signedSums ? "bipolar ADC" : "unipolar ADC") + ", \(layout.adcCount) ADCs")
+        }
         say("mapping     \(r.mapping.rows) rows x \(r.mapping.outputs) outputs on \(r.mapping.mappedColumns) columns; weight sparsity \(percent(r.mapping.weightSparsity))" + (r.mapping.resequenced ? ", resequenced" : ""))
         say("            statically disabled: \(r.mapping.rows - r.mapping.enabledRows) rows, \(r.mapping.mappedColumns - r.mapping.enabledColumns) columns")
         say("error       relative RMS \(fmt(r.relativeRMSError, 5)) vs the float product; max |error| \(fmt(r.maxAbsError, 4)); \(percent(r.exactFraction)) of outputs equal the exact integer product")

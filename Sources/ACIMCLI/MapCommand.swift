@@ -42,7 +42,7 @@ struct MapCommand: ParsableCommand {
                     let off = layer.arrays.filter { gated.contains($0) }.count
                     say("  " + layer.name.padding(toLength: 28, withPad: " ", startingAt: 0)
                           + "\(matrix.rows)x\(matrix.columns)".padding(toLength: 14, withPad: " ", startingAt: 0)
-                          + "\(matrix.rowSplits)x\(matrix.columnSplits)".leftPadded(6) + "\(layer.arrays.count - off)".leftPadded(8)
+                          + ((matrix.groups > 1 ? "\(matrix.groups)x" : "") + "\(matrix.rowSplits)x\(matrix.columnSplits)").leftPadded(6) + "\(layer.arrays.count - off)".leftPadded(8)
                           + ("  " + layer.tiles.map(String.init).joined(separator: ",")).padding(toLength: 12, withPad: " ", startingAt: 0)
                           + percent(layer.utilization).leftPadded(10)
                           + (off > 0 ? "  \(off) power-gated" : ""))

@@ -1,5 +1,6 @@
 import ACIMCore
 import ACIMNetwork
+import ACIMONNX
 import ArgumentParser
 import Foundation
 
@@ -7,19 +8,9 @@ import Foundation
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Inspect, train, prune and evaluate networks (safetensors model files).",
-        subcommands: [ModelInfo.self, ModelTrain.self, ModelPrune.self, ModelEval.self]
+        abstract: "Inspect, train, prune, evaluate and import networks (safetensors model files, or ONNX).",
+        subcommands: [ModelInfo.self, ModelTrain.self, ModelPrune.self, ModelEval.self, ModelImport.self]
     )
-}
-
-/// Where the bundled digits data set lives.
-struct DataOption: ParsableArguments {
-    @Option(name: .customLong("data"), help: "The digits CSV (Data/digits/digits.csv).")
-    var path = "Data/digits/digits.csv"
-
-    func splits() throws -> (training: Dataset, calibration: Dataset, evaluation: Dataset) {
-        try Digits.splits(Digits.load(path: path))
-    }
 }
 
 /// JSON with sorted keys, so the same value always gives the same bytes.
@@ -29,8 +20,11 @@ func sortedJSON<T: Encodable>(_ value: T) throws -> String {
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
+/// Reads a model: an ONNX model (`.onnx`, imported) or a safetensors model file.
 func loadModel(_ path: String) throws -> ACIMNetwork.Model {
-    do { return try ModelFile.load(path: path) } catch let error as ACIMError { throw CLIError(error.description) }
+    do {
+        return try path.lowercased().hasSuffix(".onnx") ? ONNXImport.load(path: path) : ModelFile.load(path: path)
+    } catch let error as ACIMError { throw CLIError(error.description) }
 }
 
 /// Throws unless a model file can be written at `path`, before any work is done for it.
@@ -47,21 +41,23 @@ func subtaskNetwork(_ model: ACIMNetwork.Model, _ path: String) throws -> Subtas
 struct ModelInfo: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Print layers, shapes, parameters and subtasks.")
 
-    @Argument(help: "Model file (.safetensors).") var file: String
+    @Argument(help: "Model file (.safetensors, or .onnx).") var file: String
 
     func run() throws {
         let model = try loadModel(file)
         let network = model.network
         say("\(file): input \(network.inputShape), \(network.classes.count) classes [\(network.classes.joined(separator: " "))]")
+        let p = model.preprocessing
+        say("preprocessing: raw input x scale \(p.scale) + offset \(p.offset)\(p.scale.count > 1 || p.offset.count > 1 ? " per channel" : "")")
         let macs = network.macsPerNode
-        func row(_ fields: [String]) -> String {
-            zip(fields, [12, 11, 12, 16, 0]).map { $1 > 0 ? $0.padding(toLength: $1, withPad: " ", startingAt: 0) : $0 }.joined()
+        let rows = [["node", "op", "input", "output", "MACs"]] + network.nodes.map { node in
+            [node.name, node.operation.kind, node.inputs.joined(separator: ","),
+             network.shapes[node.name]!.map(String.init).joined(separator: "x"), macs[node.name].map(String.init) ?? ""]
         }
-        say(row(["node", "op", "input", "output", "MACs"]))
-        for node in network.nodes {
-            let shape: String = network.shapes[node.name]!.map(String.init).joined(separator: "x")
-            let mac: String = macs[node.name].map(String.init) ?? ""
-            say(row([node.name, node.operation.kind, node.inputs.joined(separator: ","), shape, mac]))
+        // Every column but the last as wide as its longest entry, plus two spaces.
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max()! + 2 }
+        for fields in rows {
+            say(zip(fields, widths + [0]).map { $1 > 0 ? $0.padding(toLength: $1, withPad: " ", startingAt: 0) : $0 }.joined())
         }
         say("parameters: \(network.parameterCount), MACs per inference: \(network.macs)")
         let gains = network.nodes.filter { network.parameters["\($0.name).input_gain"] != nil }
@@ -85,11 +81,14 @@ struct ModelInfo: ParsableCommand {
 struct ModelTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a subtask-adaptive CNN on the digits training split.",
+        abstract: "Train a subtask-adaptive CNN on the digits training split (or on --inputs and --labels).",
         discussion: """
             The defaults are the recipe of Models/digits-san.safetensors. Training is deterministic for a given \
             OpenBLAS kernel set, whatever the thread count; with OPENBLAS_CORETYPE=SKYLAKEX it writes the \
-            shipped file byte for byte, other kernel sets train a different model (docs/digits-san.md).
+            shipped file byte for byte, other kernel sets train a different model (docs/digits-san.md). \
+            The model's input shape is the data's ([1, 8, 8] for a CSV), its classes the labels 0...max; it \
+            declares --input-scale and --input-offset as its preprocessing. A data set other than the \
+            bundled digits trains on all its samples, and the accuracy reported is on them.
             """)
 
     @OptionGroup var data: DataOption
@@ -108,6 +107,10 @@ struct ModelTrain: ParsableCommand {
     @Option(parsing: .unconditional, help: "Mask threshold tau.") var threshold: Float = 0.5
     @Option(parsing: .unconditional, help: "Subtasks sampled per minibatch, each on its share of the batch.") var subtasksPerBatch = 1
     @Option(parsing: .unconditional, help: "Use only the first N training images (0: all).") var limit = 0
+    @Option(parsing: .unconditional, help: "Preprocessing the model declares: scale of the raw inputs, one value or one per channel (default: the digits' pixels 0...16 to [0, 1]).")
+    var inputScale = "0.0625"
+    @Option(parsing: .unconditional, help: "Preprocessing the model declares: offset added after the scale, one value or one per channel.")
+    var inputOffset = "0"
 
     func run() throws {
         do {
@@ -129,21 +132,30 @@ struct ModelTrain: ParsableCommand {
             guard !channels.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else {
                 throw CLIError("--channels \(channels): expected positive integers separated by commas")
             }
+            let inputShape = try data.inputs.map { Array(try NPYArray.declaredShape(path: resolvedPath($0)).shape.dropFirst()) }
+                ?? Digits.inputShape
+            guard inputShape.count == 3 else { throw CLIError("--inputs \(resolvedPath(data.inputs!)): shape [N] + \(inputShape): expected [N, C, H, W] images") }
+            let preprocessing = Preprocessing(scale: try Self.values(inputScale, "--input-scale"), offset: try Self.values(inputOffset, "--input-offset"))
+            do { try preprocessing.check(inputShape: inputShape) } catch let error as ACIMError { throw CLIError("--input-scale/--input-offset: \(error)") }
+            let raw = try data.raw(inputShape: inputShape)
+            guard let rawLabels = raw.labels else { throw CLIError("--inputs: training needs labels; give --labels y.npy") }
+            let classes = (0...(rawLabels.max() ?? 0)).map(String.init)
             let groups = try subtasks.split(separator: "/", omittingEmptySubsequences: false).map { group in
                 try group.split(separator: ",", omittingEmptySubsequences: false).map { label -> Int in
-                    guard let c = Digits.classes.firstIndex(of: String(label)) else {
-                        throw CLIError("--subtasks \(subtasks): unknown class '\(label)' (expected digits 0...9, groups separated by '/')")
+                    guard let c = classes.firstIndex(of: String(label)) else {
+                        throw CLIError("--subtasks \(subtasks): unknown class '\(label)' (expected labels 0...\(classes.count - 1), groups separated by '/')")
                     }
                     return c
                 }
             }
             try check(subtasksPerBatch, in: 1...batchSize, "--subtasks-per-batch")
-            try MemoryBudget.require(Self.trainingBytes(channels: widths.compactMap { $0 }, batch: batchSize),
+            try MemoryBudget.require(Self.trainingBytes(inputShape: inputShape, classes: classes.count, channels: widths.compactMap { $0 }, batch: batchSize),
                                      for: "--channels \(channels)")
-            var (training, calibration, evaluation) = try data.splits()
+            let all = Dataset(images: preprocessing.apply(to: raw.images), labels: rawLabels)
+            var (training, calibration, evaluation) = try all.splits()
             try check(limit, in: 0...training.count, "--limit")
             if limit > 0 { training = training.subset(Array(0..<limit)) }
-            let (base, sites) = try Architectures.convNet(inputShape: [1, 8, 8], classes: Digits.classes, channels: widths.compactMap { $0 }, seed: seed)
+            let (base, sites) = try Architectures.convNet(inputShape: inputShape, classes: classes, channels: widths.compactMap { $0 }, seed: seed)
             var trainer = try SubtaskTrainer(base: base, basicSubtasks: groups, sites: sites, threshold: threshold, beta: beta, settings: settings)
             let start = Date()
             for epoch in 0..<epochs {
@@ -158,23 +170,34 @@ struct ModelTrain: ParsableCommand {
             let notes = ["seed": "\(seed)", "training": "acim model train --seed \(seed) --epochs \(epochs) --batch-size \(batchSize) "
                 + "--channels \(channels) --subtasks \(subtasks) --optimizer \(optimizer) --weight-lr \(weightLR) --mask-lr \(maskLR) "
                 + "--gamma \(gamma) --sigma \(sigma) --beta \(beta) --threshold \(threshold) --subtasks-per-batch \(subtasksPerBatch)"
-                + (limit > 0 ? " --limit \(limit)" : ""),
-                "data": "digits rows 0..1436 (training), calibration rows 0..511",
+                + (limit > 0 ? " --limit \(limit)" : "")
+                + (preprocessing == Digits.preprocessing ? "" : " --input-scale \(inputScale) --input-offset \(inputOffset)"),
+                "data": all.evaluationRows == Digits.evaluationRows ? "digits rows 0..1436 (training), calibration rows 0..511"
+                    : "\((data.inputs ?? data.csv).map { ($0 as NSString).lastPathComponent } ?? "") (\(all.count) samples, all for training; calibration: the first \(calibration.count))",
                 "training_settings": try sortedJSON(settings)]
-            try ModelFile.save(ACIMNetwork.Model(subtaskNetwork: trainer.network, notes: notes), path: output)
+            try ModelFile.save(ACIMNetwork.Model(subtaskNetwork: trainer.network, preprocessing: preprocessing, notes: notes), path: output)
             say("wrote \(output)")
         } catch let error as ACIMError { throw CLIError(error.description) }
     }
 }
 
 extension ModelTrain {
-    /// Bytes that training the digits network with conv `channels` allocates at its largest: per image, the
-    /// im2col columns, the outputs of conv, batch norm (and its normalized input), ReLU, the ungated mask-site
-    /// output and the pooled output with its argmax, all kept for backpropagation and matched by as many
-    /// gradients; for the larger of a minibatch and the calibration split (pruning at every report); plus the
-    /// parameters with their gradients and two Adam moments. 4 bytes per value.
-    static func trainingBytes(channels: [Int], batch: Int) -> Double {
-        var (inChannels, height, width) = (1.0, 8.0, 8.0)
+    /// Comma-separated numbers of an option.
+    static func values(_ text: String, _ option: String) throws -> [Float] {
+        let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Float($0) }
+        guard !values.isEmpty, values.allSatisfy({ $0?.isFinite == true }) else {
+            throw CLIError("\(option) \(text): expected finite numbers separated by commas")
+        }
+        return values.compactMap { $0 }
+    }
+
+    /// Bytes that training the conv network on `inputShape` images with conv `channels` allocates at its
+    /// largest: per image, the im2col columns, the outputs of conv, batch norm (and its normalized input),
+    /// ReLU, the ungated mask-site output and the pooled output with its argmax, all kept for backpropagation
+    /// and matched by as many gradients; for the larger of a minibatch and the calibration split (pruning at
+    /// every report); plus the parameters with their gradients and two Adam moments. 4 bytes per value.
+    static func trainingBytes(inputShape: [Int], classes: Int, channels: [Int], batch: Int) -> Double {
+        var (inChannels, height, width) = (Double(inputShape[0]), Double(inputShape[1]), Double(inputShape[2]))
         var perImage = 0.0, parameters = 0.0
         for (b, out) in channels.map(Double.init).enumerated() {
             let pixels = height * width
@@ -186,7 +209,7 @@ extension ModelTrain {
             }
             inChannels = out
         }
-        parameters += Double(Digits.classes.count) * (inChannels * height * width + 1)
+        parameters += Double(classes) * (inChannels * height * width + 1)
         let images = max(2 * Double(batch), Double(Digits.calibrationCount))
         return 4 * (perImage * images + 4 * parameters)
     }
@@ -208,11 +231,11 @@ struct ModelPrune: ParsableCommand {
         do {
             let model = try loadModel(file)
             let san = try subtaskNetwork(model, file)
-            let pruned = try san.prune(try san.subtask(parsing: subtask), calibration: try data.splits().calibration)
+            let pruned = try san.prune(try san.subtask(parsing: subtask), calibration: try data.splits(for: model).calibration)
             var notes = model.notes
             notes["subtask"] = subtask
             notes["pruned_from"] = (file as NSString).lastPathComponent
-            try ModelFile.save(ACIMNetwork.Model(network: pruned.network, notes: notes), path: output)
+            try ModelFile.save(ACIMNetwork.Model(network: pruned.network, preprocessing: model.preprocessing, notes: notes), path: output)
             say("subtask \(subtask): classes \(pruned.network.classes.joined(separator: ",")); filters "
                   + pruned.filters.map { "\($0.layer) \($0.kept)/\($0.total)" }.joined(separator: ", ")
                   + "; MACs \(pruned.network.macs) (\(percent(pruned.macFraction)) of \(san.base.macs)); wrote \(output)")
@@ -222,7 +245,15 @@ struct ModelPrune: ParsableCommand {
 
 struct ModelEval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Digital accuracy on the evaluation split (per subtask, or a table of subtasks).")
+        commandName: "eval", abstract: "Digital accuracy on the evaluation split (per subtask, or a table of subtasks).",
+        discussion: """
+            The data set (--data CSV, or --inputs and --labels .npy files) goes through the model's \
+            preprocessing. The bundled digits data set (1,797 images) is split: rows 1437 on are evaluated, \
+            rows 0..511 calibrate; any other data set is evaluated whole, its first 512 inputs calibrate. \
+            --output and --predictions write the outputs of the network evaluated: a plain model's, or a \
+            subtask-adaptive model's pruned network of --subtask (default: every subtask on); with --integer, \
+            those of the integer arithmetic.
+            """)
 
     @Argument(help: "Model file.") var file: String
     @Option(help: "Subtask to evaluate (class lists joined by '+', or 'all'); default: the full network, every basic subtask and their pairs.")
@@ -231,6 +262,7 @@ struct ModelEval: ParsableCommand {
     @Option(parsing: .unconditional, help: "Weight bits of the integer evaluation (2...12, default 8; with --integer).") var weightBits: Int?
     @Option(parsing: .unconditional, help: "Activation bits of the integer evaluation (2...12, default 8; with --integer).") var activationBits: Int?
     @OptionGroup var data: DataOption
+    @OptionGroup var written: PredictionOptions
 
     func run() throws {
         if !integer {
@@ -240,31 +272,34 @@ struct ModelEval: ParsableCommand {
         let weightBits = weightBits ?? 8, activationBits = activationBits ?? 8
         try check(weightBits, in: 2...12, "--weight-bits")
         try check(activationBits, in: 2...12, "--activation-bits")
+        try written.checkWritable()
         do {
             let model = try loadModel(file)
-            let (_, calibration, evaluation) = try data.splits()
+            let (_, calibration, evaluation, rows) = try data.splits(for: model)
             guard let san = model.subtaskNetwork else {
                 try rejectIgnored([("--subtask", subtask != nil)],
                                   because: "\(file) has no subtask masks (a pruned network serves only its own classes)")
-                let labels = try model.network.classes.map { label -> Int in
-                    guard let c = Digits.classes.firstIndex(of: label) else { throw CLIError("\(file): class \(label) is not a digit") }
-                    return c
-                }
-                let images = evaluation.restricted(to: labels)
-                let accuracy = try model.network.accuracy(on: images, labelOf: { labels[$0] })
+                let network = model.network, labels = network.outputLabels
+                let kept = evaluation.labels.indices.filter { labels.contains(evaluation.labels[$0]) }
+                let images = evaluation.subset(kept)
+                let accuracy = try network.accuracy(on: images, labelOf: { labels[$0] })
                 var line = "\(file): accuracy \(percent(accuracy))"
+                var quantization: IntegerQuantization?
                 if integer {
-                    let quantization = try IntegerQuantization(model.network, calibration: calibration, weightBits: weightBits,
-                                                               activationBits: activationBits)
-                    let integerAccuracy = try model.network.accuracy(on: images, integer: quantization, labelOf: { labels[$0] })
+                    let scales = try IntegerQuantization(network, calibration: calibration, weightBits: weightBits,
+                                                         activationBits: activationBits)
+                    let integerAccuracy = try network.accuracy(on: images, integer: scales, labelOf: { labels[$0] })
                     line += " (integer W\(weightBits)/A\(activationBits): \(percent(integerAccuracy)))"
+                    quantization = scales
                 }
-                say(line + " on the \(images.count) evaluation images of classes \(model.network.classes.joined(separator: ",")), "
-                      + "MACs \(model.network.macs)")
+                say(line + " on the \(images.count) evaluation inputs of classes \(network.classes.joined(separator: ",")), "
+                      + "MACs \(network.macs)")
+                try write(network, images, rows: kept.map { rows[$0] }, integer: quantization, served: labels)
                 return
             }
             let k = san.basicSubtasks.count
-            let subtasks = try subtask.map { [try san.subtask(parsing: $0)] }
+            let chosen = try subtask.map { try san.subtask(parsing: $0) }
+            let subtasks = chosen.map { [$0] }
                 ?? [san.fullSubtask] + (0..<k).map { Subtask([$0]) } + (0..<k).flatMap { a in ((a + 1)..<k).map { Subtask([a, $0]) } }
             var pruner = SubtaskPruner(san, calibration: calibration)
             let bits = integer ? (weight: weightBits, activation: activationBits) : nil
@@ -278,6 +313,21 @@ struct ModelEval: ParsableCommand {
                 say("| \(name) | \(row.classes.count) | \(percent(row.accuracy)) |\(integerCell) \(percent(row.fullAccuracy)) | "
                       + "\(row.filtersKept)/\(row.filtersTotal) | \(percent(row.macFraction)) |")
             }
+            guard written.output != nil || written.predictions != nil else { return }
+            let pruned = try pruner.prune(chosen ?? san.fullSubtask)
+            let served = pruned.outputClasses.map { san.base.outputLabels[$0] }
+            let kept = evaluation.labels.indices.filter { served.contains(evaluation.labels[$0]) }
+            let quantization = try bits.map {
+                try IntegerQuantization(pruned.network, calibration: calibration, weightBits: $0.weight, activationBits: $0.activation)
+            }
+            try write(pruned.network, evaluation.subset(kept), rows: kept.map { rows[$0] }, integer: quantization, served: served)
         } catch let error as ACIMError { throw CLIError(error.description) }
+    }
+
+    /// Writes `--output` and `--predictions` of `network` on `data`.
+    private func write(_ network: Network, _ data: Dataset, rows: [Int], integer: IntegerQuantization?, served: [Int]) throws {
+        guard written.output != nil || written.predictions != nil else { return }
+        try written.write(try network.outputs(data.images, integer: integer), rows: rows, labels: data.labels,
+                          classes: network.classes, served: served)
     }
 }

@@ -9,7 +9,7 @@ import Foundation
 
 /// The network a command puts on the chip: a model file and, for a subtask-adaptive one, a subtask.
 struct NetworkOptions: ParsableArguments {
-    @Option(help: "Model file (.safetensors).") var model = "Models/digits-san.safetensors"
+    @Option(help: "Model file (.safetensors, or .onnx).") var model = "Models/digits-san.safetensors"
     @Option(help: "Subtask of a subtask-adaptive model: basic subtasks as class lists joined by '+', e.g. 0,1+2,3; or 'all'.")
     var subtask: String?
     @Option(name: .customLong("subtask-mode"),
@@ -50,33 +50,31 @@ struct ChipConfiguration {
 struct NetworkSetup {
     let model: ACIMNetwork.Model
     let calibration: Dataset
-    /// The inputs to run and their labels (nil when no labels were given).
+    /// The inputs to run (preprocessed), their labels (nil when no labels were given), and their rows in the
+    /// data set.
     let images: Tensor
     let labels: [Int]?
+    let rows: [Int]
     let configurations: [ChipConfiguration]
 
-    /// Loads everything a command needs for `chip`: the model, the calibration set (the digits calibration
-    /// rows for a model of digit images, else the first 512 inputs), the inputs (`--inputs`, or the digits
-    /// evaluation split), and the configurations to run.
+    /// Loads everything a command needs for `chip`: the model, the data set (`DataOption`; of the bundled
+    /// digits, the evaluation split runs and the calibration rows calibrate; of any other, every input runs
+    /// and the first 512 calibrate), the slice of inputs to run, and the configurations to run.
     init(options: NetworkOptions, inputs: InputOptions?, chip: Chip) throws {
         let model = try loadModel(options.model)
         let network = model.network
         self.model = model
-        let digitsModel = network.inputShape == [1, 8, 8]
         if options.subtask == nil, options.subtaskMode != "both" {
             throw CLIError("--subtask-mode: no effect without --subtask; leave it out")
         }
-        var images: Tensor, labels: [Int]?
-        let splits = digitsModel && inputs?.inputs == nil ? try options.data.splits() : nil
-        if let path = inputs?.inputs {
-            (images, labels) = try inputs!.load(path, shape: network.inputShape)
-        } else if let splits {
-            (images, labels) = (splits.evaluation.images, splits.evaluation.labels)
-        } else {
-            throw CLIError("\(options.model): its inputs are \(network.inputShape), not digit images; give them with --inputs X.npy")
-        }
-        calibration = try splits?.calibration ?? (digitsModel ? options.data.splits().calibration
-            : Dataset(images: Self.first(min(512, images.shape[0]), of: images), labels: []))
+        let loaded = try options.data.load(for: model)
+        // Unlabelled inputs are split like labelled ones; their placeholder labels are dropped.
+        let all = Dataset(images: loaded.images, labels: loaded.labels ?? [Int](repeating: -1, count: loaded.images.shape[0]))
+        let (_, calibration, evaluation) = try all.splits()
+        var images = evaluation.images
+        var labels = loaded.labels.map { _ in evaluation.labels }
+        var rows = Array(all.evaluationRows)
+        self.calibration = calibration
         let policy = try options.placementPolicy()
         let full = try MappedNetwork(network, calibration: calibration, chip: chip, placement: policy)
         var configurations = [ChipConfiguration(name: "full network", mapped: full, gating: nil)]
@@ -106,28 +104,26 @@ struct NetworkSetup {
             guard !kept.isEmpty else { throw CLIError("--subtask \(options.subtask!): no input is labelled with its classes") }
             images = Self.rows(kept, of: images)
             labels = kept.map { all[$0] }
+            rows = kept.map { rows[$0] }
         }
         if let range = try inputs?.range(of: images.shape[0]) {
             images = Self.rows(Array(range), of: images)
             labels = labels.map { Array($0[range]) }
+            rows = Array(rows[range])
         }
         self.images = images
         self.labels = labels
+        self.rows = rows
         self.configurations = configurations
     }
-
-    static func first(_ count: Int, of images: Tensor) -> Tensor { rows(Array(0..<count), of: images) }
 
     static func rows(_ indices: [Int], of images: Tensor) -> Tensor {
         Dataset(images: images, labels: [Int](repeating: 0, count: images.shape[0])).subset(indices).images
     }
 }
 
-/// Inputs given as files, and a slice of the inputs to run.
+/// A slice of the inputs to run.
 struct InputOptions: ParsableArguments {
-    @Option(help: "Inputs as an .npy file of shape [N, input shape...] (float or integer); default: the digits evaluation split.")
-    var inputs: String?
-    @Option(help: "Integer labels of --inputs as an .npy file of N values.") var labels: String?
     @Option(parsing: .unconditional, help: "First input to run (default 0).") var first: Int?
     @Option(parsing: .unconditional, help: "Number of inputs to run (default: all from --first on).") var count: Int?
 
@@ -142,18 +138,8 @@ struct InputOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if labels != nil && inputs == nil { throw CLIError("--labels: no effect without --inputs; leave it out") }
         if let first { try check(first, atLeast: 0, "--first") }
         if let count { try check(count, atLeast: 1, "--count") }
-    }
-
-    /// Reads the inputs at `path` and the labels (`Dataset.load`), naming the option in errors.
-    func load(_ path: String, shape: [Int]) throws -> (Tensor, [Int]?) {
-        do {
-            return try Dataset.load(images: path, labels: labels, shape: shape)
-        } catch let ACIMError.malformedFile(file, reason) {
-            throw CLIError("\(file == path ? "--inputs" : "--labels") \(file): \(reason)")
-        }
     }
 }
 

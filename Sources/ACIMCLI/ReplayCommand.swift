@@ -81,9 +81,10 @@ struct ReplayCommand: ParsableCommand {
             let hardware: HardwareProfile
             do { hardware = try ProfileLoader.load(path: profilePath) } catch let error as ProfileError { throw reportProfileError(error) }
             let network = try loadModel(modelPath)
-            let dataset = try Digits.load(path: dataPath)
-            let calibration = dataset.count == Digits.evaluationRows.upperBound ? try Digits.splits(dataset).calibration
-                : dataset.subset(Array(0..<min(512, dataset.count)))
+            let raw = try DataFile.csv(path: resolvedPath(dataPath), inputShape: network.network.inputShape)
+            try checkLabels(raw.labels, of: network, path: resolvedPath(dataPath))
+            let dataset = network.prepared(raw)
+            let calibration = try dataset.splits().calibration
             let chip = try hardware.makeChip()
             let setups = modes.map { on in
                 ReplaySetup(chip: chip, model: network, data: dataset, calibration: calibration, controller: on,

@@ -29,8 +29,8 @@ struct Run: ParsableCommand {
     @Option(help: "fast | reference") var engine = "fast"
     @Option(parsing: .unconditional, help: "Inputs per chip batch.") var batch = 32
     @Option(parsing: .unconditional, help: "Seed of programming and read noise.") var seed: UInt64 = 1
-    @Option(help: "Write the chip's logits to this .npy file ([N, outputs]; with --subtask, the subtask's in one mode).")
-    var output: String?
+    /// The chip's outputs and predictions (with --subtask, the subtask's in its one mode).
+    @OptionGroup var written: PredictionOptions
     @Option(help: "Draw one inference's pipelined schedule (arrays, digital units, tile memories, links) to this SVG file.")
     var timeline: String?
     @Flag(help: "Print the report as JSON.") var json = false
@@ -46,10 +46,11 @@ struct Run: ParsableCommand {
         guard elapsed >= 0 else { throw CLIError("--time: expected a duration >= 0, got \(time)") }
         try check(batch, in: 1...4096, "--batch")
         let (engine, arrayEngine) = try mvmEngines(self.engine)
-        if output != nil, network.subtask != nil, network.subtaskMode == "both" {
-            throw CLIError("--output: with --subtask, choose one --subtask-mode (gate or remap) whose logits to write")
+        for (option, path) in [("--output", written.output), ("--predictions", written.predictions)]
+        where path != nil && network.subtask != nil && network.subtaskMode == "both" {
+            throw CLIError("\(option): with --subtask, choose one --subtask-mode (gate or remap) whose outputs to write")
         }
-        if let output, let problem = FileAccess.problem(writing: output) { throw CLIError("--output \(output): \(problem)") }
+        try written.checkWritable()
         if let timeline, let problem = FileAccess.problem(writing: timeline) { throw CLIError("--timeline \(timeline): \(problem)") }
         let hardware = try profile.load()
         do {
@@ -81,10 +82,9 @@ struct Run: ParsableCommand {
                                                    maintenance: maintenance))
             }
             progress.clear()
-            if let output {
-                let logits = results.last!.evaluation.logits
-                try NPYArray(shape: logits.shape, values: logits.data.map(Double.init)).write(path: output, float32: true)
-            }
+            let last = results.last!.configuration.mapped
+            try written.write(results.last!.evaluation.logits, rows: setup.rows, labels: setup.labels,
+                              classes: last.network.classes, served: last.outputLabels)
             if let timeline {
                 try FileAccess.writeAtomically(Data(TimelinePlot(results.last!.pipeline).svg().utf8), to: timeline)
             }

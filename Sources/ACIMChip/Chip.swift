@@ -86,7 +86,7 @@ public struct Chip: Sendable, Codable, Equatable {
         let layout = CrossbarLayout(config: crossbar)
         let arrays = Double(config.tiles * tile.arrays), tiles = Double(config.tiles)
         return [
-            ("cells", arrays * Double(crossbar.array.rows * crossbar.array.cols) * areaTable.cell.value),
+            ("cells", arrays * Double(crossbar.deviceCells) * areaTable.cell.value),
             ("ADCs", arrays * Double(layout.adcCount) * areaTable.adc.value),
             ("DACs", arrays * Double(crossbar.array.rows) * areaTable.dac.value),
             ("tile memory", tiles * tile.memory.value / 1024 * areaTable.sramPerKiB.value),
@@ -132,7 +132,7 @@ public struct Chip: Sendable, Codable, Equatable {
 
     /// Bytes the arrays in use hold now.
     public var arrayBytes: Double {
-        Double(slots.count { $0 != nil } * crossbar.array.rows * crossbar.array.cols) * bytesPerCell
+        Double(slots.count { $0 != nil } * crossbar.deviceCells) * bytesPerCell
     }
 
     // MARK: Placing weights
@@ -161,7 +161,7 @@ public struct Chip: Sendable, Codable, Equatable {
     private func newArray(_ id: ArrayID) throws -> Crossbar {
         let slot = try index(checked: id)
         if slots[slot] == nil {
-            let cells = Double(crossbar.array.rows * crossbar.array.cols)
+            let cells = Double(crossbar.deviceCells)
             try MemoryBudget.require(arrayBytes + cells * bytesPerCell,
                                     for: "\(slots.count { $0 != nil } + 1) arrays of \(crossbar.array.rows)x\(crossbar.array.cols) cells")
         }

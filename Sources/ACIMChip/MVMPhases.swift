@@ -38,15 +38,19 @@ public struct MVMPhases: Sendable, Equatable {
         self.passes = passes
     }
 
-    /// Every phase of every pass reading all `columns` mapped columns: an MVM with no gating.
-    public init(layout: CrossbarLayout, timing: CrossbarTiming, columns: Int) {
-        self.init(timing: timing, adcCount: layout.adcCount,
-                  passes: Array(repeating: [Run(phases: layout.phasesPerPass, columns: columns)], count: layout.passes))
+    /// Every phase of every pass reading all `columns` mapped columns (one conversion per analog pair): an
+    /// MVM with no gating. A phase's drive and settle are those of all the bit planes it accumulates and its
+    /// pulse-width integration (`drive.folded`).
+    public init(layout: CrossbarLayout, drive: PhaseDrive, timing: CrossbarTiming, columns: Int) {
+        self.init(timing: drive.folded(timing), adcCount: layout.adcCount,
+                  passes: Array(repeating: [Run(phases: layout.phasesPerPass, columns: layout.conversions(columns: columns))],
+                                count: layout.passes))
     }
 
     /// The phases of an array's MVM with the array's timing and mapped columns (none when it is not mapped).
     public init(_ crossbar: Crossbar) {
-        self.init(layout: crossbar.layout, timing: crossbar.config.scaledTiming, columns: crossbar.mapping?.mappedColumns ?? 0)
+        self.init(layout: crossbar.layout, drive: PhaseDrive(config: crossbar.config), timing: crossbar.config.scaledTiming,
+                  columns: crossbar.mapping?.mappedColumns ?? 0)
     }
 
     /// Cycles of the conversions of one phase reading `columns` columns: rounds of up to `adcCount`.

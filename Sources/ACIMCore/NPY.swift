@@ -22,9 +22,43 @@ public struct NPYArray: Equatable, Sendable {
         try parse(data, path: path, memory: ProcessInfo.processInfo.physicalMemory)
     }
 
+    /// The shape and bytes per element a `.npy` file declares, from its header alone (nothing else is read).
+    public static func declaredShape(path: String) throws -> (shape: [Int], elementSize: Int) {
+        if let problem = FileAccess.problem(reading: path) { throw ACIMError.io(path: path, reason: problem) }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ACIMError.io(path: path, reason: "cannot read the file") }
+        defer { try? handle.close() }
+        let start = [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
+        let length = start.count < 12 ? 0 : start[6] == 1 ? Int(start[8]) | Int(start[9]) << 8
+            : Int(start[8]) | Int(start[9]) << 8 | Int(start[10]) << 16 | Int(start[11]) << 24
+        let rest = [UInt8]((try? handle.read(upToCount: min(length, 1 << 20))) ?? Data())
+        let header = try header(start + rest, path: path)
+        return (header.shape, header.element.size)
+    }
+
     /// `parse(_:path:)` on a machine with `memory` bytes, which the values widened to `Double` must fit in.
     static func parse(_ data: Data, path: String, memory: UInt64) throws -> NPYArray {
         let bytes = [UInt8](data)
+        let (shape, element, payloadStart) = try header(bytes, path: path)
+        let count = shape.reduce(1, *)
+        guard bytes.count - payloadStart >= count * element.size else {
+            throw ACIMError.malformedFile(path: path, reason: "truncated data: shape \(shape) needs \(count * element.size) bytes, "
+                                          + "file has \(bytes.count - payloadStart)")
+        }
+        guard UInt64(count) <= memory / UInt64(MemoryLayout<Double>.size) else {
+            throw ACIMError.resourceLimit("\(path): the \(count) values of shape \(shape) take \(count) x 8 bytes as Double, "
+                                          + "more than the \(memory) bytes of memory")
+        }
+        var values = [Double](repeating: 0, count: count)
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<count {
+                values[i] = element.read(raw, at: payloadStart + i * element.size)
+            }
+        }
+        return NPYArray(shape: shape, values: values)
+    }
+
+    /// The shape, element type and payload offset of the header at the start of `bytes`.
+    private static func header(_ bytes: [UInt8], path: String) throws -> (shape: [Int], element: NPYElement, payloadStart: Int) {
         func fail(_ reason: String) -> ACIMError { .malformedFile(path: path, reason: reason) }
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
@@ -63,25 +97,11 @@ public struct NPYArray: Equatable, Sendable {
         guard let element = NPYElement(descr: dtype) else {
             throw fail("unsupported dtype \(dtype) (expected <f4, <f8, <i1..<i8, <u1..<u8 or |b1)")
         }
-        let payloadStart = headerStart + headerLength
-        // The declared size is checked against the data before anything is allocated for it.
-        guard let count = checkedProduct(shape), case let (needed, false) = count.multipliedReportingOverflow(by: element.size) else {
+        // The declared size is checked before anything is allocated for it.
+        guard let count = checkedProduct(shape), case (_, false) = count.multipliedReportingOverflow(by: element.size) else {
             throw fail("shape \(shape) of \(dtype) needs more bytes than a file can hold")
         }
-        guard bytes.count - payloadStart >= needed else {
-            throw fail("truncated data: shape \(shape) needs \(needed) bytes, file has \(bytes.count - payloadStart)")
-        }
-        guard UInt64(count) <= memory / UInt64(MemoryLayout<Double>.size) else {
-            throw ACIMError.resourceLimit("\(path): the \(count) values of shape \(shape) take \(count) x 8 bytes as Double, "
-                                          + "more than the \(memory) bytes of memory")
-        }
-        var values = [Double](repeating: 0, count: count)
-        bytes.withUnsafeBytes { raw in
-            for i in 0..<count {
-                values[i] = element.read(raw, at: payloadStart + i * element.size)
-            }
-        }
-        return NPYArray(shape: shape, values: values)
+        return (shape, element, headerStart + headerLength)
     }
 
     private static func headerValue(_ key: String, in header: String, path: String) throws -> String {

@@ -7,9 +7,10 @@ import ACIMNetwork
 /// Conventions: a weighted layer reads its input vectors from tile memory as DAC codes (`codeBytes`
 /// each), and its digital unit quantizes each input element once (and applies an input gain where the
 /// layer has one), adds the partial sums of its row splits, rescales every output and adds the bias,
-/// writing 4-byte results. Batch norm is two operations per element (scale and shift), ReLU, an add and a
-/// subtask gate one, pooling one per window element, the output head one per element; each of these reads
-/// and writes its tensors at 4 bytes per element. Flatten and reshape only re-address.
+/// writing 4-byte results. Batch norm is two operations per element (scale and shift), an activation, an
+/// add, a product and a subtask gate one, pooling one per window element, the output head one per element;
+/// each of these reads and writes its tensors at 4 bytes per element. A concat copies its inputs (no
+/// operations). Flatten and reshape only re-address.
 public struct DigitalWork: Sendable, Equatable {
     public var operations = 0
     public var bytesRead = 0
@@ -30,10 +31,10 @@ public struct DigitalWork: Sendable, Equatable {
         let input = network.shapes[node.inputs[0]]!.reduce(1, *)
         var work = DigitalWork()
         switch node.operation {
-        case let .conv2d(out, k, _, _, bias):
-            let vectors = output / out, patch = network.shapes[node.inputs[0]]![0] * k * k
+        case let .conv2d(conv):
+            let vectors = output / conv.outChannels, patch = network.shapes[node.inputs[0]]![0] * conv.kernel[0] * conv.kernel[1]
             let gain = network.parameters["\(node.name).input_gain"] == nil ? 0 : input
-            work.operations = input + gain + output * (rowSplits - 1) + output * (bias ? 2 : 1)
+            work.operations = input + gain + output * (rowSplits - 1) + output * (conv.bias ? 2 : 1)
             work.bytesRead = vectors * patch * codeBytes
             work.bytesWritten = 4 * output
         case let .linear(_, bias):
@@ -43,13 +44,17 @@ public struct DigitalWork: Sendable, Equatable {
             work.bytesWritten = 4 * output
         case .batchNorm:
             work.operations = 2 * output
-        case .relu, .sigmoid, .softmax:
+        case .relu, .leakyRelu, .tanh, .gelu, .silu, .sigmoid, .softmax:
             work.operations = output
         case let .maxPool(k, _), let .avgPool(k, _):
             work.operations = output * k * k
-        case .add:
+        case .globalAvgPool:
+            work.operations = input
+        case .add, .mul:
             work.operations = output
             work.bytesRead = 4 * input
+        case .concat:
+            work.bytesRead = 4 * (output - input)
         case .flatten, .reshape:
             return work
         }

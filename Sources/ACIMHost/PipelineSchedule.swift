@@ -289,8 +289,9 @@ struct PipelinePlan: Sendable {
             var needs: [[Need]] = []
             for y in 0..<outRows {
                 let inputRow: Int
-                if case let .conv2d(_, k, stride, padding, _) = node.operation {
-                    inputRow = min(rows(node.inputs[0]) - 1, max(0, y * stride - padding + k - 1))
+                if case let .conv2d(conv) = node.operation {
+                    let lastTap = y * conv.stride[0] - conv.padding[0] + conv.dilation[0] * (conv.kernel[0] - 1)
+                    inputRow = min(rows(node.inputs[0]) - 1, max(0, lastTap))
                 } else {
                     inputRow = rows(node.inputs[0]) - 1
                 }
@@ -350,7 +351,7 @@ struct PipelinePlan: Sendable {
                 }
             }
             let phases = layer.matrix.blocks.map {
-                MVMPhases(layout: layout, timing: chip.crossbar.scaledTiming,
+                MVMPhases(layout: layout, drive: PhaseDrive(config: chip.crossbar), timing: chip.crossbar.scaledTiming,
                           columns: $0.columns.count * layout.columnsPerWeight + layout.offsetColumns)
             }.max { $0.cycles < $1.cycles } ?? MVMPhases(timing: chip.crossbar.scaledTiming, adcCount: 1, passes: [])
             stages.append(Stage(
@@ -390,6 +391,8 @@ struct PipelinePlan: Sendable {
         case .flatten, .reshape:
             return needs(input, row: inputRows - 1, nodes: nodes, network: network, stageIndex: stageIndex)
                 .map { ($0.stage, $0.row, $0.reshape ?? name) }
+        case .globalAvgPool:
+            return needs(input, row: inputRows - 1, nodes: nodes, network: network, stageIndex: stageIndex)
         default:
             return node.inputs.flatMap { needs($0, row: row, nodes: nodes, network: network, stageIndex: stageIndex) }
         }

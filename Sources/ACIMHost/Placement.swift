@@ -65,10 +65,7 @@ public struct Placement: Sendable, Equatable {
                 "the profile's arrays hold binary (XNOR) weights; networks map onto multi-bit (AND mode) arrays only")
         }
         let shapes = network.unrolledShapes
-        let needed = shapes.map { layer -> Int in
-            let (r, c) = PartitionedMatrix.splits(rows: layer.rows, columns: layer.columns, layout: layout)
-            return r * c
-        }
+        let needed = shapes.map { PartitionedMatrix.arrayCount(rows: $0.rows, columns: $0.columns, groups: $0.groups, layout: layout) }
         let total = needed.reduce(0, +)
         let available = chip.config.tiles * chip.tile.arrays
         guard total <= available else {
@@ -86,12 +83,12 @@ public struct Placement: Sendable, Equatable {
         let slots = Placement.snake(chip).flatMap { tile in (0..<perTile).map { ArrayID(tile: tile, slot: $0) } }
         var next = 0
         var layers: [Layer] = []
-        let cellsPerArray = Double(chip.crossbar.array.rows * chip.crossbar.array.cols)
+        let cellsPerArray = Double(chip.crossbar.deviceCells)
         for (shape, count) in zip(shapes, needed) {
             if policy == .spread { next = (next + perTile - 1) / perTile * perTile }
             let arrays = Array(slots[next..<(next + count)])
             next += count
-            let matrix = try PartitionedMatrix(rows: shape.rows, columns: shape.columns, layout: layout, arrays: arrays)
+            let matrix = try PartitionedMatrix(rows: shape.rows, columns: shape.columns, groups: shape.groups, layout: layout, arrays: arrays)
             let used = matrix.blocks.reduce(0.0) { total, block in
                 total + Double(block.rows.count * layout.wordLinesPerRow
                                * (block.columns.count * layout.columnsPerWeight + layout.offsetColumns))
@@ -118,12 +115,13 @@ public struct Placement: Sendable, Equatable {
 
 extension Network {
     /// The weight matrix every conv2d and linear node unrolls to, in network order: its rows are the inputs
-    /// of one output (the im2col patch `in x k x k`, or the input features) and its columns the outputs.
-    public var unrolledShapes: [(name: String, rows: Int, columns: Int)] {
+    /// of one output (the im2col patch `in x kh x kw`, or the input features) and its columns the outputs; a
+    /// grouped convolution's is block-diagonal with `groups` blocks (`Network.unrolledWeight`).
+    public var unrolledShapes: [(name: String, rows: Int, columns: Int, groups: Int)] {
         nodes.compactMap { node in
             switch node.operation {
-            case let .conv2d(out, k, _, _, _): (node.name, shapes[node.inputs[0]]![0] * k * k, out)
-            case let .linear(out, _): (node.name, shapes[node.inputs[0]]![0], out)
+            case let .conv2d(conv): (node.name, shapes[node.inputs[0]]![0] * conv.kernel[0] * conv.kernel[1], conv.outChannels, conv.groups)
+            case let .linear(out, _): (node.name, shapes[node.inputs[0]]![0], out, 1)
             default: nil
             }
         }

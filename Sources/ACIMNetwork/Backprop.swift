@@ -1,4 +1,5 @@
 import ACIMCore
+import Foundation
 
 /// Gradients of a scalar loss with respect to the parameters and the gates of one forward pass.
 public struct Gradients: Sendable {
@@ -32,29 +33,51 @@ extension Network {
                 grads.gates[node.name] = Kernels.channelSums(dy, times: ungated, batch: batch, channels: gate.count, spatial: spatialOut)
                 dy = Kernels.scaleChannels(dy, gate, batch: batch, spatial: spatialOut)
             }
-            let dx = inputGradient(node, dy, pass: pass, batch: batch, into: &grads)
-            accumulate(node.inputs[0], dx)
-            if node.operation == .add { accumulate(node.inputs[1], dy) }
+            for (name, dx) in zip(node.inputs, inputGradients(node, dy, pass: pass, batch: batch, into: &grads)) {
+                accumulate(name, dx)
+            }
         }
         grads.input = flow[Network.inputName] ?? []
         return grads
     }
 
+    /// The gradient with respect to each input of `node`.
+    private func inputGradients(_ node: Node, _ dy: [Float], pass: ForwardPass, batch: Int, into grads: inout Gradients) -> [[Float]] {
+        let inputs = node.inputs.map { pass.outputs[$0]!.data }
+        switch node.operation {
+        case .add:
+            return [dy, dy]
+        case .mul:
+            return [zip(dy, inputs[1]).map { $0 * $1 }, zip(dy, inputs[0]).map { $0 * $1 }]
+        case .concat:
+            let sizes = node.inputs.map { shapes[$0]!.reduce(1, *) }, total = sizes.reduce(0, +)
+            var offset = 0
+            return sizes.map { size in
+                defer { offset += size }
+                return (0..<batch).flatMap { n in dy[(n * total + offset)..<(n * total + offset + size)] }
+            }
+        default:
+            return [inputGradient(node, dy, pass: pass, batch: batch, into: &grads)]
+        }
+    }
+
+    /// The input gradient of a one-input node.
     private func inputGradient(_ node: Node, _ dy: [Float], pass: ForwardPass, batch: Int, into grads: inout Gradients) -> [Float] {
         let x = pass.outputs[node.inputs[0]]!.data
         let inShape = shapes[node.inputs[0]]!, outShape = shapes[node.name]!
         let y = pass.outputs[node.name]!.data
         switch node.operation {
-        case let .conv2d(out, _, _, _, bias):
-            let g = convGeometry(node, batch: batch)
+        case let .conv2d(conv):
+            let (out, g) = (conv.outChannels, convGeometry(node, batch: batch))
             let rows = Kernels.permute(dy, batch: batch, spatial: g.outHeight * g.outWidth, channels: out, inverse: true)
-            grads.parameters["\(node.name).weight"] = Kernels.gemm(rows, pass.columns[node.name]!, m: out, n: g.patch, k: g.rows, transposeA: true)
-            if bias {
+            let unrolled = Kernels.gemm(rows, pass.columns[node.name]!, m: out, n: g.patch, k: g.rows, transposeA: true)
+            grads.parameters["\(node.name).weight"] = groupedWeight(node, fromUnrolled: unrolled)
+            if conv.bias {
                 var db = [Float](repeating: 0, count: out)
                 for r in 0..<g.rows { for c in 0..<out { db[c] += rows[r * out + c] } }
                 grads.parameters["\(node.name).bias"] = db
             }
-            let dcols = Kernels.gemm(rows, parameters["\(node.name).weight"]!.data, m: g.rows, n: g.patch, k: out)
+            let dcols = Kernels.gemm(rows, unrolledWeight(node), m: g.rows, n: g.patch, k: out)
             return gainedInput(node, Kernels.col2im(dcols, g), batch: batch)
         case let .linear(out, bias):
             let features = inShape[0]
@@ -65,16 +88,16 @@ extension Network {
                 grads.parameters["\(node.name).bias"] = db
             }
             return gainedInput(node, Kernels.gemm(dy, parameters["\(node.name).weight"]!.data, m: batch, n: features, k: out), batch: batch)
-        case .batchNorm:
+        case let .batchNorm(_, affine):
             let channels = outShape[0], spatial = outShape.dropFirst().reduce(1, *)
             let (xhat, invStd) = pass.normalized[node.name]!
-            let gamma = parameters["\(node.name).weight"]!.data
-            grads.parameters["\(node.name).weight"] = Kernels.channelSums(dy, times: xhat, batch: batch, channels: channels, spatial: spatial)
-            grads.parameters["\(node.name).bias"] = Kernels.channelSums(dy, batch: batch, channels: channels, spatial: spatial)
+            let gamma = parameters["\(node.name).weight"]?.data ?? [Float](repeating: 1, count: channels)
+            let sumDyXhat = Kernels.channelSums(dy, times: xhat, batch: batch, channels: channels, spatial: spatial)
+            let sumDy = Kernels.channelSums(dy, batch: batch, channels: channels, spatial: spatial)
+            if affine { (grads.parameters["\(node.name).weight"], grads.parameters["\(node.name).bias"]) = (sumDyXhat, sumDy) }
             guard pass.mode == .batch else {
                 return Kernels.scaleChannels(dy, zip(gamma, invStd).map { $0 * $1 }, batch: batch, spatial: spatial)
             }
-            let sumDy = grads.parameters["\(node.name).bias"]!, sumDyXhat = grads.parameters["\(node.name).weight"]!
             let m = Float(batch * spatial)
             var dx = dy
             for n in 0..<batch {
@@ -88,6 +111,23 @@ extension Network {
             return dx
         case .relu:
             return zip(dy, x).map { $1 > 0 ? $0 : 0 }
+        case let .leakyRelu(slope):
+            return zip(dy, x).map { $1 > 0 ? $0 : slope * $0 }
+        case .tanh:
+            return zip(dy, y).map { $0 * (1 - $1 * $1) }
+        case .gelu:
+            // d/dx x·Φ(x) = Φ(x) + x·φ(x).
+            return zip(dy, x).map { g, v in
+                g * (0.5 * (1 + erf(v * Float(0.5).squareRoot())) + v * exp(-0.5 * v * v) / Float(2 * Float.pi).squareRoot())
+            }
+        case .silu:
+            return zip(dy, x).map { g, v in
+                let s = 1 / (1 + exp(-v))
+                return g * s * (1 + v * (1 - s))
+            }
+        case .globalAvgPool:
+            let spatial = inShape[1] * inShape[2]
+            return (0..<x.count).map { dy[$0 / spatial] / Float(spatial) }
         case .maxPool:
             var dx = [Float](repeating: 0, count: x.count)
             for (o, i) in pass.argmax[node.name]!.enumerated() { dx[Int(i)] += dy[o] }
@@ -106,8 +146,10 @@ extension Network {
                 }
             }
             return dx
-        case .flatten, .reshape, .add:
+        case .flatten, .reshape:
             return dy
+        case .add, .mul, .concat:
+            preconditionFailure("\(node.operation.kind) takes several inputs: inputGradients differentiates it")
         case .sigmoid:
             return zip(dy, y).map { $0 * $1 * (1 - $1) }
         case .softmax:

@@ -22,31 +22,6 @@ public struct Dataset: Sendable {
         return Dataset(images: Tensor(shape: [indices.count] + images.shape.dropFirst(), data: data), labels: indices.map { labels[$0] })
     }
 
-    /// Inputs from the `.npy` file at `images`, which must hold `[N] + shape` finite values (N >= 1), and
-    /// their integer labels from the `.npy` file at `labels`, one per input; nil labels when none is given.
-    public static func load(images path: String, labels labelsPath: String?, shape: [Int]) throws -> (images: Tensor, labels: [Int]?) {
-        let array = try NPYArray.read(path: path)
-        guard array.shape.count == shape.count + 1, Array(array.shape.dropFirst()) == shape, array.shape[0] > 0 else {
-            throw ACIMError.malformedFile(path: path, reason: "shape \(array.shape): expected [N] + the model's input shape \(shape), N >= 1")
-        }
-        if let bad = array.values.firstIndex(where: { !$0.isFinite }) {
-            throw ACIMError.malformedFile(path: path, reason: "value \(bad) is \(array.values[bad]): expected finite numbers")
-        }
-        let images = Tensor(shape: array.shape, data: array.values.map { Float($0) })
-        guard let labelsPath else { return (images, nil) }
-        let labelArray = try NPYArray.read(path: labelsPath)
-        guard labelArray.values.count == array.shape[0], labelArray.shape.count <= 1 else {
-            throw ACIMError.malformedFile(path: labelsPath, reason: "shape \(labelArray.shape): expected \(array.shape[0]) labels, one per input")
-        }
-        let labels = try labelArray.values.enumerated().map { index, value -> Int in
-            guard value == value.rounded(), abs(value) < 1e9 else {
-                throw ACIMError.malformedFile(path: labelsPath, reason: "value \(index) is \(value): expected integer labels")
-            }
-            return Int(value)
-        }
-        return (images, labels)
-    }
-
     /// The samples whose label is in `classes`.
     public func restricted(to classes: [Int]) -> Dataset {
         subset(labels.indices.filter { classes.contains(labels[$0]) })
@@ -63,30 +38,14 @@ public enum Digits {
     public static let calibrationCount = 512
     public static let classes = (0...9).map(String.init)
 
-    /// Reads `digits.csv` (header `p0..p63,label`, pixels 0..16) into images `[N, 1, 8, 8]` scaled to [0, 1].
+    /// Per-sample shape of the images.
+    public static let inputShape = [1, 8, 8]
+    /// What the models `acim model train` writes declare: pixels 0...16 scaled to [0, 1].
+    public static let preprocessing = Preprocessing(scale: [1.0 / 16], offset: [0])
+
+    /// Reads `digits.csv` (header `p0..p63,label`) raw: images `[N, 1, 8, 8]` of pixels 0...16.
     public static func load(path: String) throws -> Dataset {
-        guard let text = String(data: try FileAccess.contents(of: path), encoding: .utf8) else {
-            throw ACIMError.malformedFile(path: path, reason: "the digits CSV is not UTF-8 text")
-        }
-        var lines = text.split(whereSeparator: \.isNewline)
-        guard let header = lines.first, header.hasPrefix("p0,") else {
-            throw ACIMError.malformedFile(path: path, reason: "line 1: expected the header p0..p63,label")
-        }
-        lines.removeFirst()
-        var pixels: [Float] = []
-        var labels: [Int] = []
-        pixels.reserveCapacity(lines.count * 64)
-        for (index, line) in lines.enumerated() {
-            let fields = line.split(separator: ",")
-            let values = fields.compactMap { Int($0) }
-            guard fields.count == 65, values.count == 65, values.dropLast().allSatisfy({ (0...16).contains($0) }),
-                  (0...9).contains(values[64]) else {
-                throw ACIMError.malformedFile(path: path, reason: "line \(index + 2): expected 64 pixels in 0...16 and a label in 0...9")
-            }
-            pixels.append(contentsOf: values.dropLast().map { Float($0) / 16 })
-            labels.append(values[64])
-        }
-        return Dataset(images: Tensor(shape: [labels.count, 1, 8, 8], data: pixels), labels: labels)
+        try DataFile.csv(path: path, inputShape: inputShape)
     }
 
     /// The training, calibration and evaluation splits of the data set's README.

@@ -19,7 +19,7 @@ extension Network {
     public func accuracy(on data: Dataset, gates: [String: [Float]] = [:], outputClasses: [Int]? = nil,
                          integer: IntegerQuantization? = nil, labelOf: (Int) -> Int = { $0 }) throws -> Double {
         guard data.count > 0 else { return 0 }
-        let scores = try forward(data.images, gates: gates, integer: integer).output.data
+        let scores = try outputs(data.images, gates: gates, integer: integer).data
         let width = classes.count
         let candidates = outputClasses ?? Array(0..<width)
         var correct = 0
@@ -28,5 +28,22 @@ extension Network {
             if labelOf(best) == data.labels[n] { correct += 1 }
         }
         return Double(correct) / Double(data.count)
+    }
+
+    /// The network's outputs `[N, classes]` on `images` (batch axis first), its memory checked first.
+    public func outputs(_ images: Tensor, gates: [String: [Float]] = [:], integer: IntegerQuantization? = nil) throws -> Tensor {
+        try MemoryBudget.require(forwardBytes(batch: images.shape[0]), for: "a forward pass over \(images.shape[0]) inputs")
+        return try forward(images, gates: gates, integer: integer).output
+    }
+
+    /// Bytes a forward pass over `batch` inputs allocates at most: 4 per value of the input, of every node's
+    /// output, and of every weighted layer's unrolled inputs (its MACs over its output channels).
+    public func forwardBytes(batch: Int) -> Double {
+        let macs = macsPerNode
+        let perSample = nodes.reduce(Double(inputShape.reduce(1, *))) { total, node in
+            let shape = shapes[node.name]!
+            return total + Double(shape.reduce(1, *)) + Double(macs[node.name] ?? 0) / Double(shape[0])
+        }
+        return 4 * Double(batch) * perSample
     }
 }

@@ -91,10 +91,40 @@ extension Network {
     }
 
     func convGeometry(_ node: Node, batch: Int) -> Kernels.ConvGeometry {
-        guard case let .conv2d(_, k, stride, padding, _) = node.operation else { preconditionFailure("not a convolution") }
+        guard case let .conv2d(c) = node.operation else { preconditionFailure("not a convolution") }
         let input = shapes[node.inputs[0]]!, out = shapes[node.name]!
-        return .init(batch: batch, channels: input[0], height: input[1], width: input[2], kernel: k, stride: stride,
-                     padding: padding, outHeight: out[1], outWidth: out[2])
+        return .init(batch: batch, channels: input[0], height: input[1], width: input[2],
+                     kernelHeight: c.kernel[0], kernelWidth: c.kernel[1], strideY: c.stride[0], strideX: c.stride[1],
+                     padTop: c.padding[0], padLeft: c.padding[1], dilationY: c.dilation[0], dilationX: c.dilation[1],
+                     outHeight: out[1], outWidth: out[2])
+    }
+
+    /// The weight matrix a weighted node multiplies its input vectors by, row-major `[out, k]`: the stored
+    /// weight, except for a grouped convolution, whose `[out, in / groups, kh, kw]` weights spread over the
+    /// whole im2col patch `in x kh x kw` as a block-diagonal matrix (zero outside each output's group).
+    public func unrolledWeight(_ node: Node) -> [Float] {
+        let weight = parameters["\(node.name).weight"]!.data
+        guard case let .conv2d(conv) = node.operation, conv.groups > 1 else { return weight }
+        let perGroup = conv.patch(inChannels: shapes[node.inputs[0]]![0]), outPerGroup = conv.outChannels / conv.groups
+        let k = perGroup * conv.groups
+        var unrolled = [Float](repeating: 0, count: conv.outChannels * k)
+        for o in 0..<conv.outChannels {
+            let start = o * k + o / outPerGroup * perGroup
+            unrolled[start..<(start + perGroup)] = weight[(o * perGroup)..<((o + 1) * perGroup)]
+        }
+        return unrolled
+    }
+
+    /// The stored `[out, in / groups, kh, kw]` entries of an unrolled grouped-convolution matrix (the inverse
+    /// of `unrolledWeight`).
+    func groupedWeight(_ node: Node, fromUnrolled unrolled: [Float]) -> [Float] {
+        guard case let .conv2d(conv) = node.operation, conv.groups > 1 else { return unrolled }
+        let perGroup = conv.patch(inChannels: shapes[node.inputs[0]]![0]), outPerGroup = conv.outChannels / conv.groups
+        let k = perGroup * conv.groups
+        return (0..<conv.outChannels).flatMap { o in
+            let start = o * k + o / outPerGroup * perGroup
+            return unrolled[start..<(start + perGroup)]
+        }
     }
 
     /// The input of a conv/linear node after its optional input gain.
@@ -109,10 +139,11 @@ extension Network {
         let outShape = shapes[node.name]!
         let inShape = shapes[node.inputs[0]]!
         switch node.operation {
-        case let .conv2d(out, _, _, _, _):
+        case let .conv2d(conv):
+            let out = conv.outChannels
             let g = convGeometry(node, batch: batch)
             let cols = Kernels.im2col(gainedInput(node, x, batch: batch), g)
-            let weight = parameters["\(node.name).weight"]!.data
+            let weight = unrolledWeight(node)
             var rows = try backend.product(node.name, x: cols, weight: weight, m: g.rows, n: out, k: g.patch, samples: batch)
             if let bias = parameters["\(node.name).bias"]?.data {
                 for r in 0..<g.rows { for c in 0..<out { rows[r * out + c] += bias[c] } }
@@ -127,10 +158,21 @@ extension Network {
                 for n in 0..<batch { for c in 0..<out { y[n * out + c] += bias[c] } }
             }
             return y
-        case let .batchNorm(epsilon):
+        case let .batchNorm(epsilon, _):
             return batchNorm(node, x, batch: batch, epsilon: epsilon, pass: &pass)
         case .relu:
             return x.map { max($0, 0) }
+        case let .leakyRelu(slope):
+            return x.map { $0 > 0 ? $0 : slope * $0 }
+        case .tanh:
+            return x.map { Foundation.tanh($0) }
+        case .gelu:
+            return x.map { 0.5 * $0 * (1 + erf($0 * Float(0.5).squareRoot())) }
+        case .silu:
+            return x.map { $0 / (1 + exp(-$0)) }
+        case .globalAvgPool:
+            let spatial = inShape[1] * inShape[2]
+            return (0..<(batch * inShape[0])).map { plane in x[(plane * spatial)..<((plane + 1) * spatial)].reduce(0, +) / Float(spatial) }
         case let .maxPool(k, stride), let .avgPool(k, stride):
             let isMax = if case .maxPool = node.operation { true } else { false }
             let (c, h, w, oh, ow) = (inShape[0], inShape[1], inShape[2], outShape[1], outShape[2])
@@ -160,6 +202,16 @@ extension Network {
         case .add:
             let other = pass.outputs[node.inputs[1]]!.data
             return zip(x, other).map { $0 + $1 }
+        case .mul:
+            let other = pass.outputs[node.inputs[1]]!.data
+            return zip(x, other).map { $0 * $1 }
+        case .concat:
+            let parts = node.inputs.map { pass.outputs[$0]!.data }
+            let sizes = node.inputs.map { shapes[$0]!.reduce(1, *) }
+            var y = [Float]()
+            y.reserveCapacity(batch * outShape.reduce(1, *))
+            for n in 0..<batch { for (part, size) in zip(parts, sizes) { y += part[(n * size)..<((n + 1) * size)] } }
+            return y
         case .sigmoid:
             return x.map { 1 / (1 + exp(-$0)) }
         case .softmax:
@@ -179,7 +231,8 @@ extension Network {
     private func batchNorm(_ node: Node, _ x: [Float], batch: Int, epsilon: Float, pass: inout ForwardPass) -> [Float] {
         let shape = shapes[node.name]!
         let channels = shape[0], spatial = shape.dropFirst().reduce(1, *)
-        let gamma = parameters["\(node.name).weight"]!.data, beta = parameters["\(node.name).bias"]!.data
+        let gamma = parameters["\(node.name).weight"]?.data ?? [Float](repeating: 1, count: channels)
+        let beta = parameters["\(node.name).bias"]?.data ?? [Float](repeating: 0, count: channels)
         var mean: [Float], variance: [Float]
         switch pass.mode {
         case .running:

@@ -25,7 +25,8 @@ public struct IntegerQuantization: Sendable {
     public let activationBits: Int
     /// Per conv2d/linear node.
     public let layers: [String: LayerScales]
-    /// Per conv2d/linear node, the weight codes in the layer's `[out, in...]` order (row-major `n x k`).
+    /// Per conv2d/linear node, the codes of its unrolled weight matrix (`Network.unrolledWeight`, row-major
+    /// `n x k`).
     public let weightCodes: [String: [Int32]]
 
     /// Calibrates each layer's input range on `calibration` (float pass under `gates`) and each weight
@@ -54,7 +55,7 @@ public struct IntegerQuantization: Sendable {
                 signed = false
             }
             let inputRange = Double(x.reduce(0) { max($0, abs($1)) })
-            let weights = network.parameters["\(node.name).weight"]!.data
+            let weights = network.unrolledWeight(node)
             let weightRange = Double(weights.reduce(0) { max($0, abs($1)) })
             let scales = LayerScales(input: try Quantizer(bits: activationBits, signed: signed, maxAbs: inputRange),
                                      weight: try Quantizer(bits: weightBits, signed: true, maxAbs: weightRange))

@@ -9,31 +9,34 @@ enum Kernels {
     }
 
     struct ConvGeometry {
-        let batch, channels, height, width, kernel, stride, padding, outHeight, outWidth: Int
-        var patch: Int { channels * kernel * kernel }
+        let batch, channels, height, width: Int
+        let kernelHeight, kernelWidth, strideY, strideX, padTop, padLeft, dilationY, dilationX: Int
+        let outHeight, outWidth: Int
+        var patch: Int { channels * kernelHeight * kernelWidth }
         var rows: Int { batch * outHeight * outWidth }
     }
 
     /// Calls `body(entry, pixel)` for every patch entry inside the image, in im2col order: patch entry
-    /// `row * patch + (c*k + ky)*k + kx` of row `(n*Ho + oy)*Wo + ox`, and the NCHW index of its pixel.
+    /// `row * patch + (c*kh + ky)*kw + kx` of row `(n*Ho + oy)*Wo + ox`, and the NCHW index of its pixel.
     @inline(__always)
     static func forEachPatchEntry(_ g: ConvGeometry, _ body: (Int, Int) -> Void) {
-        let k = g.kernel
+        let (kh, kw, dx) = (g.kernelHeight, g.kernelWidth, g.dilationX)
         var row = 0
         for n in 0..<g.batch {
             for oy in 0..<g.outHeight {
                 for ox in 0..<g.outWidth {
                     // The kernel columns inside the image are the same for every channel and kernel row.
-                    let x0 = ox * g.stride - g.padding
-                    let first = min(k, max(0, -x0))
-                    let kxRange = first..<max(first, min(k, g.width - x0))
+                    let x0 = ox * g.strideX - g.padLeft
+                    let first = min(kw, x0 >= 0 ? 0 : (-x0 + dx - 1) / dx)
+                    let end = x0 >= g.width ? 0 : min(kw, (g.width - 1 - x0) / dx + 1)
+                    let kxRange = first..<max(first, end)
                     for c in 0..<g.channels {
                         let plane = (n * g.channels + c) * g.height * g.width
-                        for ky in 0..<k {
-                            let y = oy * g.stride - g.padding + ky
+                        for ky in 0..<kh {
+                            let y = oy * g.strideY - g.padTop + ky * g.dilationY
                             guard y >= 0, y < g.height else { continue }
-                            let col = row * g.patch + (c * k + ky) * k, pixel = plane + y * g.width + x0
-                            for kx in kxRange { body(col + kx, pixel + kx) }
+                            let col = row * g.patch + (c * kh + ky) * kw, pixel = plane + y * g.width + x0
+                            for kx in kxRange { body(col + kx, pixel + kx * dx) }
                         }
                     }
                     row += 1
@@ -42,7 +45,7 @@ enum Kernels {
         }
     }
 
-    /// Patches as rows: row `(n*Ho + oy)*Wo + ox`, column `(c*k + ky)*k + kx`.
+    /// Patches as rows: row `(n*Ho + oy)*Wo + ox`, column `(c*kh + ky)*kw + kx`.
     static func im2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
         var cols = [Float](repeating: 0, count: g.rows * g.patch)
         x.withUnsafeBufferPointer { xp in

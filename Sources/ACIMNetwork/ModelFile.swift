@@ -1,22 +1,30 @@
 import ACIMCore
 import Foundation
 
-/// A model as stored in a file: the network, optionally its subtask masks, and free-form notes
-/// (training seed, the subtask a pruned network serves, ...).
+/// A model as stored in a file: the network, optionally its subtask masks, what it does to raw inputs
+/// before the first layer, and free-form notes (training seed, the subtask a pruned network serves, ...).
 public struct Model: Sendable {
     public var network: Network
     public var subtaskNetwork: SubtaskAdaptiveNetwork?
+    public var preprocessing: Preprocessing
     public var notes: [String: String]
 
-    public init(network: Network, notes: [String: String] = [:]) {
+    public init(network: Network, preprocessing: Preprocessing = .identity, notes: [String: String] = [:]) {
         self.network = network
+        self.preprocessing = preprocessing
         self.notes = notes
     }
 
-    public init(subtaskNetwork: SubtaskAdaptiveNetwork, notes: [String: String] = [:]) {
+    public init(subtaskNetwork: SubtaskAdaptiveNetwork, preprocessing: Preprocessing = .identity, notes: [String: String] = [:]) {
         self.network = subtaskNetwork.base
         self.subtaskNetwork = subtaskNetwork
+        self.preprocessing = preprocessing
         self.notes = notes
+    }
+
+    /// `raw` (as a data file holds it) with the model's preprocessing applied: what the network reads.
+    public func prepared(_ raw: Dataset) -> Dataset {
+        Dataset(images: preprocessing.apply(to: raw.images), labels: raw.labels)
     }
 }
 
@@ -40,16 +48,16 @@ public enum ModelFile {
         guard let text = contents.metadata[metadataKey] else {
             throw ACIMError.malformedFile(path: path, reason: "__metadata__ has no \"\(metadataKey)\" entry with the graph JSON")
         }
-        let document: GraphDocument
-        do { document = try JSONDecoder().decode(GraphDocument.self, from: Data(text.utf8)) } catch let DecodingError.keyNotFound(key, context) {
-            throw ACIMError.malformedFile(path: path, reason: "graph JSON at \(codingPath(context.codingPath)): missing key \"\(key.stringValue)\"")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw ACIMError.malformedFile(path: path, reason: "graph JSON at \(codingPath(context.codingPath)): \(context.debugDescription)")
-        } catch {
-            throw ACIMError.malformedFile(path: path, reason: "graph JSON is not valid JSON")
+        if let stray = contents.metadata.keys.sorted().first(where: { $0.hasPrefix("acimsim.") && $0 != metadataKey }) {
+            throw ACIMError.malformedFile(path: path, reason: "__metadata__ key \"\(stray)\" is unknown: expected only \"\(metadataKey)\" among acimsim.* keys")
         }
-        do { return try document.model(tensors: contents.tensors) } catch let error as ACIMError {
+        do {
+            let document = try GraphSchema.decode(Data(text.utf8))
+            return try document.model(tensors: contents.tensors)
+        } catch let error as ACIMError {
             throw ACIMError.malformedFile(path: path, reason: error.description)
+        } catch let error as GraphSchema.Failure {
+            throw ACIMError.malformedFile(path: path, reason: error.message)
         }
     }
 
@@ -69,10 +77,6 @@ public enum ModelFile {
         let json = String(decoding: try encoder.encode(GraphDocument(model)), as: UTF8.self)
         return try SafeTensors.encode(.init(tensors: tensors, metadata: [metadataKey: json]))
     }
-
-    private static func codingPath(_ path: [CodingKey]) -> String {
-        path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-    }
 }
 
 /// The JSON graph document of a model file.
@@ -82,12 +86,16 @@ struct GraphDocument: Codable {
         var op: String
         var inputs: [String]
         var out_channels: Int?
-        var kernel: Int?
-        var stride: Int?
-        var padding: Int?
+        var kernel: Extent?
+        var stride: Extent?
+        var padding: Extent?
+        var dilation: Extent?
+        var groups: Int?
         var out_features: Int?
         var bias: Bool?
         var eps: Float?
+        var affine: Bool?
+        var negative_slope: Float?
         var shape: [Int]?
     }
 
@@ -109,6 +117,7 @@ struct GraphDocument: Codable {
     var version: Int
     var input_shape: [Int]
     var classes: [String]
+    var preprocessing: Preprocessing
     var nodes: [NodeEntry]
     var subtasks: SubtaskEntry?
     var notes: [String: String]?
@@ -119,17 +128,18 @@ struct GraphDocument: Codable {
         version = ModelFile.formatVersion
         input_shape = network.inputShape
         classes = network.classes
+        preprocessing = model.preprocessing
         notes = model.notes.isEmpty ? nil : model.notes
         nodes = network.nodes.map { node in
             var entry = NodeEntry(name: node.name, op: node.operation.kind, inputs: node.inputs)
             switch node.operation {
-            case let .conv2d(out, k, stride, padding, bias):
-                (entry.out_channels, entry.kernel, entry.stride, entry.padding, entry.bias) = (out, k, stride, padding, bias)
+            case let .conv2d(conv): entry.set(conv)
             case let .linear(out, bias): (entry.out_features, entry.bias) = (out, bias)
-            case let .batchNorm(eps): entry.eps = eps
-            case let .maxPool(k, stride), let .avgPool(k, stride): (entry.kernel, entry.stride) = (k, stride)
+            case let .batchNorm(eps, affine): (entry.eps, entry.affine) = (eps, affine ? nil : false)
+            case let .leakyRelu(slope): entry.negative_slope = slope
+            case let .maxPool(k, stride), let .avgPool(k, stride): (entry.kernel, entry.stride) = (Extent(k), Extent(stride))
             case let .reshape(shape): entry.shape = shape
-            case .relu, .flatten, .add, .sigmoid, .softmax: break
+            case .relu, .tanh, .gelu, .silu, .globalAvgPool, .flatten, .add, .mul, .concat, .sigmoid, .softmax: break
             }
             return entry
         }
@@ -140,14 +150,26 @@ struct GraphDocument: Codable {
     }
 
     func model(tensors: [String: Tensor]) throws -> Model {
-        guard format == ModelFile.formatName, version == ModelFile.formatVersion else {
-            throw ACIMError.invalidParameter(name: "format/version", value: "\(format) \(version)",
-                                             expected: "\(ModelFile.formatName) \(ModelFile.formatVersion)")
+        let nodes = try self.nodes.enumerated().map { index, entry in
+            do { return try entry.node() } catch let error as ACIMError {
+                throw GraphSchema.Failure(message: "node \(index) (\(entry.name), \(entry.op)): \(error.description)")
+            }
         }
-        let nodes = try self.nodes.map { try $0.node() }
         let parameters = tensors.filter { !$0.key.hasPrefix("san.") }
         let network = try Network(inputShape: input_shape, nodes: nodes, parameters: parameters, classes: classes)
-        guard let subtasks else { return Model(network: network, notes: notes ?? [:]) }
+        do { try preprocessing.check(inputShape: input_shape) } catch let error as ACIMError {
+            throw GraphSchema.Failure(message: "\"preprocessing\": \(error.description)")
+        }
+        let maskNames = subtasks.map { subtasks in
+            subtasks.basic.indices.flatMap { k in
+                subtasks.sites.flatMap { site in ["san.utility.\(k).\(site.filters)"] + (site.scaled ? ["san.scaling.\(k).\(site.filters)"] : []) }
+            }
+        } ?? []
+        if let stray = tensors.keys.sorted().first(where: { $0.hasPrefix("san.") && !maskNames.contains($0) }) {
+            throw GraphSchema.Failure(message: "tensor \"\(stray)\" is used by no node or mask site"
+                                      + (subtasks == nil ? " (the graph has no \"subtasks\")" : ""))
+        }
+        guard let subtasks else { return Model(network: network, preprocessing: preprocessing, notes: notes ?? [:]) }
         let sites = subtasks.sites.map { MaskSite(filters: $0.filters, gate: $0.gate, scaled: $0.scaled, tie: $0.tie) }
         func masks(_ kind: String, required: Bool) throws -> [[[Float]]] {
             try subtasks.basic.indices.map { k in
@@ -165,11 +187,25 @@ struct GraphDocument: Codable {
                                              threshold: subtasks.threshold, beta: subtasks.beta,
                                              utilityParameters: try masks("utility", required: true),
                                              scaling: try masks("scaling", required: false))
-        return Model(subtaskNetwork: san, notes: notes ?? [:])
+        return Model(subtaskNetwork: san, preprocessing: preprocessing, notes: notes ?? [:])
     }
 }
 
 extension GraphDocument.NodeEntry {
+    /// The keys a node of each op may carry besides `name`, `op` and `inputs`: required, then optional.
+    /// Any other key is an error (GraphSchema).
+    static let keys: [String: GraphSchema.Keys] = [
+        "conv2d": .init(required: ["out_channels", "kernel"], optional: ["stride", "padding", "dilation", "groups", "bias"]),
+        "linear": .init(required: ["out_features"], optional: ["bias"]),
+        "batchnorm": .init(required: [], optional: ["eps", "affine"]),
+        "leaky_relu": .init(required: [], optional: ["negative_slope"]),
+        "maxpool": .init(required: ["kernel"], optional: ["stride"]),
+        "avgpool": .init(required: ["kernel"], optional: ["stride"]),
+        "reshape": .init(required: ["shape"], optional: []),
+        "relu": .none, "tanh": .none, "gelu": .none, "silu": .none, "global_avgpool": .none, "flatten": .none, "add": .none,
+        "mul": .none, "concat": .none, "sigmoid": .none, "softmax": .none,
+    ]
+
     init(name: String, op: String, inputs: [String]) {
         self.name = name
         self.op = op
@@ -180,38 +216,44 @@ extension GraphDocument.NodeEntry {
     static let sizeLimit = 1 << 24
 
     func node() throws -> Node {
-        for (key, value) in [("out_channels", out_channels), ("kernel", kernel), ("stride", stride), ("padding", padding),
-                             ("out_features", out_features)] + (shape ?? []).map({ ("shape", $0) }) {
+        let sizes: [(String, Int?)] = [("out_channels", out_channels), ("groups", groups), ("out_features", out_features)]
+            + [("kernel", kernel), ("stride", stride), ("padding", padding), ("dilation", dilation)].flatMap { key, extent in
+                (extent?.values ?? []).map { (key, $0) }
+            }
+            + (shape ?? []).map { ("shape", $0 == -1 ? 0 : $0) }
+        for (key, value) in sizes {
             if let value, !(0...Self.sizeLimit).contains(value) {
-                throw ACIMError.invalidParameter(name: "node \(name) \(key)", value: "\(value)", expected: "an integer in 0...\(Self.sizeLimit)")
+                throw ACIMError.invalidParameter(name: "\"\(key)\"", value: "\(value)", expected: "an integer in 0...\(Self.sizeLimit)")
             }
         }
         func need<T>(_ value: T?, _ key: String) throws -> T {
-            guard let value else { throw ACIMError.inconsistentParameters("node \(name) (\(op)) needs \"\(key)\"") }
+            guard let value else { throw ACIMError.inconsistentParameters("missing required key \"\(key)\"") }
             return value
         }
         let operation: Operation
         switch op {
-        case "conv2d":
-            operation = .conv2d(outChannels: try need(out_channels, "out_channels"), kernel: try need(kernel, "kernel"),
-                                stride: stride ?? 1, padding: padding ?? 0, bias: bias ?? true)
+        case "conv2d": operation = .conv2d(try convolution(outChannels: try need(out_channels, "out_channels"), kernel: try need(kernel, "kernel")))
         case "linear": operation = .linear(outFeatures: try need(out_features, "out_features"), bias: bias ?? true)
-        case "batchnorm": operation = .batchNorm(epsilon: eps ?? 1e-5)
+        case "batchnorm": operation = .batchNorm(epsilon: eps ?? 1e-5, affine: affine ?? true)
         case "relu": operation = .relu
-        case "maxpool":
-            let k = try need(kernel, "kernel")
-            operation = .maxPool(kernel: k, stride: stride ?? k)
-        case "avgpool":
-            let k = try need(kernel, "kernel")
-            operation = .avgPool(kernel: k, stride: stride ?? k)
+        case "leaky_relu": operation = .leakyRelu(slope: negative_slope ?? 0.01)
+        case "tanh": operation = .tanh
+        case "gelu": operation = .gelu
+        case "silu": operation = .silu
+        case "maxpool", "avgpool":
+            let k = try need(kernel, "kernel").square(key: "kernel")
+            let s = try stride?.square(key: "stride") ?? k
+            operation = op == "maxpool" ? .maxPool(kernel: k, stride: s) : .avgPool(kernel: k, stride: s)
+        case "global_avgpool": operation = .globalAvgPool
         case "flatten": operation = .flatten
         case "reshape": operation = .reshape(try need(shape, "shape"))
         case "add": operation = .add
+        case "mul": operation = .mul
+        case "concat": operation = .concat
         case "sigmoid": operation = .sigmoid
         case "softmax": operation = .softmax
         default:
-            throw ACIMError.invalidParameter(name: "node \(name) op", value: op,
-                                             expected: "one of conv2d, linear, batchnorm, relu, maxpool, avgpool, flatten, reshape, add, sigmoid, softmax")
+            throw ACIMError.invalidParameter(name: "\"op\"", value: op, expected: "one of " + Self.keys.keys.sorted().joined(separator: ", "))
         }
         return Node(name, operation, inputs: inputs)
     }

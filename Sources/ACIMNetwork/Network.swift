@@ -34,9 +34,10 @@ public struct Network: Sendable {
             guard shapes[node.name] == nil else {
                 throw ACIMError.inconsistentParameters("node name \"\(node.name)\" is used twice")
             }
-            guard node.inputs.count == node.operation.arity else {
+            guard node.operation.accepts(inputs: node.inputs.count) else {
+                let expected = switch node.operation { case .add, .mul: "2"; case .concat: "2 or more"; default: "1" }
                 throw ACIMError.inconsistentParameters(
-                    "node \(node.name) (\(node.operation.kind)) has \(node.inputs.count) inputs: expected \(node.operation.arity)")
+                    "node \(node.name) (\(node.operation.kind)) has \(node.inputs.count) inputs: expected \(expected)")
             }
             let inputs = try node.inputs.map { name -> [Int] in
                 guard let shape = shapes[name] else {
@@ -84,16 +85,20 @@ public struct Network: Sendable {
     static func parameterNames(of node: Node) -> [(name: String, required: Bool)] {
         let n = node.name
         switch node.operation {
-        case let .conv2d(_, _, _, _, bias), let .linear(_, bias):
+        case let .conv2d(conv):
+            return [("\(n).weight", true), ("\(n).bias", conv.bias), ("\(n).input_gain", false)]
+        case let .linear(_, bias):
             return [("\(n).weight", true), ("\(n).bias", bias), ("\(n).input_gain", false)]
-        case .batchNorm:
-            return ["weight", "bias", "running_mean", "running_var"].map { ("\(n).\($0)", true) }
+        case let .batchNorm(_, affine):
+            return (affine ? ["weight", "bias", "running_mean", "running_var"] : ["running_mean", "running_var"]).map { ("\(n).\($0)", true) }
         default:
             return []
         }
     }
 
-    private static func outputShape(of node: Node, inputs: [[Int]], parameters: [String: Tensor]) throws -> [Int] {
+    /// The per-sample output shape of `node` for inputs of shapes `inputs`; checks its parameter tensors in
+    /// `parameters`.
+    public static func outputShape(of node: Node, inputs: [[Int]], parameters: [String: Tensor]) throws -> [Int] {
         let input = inputs[0]
         func fail(_ expected: String) -> ACIMError {
             .shapeMismatch("node \(node.name) (\(node.operation.kind)) gets input \(input): expected \(expected)")
@@ -109,18 +114,26 @@ public struct Network: Sendable {
             }
         }
         switch node.operation {
-        case let .conv2d(out, k, stride, padding, bias):
+        case let .conv2d(conv):
             guard input.count == 3 else { throw fail("[C, H, W]") }
-            guard out > 0, k > 0, stride > 0, padding >= 0 else {
-                throw ACIMError.invalidParameter(name: "\(node.name) conv2d", value: "out \(out) kernel \(k) stride \(stride) padding \(padding)",
-                                                 expected: "positive channels, kernel and stride, non-negative padding")
+            guard conv.kernel.count == 2, conv.stride.count == 2, conv.dilation.count == 2, conv.padding.count == 4,
+                  conv.outChannels > 0, conv.groups > 0, (conv.kernel + conv.stride + conv.dilation).allSatisfy({ $0 > 0 }),
+                  conv.padding.allSatisfy({ $0 >= 0 }) else {
+                throw ACIMError.invalidParameter(
+                    name: "\(node.name) conv2d",
+                    value: "out \(conv.outChannels) kernel \(conv.kernel) stride \(conv.stride) padding \(conv.padding) dilation \(conv.dilation) groups \(conv.groups)",
+                    expected: "positive channels and groups, kernel, stride and dilation (height, width) positive, padding (top, left, bottom, right) non-negative")
             }
-            let h = (input[1] + 2 * padding - k) / stride + 1, w = (input[2] + 2 * padding - k) / stride + 1
-            guard input[1] + 2 * padding >= k, input[2] + 2 * padding >= k else { throw fail("an image at least as large as the \(k)x\(k) kernel") }
-            try check("weight", [out, input[0], k, k])
-            try check("bias", [out], required: bias)
+            guard input[0] % conv.groups == 0, conv.outChannels % conv.groups == 0 else {
+                throw fail("input and output channels (\(conv.outChannels)) divisible by the \(conv.groups) groups")
+            }
+            guard let size = conv.outputSize(height: input[1], width: input[2]) else {
+                throw fail("a padded image at least as large as the \(conv.kernel[0])x\(conv.kernel[1]) kernel (dilation \(conv.dilation))")
+            }
+            try check("weight", [conv.outChannels, input[0] / conv.groups] + conv.kernel)
+            try check("bias", [conv.outChannels], required: conv.bias)
             try check("input_gain", [input[0]], required: false)
-            return [out, h, w]
+            return [conv.outChannels, size.height, size.width]
         case let .linear(out, bias):
             guard input.count == 1 else { throw fail("a feature vector [F] (flatten first)") }
             guard out > 0 else { throw ACIMError.invalidParameter(name: "\(node.name) out_features", value: "\(out)", expected: "a positive integer") }
@@ -128,11 +141,11 @@ public struct Network: Sendable {
             try check("bias", [out], required: bias)
             try check("input_gain", [input[0]], required: false)
             return [out]
-        case let .batchNorm(epsilon):
+        case let .batchNorm(epsilon, affine):
             guard epsilon > 0 else { throw ACIMError.invalidParameter(name: "\(node.name) eps", value: "\(epsilon)", expected: "a positive number") }
-            for suffix in ["weight", "bias", "running_mean", "running_var"] { try check(suffix, [input[0]]) }
+            for suffix in ["running_mean", "running_var"] + (affine ? ["weight", "bias"] : []) { try check(suffix, [input[0]]) }
             return input
-        case .relu, .sigmoid:
+        case .relu, .leakyRelu, .tanh, .gelu, .silu, .sigmoid:
             return input
         case .softmax:
             guard input.count == 1 else { throw fail("a feature vector [F]") }
@@ -141,17 +154,35 @@ public struct Network: Sendable {
             guard input.count == 3 else { throw fail("[C, H, W]") }
             guard k > 0, stride > 0, input[1] >= k, input[2] >= k else { throw fail("a positive kernel and stride no larger than the image") }
             return [input[0], (input[1] - k) / stride + 1, (input[2] - k) / stride + 1]
+        case .globalAvgPool:
+            guard input.count == 3 else { throw fail("[C, H, W]") }
+            return [input[0], 1, 1]
         case .flatten:
             return [input.reduce(1, *)]
         case let .reshape(shape):
-            guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }), checkedProduct(shape) == input.reduce(1, *) else {
-                throw fail("a non-empty shape with the same element count as \(shape)")
-            }
-            return shape
-        case .add:
+            return try Network.resolve(shape, count: input.reduce(1, *)) ?? { throw fail("a non-empty shape with the same element count as \(shape)") }()
+        case .add, .mul:
             guard inputs[1] == input else { throw fail("both inputs of the same shape, got \(inputs[1])") }
             return input
+        case .concat:
+            guard inputs.allSatisfy({ $0.count == input.count && $0.dropFirst() == input.dropFirst() }) else {
+                throw fail("inputs that differ only in their first axis, got \(inputs.dropFirst().map { "\($0)" }.joined(separator: ", "))")
+            }
+            return [inputs.reduce(0) { $0 + $1[0] }] + input.dropFirst()
         }
+    }
+
+    /// `shape` with its -1 entry (at most one) replaced by what the others leave of `count` elements; nil
+    /// when no entry can make the element count `count`.
+    static func resolve(_ shape: [Int], count: Int) -> [Int]? {
+        let free = shape.indices.filter { shape[$0] == -1 }
+        guard !shape.isEmpty, free.count <= 1, shape.allSatisfy({ $0 > 0 || $0 == -1 }),
+              let known = checkedProduct(shape.filter { $0 != -1 }) else { return nil }
+        guard let index = free.first else { return known == count ? shape : nil }
+        guard count % known == 0, count > 0 else { return nil }
+        var resolved = shape
+        resolved[index] = count / known
+        return resolved
     }
 
     /// Multiply-accumulate operations of one inference, per node that performs them.
@@ -160,8 +191,8 @@ public struct Network: Sendable {
         for node in nodes {
             let out = shapes[node.name]!
             switch node.operation {
-            case let .conv2d(_, k, _, _, _):
-                macs[node.name] = out.reduce(1, *) * shapes[node.inputs[0]]![0] * k * k
+            case let .conv2d(conv):
+                macs[node.name] = out.reduce(1, *) * conv.patch(inChannels: shapes[node.inputs[0]]![0])
             case .linear:
                 macs[node.name] = out[0] * shapes[node.inputs[0]]![0]
             default: break

@@ -76,7 +76,7 @@ public struct SubtaskAdaptiveNetwork: Sendable {
         }
         var filterCounts: [Int] = []
         for site in sites {
-            guard case let .conv2d(out, _, _, _, _) = base.node(named: site.filters)?.operation else {
+            guard case let .conv2d(conv) = base.node(named: site.filters)?.operation, case let out = conv.outChannels else {
                 throw ACIMError.inconsistentParameters("mask site filters \"\(site.filters)\" is not a conv2d node")
             }
             guard let gateShape = base.shapes[site.gate], gateShape[0] == out else {

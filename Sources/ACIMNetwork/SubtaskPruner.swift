@@ -61,7 +61,9 @@ extension SubtaskAdaptiveNetwork {
             var operation = node.operation
             var output = input
             switch node.operation {
-            case let .conv2d(out, k, stride, padding, bias):
+            case let .conv2d(conv):
+                guard conv.groups == 1 else { throw fail(node, "a grouped convolution cannot drop single filters") }
+                let (out, taps) = (conv.outChannels, conv.kernel[0] * conv.kernel[1])
                 var rows = Array(0..<out)
                 if let s = sites.firstIndex(where: { $0.filters == node.name }) {
                     rows = rows.filter { masks.binary[s][$0] > 0 }
@@ -70,11 +72,13 @@ extension SubtaskAdaptiveNetwork {
                 let inChannels = base.shapes[node.inputs[0]]![0]
                 let w = base.parameters["\(node.name).weight"]!.data
                 var weight: [Float] = []
-                for r in rows { for c in input { weight.append(contentsOf: w[((r * inChannels + c) * k * k)..<((r * inChannels + c + 1) * k * k)]) } }
-                parameters["\(node.name).weight"] = Tensor(shape: [rows.count, input.count, k, k], data: weight)
-                if bias { parameters["\(node.name).bias"] = slice(base, "\(node.name).bias", rows) }
+                for r in rows { for c in input { weight.append(contentsOf: w[((r * inChannels + c) * taps)..<((r * inChannels + c + 1) * taps)]) } }
+                parameters["\(node.name).weight"] = Tensor(shape: [rows.count, input.count] + conv.kernel, data: weight)
+                if conv.bias { parameters["\(node.name).bias"] = slice(base, "\(node.name).bias", rows) }
                 setInputGain(node, input: input, gain: gain, into: &parameters)
-                operation = .conv2d(outChannels: rows.count, kernel: k, stride: stride, padding: padding, bias: bias)
+                var pruned = conv
+                pruned.outChannels = rows.count
+                operation = .conv2d(pruned)
                 output = rows
             case let .linear(out, bias):
                 let isClassifier = base.consumers(of: node.name).isEmpty
@@ -87,8 +91,8 @@ extension SubtaskAdaptiveNetwork {
                 setInputGain(node, input: input, gain: gain, into: &parameters)
                 operation = .linear(outFeatures: rows.count, bias: bias)
                 output = rows
-            case .batchNorm:
-                for suffix in ["weight", "bias", "running_mean", "running_var"] {
+            case let .batchNorm(_, affine):
+                for suffix in ["running_mean", "running_var"] + (affine ? ["weight", "bias"] : []) {
                     parameters["\(node.name).\(suffix)"] = slice(base, "\(node.name).\(suffix)", input)
                 }
             case .flatten:
@@ -98,9 +102,15 @@ extension SubtaskAdaptiveNetwork {
             case .reshape:
                 guard input.count == base.shapes[node.inputs[0]]![0] else { throw fail(node, "its input has pruned channels") }
                 if let gain { pending[node.name] = gain }
-            case .add:
+            case .add, .mul:
                 guard kept[node.inputs[1]]! == input else { throw fail(node, "its two inputs keep different channels (tie their masks)") }
-            case .relu, .maxPool, .avgPool, .sigmoid, .softmax:
+            case .concat:
+                var offset = 0
+                output = node.inputs.flatMap { name in
+                    defer { offset += base.shapes[name]![0] }
+                    return kept[name]!.map { $0 + offset }
+                }
+            case .relu, .leakyRelu, .tanh, .gelu, .silu, .maxPool, .avgPool, .globalAvgPool, .sigmoid, .softmax:
                 break
             }
             if gain != nil, !node.operation.isWeighted, !["flatten", "reshape"].contains(node.operation.kind) {

@@ -47,7 +47,8 @@ public struct HardwareProfile: ComponentConfiguration {
 
     /// Cells on the whole chip; `Int.max` when the product overflows.
     public var totalCells: Int {
-        [array.cols, tile.arrays, chip.tiles].reduce(array.rows) { total, factor in
+        // Differential unit cells hold two device columns per column (an upper bound where they are refused).
+        [array.cols, array.differentialCell == .unitCell ? 2 : 1, tile.arrays, chip.tiles].reduce(array.rows) { total, factor in
             let (product, overflow) = total.multipliedReportingOverflow(by: factor)
             return overflow ? Int.max : product
         }

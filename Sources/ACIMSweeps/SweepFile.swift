@@ -71,7 +71,7 @@ public struct SweepError: Error, CustomStringConvertible {
 public enum SweepFileReader {
     static let topKeys = ["description", "command", "profile", "model", "trace", "data", "options", "seeds", "grid", "zip"]
     /// Options the sweep sets itself, per command.
-    static let managedOptions = ["profile", "model", "trace", "data", "seed", "json", "out", "resume", "force", "output", "help"]
+    static let managedOptions = ["profile", "model", "trace", "data", "seed", "json", "out", "resume", "force", "output", "predictions", "help"]
 
     /// The sweep in the file at `path`; throws `SweepError`.
     public static func load(path: String) throws -> SweepSpec {

@@ -10,7 +10,8 @@ public struct ReplaySetup: Sendable {
     /// An empty chip of the profile; each replay starts from a copy.
     public var chip: Chip
     public var model: Model
-    /// The data set whose rows `infer` events index, and the calibration rows that set the input scales.
+    /// The data set whose rows `infer` events index, and the calibration rows that set the input scales, both
+    /// as the network reads them (the model's preprocessing applied).
     public var data: Dataset
     public var calibration: Dataset
     /// Whether the device controller keeps the weights healthy after deployment (off: no check, no repair).
@@ -266,8 +267,8 @@ public struct Replay: Sendable {
             if let bad = list.first(where: { $0 >= rows }) { throw fail("input \(bad) is past the data set's \(rows) rows") }
             source.inputs = list
         case let .file(path, labelsPath):
-            let loaded = try Dataset.load(images: path, labels: labelsPath, shape: setup.model.network.inputShape)
-            source = (Array(0..<loaded.images.shape[0]), loaded.images,
+            let loaded = try DataFile.npy(inputs: path, labels: labelsPath, inputShape: setup.model.network.inputShape)
+            source = (Array(0..<loaded.images.shape[0]), setup.model.preprocessing.apply(to: loaded.images),
                       loaded.labels ?? [Int?](repeating: nil, count: loaded.images.shape[0]))
         }
         sources[index] = source

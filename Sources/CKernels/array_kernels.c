@@ -27,17 +27,17 @@ typedef struct {
     const double *decoded;
     const float *sums;
     const float *read;
-    float factor, top;
+    float factor, top, bottom;
     double step;
 } source;
 
-/* The decoded sum at position i: given, or code = round-half-even(clamp(sum * factor, 0, top)), times the
+/* The decoded sum at position i: given, or code = round-half-even(clamp(sum * factor, bottom, top)), times the
    read mask (masked), times step, rounded to an integer (rounds) when the step is finer than one unit. */
 static inline __attribute__((always_inline)) double column(source from, int converts, int masked, int rounds,
                                                            int64_t i) {
     if (!converts) return from.decoded[i];
     float x = from.sums[i] * from.factor;
-    x = x > 0 ? x : 0;
+    x = x > from.bottom ? x : from.bottom;
     x = x < from.top ? x : from.top;
     float code = (x + MAGIC) - MAGIC;
     if (masked) code *= from.read[i];
@@ -57,7 +57,7 @@ static inline __attribute__((always_inline)) void column16(source from, int conv
     }
     const float16 zero = {0}, magic = zero + MAGIC;
     float16 x = *(const float16 *)(from.sums + i) * from.factor;
-    x = __builtin_elementwise_max(x, zero);
+    x = __builtin_elementwise_max(x, zero + from.bottom);
     x = __builtin_elementwise_min(x, zero + from.top);
     float16 code = (x + magic) - magic;
     if (masked) code *= *(const float16 *)(from.read + i);
@@ -157,7 +157,7 @@ static inline __attribute__((always_inline)) void xnor(source from, int converts
     for (int64_t g = 0; g < groups; g++) output[g] += weight * (2 * column(from, converts, masked, rounds, g * group_stride) + offset);
 }
 
-#define DECODED(decoded) ((source){decoded, NULL, NULL, 0, 0, 0})
+#define DECODED(decoded) ((source){decoded, NULL, NULL, 0, 0, 0, 0})
 
 WIDEST
 void acim_shift_add_differential(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
@@ -190,7 +190,8 @@ void acim_shift_add_xnor(const double *decoded, int64_t groups, int64_t group_st
     int32_t rounds[count];                                                                         \
     double weights[count];                                                                         \
     for (int64_t r = 0; r < count; r++) {                                                          \
-        from[r] = (source){NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].step}; \
+        from[r] = (source){NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].bottom,  \
+                           rows[r].step};                                                          \
         rounds[r] = rows[r].round_decoded;                                                         \
         weights[r] = rows[r].weight;                                                               \
     }
@@ -236,7 +237,8 @@ WIDEST
 void acim_readout_xnor(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride, double offset,
                        double *output) {
     for (int64_t r = 0; r < count; r++) {
-        const source from = {NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].step};
+        const source from = {NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].bottom,
+                             rows[r].step};
         const int masked = rows[r].read != NULL, rounds = rows[r].round_decoded;
         if (masked && rounds) xnor(from, 1, 1, 1, groups, group_stride, offset, rows[r].weight, output);
         else if (masked) xnor(from, 1, 1, 0, groups, group_stride, offset, rows[r].weight, output);
@@ -253,52 +255,70 @@ typedef uint8_t uint8x16 __attribute__((vector_size(16), aligned(1)));
 typedef uint8_t uint8x64 __attribute__((vector_size(64), aligned(1)));
 typedef int8_t int8x64 __attribute__((vector_size(64), aligned(1)));
 
-/* The 64 int32 values at `values` as bytes, and whether every one is in 0...255. */
-static inline __attribute__((always_inline)) int bytes64(const int32_t *values, uint8x64 *bytes) {
-    uint8x16 part[4];
-    uint32x16 high = {0};
-    for (int q = 0; q < 4; q++) {
-        const int32x16 value = *(const int32x16 *)(values + 16 * q);
-        high |= (uint32x16)value;
-        part[q] = __builtin_convertvector(value, uint8x16);
-    }
+/* The low bytes of the 64 int32 lanes of part[0..3], in order. */
+static inline __attribute__((always_inline)) void narrow64(const int32x16 *part, uint8x64 *bytes) {
     typedef uint8_t uint8x32 __attribute__((vector_size(32), aligned(1)));
-    const uint8x32 low_half = __builtin_shufflevector(part[0], part[1], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                      14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
-                                                      30, 31);
-    const uint8x32 high_half = __builtin_shufflevector(part[2], part[3], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                       14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
-                                                       30, 31);
+    uint8x16 quarter[4];
+    for (int q = 0; q < 4; q++) quarter[q] = __builtin_convertvector(part[q], uint8x16);
+    const uint8x32 low_half = __builtin_shufflevector(quarter[0], quarter[1], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                      12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+                                                      28, 29, 30, 31);
+    const uint8x32 high_half = __builtin_shufflevector(quarter[2], quarter[3], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                       12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+                                                       28, 29, 30, 31);
     *bytes = __builtin_shufflevector(low_half, high_half, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                      17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
                                      37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56,
                                      57, 58, 59, 60, 61, 62, 63);
+}
+
+/* The 64 int32 values at `values` as bytes (their magnitudes when `magnitudes`, with *negative 1 where a value
+   is negative), and whether every one (magnitude) is in 0...255. */
+static inline __attribute__((always_inline)) int bytes64(const int32_t *values, int magnitudes, uint8x64 *bytes,
+                                                         uint8x64 *negative) {
+    int32x16 part[4], sign[4];
+    uint32x16 high = {0};
+    for (int q = 0; q < 4; q++) {
+        int32x16 value = *(const int32x16 *)(values + 16 * q);
+        if (magnitudes) {
+            const int32x16 below = (int32x16)(value < 0);
+            value = (value ^ below) - below;
+            sign[q] = below & 1;
+        }
+        high |= (uint32x16)value;
+        part[q] = value;
+    }
+    narrow64(part, bytes);
+    if (magnitudes) narrow64(sign, negative);
     return __builtin_reduce_or(high) < 256;
 }
 
-/* acim_digit_planes, counting the non-zero digits of each phase only when `counts`. */
+/* acim_digit_planes, counting the non-zero digits of each phase only when `counts`, and taking magnitudes
+   and writing signs when `signs`. */
 static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t *values, const int32_t *enabled,
-                                                                  int64_t count, int32_t phases, int32_t dac_bits,
+                                                                  int64_t count, int32_t phases, int32_t digit_bits,
                                                                   int32_t max_digit, const uint32_t *level_sums,
-                                                                  uint8_t *digits, int64_t stride, int32_t *non_zero,
-                                                                  int counts) {
-    /* Sixty-four rows at a time as bytes where their values fit one (inputs of at most 8 bits a pass), every
-       phase of them while they are in registers: a digit and the sum of a row's digits over the phases
-       then fit a byte too. Digit sums times level sums (below 2^32) are exact unsigned 64-bit products. */
+                                                                  uint8_t *digits, uint8_t *negative, int64_t stride,
+                                                                  int32_t *non_zero, int counts, int signs) {
+    /* Sixty-four rows at a time as bytes where their values (magnitudes) fit one (inputs of at most 8 bits a
+       pass), every phase of them while they are in registers: a digit and the sum of a row's digits over the
+       phases then fit a byte too. Digit sums times level sums (below 2^32) are exact unsigned 64-bit
+       products. */
     if (counts) {
         for (int32_t p = 0; p < phases; p++) non_zero[p] = 0;
     }
     uint64x16 charges = {0};
     int64_t first = 0;
     for (; first + 64 <= count; first += 64) {
-        uint8x64 value, enable;
-        if (!bytes64(values + first, &value)) break;
-        bytes64(enabled + first, &enable);
+        uint8x64 value, enable, below = {0};
+        if (!bytes64(values + first, signs, &value, &below)) break;
+        bytes64(enabled + first, 0, &enable, NULL);
         uint8x64 digit_sums = {0};
         for (int32_t p = 0; p < phases; p++) {
-            const int shift = p * dac_bits;
+            const int shift = p * digit_bits;
             const uint8x64 digit = shift < 8 ? ((value >> shift) & (uint8_t)max_digit) & enable : (uint8x64){0};
             *(uint8x64 *)(digits + p * stride + first) = digit;
+            if (signs) *(uint8x64 *)(negative + p * stride + first) = below;
             digit_sums += digit;
             if (counts) non_zero[p] -= __builtin_reduce_add((int8x64)(digit != 0));
         }
@@ -315,12 +335,19 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
         for (int32_t p = 0; p < phases; p++) found[p] = (int32x16){0};
     }
     for (; first + 16 <= count; first += 16) {
-        const int32x16 value = *(const int32x16 *)(values + first);
+        int32x16 value = *(const int32x16 *)(values + first);
         const int32x16 enable = *(const int32x16 *)(enabled + first);
+        uint8x16 below = {0};
+        if (signs) {
+            const int32x16 negative_lanes = (int32x16)(value < 0);
+            value = (value ^ negative_lanes) - negative_lanes;
+            below = __builtin_convertvector(negative_lanes & 1, uint8x16);
+        }
         int32x16 digit_sums = {0};
         for (int32_t p = 0; p < phases; p++) {
-            const int32x16 digit = ((value >> (p * dac_bits)) & max_digit) & enable;
+            const int32x16 digit = ((value >> (p * digit_bits)) & max_digit) & enable;
             *(uint8x16 *)(digits + p * stride + first) = __builtin_convertvector(digit, uint8x16);
+            if (signs) *(uint8x16 *)(negative + p * stride + first) = below;
             digit_sums += digit;
             if (counts) found[p] += (int32x16)(digit != 0);
         }
@@ -333,10 +360,12 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
     int64_t charge = 0;
     for (int l = 0; l < 16; l++) charge += (int64_t)charges[l];
     for (int64_t i = first; i < count; i++) {
+        const int32_t magnitude = signs && values[i] < 0 ? -values[i] : values[i];
         int32_t digit_sum = 0;
         for (int32_t p = 0; p < phases; p++) {
-            const int32_t digit = ((values[i] >> (p * dac_bits)) & max_digit) & enabled[i];
+            const int32_t digit = ((magnitude >> (p * digit_bits)) & max_digit) & enabled[i];
             digits[p * stride + i] = (uint8_t)digit;
+            if (signs) negative[p * stride + i] = (uint8_t)(values[i] < 0);
             digit_sum += digit;
             if (counts) non_zero[p] += digit != 0;
         }
@@ -347,12 +376,14 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
 
 WIDEST
 int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
-                          int32_t dac_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
-                          int64_t stride, int32_t *non_zero) {
-    return non_zero ? digit_planes(values, enabled, count, phases, dac_bits, max_digit, level_sums, digits, stride,
-                                   non_zero, 1)
-                    : digit_planes(values, enabled, count, phases, dac_bits, max_digit, level_sums, digits, stride,
-                                   NULL, 0);
+                          int32_t digit_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
+                          uint8_t *negative, int64_t stride, int32_t *non_zero) {
+#define PLANES(counts, signs)                                                                                   \
+    digit_planes(values, enabled, count, phases, digit_bits, max_digit, level_sums, digits, negative, stride, \
+                 non_zero, counts, signs)
+    if (negative) return non_zero ? PLANES(1, 1) : PLANES(0, 1);
+    return non_zero ? PLANES(1, 0) : PLANES(0, 0);
+#undef PLANES
 }
 
 WIDEST

@@ -42,7 +42,9 @@ struct RandomCase {
             config.array.weightEncoding = pick(WeightEncoding.allCases)
             config.periphery.inputBits = uniform(2...8)
             config.periphery.dacBits = uniform(1...config.periphery.inputBits)
-            config.periphery.inputEncoding = pick(InputEncoding.allCases)
+            // The encodings of bit-serial, per-plane conversion; the other schemes have their own cases
+            // (`SchemeCase`).
+            config.periphery.inputEncoding = pick([.unsigned, .twoPass, .offset])
             config.periphery.sparsity.disableZeroWeightCells = pick([false, true])
         }
         while CrossbarLayout(config: config).weightCapacity < 1 { config.array.cols *= 2 }
@@ -80,7 +82,7 @@ struct RandomCase {
         switch (xnor, config.periphery.inputEncoding) {
         case (true, _): inputRange = -1...1
         case (_, .unsigned): inputRange = 0...((1 << bits) - 1)
-        case (_, .twoPass): inputRange = -((1 << (bits - 1)) - 1)...((1 << (bits - 1)) - 1)
+        case (_, .twoPass), (_, .signMagnitude): inputRange = -((1 << (bits - 1)) - 1)...((1 << (bits - 1)) - 1)
         case (_, .offset): inputRange = -(1 << (bits - 1))...((1 << (bits - 1)) - 1)
         }
         let inputs = Matrix<Int32>(rows: vectors, columns: rows) { _, _ in

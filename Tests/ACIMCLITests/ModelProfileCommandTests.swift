@@ -40,7 +40,8 @@ import Testing
         // A network without subtask masks (as `model prune` writes) serves only its own classes.
         let scratch = try Scratch()
         let plain = scratch.path + "/plain.safetensors"
-        try ModelFile.save(Model(network: try ModelFile.load(path: shippedModel).network), path: plain)
+        let shipped = try ModelFile.load(path: shippedModel)
+        try ModelFile.save(Model(network: shipped.network, preprocessing: shipped.preprocessing), path: plain)
         #expect(acim(["model", "eval", plain, "--subtask", "4,5", "--data", digits]).failure
             == "--subtask: no effect because \(plain) has no subtask masks (a pruned network serves only its own classes); leave it out")
         #expect(acim(["model", "eval", shippedModel, "--subtask", "4,6", "--data", digits]).failure
@@ -80,14 +81,14 @@ import Testing
         #expect(train("--threshold", "nan") == "--threshold: expected a value in 0...1, got nan")
         #expect(train("--beta", "-2") == "--beta: expected a value in 0...1000, got -2")
         #expect(train("--subtasks-per-batch", "0") == "--subtasks-per-batch: expected a value in 1...32, got 0")
-        #expect(train("--subtasks", "0,1/x") == "--subtasks 0,1/x: unknown class 'x' (expected digits 0...9, groups separated by '/')")
+        #expect(train("--subtasks", "0,1/x") == "--subtasks 0,1/x: unknown class 'x' (expected labels 0...9, groups separated by '/')")
         #expect(train("--optimizer", "lbfgs") == "--optimizer lbfgs: expected sgd or adam")
         let scratch = try Scratch()
         #expect(train("-o", scratch.path) == "-o \(scratch.path): is a directory, not a file")
         #expect(acim(["model", "train", "--data", scratch.path + "/none.csv"]).failure == "\(scratch.path)/none.csv: no such file")
         let csv = try scratch.file("digits.csv", Data("p0,p1\n1,2\n".utf8))
         #expect(acim(["model", "train", "--data", csv]).failure
-            == "\(csv): malformed file: line 2: expected 64 pixels in 0...16 and a label in 0...9")
+            == "\(csv): malformed file: line 2: 2 fields: expected 65, the 64 values of the model's input shape [1, 8, 8] then the label")
     }
 
     @Test func everyCommandWithAProfileReportsAMissingOne() throws {

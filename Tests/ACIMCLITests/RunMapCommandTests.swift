@@ -80,7 +80,7 @@ import Testing
         let fewLabels = try scratch.npy("y.npy", NPYArray(shape: [2], values: [1, 2]))
         let cases: [([String], String)] = [
             (["--inputs", wrongShape], "--inputs \(wrongShape): shape [3, 64]: expected [N] + the model's input shape [1, 8, 8], N >= 1"),
-            (["--inputs", images, "--labels", fewLabels], "--labels \(fewLabels): shape [2]: expected 3 labels, one per input"),
+            (["--inputs", images, "--labels", fewLabels], "--labels \(fewLabels): shape [2]: expected 3 labels, one per input of \(images)"),
             (["--labels", fewLabels], "--labels: no effect without --inputs; leave it out"),
             (["--subtask-mode", "gate"], "--subtask-mode: no effect without --subtask; leave it out"),
             (["--subtask", "2,3", "--subtask-mode", "sideways"], "--subtask-mode: expected gate, remap or both, got 'sideways'"),
@@ -91,10 +91,16 @@ import Testing
             (["--first", "400"], "--first 400: there are 360 inputs (0...359)"),
             (["--first", "350", "--count", "20"], "--count 20: inputs 350..<370 do not all exist; there are 360"),
             (["--subtask", "2,3", "--output", scratch.path + "/l.npy"],
-             "--output: with --subtask, choose one --subtask-mode (gate or remap) whose logits to write"),
+             "--output: with --subtask, choose one --subtask-mode (gate or remap) whose outputs to write"),
+            (["--subtask", "2,3", "--predictions", scratch.path + "/p.csv"],
+             "--predictions: with --subtask, choose one --subtask-mode (gate or remap) whose outputs to write"),
+            (["--inputs", images], "--data: --inputs gives the data set; give one of them"),
         ]
         for (arguments, message) in cases {
-            let run = acim(["run", "--profile", defaultProfile] + Self.common(arguments))
+            // --inputs replaces --data.
+            let data = arguments.contains("--inputs") && arguments != ["--inputs", images] ? ["--model", shippedModel] + arguments
+                : Self.common(arguments)
+            let run = acim(["run", "--profile", defaultProfile] + data)
             #expect(run.failure == message, "\(arguments)")
         }
         #expect(acim(["run", "--profile", defaultProfile, "--model", scratch.path + "/none.safetensors"]).failure

@@ -13,14 +13,14 @@ import Testing
         let published: Double?
         let acim: Double
         let ratio: Double?
-        /// `checked`, `differs`, `after merge` (not tested yet) or `-` (no published figure).
+        /// `checked`, `differs` or `-` (no published figure).
         let test: String
     }
 
     static let doc = packageRoot + "/docs/validation.md"
     static let header = "| profile | figure | published | source | acim | ratio | test |"
     static let profiles = ["default", "default-pcm", "aihwkit-pcm", "hermes-pcm", "neurram-rram", "isaac-rram"]
-    static let statuses: Set = ["checked", "differs", "after merge", "-"]
+    static let statuses: Set = ["checked", "differs", "-"]
 
     /// The rows of the doc's figure table, in order.
     static func rows() throws -> [Row] {
@@ -86,7 +86,7 @@ import Testing
                 let ratio = try #require(row.ratio, "\(Self.doc):\(row.line): no ratio")
                 #expect(abs(ratio - row.acim / published) <= 0.006, "\(Self.doc):\(row.line): ratio \(ratio), acim/published \(row.acim / published)")
                 // `checked` within 30 %, `differs` further apart (with its reason in the doc).
-                #expect((row.test == "checked") == (abs(ratio - 1) <= 0.3) || row.test == "after merge",
+                #expect((row.test == "checked") == (abs(ratio - 1) <= 0.3),
                         "\(Self.doc):\(row.line): ratio \(ratio) with status '\(row.test)'")
             }
         }
@@ -95,8 +95,7 @@ import Testing
     @Test(arguments: profiles)
     func acimsimFiguresAreTheDocsAndCheckedOnesWithin30Percent(_ profile: String) throws {
         let figures = try Self.figures(profile)
-        // Rows waiting for the chip's input and cell schemes are enabled after those are merged.
-        for row in try Self.rows() where row.profile == profile && row.test != "after merge" {
+        for row in try Self.rows() where row.profile == profile {
             let value = try #require(figures[row.figure], "\(Self.doc):\(row.line): unknown figure '\(row.figure)'")
             #expect(abs(value - row.acim) <= 0.005 * abs(value) + 1e-9,
                     "\(Self.doc):\(row.line): \(profile) \(row.figure): acim gives \(value), the doc says \(row.acim)")

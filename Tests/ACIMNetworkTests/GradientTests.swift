@@ -88,6 +88,52 @@ struct GradientTests {
         }
     }
 
+    @Test func rectangularDilatedConvolution() throws {
+        let conv = Convolution(outChannels: 3, kernel: [2, 3], stride: [1, 2], padding: [1, 2, 0, 1], dilation: [2, 1], bias: true)
+        let net = try randomNetwork(inputShape: [2, 5, 6], nodes: [
+            Node("conv", .conv2d(conv), inputs: ["input"]),
+            Node("flat", .flatten, inputs: ["conv"]),
+        ], classes: 3 * 4 * 4, seed: 31, inputGains: true)
+        #expect(net.shapes["conv"] == [3, 4, 4])
+        try checkGradients(net, seed: 32)
+    }
+
+    @Test func groupedAndDepthwiseConvolutions() throws {
+        let net = try randomNetwork(inputShape: [4, 5, 5], nodes: [
+            Node("grouped", .conv2d(Convolution(outChannels: 6, kernel: [3, 3], padding: [1, 1, 1, 1], groups: 2, bias: true)), inputs: ["input"]),
+            Node("depthwise", .conv2d(Convolution(outChannels: 6, kernel: [3, 3], stride: [2, 2], groups: 6, bias: false)), inputs: ["grouped"]),
+            Node("flat", .flatten, inputs: ["depthwise"]),
+        ], classes: 24, seed: 33)
+        try checkGradients(net, seed: 34)
+    }
+
+    @Test func activations() throws {
+        for activation in [Operation.leakyRelu(slope: 0.1), .tanh, .gelu, .silu, .sigmoid] {
+            let net = try randomNetwork(inputShape: [6], nodes: [
+                Node("fc1", .linear(outFeatures: 5, bias: true), inputs: ["input"]),
+                Node("act", activation, inputs: ["fc1"]),
+                Node("fc2", .linear(outFeatures: 3, bias: true), inputs: ["act"]),
+            ], classes: 3, seed: 35)
+            try checkGradients(net, seed: 36)
+        }
+    }
+
+    @Test func concatMulGlobalPoolingAndPlainBatchNorm() throws {
+        let net = try randomNetwork(inputShape: [2, 4, 4], nodes: [
+            Node("a", .conv2d(outChannels: 3, kernel: 3, stride: 1, padding: 1, bias: true), inputs: ["input"]),
+            Node("bn", .batchNorm(epsilon: 1e-5, affine: false), inputs: ["a"]),
+            Node("gate", .sigmoid, inputs: ["bn"]),
+            Node("mul", .mul, inputs: ["a", "gate"]),
+            Node("cat", .concat, inputs: ["mul", "input", "mul"]),
+            Node("gap", .globalAvgPool, inputs: ["cat"]),
+            Node("flat", .reshape([-1]), inputs: ["gap"]),
+            Node("fc", .linear(outFeatures: 4, bias: true), inputs: ["flat"]),
+        ], classes: 4, seed: 37)
+        #expect(net.shapes["cat"] == [8, 4, 4] && net.shapes["flat"] == [8])
+        #expect(net.parameters["bn.weight"] == nil)
+        try checkGradients(net, batch: 4, seed: 38)
+    }
+
     @Test func subtaskLossGradient() {
         let loss = SubtaskLoss(classCount: 4, subtaskClasses: [1, 2], beta: 3)
         let logits: [Float] = [0.3, -1.2, 2.0, 0.1, -0.5, 0.7, 0.2, -2.0]

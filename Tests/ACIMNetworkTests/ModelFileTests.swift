@@ -64,23 +64,23 @@ struct ModelFileTests {
         }
     }
 
+    /// The file bytes of a random subtask-adaptive network with its graph and tensors edited.
+    func edited(_ edit: (inout [String: Any], inout [String: Tensor]) -> Void) throws -> Data {
+        var contents = try SafeTensors.decode(try ModelFile.encode(Model(subtaskNetwork: try randomSubtaskNetwork(seed: 22))), path: "m")
+        var graph = try JSONSerialization.jsonObject(with: Data(contents.metadata[ModelFile.metadataKey]!.utf8)) as! [String: Any]
+        edit(&graph, &contents.tensors)
+        contents.metadata[ModelFile.metadataKey] = String(decoding: try JSONSerialization.data(withJSONObject: graph), as: UTF8.self)
+        return try SafeTensors.encode(contents)
+    }
+
     @Test func inconsistentGraphsAreRejected() throws {
-        let san = try randomSubtaskNetwork(seed: 22)
-        let good = try SafeTensors.decode(try ModelFile.encode(Model(subtaskNetwork: san)), path: "m")
-        func edited(_ edit: (inout [String: Any], inout [String: Tensor]) -> Void) throws -> Data {
-            var contents = good
-            var graph = try JSONSerialization.jsonObject(with: Data(contents.metadata[ModelFile.metadataKey]!.utf8)) as! [String: Any]
-            edit(&graph, &contents.tensors)
-            contents.metadata[ModelFile.metadataKey] = String(decoding: try JSONSerialization.data(withJSONObject: graph), as: UTF8.self)
-            return try SafeTensors.encode(contents)
-        }
         #expect(reason(try edited { _, t in t["conv2.weight"] = Tensor(shape: [6, 3, 3, 3], repeating: 0) })
             .contains("tensor \"conv2.weight\" has shape [6, 3, 3, 3]: expected [6, 4, 3, 3]"))
         #expect(reason(try edited { _, t in t["bn1.bias"] = nil }).contains("needs tensor \"bn1.bias\""))
         #expect(reason(try edited { _, t in t["extra"] = Tensor(shape: [1], repeating: 0) }).contains("\"extra\" belongs to no node"))
         #expect(reason(try edited { _, t in t["san.utility.1.conv2"] = nil }).contains("missing mask tensor \"san.utility.1.conv2\""))
         #expect(reason(try edited { g, _ in g["classes"] = ["a", "b"] }).contains("expected [2]"))
-        #expect(reason(try edited { g, _ in g["input_shape"] = nil }).contains("missing key \"input_shape\""))
+        #expect(reason(try edited { g, _ in g["input_shape"] = nil }).contains("the graph: missing required key \"input_shape\""))
         #expect(reason(try edited { g, _ in g["input_shape"] = [1 << 40, 1 << 40] }).contains("at most 2^30"))
         #expect(reason(try edited { g, _ in
             var nodes = g["nodes"] as! [[String: Any]]
@@ -119,7 +119,7 @@ struct ModelFileTests {
              "padding": 1 << 24, "bias": false]
         }
         let graph: [String: Any] = ["format": ModelFile.formatName, "version": 1, "input_shape": [1, 1, 1], "classes": ["a"],
-                                    "nodes": convs + [["name": "f", "op": "flatten", "inputs": ["c99"]]]]
+                                    "preprocessing": ["scale": [1], "offset": [0]], "nodes": convs + [["name": "f", "op": "flatten", "inputs": ["c99"]]]]
         let json = String(decoding: try JSONSerialization.data(withJSONObject: graph), as: UTF8.self)
         let weights = Dictionary(uniqueKeysWithValues: (0..<100).map { ("c\($0).weight", Tensor(shape: [1, 1, 1, 1], data: [1])) })
         let bytes = try SafeTensors.encode(.init(tensors: weights, metadata: [ModelFile.metadataKey: json]))

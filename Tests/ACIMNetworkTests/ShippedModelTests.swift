@@ -6,9 +6,20 @@ import Testing
 /// The shipped Models/digits-san.safetensors: its accuracy and pruning targets (at least 95 % for the full
 /// network, at most 60 % of the MACs per basic subtask) and 8-bit integer inference.
 struct ShippedModelTests {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Models/digits-san.safetensors").path
+
     func shipped() throws -> SubtaskAdaptiveNetwork {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return try #require(try ModelFile.load(path: root.appendingPathComponent("Models/digits-san.safetensors").path).subtaskNetwork)
+        try #require(try ModelFile.load(path: path).subtaskNetwork)
+    }
+
+    /// The file declares the digits' preprocessing (pixels 0...16 to [0, 1]) and is, byte for byte, what the
+    /// encoder writes for what it holds.
+    @Test func declaresItsPreprocessing() throws {
+        let bytes = try FileAccess.contents(of: path)
+        let model = try ModelFile.decode(bytes, path: path)
+        #expect(model.preprocessing == Preprocessing(scale: [0.0625], offset: [0]))
+        #expect(try ModelFile.encode(model) == bytes)
     }
 
     /// Full network ≥ 95 %; each basic subtask keeps ≤ 60 % of the MACs within 2 points of the full network

@@ -23,16 +23,16 @@ func randomNetwork(inputShape: [Int], nodes: [Node], classes: Int, seed: UInt64,
     for (i, node) in nodes.enumerated() {
         let input = shapes[node.inputs[0]]!
         switch node.operation {
-        case let .conv2d(out, k, _, _, bias):
-            fill("\(node.name).weight", [out, input[0], k, k])
-            if bias { fill("\(node.name).bias", [out]) }
+        case let .conv2d(conv):
+            fill("\(node.name).weight", [conv.outChannels, input[0] / conv.groups] + conv.kernel)
+            if conv.bias { fill("\(node.name).bias", [conv.outChannels]) }
             if inputGains { fill("\(node.name).input_gain", [input[0]]) }
         case let .linear(out, bias):
             fill("\(node.name).weight", [out, input[0]])
             if bias { fill("\(node.name).bias", [out]) }
             if inputGains { fill("\(node.name).input_gain", [input[0]]) }
-        case .batchNorm:
-            fill("\(node.name).weight", [input[0]], positive: true); fill("\(node.name).bias", [input[0]])
+        case let .batchNorm(_, affine):
+            if affine { fill("\(node.name).weight", [input[0]], positive: true); fill("\(node.name).bias", [input[0]]) }
             fill("\(node.name).running_mean", [input[0]]); fill("\(node.name).running_var", [input[0]], positive: true)
         default: break
         }
@@ -43,8 +43,9 @@ func randomNetwork(inputShape: [Int], nodes: [Node], classes: Int, seed: UInt64,
     return try Network(inputShape: inputShape, nodes: nodes, parameters: parameters, classes: (0..<classes).map(String.init))
 }
 
-/// The bundled digits data set.
+/// The bundled digits data set as the digits models read it (pixels scaled to [0, 1]).
 func digits() throws -> Dataset {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return try Digits.load(path: root.appendingPathComponent("Data/digits/digits.csv").path)
+    let raw = try Digits.load(path: root.appendingPathComponent("Data/digits/digits.csv").path)
+    return Dataset(images: Digits.preprocessing.apply(to: raw.images), labels: raw.labels)
 }

@@ -6,14 +6,16 @@
 #include <stdint.h>
 
 /* One row of raw column sums and the ADC conversion that shares its full scale: the code of a sum is
-   round-half-even(clamp(sum * factor, 0, top)), zero where read[i] is 0 (a column no ADC reads; read NULL
-   for none), and it decodes to code * step, rounded half-even to an integer when round_decoded. The row's
-   shift-and-add weight is `weight`. */
+   round-half-even(clamp(sum * factor, bottom, top)), zero where read[i] is 0 (a column no ADC reads; read
+   NULL for none), and it decodes to code * step, rounded half-even to an integer when round_decoded. bottom
+   is 0 for a unipolar ADC and -top for a bipolar one (signed column sums). The row's shift-and-add weight
+   is `weight`. */
 typedef struct {
     const float *sums;
     const float *read;
     float factor;
     float top;
+    float bottom;
     double step;
     int32_t round_decoded;
     double weight;
@@ -42,14 +44,15 @@ void acim_readout_xnor(const acim_adc_row *rows, int64_t count, int64_t groups, 
                        double *output);
 
 /* The digit planes of one input vector, every bit-serial phase in one pass over it: row p of digits (at
-   digits + p * stride) gets ((values[i] >> (p * dac_bits)) & max_digit) & enabled[i] (enabled is all ones or
-   all zeros per row), and non_zero[p] its number of non-zero digits (non_zero NULL: not counted). Digit sums
-   and level sums must be below 2^32 each. Returns the vector's unit bit-line
-   charge, the sum over rows of (the row's digits summed over the phases) * level_sums[i], in 64-bit
-   integers. */
+   digits + p * stride) gets ((m >> (p * digit_bits)) & max_digit) & enabled[i] (enabled is all ones or all
+   zeros per row), where m is values[i], or |values[i]| for signed inputs in sign-magnitude form (negative
+   not NULL: row p of negative, at the same offsets, gets 1 where values[i] < 0, else 0); non_zero[p] gets
+   its number of non-zero digits (non_zero NULL: not counted). Digit sums and level sums must be below 2^32
+   each. Returns the vector's unit bit-line charge, the sum over rows of (the row's digits summed over the
+   phases) * level_sums[i], in 64-bit integers. */
 int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
-                          int32_t dac_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
-                          int64_t stride, int32_t *non_zero);
+                          int32_t digit_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
+                          uint8_t *negative, int64_t stride, int32_t *non_zero);
 
 /* The number of enabled rows (enabled all ones) whose value is zero. */
 int64_t acim_count_zeros(const int32_t *values, const int32_t *enabled, int64_t count);
