@@ -118,11 +118,17 @@ public struct FastEngine: MVMEngine {
         }
         var outputs = Matrix<Double>(rows: vectors, columns: mapping.outputs, repeating: 0)
         let factors = batch.prepared.compensationFactors
-        for b in 0..<vectors {
-            for g in 0..<mapping.outputs {
-                let sum = ShiftAdd.combine(passes: passes) { accumulated[$0 * slab + b * mapping.outputs + g] }
-                outputs[b, mapping.outputOrder[g]] = crossbar.finish(sum, output: mapping.outputOrder[g],
-                                                                     inputOffset: schedule.inputOffset, factors: factors)
+        let width = mapping.outputs
+        outputs.storage.withUnsafeMutableBufferPointer { outputs in
+            accumulated.withUnsafeBufferPointer { accumulated in
+                for b in 0..<vectors {
+                    for g in 0..<width {
+                        let sum = ShiftAdd.combine(passes: passes) { accumulated[$0 * slab + b * width + g] }
+                        let output = mapping.outputOrder[g]
+                        outputs[b * width + output] = crossbar.finish(sum, output: output,
+                                                                      inputOffset: schedule.inputOffset, factors: factors)
+                    }
+                }
             }
         }
         let cost = MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy, array: crossbar.id)
@@ -430,13 +436,13 @@ private struct Batch {
         let xnor = layout.mode == .xnor
         let maxDigit = Int32(layout.maxDigit)
         // AND mode: a zero input has zero digits, so gating changes only which rows count as connected and
-        // which phases are skipped; the digit loop is branch-free and sums each row's digits over the phases,
-        // in which the charge is linear.
+        // which phases are skipped; every phase's digits are extracted in one branch-free pass over the vector,
+        // with the charge, and a phase that does not run has its row taken by the next that does.
         let andMode = !xnor && plan.connectionMask == nil
-        var digitSums = [Int32](repeating: 0, count: andMode ? rows : 0)
+        var nonZeros = [Int32](repeating: 0, count: phases)
         var negativeDigits = plan.negative ?? []
         pass.values.storage.withUnsafeBufferPointer { values in
-        digitSums.withUnsafeMutableBufferPointer { digitSums in
+        nonZeros.withUnsafeMutableBufferPointer { nonZeros in
         prepared.enabledRowMask.withUnsafeBufferPointer { enabled in
         prepared.levelSums.withUnsafeBufferPointer { levelSums in
         plan.digits.withUnsafeMutableBufferPointer { digits in
@@ -449,7 +455,38 @@ private struct Batch {
                 plan.gated[v] = gated
                 plan.skipped[v] = gated && zeros == enabledRows
                 if plan.skipped[v] { continue }
-                if andMode { digitSums.update(repeating: 0) }
+                if andMode {
+                    let start = plan.multiplied * wordLines
+                    // (An empty buffer may still have an address: only signed digits have sign rows.)
+                    let negativeStart = layout.signedDigits ? negative.baseAddress! + start : nil
+                    plan.charge[v] = Int(acim_digit_planes(vector, enabled.baseAddress!, Int64(rows), Int32(phases),
+                                                           Int32(digitBits), maxDigit, levelSums.baseAddress!,
+                                                           digits.baseAddress! + start, negativeStart, Int64(wordLines),
+                                                           gated ? nonZeros.baseAddress! : nil))
+                    for phase in 0..<phases {
+                        // Non-zero digits are counted, and matter, only in a gated pass.
+                        let nonZero = gated ? nonZeros[phase] : 0
+                        if gated && nonZero == 0 { continue }
+                        let row = v * phases + phase
+                        let sumRow = plan.multiplied
+                        let digitRow = digits.baseAddress! + sumRow * wordLines
+                        let (from, to) = (start + phase * wordLines, sumRow * wordLines)
+                        if to != from {
+                            digitRow.update(from: digits.baseAddress! + from, count: wordLines)
+                            if let signs = negative.baseAddress, layout.signedDigits {
+                                (signs + to).update(from: signs + from, count: wordLines)
+                            }
+                        }
+                        plan.sumRows[row] = Int32(sumRow)
+                        plan.multiplied += 1
+                        plan.connected[row] = !gated ? Int32(enabledRows)
+                            : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZero
+                        plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
+                        plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
+                    }
+                    continue
+                }
+                // XNOR mode, or zero-level cells disabled: row by row.
                 for phase in 0..<phases {
                     let row = v * phases + phase
                     // The next GEMM row: a phase that does not run leaves it to the next.
@@ -458,24 +495,6 @@ private struct Batch {
                     // (An empty buffer may still have an address: only signed digits have a sign row.)
                     let negativeRow = layout.signedDigits ? negative.baseAddress! + sumRow * wordLines : nil
                     let shift = Int32(phase * digitBits)
-                    if andMode {
-                        let nonZero = if let negativeRow {
-                            acim_extract_signed_digits(vector, enabled.baseAddress!, Int64(rows), shift, maxDigit,
-                                                       digitRow, negativeRow, digitSums.baseAddress!)
-                        } else {
-                            acim_extract_digits(vector, enabled.baseAddress!, Int64(rows), shift, maxDigit,
-                                                digitRow, digitSums.baseAddress!)
-                        }
-                        if gated && nonZero == 0 { continue }
-                        plan.sumRows[row] = Int32(sumRow)
-                        plan.multiplied += 1
-                        plan.connected[row] = !gated ? Int32(enabledRows)
-                            : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZero
-                        plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
-                        plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
-                        continue
-                    }
-                    // XNOR mode, or zero-level cells disabled: row by row.
                     digitRow.update(repeating: 0, count: wordLines)
                     negativeRow?.update(repeating: 0, count: wordLines)
                     var connected: Int32 = 0
@@ -501,9 +520,6 @@ private struct Batch {
                     plan.connected[row] = connected
                     plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
                     plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
-                }
-                if andMode {
-                    plan.charge[v] += Int(acim_charge(digitSums.baseAddress!, levelSums.baseAddress!, Int64(rows)))
                 }
             }
         }
@@ -560,13 +576,26 @@ private struct Batch {
         let outputs = mapping.outputs
         let decoded = UnsafeMutablePointer<Double>.allocate(capacity: columns)
         let compensated = UnsafeMutablePointer<Bool>.allocate(capacity: columns)
+        // The rows of a vector read out with one scale each, converted and added together in phase order
+        // before anything else adds to the vector's outputs.
+        let pending = UnsafeMutablePointer<ShiftAdd.ReadoutRow>.allocate(capacity: phases)
+        var pendingCount = 0
         defer {
             decoded.deallocate()
             compensated.deallocate()
+            pending.deallocate()
         }
         sums.levels.withUnsafeBufferPointer { levelSums in
         (readMask ?? []).withUnsafeBufferPointer { readMask in
         prepared.readable.withUnsafeBufferPointer { readable in
+            func readPending(into output: UnsafeMutablePointer<Double>, zeroRows: Int) {
+                guard pendingCount > 0 else { return }
+                shiftAdd.readout(UnsafeBufferPointer(start: pending, count: pendingCount),
+                                 read: readMask.isEmpty ? nil : readMask.baseAddress, adc: adc, order: order,
+                                 groups: outputs, offsetColumn: mapping.offsetColumn, driverRows: rows,
+                                 zeroRows: zeroRows, into: output)
+                pendingCount = 0
+            }
             for (v, b) in plan.vectors.enumerated() {
                 activity.passes += 1
                 if gate.enabled { activity.zeroTests += rows }
@@ -598,7 +627,7 @@ private struct Batch {
                         activity.wordlineDrives += drive.drives(connected: connected, pulses: pulses)
                         let activeColumns: Int
                         let weight = sign * shiftAdd.phaseWeight(phase)
-                        var added = false
+                        var queued = false
                         if connected == 0 {
                             // Nothing connected: no column is read and every decoded sum is 0.
                             decoded.update(repeating: 0, count: columns)
@@ -606,12 +635,11 @@ private struct Batch {
                         } else if readVariance == 0 && sums.cells == nil {
                             let scale = fixedScale ?? ADC.Scale(adc, fullScale: crossbar.fullScale(
                                 connectedCells: connected, rescales: true, mappedRows: rows))
-                            shiftAdd.readout(levelSums.baseAddress! + Int(plan.sumRows[row]) * columns,
-                                             read: readMask.isEmpty ? nil : readMask.baseAddress, adc: adc,
-                                             scale: scale, order: order,
-                                             weight: weight, groups: outputs, offsetColumn: mapping.offsetColumn,
-                                             driverRows: rows, zeroRows: zeroRows, into: accumulated + b * outputs)
-                            added = true
+                            pending[pendingCount] = ShiftAdd.ReadoutRow(
+                                sums: levelSums.baseAddress! + Int(plan.sumRows[row]) * columns, scale: scale,
+                                weight: weight)
+                            pendingCount += 1
+                            queued = true
                             activeColumns = readableCount
                             activity.cellReads += drive.cellReads(cells: connected, pulses: pulses) * readableCount
                                 * prepared.linesPerConversion
@@ -632,12 +660,14 @@ private struct Batch {
                         activity.adcConversions += activeColumns
                         activity.cycles += drive.cycles(timing, activeColumns: activeColumns, adcCount: layout.adcCount,
                                                         pulses: pulses)
-                        if !added {
+                        if !queued {
+                            readPending(into: accumulated + b * outputs, zeroRows: zeroRows)
                             shiftAdd.accumulate(decoded, order: order, weight: weight, groups: outputs,
                                                 offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
                                                 into: accumulated + b * outputs)
                         }
                     }
+                    readPending(into: accumulated + b * outputs, zeroRows: zeroRows)
                     activity.cycles += timing.shiftAddCycles
                     if compensatesAll {
                         activity.compensatedColumns += readableCount

@@ -54,25 +54,45 @@ public struct ShiftAdd: Sendable {
         }
     }
 
-    /// `accumulate` from raw column sums that share one ADC scale, converted as they are read: exactly the
-    /// row's conversion (`ADC.convert` per column, 0 where `read` is 0) followed by `accumulate`, in one pass.
-    public func readout(_ sums: UnsafePointer<Float>, read: UnsafePointer<Float>?, adc: ADC, scale: ADC.Scale,
-                        order: ColumnOrder, weight: Double, groups: Int, offsetColumn: Int?, driverRows: Int,
-                        zeroRows: Int, into output: UnsafeMutablePointer<Double>) {
+    /// One row of raw column sums for `readout`: converted with its ADC scale, added with its weight.
+    public struct ReadoutRow {
+        public var sums: UnsafePointer<Float>
+        public var scale: ADC.Scale
+        public var weight: Double
+
+        public init(sums: UnsafePointer<Float>, scale: ADC.Scale, weight: Double) {
+            self.sums = sums
+            self.scale = scale
+            self.weight = weight
+        }
+    }
+
+    /// `accumulate` from rows of raw column sums, each converted as it is read with its own ADC scale: exactly
+    /// each row's conversion (`ADC.convert` per column, 0 where `read` is 0) followed by `accumulate` with
+    /// the row's weight, row after row, in one pass over the outputs.
+    public func readout(_ rows: UnsafeBufferPointer<ReadoutRow>, read: UnsafePointer<Float>?, adc: ADC,
+                        order: ColumnOrder, groups: Int, offsetColumn: Int?, driverRows: Int, zeroRows: Int,
+                        into output: UnsafeMutablePointer<Double>) {
         let (groupStride, slotStride) = strides(order, groups: groups)
-        var row = acim_adc_row(sums: sums, read: read, factor: scale.factor, top: adc.topCode, bottom: adc.bottomCode,
-                               step: scale.step, round_decoded: scale.step < 1 ? 1 : 0)
-        switch (layout.mode, encoding) {
-        case (.xnor, _):
-            acim_readout_xnor(&row, Int64(groups), Int64(groupStride), Double(zeroRows) - Double(driverRows), weight,
-                              output)
-        case (_, .differential):
-            acim_readout_differential(&row, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
-                                      Int64(sliceWeights.count), weight, output)
-        case (_, .offset):
-            acim_readout_offset(&row, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
-                                Int64(sliceWeights.count), Int64(offsetColumn ?? 0), Double(1 << (weightBits - 1)),
-                                weight, output)
+        withUnsafeTemporaryAllocation(of: acim_adc_row.self, capacity: rows.count) { converted in
+            for (r, row) in rows.enumerated() {
+                converted[r] = acim_adc_row(sums: row.sums, read: read, factor: row.scale.factor, top: adc.topCode,
+                                            bottom: adc.bottomCode, step: row.scale.step,
+                                            round_decoded: row.scale.step < 1 ? 1 : 0, weight: row.weight)
+            }
+            let (adcRows, count) = (converted.baseAddress!, Int64(rows.count))
+            switch (layout.mode, encoding) {
+            case (.xnor, _):
+                acim_readout_xnor(adcRows, count, Int64(groups), Int64(groupStride), Double(zeroRows) - Double(driverRows),
+                                  output)
+            case (_, .differential):
+                acim_readout_differential(adcRows, count, Int64(groups), Int64(groupStride), Int64(slotStride),
+                                          sliceWeights, Int64(sliceWeights.count), output)
+            case (_, .offset):
+                acim_readout_offset(adcRows, count, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
+                                    Int64(sliceWeights.count), Int64(offsetColumn ?? 0), Double(1 << (weightBits - 1)),
+                                    output)
+            }
         }
     }
 

@@ -6,16 +6,15 @@
 #pragma STDC FP_CONTRACT OFF
 
 #if defined(__x86_64__) && defined(__clang__)
-#define WIDEST __attribute__((target_clones("avx512f", "avx2", "default")))
+#define WIDEST __attribute__((target_clones("avx512bw", "avx2", "default")))
 #else
 #define WIDEST
 #endif
 
-/* Sixteen lanes of 32-bit values per iteration: a full AVX-512 register, two of AVX2. */
-#define WIDE_LOOP _Pragma("clang loop vectorize_width(16) interleave_count(1)")
-
-/* Groups per block of the shift-and-add: the partial values of a block stay in registers and L1. */
-enum { BLOCK = 64 };
+/* An AVX-512 register of floats or of doubles (split into narrower registers on narrower instruction sets).
+   The AVX-512 build takes the byte and word instructions too (AVX512BW), for the digit planes. */
+typedef float float16 __attribute__((vector_size(64), aligned(4)));
+typedef double double8 __attribute__((vector_size(64), aligned(8)));
 
 /* Adding and subtracting 1.5 x 2^23 (2^52 for doubles) rounds half to even in the default rounding mode. */
 #define MAGIC 0x1.8p23f
@@ -23,7 +22,7 @@ enum { BLOCK = 64 };
 
 /* Where a read-out's column values come from: decoded sums, or raw column sums converted as they are read.
    Passed by value with compile-time flags, so that each entry point below gets loops of its own with no
-   branch inside. */
+   branch inside the column loops. */
 typedef struct {
     const double *decoded;
     const float *sums;
@@ -46,29 +45,109 @@ static inline __attribute__((always_inline)) double column(source from, int conv
     return rounds ? (value + MAGIC_DOUBLE) - MAGIC_DOUBLE : value;
 }
 
-/* The shift-and-add of sliced weights runs slice by slice over a block of groups, so consecutive groups fill
-   the vector lanes (contiguous loads where the groups' columns are slot-major, group_stride 1); each group
-   still sums its slices in slice order, as the scalar definition does. Differential weights take slot 2k
-   less slot 2k+1 for slice k (and no offset), offset-encoded weights slot k. */
-static inline __attribute__((always_inline)) void sliced(source from, int converts, int masked, int rounds,
-                                                          int differential, int64_t groups, int64_t group_stride,
-                                                          int64_t slot_stride, const double *slice_weights,
-                                                          int64_t slices, double offset, double weight,
-                                                          double *output) {
-    double value[BLOCK];
-    for (int64_t first = 0; first < groups; first += BLOCK) {
-        const int64_t count = groups - first < BLOCK ? groups - first : BLOCK;
-        for (int64_t g = 0; g < count; g++) value[g] = 0.0;
-        for (int64_t k = 0; k < slices; k++) {
-            const double slice = slice_weights[k];
-            const int64_t slot = first * group_stride + (differential ? 2 * k : k) * slot_stride;
-            for (int64_t g = 0; g < count; g++) {
-                double sum = column(from, converts, masked, rounds, slot + g * group_stride);
-                if (differential) sum -= column(from, converts, masked, rounds, slot + slot_stride + g * group_stride);
-                value[g] += slice * sum;
-            }
+/* *low, *high = column() at positions i ..< i + 8 and i + 8 ..< i + 16, with the same operations lane by lane
+   (written through pointers: a function returning a vector this wide would change the ABI of the narrower
+   builds). */
+static inline __attribute__((always_inline)) void column16(source from, int converts, int masked, int rounds,
+                                                           int64_t i, double8 *low, double8 *high) {
+    if (!converts) {
+        *low = *(const double8 *)(from.decoded + i);
+        *high = *(const double8 *)(from.decoded + i + 8);
+        return;
+    }
+    const float16 zero = {0}, magic = zero + MAGIC;
+    float16 x = *(const float16 *)(from.sums + i) * from.factor;
+    x = __builtin_elementwise_max(x, zero + from.bottom);
+    x = __builtin_elementwise_min(x, zero + from.top);
+    float16 code = (x + magic) - magic;
+    if (masked) code *= *(const float16 *)(from.read + i);
+    const double8 magic_double = (double8){0} + MAGIC_DOUBLE;
+    double8 value = __builtin_convertvector(__builtin_shufflevector(code, code, 0, 1, 2, 3, 4, 5, 6, 7), double8)
+                    * from.step;
+    *low = rounds ? (value + magic_double) - magic_double : value;
+    value = __builtin_convertvector(__builtin_shufflevector(code, code, 8, 9, 10, 11, 12, 13, 14, 15), double8)
+            * from.step;
+    *high = rounds ? (value + magic_double) - magic_double : value;
+}
+
+/* The value of groups first ..< first + 16 of one row (group_stride 1): each group's slices summed in slice
+   order, slice_weights[k] times the decoded sum of slot k (differential: slot 2k less slot 2k+1). */
+static inline __attribute__((always_inline)) void value16(source from, int converts, int masked, int rounds,
+                                                          int differential, int64_t first, int64_t slot_stride,
+                                                          const double *slice_weights, int64_t slices,
+                                                          double8 *low, double8 *high) {
+    *low = (double8){0};
+    *high = (double8){0};
+    for (int64_t k = 0; k < slices; k++) {
+        const int64_t slot = first + (differential ? 2 * k : k) * slot_stride;
+        double8 sum_low, sum_high;
+        column16(from, converts, masked, rounds, slot, &sum_low, &sum_high);
+        if (differential) {
+            double8 minus_low, minus_high;
+            column16(from, converts, masked, rounds, slot + slot_stride, &minus_low, &minus_high);
+            sum_low -= minus_low;
+            sum_high -= minus_high;
         }
-        for (int64_t g = 0; g < count; g++) output[first + g] += weight * (value[g] - offset);
+        *low += slice_weights[k] * sum_low;
+        *high += slice_weights[k] * sum_high;
+    }
+}
+
+/* The value of group g of one row, as value16 computes it for one lane. */
+static inline __attribute__((always_inline)) double value1(source from, int converts, int masked, int rounds,
+                                                           int differential, int64_t g, int64_t group_stride,
+                                                           int64_t slot_stride, const double *slice_weights,
+                                                           int64_t slices) {
+    double value = 0.0;
+    for (int64_t k = 0; k < slices; k++) {
+        const int64_t slot = g * group_stride + (differential ? 2 * k : k) * slot_stride;
+        double sum = column(from, converts, masked, rounds, slot);
+        if (differential) sum -= column(from, converts, masked, rounds, slot + slot_stride);
+        value += slice_weights[k] * sum;
+    }
+    return value;
+}
+
+/* The shift-and-add of sliced weights over `count` rows that add into the same outputs, in row order:
+   output[g] += weights[r] * (value of group g in row r - offsets[r]). Where the groups' columns are
+   consecutive (slot-major, group_stride 1), sixteen groups run at a time in vectors, their outputs held in
+   registers across the rows; every output still takes the same additions in the same order. Differential
+   weights take slot 2k less slot 2k+1 for slice k, offset-encoded weights slot k. */
+static inline __attribute__((always_inline)) void sliced(const source *rows, const int32_t *rounds,
+                                                          const double *weights, const double *offsets, int64_t count,
+                                                          int converts, int masked, int differential, int64_t groups,
+                                                          int64_t group_stride, int64_t slot_stride,
+                                                          const double *slice_weights, int64_t slices,
+                                                          double *output) {
+    int64_t first = 0;
+    if (group_stride == 1) {
+        for (; first + 16 <= groups; first += 16) {
+            double8 out_low = *(double8 *)(output + first), out_high = *(double8 *)(output + first + 8);
+            for (int64_t r = 0; r < count; r++) {
+                double8 low, high;
+                if (rounds[r]) {
+                    value16(rows[r], converts, masked, 1, differential, first, slot_stride, slice_weights, slices,
+                            &low, &high);
+                } else {
+                    value16(rows[r], converts, masked, 0, differential, first, slot_stride, slice_weights, slices,
+                            &low, &high);
+                }
+                out_low += weights[r] * (low - offsets[r]);
+                out_high += weights[r] * (high - offsets[r]);
+            }
+            *(double8 *)(output + first) = out_low;
+            *(double8 *)(output + first + 8) = out_high;
+        }
+    }
+    for (int64_t g = first; g < groups; g++) {
+        double out = output[g];
+        for (int64_t r = 0; r < count; r++) {
+            const double value = rounds[r]
+                ? value1(rows[r], converts, masked, 1, differential, g, group_stride, slot_stride, slice_weights, slices)
+                : value1(rows[r], converts, masked, 0, differential, g, group_stride, slot_stride, slice_weights, slices);
+            out += weights[r] * (value - offsets[r]);
+        }
+        output[g] = out;
     }
 }
 
@@ -78,29 +157,25 @@ static inline __attribute__((always_inline)) void xnor(source from, int converts
     for (int64_t g = 0; g < groups; g++) output[g] += weight * (2 * column(from, converts, masked, rounds, g * group_stride) + offset);
 }
 
-/* Runs BODY(from, converts, masked, rounds) with the flags as constants: decoded sums, or raw sums with
-   and without a read mask, rounded or not. */
 #define DECODED(decoded) ((source){decoded, NULL, NULL, 0, 0, 0, 0})
-#define CONVERTED(BODY, row)                                                                          \
-    do {                                                                                              \
-        const source from = {NULL, (row)->sums, (row)->read, (row)->factor, (row)->top, (row)->bottom,  \
-                             (row)->step};                                                            \
-        if ((row)->read && (row)->round_decoded) BODY(from, 1, 1, 1);                                 \
-        else if ((row)->read) BODY(from, 1, 1, 0);                                                    \
-        else if ((row)->round_decoded) BODY(from, 1, 0, 1);                                           \
-        else BODY(from, 1, 0, 0);                                                                     \
-    } while (0)
 
 WIDEST
 void acim_shift_add_differential(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                                  const double *slice_weights, int64_t slices, double weight, double *output) {
-    sliced(DECODED(decoded), 0, 0, 0, 1, groups, group_stride, slot_stride, slice_weights, slices, 0.0, weight, output);
+    const source from = DECODED(decoded);
+    const int32_t rounds = 0;
+    const double offset = 0.0;
+    sliced(&from, &rounds, &weight, &offset, 1, 0, 0, 1, groups, group_stride, slot_stride, slice_weights, slices,
+           output);
 }
 
 WIDEST
 void acim_shift_add_offset(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                            const double *slice_weights, int64_t slices, double offset, double weight, double *output) {
-    sliced(DECODED(decoded), 0, 0, 0, 0, groups, group_stride, slot_stride, slice_weights, slices, offset, weight, output);
+    const source from = DECODED(decoded);
+    const int32_t rounds = 0;
+    sliced(&from, &rounds, &weight, &offset, 1, 0, 0, 0, groups, group_stride, slot_stride, slice_weights, slices,
+           output);
 }
 
 WIDEST
@@ -109,69 +184,206 @@ void acim_shift_add_xnor(const double *decoded, int64_t groups, int64_t group_st
     xnor(DECODED(decoded), 0, 0, 0, groups, group_stride, offset, weight, output);
 }
 
+/* The sources, rounding flags and weights of `count` ADC rows. */
+#define ROWS(rows, count)                                                                          \
+    source from[count];                                                                            \
+    int32_t rounds[count];                                                                         \
+    double weights[count];                                                                         \
+    for (int64_t r = 0; r < count; r++) {                                                          \
+        from[r] = (source){NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].bottom,  \
+                           rows[r].step};                                                          \
+        rounds[r] = rows[r].round_decoded;                                                         \
+        weights[r] = rows[r].weight;                                                               \
+    }
+
 WIDEST
-void acim_readout_differential(const acim_adc_row *row, int64_t groups, int64_t group_stride, int64_t slot_stride,
-                               const double *slice_weights, int64_t slices, double weight, double *output) {
-#define BODY(from, converts, masked, rounds) \
-    sliced(from, converts, masked, rounds, 1, groups, group_stride, slot_stride, slice_weights, slices, 0.0, weight, output)
-    CONVERTED(BODY, row);
-#undef BODY
+void acim_readout_differential(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride,
+                               int64_t slot_stride, const double *slice_weights, int64_t slices, double *output) {
+    if (count <= 0) return;
+    ROWS(rows, count)
+    double offsets[count];
+    for (int64_t r = 0; r < count; r++) offsets[r] = 0.0;
+    if (rows[0].read) {
+        sliced(from, rounds, weights, offsets, count, 1, 1, 1, groups, group_stride, slot_stride, slice_weights, slices,
+               output);
+    } else {
+        sliced(from, rounds, weights, offsets, count, 1, 0, 1, groups, group_stride, slot_stride, slice_weights, slices,
+               output);
+    }
 }
 
 WIDEST
-void acim_readout_offset(const acim_adc_row *row, int64_t groups, int64_t group_stride, int64_t slot_stride,
-                         const double *slice_weights, int64_t slices, int64_t offset_position, double offset_scale,
-                         double weight, double *output) {
-#define BODY(from, converts, masked, rounds)                                                              \
-    sliced(from, converts, masked, rounds, 0, groups, group_stride, slot_stride, slice_weights, slices,   \
-           offset_scale * column(from, converts, masked, rounds, offset_position), weight, output)
-    CONVERTED(BODY, row);
-#undef BODY
+void acim_readout_offset(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride,
+                         int64_t slot_stride, const double *slice_weights, int64_t slices, int64_t offset_position,
+                         double offset_scale, double *output) {
+    if (count <= 0) return;
+    ROWS(rows, count)
+    const int masked = rows[0].read != NULL;
+    double offsets[count];
+    for (int64_t r = 0; r < count; r++) {
+        offsets[r] = offset_scale * (rounds[r] ? column(from[r], 1, masked, 1, offset_position)
+                                               : column(from[r], 1, masked, 0, offset_position));
+    }
+    if (masked) {
+        sliced(from, rounds, weights, offsets, count, 1, 1, 0, groups, group_stride, slot_stride, slice_weights, slices,
+               output);
+    } else {
+        sliced(from, rounds, weights, offsets, count, 1, 0, 0, groups, group_stride, slot_stride, slice_weights, slices,
+               output);
+    }
 }
 
 WIDEST
-void acim_readout_xnor(const acim_adc_row *row, int64_t groups, int64_t group_stride, double offset, double weight,
+void acim_readout_xnor(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride, double offset,
                        double *output) {
-#define BODY(from, converts, masked, rounds) xnor(from, converts, masked, rounds, groups, group_stride, offset, weight, output)
-    CONVERTED(BODY, row);
-#undef BODY
-}
-
-WIDEST
-int32_t acim_extract_digits(const int32_t *values, const int32_t *enabled, int64_t count, int32_t shift,
-                            int32_t max_digit, uint8_t *digits, int32_t *digit_sums) {
-    int32_t non_zero = 0;
-    WIDE_LOOP
-    for (int64_t i = 0; i < count; i++) {
-        const int32_t digit = ((values[i] >> shift) & max_digit) & enabled[i];
-        digits[i] = (uint8_t)digit;
-        digit_sums[i] += digit;
-        non_zero += digit != 0;
+    for (int64_t r = 0; r < count; r++) {
+        const source from = {NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].bottom,
+                             rows[r].step};
+        const int masked = rows[r].read != NULL, rounds = rows[r].round_decoded;
+        if (masked && rounds) xnor(from, 1, 1, 1, groups, group_stride, offset, rows[r].weight, output);
+        else if (masked) xnor(from, 1, 1, 0, groups, group_stride, offset, rows[r].weight, output);
+        else if (rounds) xnor(from, 1, 0, 1, groups, group_stride, offset, rows[r].weight, output);
+        else xnor(from, 1, 0, 0, groups, group_stride, offset, rows[r].weight, output);
     }
-    return non_zero;
 }
 
-WIDEST
-int32_t acim_extract_signed_digits(const int32_t *values, const int32_t *enabled, int64_t count, int32_t shift,
-                                   int32_t max_digit, uint8_t *digits, uint8_t *negative, int32_t *digit_sums) {
-    int32_t non_zero = 0;
-    WIDE_LOOP
-    for (int64_t i = 0; i < count; i++) {
-        const int32_t magnitude = values[i] < 0 ? -values[i] : values[i];
-        const int32_t digit = ((magnitude >> shift) & max_digit) & enabled[i];
-        digits[i] = (uint8_t)digit;
-        negative[i] = (uint8_t)(values[i] < 0);
-        digit_sums[i] += digit;
-        non_zero += digit != 0;
+typedef int32_t int32x16 __attribute__((vector_size(64), aligned(4)));
+typedef uint32_t uint32x16 __attribute__((vector_size(64), aligned(4)));
+typedef uint64_t uint64x16 __attribute__((vector_size(128), aligned(8)));
+typedef uint8_t uint8x16 __attribute__((vector_size(16), aligned(1)));
+
+typedef uint8_t uint8x64 __attribute__((vector_size(64), aligned(1)));
+typedef int8_t int8x64 __attribute__((vector_size(64), aligned(1)));
+
+/* The low bytes of the 64 int32 lanes of part[0..3], in order. */
+static inline __attribute__((always_inline)) void narrow64(const int32x16 *part, uint8x64 *bytes) {
+    typedef uint8_t uint8x32 __attribute__((vector_size(32), aligned(1)));
+    uint8x16 quarter[4];
+    for (int q = 0; q < 4; q++) quarter[q] = __builtin_convertvector(part[q], uint8x16);
+    const uint8x32 low_half = __builtin_shufflevector(quarter[0], quarter[1], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                      12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+                                                      28, 29, 30, 31);
+    const uint8x32 high_half = __builtin_shufflevector(quarter[2], quarter[3], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                       12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+                                                       28, 29, 30, 31);
+    *bytes = __builtin_shufflevector(low_half, high_half, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
+                                     37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56,
+                                     57, 58, 59, 60, 61, 62, 63);
+}
+
+/* The 64 int32 values at `values` as bytes (their magnitudes when `magnitudes`, with *negative 1 where a value
+   is negative), and whether every one (magnitude) is in 0...255. */
+static inline __attribute__((always_inline)) int bytes64(const int32_t *values, int magnitudes, uint8x64 *bytes,
+                                                         uint8x64 *negative) {
+    int32x16 part[4], sign[4];
+    uint32x16 high = {0};
+    for (int q = 0; q < 4; q++) {
+        int32x16 value = *(const int32x16 *)(values + 16 * q);
+        if (magnitudes) {
+            const int32x16 below = (int32x16)(value < 0);
+            value = (value ^ below) - below;
+            sign[q] = below & 1;
+        }
+        high |= (uint32x16)value;
+        part[q] = value;
     }
-    return non_zero;
+    narrow64(part, bytes);
+    if (magnitudes) narrow64(sign, negative);
+    return __builtin_reduce_or(high) < 256;
 }
 
-WIDEST
-int64_t acim_charge(const int32_t *digit_sums, const uint32_t *level_sums, int64_t count) {
+/* acim_digit_planes, counting the non-zero digits of each phase only when `counts`, and taking magnitudes
+   and writing signs when `signs`. */
+static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t *values, const int32_t *enabled,
+                                                                  int64_t count, int32_t phases, int32_t digit_bits,
+                                                                  int32_t max_digit, const uint32_t *level_sums,
+                                                                  uint8_t *digits, uint8_t *negative, int64_t stride,
+                                                                  int32_t *non_zero, int counts, int signs) {
+    /* Sixty-four rows at a time as bytes where their values (magnitudes) fit one (inputs of at most 8 bits a
+       pass), every phase of them while they are in registers: a digit and the sum of a row's digits over the
+       phases then fit a byte too. Digit sums times level sums (below 2^32) are exact unsigned 64-bit
+       products. */
+    if (counts) {
+        for (int32_t p = 0; p < phases; p++) non_zero[p] = 0;
+    }
+    uint64x16 charges = {0};
+    int64_t first = 0;
+    for (; first + 64 <= count; first += 64) {
+        uint8x64 value, enable, below = {0};
+        if (!bytes64(values + first, signs, &value, &below)) break;
+        bytes64(enabled + first, 0, &enable, NULL);
+        uint8x64 digit_sums = {0};
+        for (int32_t p = 0; p < phases; p++) {
+            const int shift = p * digit_bits;
+            const uint8x64 digit = shift < 8 ? ((value >> shift) & (uint8_t)max_digit) & enable : (uint8x64){0};
+            *(uint8x64 *)(digits + p * stride + first) = digit;
+            if (signs) *(uint8x64 *)(negative + p * stride + first) = below;
+            digit_sums += digit;
+            if (counts) non_zero[p] -= __builtin_reduce_add((int8x64)(digit != 0));
+        }
+        for (int q = 0; q < 4; q++) {
+            const uint8x16 part = *(const uint8x16 *)((const uint8_t *)&digit_sums + 16 * q);
+            charges += __builtin_convertvector(part, uint64x16)
+                       * __builtin_convertvector(*(const uint32x16 *)(level_sums + first + 16 * q), uint64x16);
+        }
+    }
+    /* Wider values: sixteen rows at a time in 32-bit lanes, with per-lane counts of non-zero digits (less one
+       per non-zero digit: a true comparison is -1). */
+    int32x16 found[phases > 0 ? phases : 1];
+    if (counts) {
+        for (int32_t p = 0; p < phases; p++) found[p] = (int32x16){0};
+    }
+    for (; first + 16 <= count; first += 16) {
+        int32x16 value = *(const int32x16 *)(values + first);
+        const int32x16 enable = *(const int32x16 *)(enabled + first);
+        uint8x16 below = {0};
+        if (signs) {
+            const int32x16 negative_lanes = (int32x16)(value < 0);
+            value = (value ^ negative_lanes) - negative_lanes;
+            below = __builtin_convertvector(negative_lanes & 1, uint8x16);
+        }
+        int32x16 digit_sums = {0};
+        for (int32_t p = 0; p < phases; p++) {
+            const int32x16 digit = ((value >> (p * digit_bits)) & max_digit) & enable;
+            *(uint8x16 *)(digits + p * stride + first) = __builtin_convertvector(digit, uint8x16);
+            if (signs) *(uint8x16 *)(negative + p * stride + first) = below;
+            digit_sums += digit;
+            if (counts) found[p] += (int32x16)(digit != 0);
+        }
+        charges += __builtin_convertvector((uint32x16)digit_sums, uint64x16)
+                   * __builtin_convertvector(*(const uint32x16 *)(level_sums + first), uint64x16);
+    }
+    if (counts) {
+        for (int32_t p = 0; p < phases; p++) non_zero[p] -= __builtin_reduce_add(found[p]);
+    }
     int64_t charge = 0;
-    for (int64_t i = 0; i < count; i++) charge += (int64_t)digit_sums[i] * (int64_t)level_sums[i];
+    for (int l = 0; l < 16; l++) charge += (int64_t)charges[l];
+    for (int64_t i = first; i < count; i++) {
+        const int32_t magnitude = signs && values[i] < 0 ? -values[i] : values[i];
+        int32_t digit_sum = 0;
+        for (int32_t p = 0; p < phases; p++) {
+            const int32_t digit = ((magnitude >> (p * digit_bits)) & max_digit) & enabled[i];
+            digits[p * stride + i] = (uint8_t)digit;
+            if (signs) negative[p * stride + i] = (uint8_t)(values[i] < 0);
+            digit_sum += digit;
+            if (counts) non_zero[p] += digit != 0;
+        }
+        charge += (int64_t)digit_sum * (int64_t)level_sums[i];
+    }
     return charge;
+}
+
+WIDEST
+int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
+                          int32_t digit_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
+                          uint8_t *negative, int64_t stride, int32_t *non_zero) {
+#define PLANES(counts, signs)                                                                                   \
+    digit_planes(values, enabled, count, phases, digit_bits, max_digit, level_sums, digits, negative, stride, \
+                 non_zero, counts, signs)
+    if (negative) return non_zero ? PLANES(1, 1) : PLANES(0, 1);
+    return non_zero ? PLANES(1, 0) : PLANES(0, 0);
+#undef PLANES
 }
 
 WIDEST

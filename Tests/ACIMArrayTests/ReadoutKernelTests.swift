@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 import Testing
 @testable import ACIMArray
 
@@ -8,49 +9,68 @@ import Testing
 @Suite struct ReadoutKernelTests {
     /// The read-out from raw sums (conversion and shift-and-add in one pass) equals converting every column
     /// with `ADC.convert`, zeroing the columns no ADC reads, and accumulating the decoded sums, for every
-    /// encoding, both column orders, steps coarser and finer than one unit, and saturating sums.
+    /// encoding, both column orders, steps coarser and finer than one unit, saturating sums, unipolar and
+    /// bipolar ADCs (clamped below at 0 or at minus the top code); several rows in one call, each with its own
+    /// scale and weight, equal one row after the other.
     @Test(arguments: [(WeightEncoding.differential, 3), (.differential, 8), (.offset, 6), (.offset, 10)])
     func readoutEqualsConvertThenAccumulate(encoding: WeightEncoding, bits: Int) throws {
-        let adc = ADC(bits: bits)
-        for xnor in [false, true] {
-            var config = CrossbarConfig()
-            config.array.rows = 32
-            config.array.cols = 256
-            if xnor {
-                config.array.weightBits = 1
-                config.periphery.inputBits = 1
-                config.periphery.sparsity.mode = .xnor
-            } else {
-                config.array.bitsPerCell = 2
-                config.array.weightBits = 8
-                config.array.weightEncoding = encoding
-            }
-            let layout = CrossbarLayout(config: config)
-            let shiftAdd = ShiftAdd(config: config)
-            let groups = xnor ? 77 : 23
-            let columns = groups * layout.columnsPerWeight + layout.offsetColumns
-            let offsetColumn = layout.offsetColumns > 0 ? groups * layout.columnsPerWeight : nil
-            var rng = RandomStream(seed: UInt64(bits), purpose: .userInput)
-            let sums = (0..<columns).map { _ in Float(Int(rng.next() % 1400) - 100) }
-            let read = (0..<columns).map { _ in Float(rng.next() % 7 == 0 ? 0 : 1) }
-            for order in [ColumnOrder.physical, .slotMajor] {
-                for fullScale: Float in [37, 768, 1000.5] {
-                    let scale = ADC.Scale(adc, fullScale: fullScale)
-                    let decoded = zip(sums, read).map { $1 == 0 ? 0 : adc.convert($0, fullScale: fullScale) }
-                    var expected = [Double](repeating: 0.5, count: groups)
-                    var fused = expected
-                    decoded.withUnsafeBufferPointer { d in
-                        shiftAdd.accumulate(d.baseAddress!, order: order, weight: -4, groups: groups,
-                                            offsetColumn: offsetColumn, driverRows: 32, zeroRows: 3, into: &expected)
-                    }
-                    sums.withUnsafeBufferPointer { s in
-                        read.withUnsafeBufferPointer { r in
-                            shiftAdd.readout(s.baseAddress!, read: r.baseAddress!, adc: adc, scale: scale, order: order,
-                                             weight: -4, groups: groups, offsetColumn: offsetColumn, driverRows: 32,
-                                             zeroRows: 3, into: &fused)
+        for bipolar in [false, true] {
+            let adc = ADC(bits: bits, bipolar: bipolar)
+            for xnor in [false, true] {
+                var config = CrossbarConfig()
+                config.array.rows = 32
+                config.array.cols = 256
+                if xnor {
+                    config.array.weightBits = 1
+                    config.periphery.inputBits = 1
+                    config.periphery.sparsity.mode = .xnor
+                } else {
+                    config.array.bitsPerCell = 2
+                    config.array.weightBits = 8
+                    config.array.weightEncoding = encoding
+                }
+                let layout = CrossbarLayout(config: config)
+                let shiftAdd = ShiftAdd(config: config)
+                let groups = xnor ? 77 : 23
+                let columns = groups * layout.columnsPerWeight + layout.offsetColumns
+                let offsetColumn = layout.offsetColumns > 0 ? groups * layout.columnsPerWeight : nil
+                var rng = RandomStream(seed: UInt64(bits), purpose: .userInput)
+                let sums = (0..<columns).map { _ in Float(Int(rng.next() % 1400) - (bipolar ? 700 : 100)) }
+                let read = (0..<columns).map { _ in Float(rng.next() % 7 == 0 ? 0 : 1) }
+                // Three rows of sums, each with its own scale and weight, as the phases of one vector.
+                let rowSums = (0..<3).flatMap { r in sums.map { $0 * Float(r + 1) / 2 } }
+                for order in [ColumnOrder.physical, .slotMajor] {
+                    for fullScales: [Float] in [[37], [768], [1000.5], [37, 768, 1000.5], [768, 37, 768]] {
+                        let weights = [-4.0, 2, 0.5]
+                        var expected = [Double](repeating: 0.5, count: groups)
+                        var fused = expected
+                        for (r, fullScale) in fullScales.enumerated() {
+                            let decoded = (0..<columns).map {
+                                read[$0] == 0 ? 0 : adc.convert(rowSums[r * columns + $0], fullScale: fullScale)
+                            }
+                            decoded.withUnsafeBufferPointer { d in
+                                shiftAdd.accumulate(d.baseAddress!, order: order, weight: weights[r], groups: groups,
+                                                    offsetColumn: offsetColumn, driverRows: 32, zeroRows: 3,
+                                                    into: &expected)
+                            }
                         }
+                        rowSums.withUnsafeBufferPointer { s in
+                            read.withUnsafeBufferPointer { r in
+                                let rows = fullScales.indices.map {
+                                    ShiftAdd.ReadoutRow(sums: s.baseAddress! + $0 * columns,
+                                                        scale: ADC.Scale(adc, fullScale: fullScales[$0]),
+                                                        weight: weights[$0])
+                                }
+                                rows.withUnsafeBufferPointer { rows in
+                                    shiftAdd.readout(rows, read: r.baseAddress!, adc: adc, order: order, groups: groups,
+                                                     offsetColumn: offsetColumn, driverRows: 32, zeroRows: 3,
+                                                     into: &fused)
+                                }
+                            }
+                        }
+                        #expect(fused == expected,
+                                "xnor \(xnor), \(order), full scales \(fullScales), bipolar \(bipolar)")
                     }
-                    #expect(fused == expected, "xnor \(xnor), \(order), full scale \(fullScale)")
                 }
             }
         }
@@ -91,5 +111,60 @@ import Testing
         }
         #expect(fromSlots == fromPhysical)
         #expect(fromPhysical.allSatisfy { $0 != 0.25 })
+    }
+
+    /// All digit planes of a vector in one pass equal the digits, non-zero counts and charge taken row by row
+    /// and phase by phase, for values that fit a byte and wider ones, with and without counting, for row
+    /// counts that leave partial blocks, for disabled rows, and for signed values in sign-magnitude form
+    /// (digits of the magnitudes, a sign plane per phase).
+    @Test(arguments: [false, true])
+    func digitPlanesEqualTheirDefinition(signed: Bool) {
+        var rng = RandomStream(seed: signed ? 5 : 4, purpose: .userInput)
+        for trial in 0..<200 {
+            let count = Int(rng.next() % 300)
+            let (phases, dacBits) = (1 + Int(rng.next() % 9), 1 + Int(rng.next() % 3))
+            let maxDigit = Int32(1 << dacBits) - 1
+            let top = trial % 4 == 0 ? UInt64(4000) : 256
+            let values = (0..<count).map { _ in
+                let value = rng.next() % 3 == 0 ? 0 : Int32(rng.next() % top)
+                return signed && rng.next() % 2 == 0 ? -value : value
+            }
+            let enabled = (0..<count).map { _ in Int32(rng.next() % 10 == 0 ? 0 : -1) }
+            let levelSums = (0..<count).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
+            let stride = count + 3
+            var expectedDigits = [UInt8](repeating: 0, count: phases * stride)
+            var expectedNegative = [UInt8](repeating: 0, count: phases * stride)
+            var expectedNonZero = [Int32](repeating: 0, count: phases)
+            var expectedCharge = 0
+            for i in 0..<count {
+                var digitSum = 0
+                for p in 0..<phases {
+                    let digit = ((abs(values[i]) >> Int32(p * dacBits)) & maxDigit) & enabled[i]
+                    expectedDigits[p * stride + i] = UInt8(digit)
+                    if signed && values[i] < 0 { expectedNegative[p * stride + i] = 1 }
+                    digitSum += Int(digit)
+                    expectedNonZero[p] += digit != 0 ? 1 : 0
+                }
+                expectedCharge += digitSum * Int(levelSums[i])
+            }
+            for counts in [true, false] {
+                var digits = [UInt8](repeating: 0, count: phases * stride)
+                var negative = [UInt8](repeating: 0, count: phases * stride)
+                var nonZero = [Int32](repeating: -7, count: phases)
+                let charge = digits.withUnsafeMutableBufferPointer { d in
+                    negative.withUnsafeMutableBufferPointer { s in
+                        nonZero.withUnsafeMutableBufferPointer { n in
+                            acim_digit_planes(values, enabled, Int64(count), Int32(phases), Int32(dacBits), maxDigit,
+                                              levelSums, d.baseAddress!, signed ? s.baseAddress! : nil, Int64(stride),
+                                              counts ? n.baseAddress! : nil)
+                        }
+                    }
+                }
+                #expect(charge == Int64(expectedCharge), "trial \(trial)")
+                #expect(digits == expectedDigits, "trial \(trial)")
+                #expect(negative == expectedNegative, "trial \(trial)")
+                #expect(nonZero == (counts ? expectedNonZero : [Int32](repeating: -7, count: phases)), "trial \(trial)")
+            }
+        }
     }
 }
