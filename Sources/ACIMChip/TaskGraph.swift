@@ -85,19 +85,6 @@ public struct TaskGraph: Sendable {
         return busy
     }
 
-    /// The first `n` tasks (all the resources), with the waits among them.
-    public func prefix(_ n: Int) -> TaskGraph {
-        var graph = TaskGraph()
-        graph.capacities = capacities
-        graph.cycles = Array(cycles[..<n])
-        graph.resourceFrom = Array(resourceFrom[...n])
-        graph.resourceList = Array(resourceList[..<resourceFrom[n]])
-        graph.predecessorFrom = Array(predecessorFrom[...n])
-        graph.predecessorList = Array(predecessorList[..<predecessorFrom[n]])
-        graph.laterWaits = laterWaits.filter { $0.task < n && $0.predecessor < n }
-        return graph
-    }
-
     /// When every task starts, and the last end.
     public struct Schedule: Sendable, Equatable {
         public let starts: [Int]

@@ -145,43 +145,36 @@ public struct PipelineSchedule: Sendable {
         @Sendable func schedule(_ graph: TaskGraph) throws -> TaskGraph.Schedule {
             walk == .eventDriven ? try graph.eventDriven() : try graph.cycleStepped()
         }
-        func build(_ inferences: Int, maintenance: Maintenance? = nil) -> PipelineBuilder {
-            var builder = PipelineBuilder(plan: plan, noc: NoC(chip), phaseEvents: phaseEvents)
-            builder.addStream(inferences, maintenance: maintenance)
-            return builder
-        }
         // One inference alone is the stream's first inference without the rest (its tasks come first and
-        // wait for none after them): built once, the two scheduled at the same time.
-        streamInferences = max(2, stream)
-        let streamBuilder = build(streamInferences), streamTasks = streamBuilder.tasks
-        let graphs = [streamTasks.graph.prefix(streamBuilder.inferenceTasks[0].upperBound), streamTasks.graph]
-        var schedules = [Result<TaskGraph.Schedule, Error>?](repeating: nil, count: 2)
-        schedules.withUnsafeMutableBufferPointer { buffer in
-            let results = Unchecked(value: buffer)
-            DispatchQueue.concurrentPerform(iterations: 2) { i in results.value[i] = Result { try schedule(graphs[i]) } }
-        }
-        let (alone, streamSchedule) = (try schedules[0]!.get(), try schedules[1]!.get())
-        latencyCycles = alone.makespan
-        // The timeline, and per resource and stage (or the controller) the busy cycles of one inference.
+        // wait for none after them): built once, and scheduled with its timeline on a second thread while
+        // the rest of the stream is built and scheduled.
+        let inferences = max(2, stream)
+        streamInferences = inferences
+        var streamBuilder = PipelineBuilder(plan: plan, noc: NoC(chip), phaseEvents: phaseEvents)
+        streamBuilder.addNextInference()
+        let one = (graph: streamBuilder.tasks.graph, resources: streamBuilder.tasks.resources, stages: streamBuilder.stageOfTask)
         let labels = plan.stages.map(\.name) + [PipelineBuilder.checkLabel]
-        var busy = [Int](repeating: 0, count: streamTasks.resources.count * labels.count)
-        var timeline: [Bar] = []
-        for t in 0..<graphs[0].count {
-            let label = streamBuilder.stageOfTask[t]
-            for r in graphs[0].resources(of: t) {
-                timeline.append(Bar(resource: streamTasks.resources[r], layer: labels[label], start: alone.starts[t], end: alone.ends[t]))
-                busy[r * labels.count + label] += alone.ends[t] - alone.starts[t]
+        var aloneResult: Result<(schedule: TaskGraph.Schedule, timeline: [Bar], bottleneck: (ChipTasks.Resource, String, Int)), Error>?
+        var streamResult: Result<TaskGraph.Schedule, Error>?
+        withUnsafeMutablePointer(to: &streamBuilder) { builder in
+        withUnsafeMutablePointer(to: &aloneResult) { aloneResult in
+        withUnsafeMutablePointer(to: &streamResult) { streamResult in
+            let shared = Unchecked(value: (builder: builder, alone: aloneResult, stream: streamResult))
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                if i == 0 {
+                    shared.value.alone.pointee = Result {
+                        let alone = try schedule(one.graph)
+                        let (timeline, bottleneck) = Self.busiest(one.graph, alone, resources: one.resources, stageOfTask: one.stages, labels: labels)
+                        return (alone, timeline, bottleneck)
+                    }
+                } else {
+                    for _ in 1..<inferences { shared.value.builder.pointee.addNextInference() }
+                    shared.value.stream.pointee = Result { try schedule(shared.value.builder.pointee.tasks.graph) }
+                }
             }
-        }
-        self.timeline = timeline
-        // The busiest resource, and the layer that keeps it busiest.
-        let totals = streamTasks.resources.indices.map { r in (r, busy[(r * labels.count)..<((r + 1) * labels.count)].reduce(0, +)) }
-        if let (r, cycles) = totals.max(by: { ($0.1, streamTasks.resources[$1.0]) < ($1.1, streamTasks.resources[$0.0]) }), cycles > 0 {
-            let layer = labels.indices.max { (busy[r * labels.count + $0], labels[$1]) < (busy[r * labels.count + $1], labels[$0]) }!
-            bottleneck = (streamTasks.resources[r], labels[layer], cycles)
-        } else {
-            bottleneck = (.dram, "", 0)
-        }
+        }}}
+        let (alone, streamSchedule, streamTasks) = (try aloneResult!.get(), try streamResult!.get(), streamBuilder.tasks)
+        (latencyCycles, timeline, bottleneck) = (alone.schedule.makespan, alone.timeline, alone.bottleneck)
         let ends = streamBuilder.inferenceEnds(streamSchedule)
         intervalCycles = Double(ends.last! - ends.first!) / Double(streamInferences - 1)
         let span = Double(max(1, streamSchedule.makespan))
@@ -195,7 +188,8 @@ public struct PipelineSchedule: Sendable {
         if var maintenance {
             maintenance.period = maintenance.period(intervalCycles: intervalCycles, clock: chip.clock,
                                                     readsPerInference: plan.stages.map { $0.rows * $0.width }.max() ?? 1)
-            let builder = build(streamInferences, maintenance: maintenance)
+            var builder = PipelineBuilder(plan: plan, noc: NoC(chip), phaseEvents: phaseEvents)
+            builder.addStream(streamInferences, maintenance: maintenance)
             let schedule = try schedule(builder.tasks.graph)
             let stall = builder.inferenceEnds(schedule).last! - ends.last!
             maintenanceStallCycles = stall
@@ -208,6 +202,30 @@ public struct PipelineSchedule: Sendable {
             (maintenanceStallCycles, maintenanceEndCycle, maintenanceRounds, maintainedIntervalCycles) = (nil, nil, nil, nil)
             maintenancePeriod = nil
         }
+    }
+}
+
+extension PipelineSchedule {
+    /// The bars of `schedule` (each task of `graph` on each of its resources, labelled with its stage's label,
+    /// the last label for the controller), the busiest resource, the label that keeps it busiest, and its
+    /// busy cycles.
+    private static func busiest(_ graph: TaskGraph, _ schedule: TaskGraph.Schedule, resources: [ChipTasks.Resource],
+                                stageOfTask: [Int], labels: [String]) -> ([Bar], (ChipTasks.Resource, String, Int)) {
+        var busy = [Int](repeating: 0, count: resources.count * labels.count)
+        var timeline: [Bar] = []
+        for t in 0..<graph.count {
+            let label = stageOfTask[t]
+            for r in graph.resources(of: t) {
+                timeline.append(Bar(resource: resources[r], layer: labels[label], start: schedule.starts[t], end: schedule.ends[t]))
+                busy[r * labels.count + label] += schedule.ends[t] - schedule.starts[t]
+            }
+        }
+        let totals = resources.indices.map { r in (r, busy[(r * labels.count)..<((r + 1) * labels.count)].reduce(0, +)) }
+        guard let (r, cycles) = totals.max(by: { ($0.1, resources[$1.0]) < ($1.1, resources[$0.0]) }), cycles > 0 else {
+            return (timeline, (.dram, "", 0))
+        }
+        let layer = labels.indices.max { (busy[r * labels.count + $0], labels[$1]) < (busy[r * labels.count + $1], labels[$0]) }!
+        return (timeline, (resources[r], labels[layer], cycles))
     }
 }
 
@@ -513,11 +531,16 @@ struct PipelineBuilder {
                 let due = plan.stages.indices.map(lastMVM)
                 if maintenance.preemptive { addRound(maintenance, dueAfter: due) } else { idleRounds.append(due) }
             }
-            let first = tasks.graph.count
-            addInference(n)
-            inferenceTasks.append(first..<tasks.graph.count)
+            addNextInference()
         }
         for due in idleRounds { addRound(maintenance!, dueAfter: due) }
+    }
+
+    /// Adds the stream's next inference.
+    mutating func addNextInference() {
+        let first = tasks.graph.count
+        addInference(inferenceTasks.count)
+        inferenceTasks.append(first..<tasks.graph.count)
     }
 
     /// Per inference, its tasks.
