@@ -6,6 +6,7 @@ inputs, float32 [N, C, H, W]) and <name>-logits.npy (PyTorch's outputs for them,
 Weights are random (seeded); batch-norm running statistics are randomized so they matter.
 """
 import numpy as np
+import onnx
 import torch
 from torch import nn
 
@@ -100,6 +101,15 @@ def randomize_statistics(model):
                 module.bias.data.uniform_(-0.2, 0.2)
 
 
+def strip_metadata(path):
+    """Drops the exporter's notes on each node (stack traces that name the exporting machine's files)."""
+    model = onnx.load(path)
+    for node in model.graph.node:
+        del node.metadata_props[:]
+        node.doc_string = ""
+    onnx.save(model, path)
+
+
 def export(name, model, input_shape, samples=4, dynamo=True):
     """Exports with the default (dynamo) exporter and a dynamic batch axis, or with the TorchScript
     exporter (`dynamo=False`) and a fixed batch of one."""
@@ -114,6 +124,7 @@ def export(name, model, input_shape, samples=4, dynamo=True):
     else:
         torch.onnx.export(model, (inputs[:1],), f"{name}.onnx", input_names=["input"], output_names=["logits"],
                           dynamo=False, opset_version=17)
+    strip_metadata(f"{name}.onnx")
     np.save(f"{name}-inputs.npy", inputs.numpy().astype(np.float32))
     np.save(f"{name}-logits.npy", logits.numpy().astype(np.float32))
 
