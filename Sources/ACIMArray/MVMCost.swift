@@ -169,7 +169,7 @@ extension MVMActivity {
     /// column read in every phase. `charge` is the pass's unit charge and `pulses` its pulse widths (steps
     /// summed over the rows, and the longest), which gating does not change.
     public static func ungatedPass(mapping: WeightMapping, layout: CrossbarLayout, drive: PhaseDrive, timing: CrossbarTiming,
-                                   charge: Int, pulses: PhaseDrive.Pulses = .none) -> MVMActivity {
+                                   charge: Int, pulses: PhaseDrive.Pulses) -> MVMActivity {
         var a = MVMActivity()
         let phases = layout.phasesPerPass
         let conversions = layout.conversions(columns: mapping.mappedColumns)

@@ -90,8 +90,9 @@ struct PredictionOptions: ParsableArguments {
         guard let predictions else { return }
         let width = outputs.shape[1]
         var text = "input,output,class,label\n"
+        let candidates = (0..<width).filter { served[$0] != nil }
         for n in 0..<outputs.shape[0] {
-            let best = (0..<width).filter { served[$0] != nil }.max { outputs.data[n * width + $0] < outputs.data[n * width + $1] }!
+            let best = candidates.max { outputs.data[n * width + $0] < outputs.data[n * width + $1] }!
             text += "\(rows[n]),\(best),\(classes[best]),\(labels.map { String($0[n]) } ?? "")\n"
         }
         try FileAccess.writeAtomically(Data(text.utf8), to: predictions)

@@ -155,60 +155,47 @@ public struct TaskGraph: Sendable {
         // The ready tasks not started, by each resource they hold (started ones are dropped lazily).
         var readyUsing = [[Int]](repeating: [], count: capacities.count)
         var candidates = (0..<count).filter { waiting[$0] == 0 }
+        let (heldFrom, held, nextFrom, nextList) = (resourceFrom, resourceList, successors.offsets, successors.list)
         var now = 0, done = 0
-        // The loop reads and writes through buffer pointers: a pipelined network has ~10^5 tasks.
-        resourceFrom.withUnsafeBufferPointer { heldFrom in
-        resourceList.withUnsafeBufferPointer { held in
-        cycles.withUnsafeBufferPointer { cycles in
-        successors.offsets.withUnsafeBufferPointer { nextFrom in
-        successors.list.withUnsafeBufferPointer { nextList in
-        waiting.withUnsafeMutableBufferPointer { waiting in
-        free.withUnsafeMutableBufferPointer { free in
-        started.withUnsafeMutableBufferPointer { started in
-        starts.withUnsafeMutableBufferPointer { starts in
-        ends.withUnsafeMutableBufferPointer { ends in
-            while true {
-                candidates.sort()
-                var previous = -1
-                for t in candidates where t != previous {
-                    previous = t
-                    guard !started[t] else { continue }
-                    let range = heldFrom[t]..<heldFrom[t + 1]
-                    var fits = true
-                    for i in range where free[held[i]] == 0 { fits = false; break }
-                    if fits {
-                        for i in range { free[held[i]] -= 1 }
-                        started[t] = true
-                        starts[t] = now
-                        ends[t] = now + cycles[t]
-                        running.push(end: ends[t], task: t)
-                    } else if waiting[t] == 0 {
-                        waiting[t] = -1   // ready and filed under its resources
-                        for i in range { readyUsing[held[i]].append(t) }
-                    }
-                }
-                candidates.removeAll(keepingCapacity: true)
-                guard let next = running.nextEnd else { break }
-                now = next
-                while running.nextEnd == now {
-                    let task = running.pop()
-                    done += 1
-                    for i in heldFrom[task]..<heldFrom[task + 1] {
-                        let r = held[i]
-                        free[r] += 1
-                        if !readyUsing[r].isEmpty {
-                            readyUsing[r].removeAll { started[$0] }
-                            candidates += readyUsing[r]
-                        }
-                    }
-                    for i in nextFrom[task]..<nextFrom[task + 1] {
-                        let s = nextList[i]
-                        waiting[s] -= 1
-                        if waiting[s] == 0 { candidates.append(s) }
-                    }
+        while true {
+            candidates.sort()
+            var previous = -1
+            for t in candidates where t != previous {
+                previous = t
+                guard !started[t] else { continue }
+                let range = heldFrom[t]..<heldFrom[t + 1]
+                if range.allSatisfy({ free[held[$0]] > 0 }) {
+                    for i in range { free[held[i]] -= 1 }
+                    started[t] = true
+                    starts[t] = now
+                    ends[t] = now + cycles[t]
+                    running.push(end: ends[t], task: t)
+                } else if waiting[t] == 0 {
+                    waiting[t] = -1   // ready and filed under its resources
+                    for i in range { readyUsing[held[i]].append(t) }
                 }
             }
-        }}}}}}}}}}
+            candidates.removeAll(keepingCapacity: true)
+            guard let next = running.nextEnd else { break }
+            now = next
+            while running.nextEnd == now {
+                let task = running.pop()
+                done += 1
+                for i in heldFrom[task]..<heldFrom[task + 1] {
+                    let r = held[i]
+                    free[r] += 1
+                    if !readyUsing[r].isEmpty {
+                        readyUsing[r].removeAll { started[$0] }
+                        candidates += readyUsing[r]
+                    }
+                }
+                for i in nextFrom[task]..<nextFrom[task + 1] {
+                    let s = nextList[i]
+                    waiting[s] -= 1
+                    if waiting[s] == 0 { candidates.append(s) }
+                }
+            }
+        }
         guard done == count else { throw Self.cycleError(done, count) }
         return Schedule(starts: starts, ends: ends)
     }

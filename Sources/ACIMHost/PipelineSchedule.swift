@@ -150,30 +150,31 @@ public struct PipelineSchedule: Sendable {
         // the rest of the stream is built and scheduled.
         let inferences = max(2, stream)
         streamInferences = inferences
-        var streamBuilder = PipelineBuilder(plan: plan, noc: NoC(chip), phaseEvents: phaseEvents)
-        streamBuilder.addNextInference()
-        let one = (graph: streamBuilder.tasks.graph, resources: streamBuilder.tasks.resources, stages: streamBuilder.stageOfTask)
+        var builder = PipelineBuilder(plan: plan, noc: NoC(chip), phaseEvents: phaseEvents)
+        builder.addNextInference()
+        let one = (graph: builder.tasks.graph, resources: builder.tasks.resources, stages: builder.stageOfTask)
         let labels = plan.stages.map(\.name) + [PipelineBuilder.checkLabel]
-        var aloneResult: Result<(schedule: TaskGraph.Schedule, timeline: [Bar], bottleneck: (ChipTasks.Resource, String, Int)), Error>?
-        var streamResult: Result<TaskGraph.Schedule, Error>?
-        withUnsafeMutablePointer(to: &streamBuilder) { builder in
-        withUnsafeMutablePointer(to: &aloneResult) { aloneResult in
-        withUnsafeMutablePointer(to: &streamResult) { streamResult in
-            let shared = Unchecked(value: (builder: builder, alone: aloneResult, stream: streamResult))
+        // Each thread writes its own field.
+        var work: (builder: PipelineBuilder,
+                   alone: Result<(schedule: TaskGraph.Schedule, timeline: [Bar], bottleneck: (ChipTasks.Resource, String, Int)), Error>?,
+                   stream: Result<TaskGraph.Schedule, Error>?) = (builder, nil, nil)
+        withUnsafeMutablePointer(to: &work) { pointer in
+            let shared = Unchecked(value: pointer)
             DispatchQueue.concurrentPerform(iterations: 2) { i in
                 if i == 0 {
-                    shared.value.alone.pointee = Result {
+                    shared.value.pointee.alone = Result {
                         let alone = try schedule(one.graph)
                         let (timeline, bottleneck) = Self.busiest(one.graph, alone, resources: one.resources, stageOfTask: one.stages, labels: labels)
                         return (alone, timeline, bottleneck)
                     }
                 } else {
-                    for _ in 1..<inferences { shared.value.builder.pointee.addNextInference() }
-                    shared.value.stream.pointee = Result { try schedule(shared.value.builder.pointee.tasks.graph) }
+                    for _ in 1..<inferences { shared.value.pointee.builder.addNextInference() }
+                    shared.value.pointee.stream = Result { try schedule(shared.value.pointee.builder.tasks.graph) }
                 }
             }
-        }}}
-        let (alone, streamSchedule, streamTasks) = (try aloneResult!.get(), try streamResult!.get(), streamBuilder.tasks)
+        }
+        let streamBuilder = work.builder
+        let (alone, streamSchedule, streamTasks) = (try work.alone!.get(), try work.stream!.get(), streamBuilder.tasks)
         (latencyCycles, timeline, bottleneck) = (alone.schedule.makespan, alone.timeline, alone.bottleneck)
         let ends = streamBuilder.inferenceEnds(streamSchedule)
         intervalCycles = Double(ends.last! - ends.first!) / Double(streamInferences - 1)

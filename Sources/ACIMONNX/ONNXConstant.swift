@@ -10,6 +10,8 @@ struct ONNXConstant {
     var isInteger: Bool
 
     var floats: [Float] { values.map { Float($0) } }
+    /// The values as `count` floats: the one value repeated, or the values as they are.
+    func broadcast(to count: Int) -> [Float] { values.count == 1 ? Array(repeating: Float(values[0]), count: count) : floats }
     /// The values as integers (out-of-range ones as `Int.max`, which no shape or axis accepts).
     var integers: [Int] { values.map { abs($0) < 1e15 ? Int($0) : Int.max } }
 

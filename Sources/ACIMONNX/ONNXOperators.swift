@@ -136,7 +136,7 @@ extension GraphImporter {
             guard c.values.count == out || c.values.count == 1 else {
                 throw ONNXError("\(describe(node)) has bias dims \(c.dims): expected \(out) values (or one)")
             }
-            tensors["\(name).bias"] = Tensor(shape: [out], data: (0..<out).map { beta * c.floats[c.values.count == 1 ? 0 : $0] })
+            tensors["\(name).bias"] = Tensor(shape: [out], data: c.broadcast(to: out).map { beta * $0 })
         }
         try append(Node(name, .linear(outFeatures: out, bias: hasBias), inputs: [x]), parameters: tensors, for: node)
         activations[node.output[0]] = name
@@ -230,7 +230,7 @@ extension GraphImporter {
             throw ONNXError("\(describe(node)) combines \"\(operand)\" with a constant: acim folds a constant Add only as the bias of the MatMul it follows")
         }
         nodes[index].operation = .linear(outFeatures: out, bias: true)
-        parameters["\(source).bias"] = Tensor(shape: [out], data: (0..<out).map { bias.floats[bias.values.count == 1 ? 0 : $0] })
+        parameters["\(source).bias"] = Tensor(shape: [out], data: bias.broadcast(to: out))
         activations[node.output[0]] = source
     }
 
