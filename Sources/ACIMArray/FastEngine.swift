@@ -580,10 +580,13 @@ private struct Batch {
         // before anything else adds to the vector's outputs.
         let pending = UnsafeMutablePointer<ShiftAdd.ReadoutRow>.allocate(capacity: phases)
         var pendingCount = 0
+        // With read noise, every column converting at one full scale: each phase's sums with their noise.
+        let noisy = UnsafeMutablePointer<Float>.allocate(capacity: readVariance > 0 ? phases * columns : 0)
         defer {
             decoded.deallocate()
             compensated.deallocate()
             pending.deallocate()
+            noisy.deallocate()
         }
         sums.levels.withUnsafeBufferPointer { levelSums in
         (readMask ?? []).withUnsafeBufferPointer { readMask in
@@ -632,12 +635,18 @@ private struct Batch {
                             // Nothing connected: no column is read and every decoded sum is 0.
                             decoded.update(repeating: 0, count: columns)
                             activeColumns = 0
-                        } else if readVariance == 0 && sums.cells == nil {
+                        } else if sums.cells == nil && (readVariance == 0 || !xnor) {
                             let scale = fixedScale ?? ADC.Scale(adc, fullScale: crossbar.fullScale(
                                 connectedCells: connected, rescales: true, mappedRows: rows))
-                            pending[pendingCount] = ShiftAdd.ReadoutRow(
-                                sums: levelSums.baseAddress! + Int(plan.sumRows[row]) * columns, scale: scale,
-                                weight: weight)
+                            var rowSums = levelSums.baseAddress! + Int(plan.sumRows[row]) * columns
+                            if readVariance > 0 {
+                                let withNoise = noisy + phase * columns
+                                withNoise.update(from: rowSums, count: columns)
+                                addReadNoise(to: withNoise, row: row, vector: b, phase: phase, passIndex: passIndex,
+                                             plan: plan)
+                                rowSums = UnsafePointer(withNoise)
+                            }
+                            pending[pendingCount] = ShiftAdd.ReadoutRow(sums: rowSums, scale: scale, weight: weight)
                             pendingCount += 1
                             queued = true
                             activeColumns = readableCount
@@ -684,8 +693,23 @@ private struct Batch {
         }
     }
 
-    /// Conversion of one (vector, phase) row column by column, for read noise and disabled zero-level
-    /// cells; returns the number of columns read.
+    /// Adds the read noise of one (vector, phase) row to its column sums `sums` (in the order of the GEMM's
+    /// results), every connected cell read: the variance of every column is the read variance of one cell
+    /// times the row's squared digits, on each bit line a conversion reads.
+    private func addReadNoise(to sums: UnsafeMutablePointer<Float>, row: Int, vector: Int, phase: Int, passIndex: Int,
+                              plan: PassPlan) {
+        let variance = readVariance * (Float(prepared.linesPerConversion) * (plan.squaredDigits?[row] ?? 0))
+        guard variance > 0 else { return }
+        let deviation = variance.squareRoot()
+        let noise = context.readNoise(array: crossbar.id, vector: vector)
+        for c in 0..<columns where prepared.readable[c] {
+            let z = noise.gaussian(at: crossbar.noiseIndex(pass: passIndex, phase: phase, column: c, columns: columns))
+            sums[position(c)] += deviation * Float(z)
+        }
+    }
+
+    /// Conversion of one (vector, phase) row column by column, for disabled zero-level cells and XNOR
+    /// read noise; returns the number of columns read.
     private func convertColumns(row: Int, vector: Int, phase: Int, passIndex: Int, connected: Int, zeroRows: Int,
                                 pulses: PhaseDrive.Pulses, plan: PassPlan, sums: ColumnSums, decoded: UnsafeMutablePointer<Double>,
                                 compensated: UnsafeMutablePointer<Bool>,

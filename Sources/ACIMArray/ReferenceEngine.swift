@@ -23,6 +23,13 @@ public struct ReferenceEngine: MVMEngine {
         var activity = MVMActivity()
         var ungated = MVMActivity()
         var decoded = [Double](repeating: 0, count: columns)
+        // Where every column of a phase converts at one full scale (zero-level cells are not disabled), the
+        // phase adds its codes: its raw sums are read out with the columns no ADC reads masked.
+        let oneScale = !xnor && !gate.disablesZeroCells
+        var sums = [Float](repeating: 0, count: columns)
+        let read = (0..<columns).map {
+            Float(mapping.converts(column: $0) && !layout.isPairedMinus($0, groups: mapping.outputs) ? 1 : 0)
+        }
 
         for b in 0..<inputs.rows {
             activity.vectors += 1
@@ -85,8 +92,10 @@ public struct ReferenceEngine: MVMEngine {
                     passPulses = pulses
                     activity.wordlineDrives += drive.drives(connected: connected.filter { $0 }.count, pulses: pulses)
                     var activeColumns = 0
+                    var rowScale: ADC.Scale?
                     for c in 0..<columns {
                         decoded[c] = 0
+                        sums[c] = 0
                         if !mapping.converts(column: c) || layout.isPairedMinus(c, groups: mapping.outputs) { continue }
                         // The bit lines one conversion reads: the G+ and G- column of an analog pair, whose
                         // currents subtract, else the column alone.
@@ -122,6 +131,8 @@ public struct ReferenceEngine: MVMEngine {
                         let fullScale = crossbar.fullScale(connectedCells: cells, rescales: gate.rescalesRange,
                                                            mappedRows: rows)
                         decoded[c] = adc.convert(sum, fullScale: fullScale)
+                        sums[c] = sum
+                        rowScale = ADC.Scale(adc, fullScale: fullScale)
                         activeColumns += 1
                         activity.adcConversions += 1
                         activity.cellReads += reads
@@ -132,11 +143,24 @@ public struct ReferenceEngine: MVMEngine {
                     }
                     activity.cycles += drive.cycles(timing, activeColumns: activeColumns, adcCount: layout.adcCount,
                                                     pulses: pulses)
-                    decoded.withUnsafeBufferPointer { decoded in
-                        accumulated[passIndex].withUnsafeMutableBufferPointer { accumulated in
-                            shiftAdd.accumulate(decoded.baseAddress!, weight: pass.sign * shiftAdd.phaseWeight(phase),
-                                                groups: mapping.outputs, offsetColumn: mapping.offsetColumn,
-                                                driverRows: rows, zeroRows: zeroRows, into: accumulated.baseAddress!)
+                    let weight = pass.sign * shiftAdd.phaseWeight(phase)
+                    accumulated[passIndex].withUnsafeMutableBufferPointer { accumulated in
+                        if oneScale, let rowScale {
+                            sums.withUnsafeBufferPointer { sums in
+                                withUnsafePointer(to: ShiftAdd.ReadoutRow(sums: sums.baseAddress!, scale: rowScale,
+                                                                          weight: weight)) { row in
+                                    shiftAdd.readout(UnsafeBufferPointer(start: row, count: 1), read: read, adc: adc,
+                                                     order: .physical, groups: mapping.outputs,
+                                                     offsetColumn: mapping.offsetColumn, driverRows: rows,
+                                                     zeroRows: zeroRows, into: accumulated.baseAddress!)
+                                }
+                            }
+                        } else {
+                            decoded.withUnsafeBufferPointer { decoded in
+                                shiftAdd.accumulate(decoded.baseAddress!, weight: weight, groups: mapping.outputs,
+                                                    offsetColumn: mapping.offsetColumn, driverRows: rows,
+                                                    zeroRows: zeroRows, into: accumulated.baseAddress!)
+                            }
                         }
                     }
                 }

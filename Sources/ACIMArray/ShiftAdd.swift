@@ -6,7 +6,9 @@ import CKernels
 ///
 /// Both engines call it in the same canonical order, so equal column codes give bit-identical outputs:
 /// each pass accumulates its phases (and within a phase its slices) from zero, then `combine` adds the
-/// passes in order.
+/// passes in order. Where every column of a phase is converted at one full scale, the phase adds its codes
+/// (`readout`): shifted and summed as integers, then scaled once, as the digital periphery works; where
+/// columns have scales of their own, it adds their decoded sums (`accumulate`).
 public struct ShiftAdd: Sendable {
     public let layout: CrossbarLayout
     public let encoding: WeightEncoding
@@ -55,44 +57,41 @@ public struct ShiftAdd: Sendable {
     }
 
     /// One row of raw column sums for `readout`: converted with its ADC scale, added with its weight.
-    public struct ReadoutRow {
-        public var sums: UnsafePointer<Float>
-        public var scale: ADC.Scale
-        public var weight: Double
+    public typealias ReadoutRow = acim_adc_row
 
-        public init(sums: UnsafePointer<Float>, scale: ADC.Scale, weight: Double) {
-            self.sums = sums
-            self.scale = scale
-            self.weight = weight
-        }
+    /// Whether the combined code of a weight group (its slices' codes shifted and summed, less the offset
+    /// column's) fits 32 bits for codes of magnitude at most `maxCode`.
+    func combinedCodesFit32Bits(maxCode: Int) -> Bool {
+        let slices = (0..<layout.slices).reduce(0) { $0 + (1 << ($1 * bitsPerCell)) }
+        let pairs = encoding == .differential ? 2 : 1
+        let offset = encoding == .offset ? 1 << (weightBits - 1) : 0
+        return (pairs * slices + offset) * maxCode < 1 << 31
     }
 
-    /// `accumulate` from rows of raw column sums, each converted as it is read with its own ADC scale: exactly
-    /// each row's conversion (`ADC.convert` per column, 0 where `read` is 0) followed by `accumulate` with
-    /// the row's weight, row after row, in one pass over the outputs.
+    /// `accumulate` from rows of raw column sums, each converted as it is read with its own ADC scale, row
+    /// after row, in one pass over the outputs. A row whose step is finer than one unit product decodes every
+    /// column to whole unit products (`ADC.convert`, 0 where `read` is 0) and accumulates them. Any other row
+    /// adds its codes as the digital periphery does: each weight group's slice codes shifted and added (less
+    /// the offset column's code, shifted), an exact integer, then scaled once by the row's step and weight.
     public func readout(_ rows: UnsafeBufferPointer<ReadoutRow>, read: UnsafePointer<Float>?, adc: ADC,
                         order: ColumnOrder, groups: Int, offsetColumn: Int?, driverRows: Int, zeroRows: Int,
                         into output: UnsafeMutablePointer<Double>) {
         let (groupStride, slotStride) = strides(order, groups: groups)
-        withUnsafeTemporaryAllocation(of: acim_adc_row.self, capacity: rows.count) { converted in
-            for (r, row) in rows.enumerated() {
-                converted[r] = acim_adc_row(sums: row.sums, read: read, factor: row.scale.factor, top: adc.topCode,
-                                            bottom: adc.bottomCode, step: row.scale.step,
-                                            round_decoded: row.scale.step < 1 ? 1 : 0, weight: row.weight)
-            }
-            let (adcRows, count) = (converted.baseAddress!, Int64(rows.count))
-            switch (layout.mode, encoding) {
-            case (.xnor, _):
-                acim_readout_xnor(adcRows, count, Int64(groups), Int64(groupStride), Double(zeroRows) - Double(driverRows),
-                                  output)
-            case (_, .differential):
-                acim_readout_differential(adcRows, count, Int64(groups), Int64(groupStride), Int64(slotStride),
-                                          sliceWeights, Int64(sliceWeights.count), output)
-            case (_, .offset):
-                acim_readout_offset(adcRows, count, Int64(groups), Int64(groupStride), Int64(slotStride), sliceWeights,
-                                    Int64(sliceWeights.count), Int64(offsetColumn ?? 0), Double(1 << (weightBits - 1)),
-                                    output)
-            }
+        guard let first = rows.baseAddress, !rows.isEmpty else { return }
+        let count = Int64(rows.count)
+        let narrow: Int32 = combinedCodesFit32Bits(maxCode: Int(adc.topCode)) ? 1 : 0
+        switch (layout.mode, encoding) {
+        case (.xnor, _):
+            acim_readout_xnor(first, count, read, adc.topCode, adc.bottomCode, Int64(groups), Int64(groupStride),
+                              Double(zeroRows) - Double(driverRows), output)
+        case (_, .differential):
+            acim_readout_differential(first, count, read, adc.topCode, adc.bottomCode, narrow, Int64(groups),
+                                      Int64(groupStride), Int64(slotStride), Int32(bitsPerCell),
+                                      Int64(sliceWeights.count), output)
+        case (_, .offset):
+            acim_readout_offset(first, count, read, adc.topCode, adc.bottomCode, narrow, Int64(groups),
+                                Int64(groupStride), Int64(slotStride), Int32(bitsPerCell), Int64(sliceWeights.count),
+                                Int64(offsetColumn ?? 0), Double(1 << (weightBits - 1)), output)
         }
     }
 
@@ -126,3 +125,12 @@ public enum ColumnOrder: Sendable, Equatable {
     }
 }
 
+
+extension ShiftAdd.ReadoutRow {
+    /// The row of raw column sums at `sums`, converted at `scale`, added with `weight` (plus or minus a
+    /// power of two).
+    public init(sums: UnsafePointer<Float>, scale: ADC.Scale, weight: Double) {
+        self.init(sums: sums, factor: scale.factor, step: scale.step, round_decoded: scale.step < 1 ? 1 : 0,
+                  weight: weight)
+    }
+}

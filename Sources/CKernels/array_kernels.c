@@ -45,6 +45,22 @@ static inline __attribute__((always_inline)) double column(source from, int conv
     return rounds ? (value + MAGIC_DOUBLE) - MAGIC_DOUBLE : value;
 }
 
+typedef int32_t int32x16 __attribute__((vector_size(64), aligned(4)));
+
+/* *code = the codes at positions i ..< i + 16: round-half-even(clamp(sum * factor, bottom, top)) times the
+   read mask (masked). The clamp compares and selects, so that it is one instruction a bound (sums are never
+   NaN). (Vectors this wide are written through pointers: returned, they would change the ABI of the
+   narrower builds.) */
+static inline __attribute__((always_inline)) void code16(source from, int masked, int64_t i, float16 *code) {
+    const float16 zero = {0}, magic = zero + MAGIC, bottom = zero + from.bottom, top = zero + from.top;
+    float16 x = *(const float16 *)(from.sums + i) * from.factor;
+    const int32x16 above = x > bottom, below = x < top;
+    x = (float16)(((int32x16)x & above) | ((int32x16)bottom & ~above));
+    x = (float16)(((int32x16)x & below) | ((int32x16)top & ~below));
+    *code = (x + magic) - magic;
+    if (masked) *code *= *(const float16 *)(from.read + i);
+}
+
 /* *low, *high = column() at positions i ..< i + 8 and i + 8 ..< i + 16, with the same operations lane by lane
    (written through pointers: a function returning a vector this wide would change the ABI of the narrower
    builds). */
@@ -55,12 +71,8 @@ static inline __attribute__((always_inline)) void column16(source from, int conv
         *high = *(const double8 *)(from.decoded + i + 8);
         return;
     }
-    const float16 zero = {0}, magic = zero + MAGIC;
-    float16 x = *(const float16 *)(from.sums + i) * from.factor;
-    x = __builtin_elementwise_max(x, zero + from.bottom);
-    x = __builtin_elementwise_min(x, zero + from.top);
-    float16 code = (x + magic) - magic;
-    if (masked) code *= *(const float16 *)(from.read + i);
+    float16 code;
+    code16(from, masked, i, &code);
     const double8 magic_double = (double8){0} + MAGIC_DOUBLE;
     double8 value = __builtin_convertvector(__builtin_shufflevector(code, code, 0, 1, 2, 3, 4, 5, 6, 7), double8)
                     * from.step;
@@ -108,15 +120,56 @@ static inline __attribute__((always_inline)) double value1(source from, int conv
     return value;
 }
 
-/* The shift-and-add of sliced weights over `count` rows that add into the same outputs, in row order:
-   output[g] += weights[r] * (value of group g in row r - offsets[r]). Where the groups' columns are
-   consecutive (slot-major, group_stride 1), sixteen groups run at a time in vectors, their outputs held in
-   registers across the rows; every output still takes the same additions in the same order. Differential
-   weights take slot 2k less slot 2k+1 for slice k, offset-encoded weights slot k. */
+/* *sum = the combined code of groups first ..< first + 16 of one row (group_stride 1), in 32-bit integers:
+   each group's slice codes shifted by k * slice_bits and summed (differential: slot 2k less slot 2k+1),
+   less offset. Exact while the caller's bound on it holds (`narrow`). */
+static inline __attribute__((always_inline)) void combined16(source from, int masked, int differential,
+                                                             int64_t first, int64_t slot_stride, int32_t slice_bits,
+                                                             int64_t slices, int32_t offset, int32x16 *sum) {
+    *sum = (int32x16){0} - offset;
+    for (int64_t k = 0; k < slices; k++) {
+        const int64_t slot = first + (differential ? 2 * k : k) * slot_stride;
+        float16 plus, minus;
+        code16(from, masked, slot, &plus);
+        int32x16 code = __builtin_convertvector(plus, int32x16);
+        if (differential) {
+            code16(from, masked, slot + slot_stride, &minus);
+            code -= __builtin_convertvector(minus, int32x16);
+        }
+        *sum += code << (int32_t)(k * slice_bits);
+    }
+}
+
+/* The combined code of group g of one row, in 64-bit integers: exact. */
+static inline __attribute__((always_inline)) int64_t combined1(source from, int masked, int differential, int64_t g,
+                                                               int64_t group_stride, int64_t slot_stride,
+                                                               int32_t slice_bits, int64_t slices, int64_t offset) {
+    from.step = 1.0;
+    int64_t sum = 0;
+    for (int64_t k = 0; k < slices; k++) {
+        const int64_t slot = g * group_stride + (differential ? 2 * k : k) * slot_stride;
+        int64_t code = (int64_t)column(from, 1, masked, 0, slot);
+        if (differential) code -= (int64_t)column(from, 1, masked, 0, slot + slot_stride);
+        sum += code << (k * slice_bits);
+    }
+    return sum - offset;
+}
+
+/* The shift-and-add of sliced weights over `count` rows that add into the same outputs, in row order.
+   Decoded sums (rows[r].converts 0, or a row whose codes decode to whole unit products, rounds[r] 1):
+   output[g] += weights[r] * (value of group g in row r - offsets[r]), the value summing slice_weights[k]
+   times the decoded sum of slot k (differential: slot 2k less slot 2k+1) in slice order. Codes of one scale
+   (converts, rounds[r] 0): output[g] += scaled[r] * (combined code of group g less code_offsets[r]), the
+   combined code an exact integer (`combined16`, `combined1`; in doubles from unit-step codes when its bound
+   does not allow 32 bits, `narrow` 0). Where the groups' columns are consecutive (slot-major, group_stride
+   1), sixteen groups run at a time in vectors, their outputs held in registers across the rows; every
+   output still takes the same additions in the same order. */
 static inline __attribute__((always_inline)) void sliced(const source *rows, const int32_t *rounds,
-                                                          const double *weights, const double *offsets, int64_t count,
-                                                          int converts, int masked, int differential, int64_t groups,
-                                                          int64_t group_stride, int64_t slot_stride,
+                                                          const double *weights, const double *offsets,
+                                                          const double *scaled, const int64_t *code_offsets,
+                                                          int64_t count, int converts, int masked, int differential,
+                                                          int narrow, int64_t groups, int64_t group_stride,
+                                                          int64_t slot_stride, int32_t slice_bits,
                                                           const double *slice_weights, int64_t slices,
                                                           double *output) {
     int64_t first = 0;
@@ -125,6 +178,26 @@ static inline __attribute__((always_inline)) void sliced(const source *rows, con
             double8 out_low = *(double8 *)(output + first), out_high = *(double8 *)(output + first + 8);
             for (int64_t r = 0; r < count; r++) {
                 double8 low, high;
+                if (converts && !rounds[r] && narrow) {
+                    int32x16 code;
+                    combined16(rows[r], masked, differential, first, slot_stride, slice_bits, slices,
+                               (int32_t)code_offsets[r], &code);
+                    low = __builtin_convertvector(__builtin_shufflevector(code, code, 0, 1, 2, 3, 4, 5, 6, 7), double8);
+                    high = __builtin_convertvector(__builtin_shufflevector(code, code, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                   double8);
+                    out_low += scaled[r] * low;
+                    out_high += scaled[r] * high;
+                    continue;
+                }
+                if (converts && !rounds[r]) {
+                    /* Unit-step codes: sums of integers below 2^53, exact in doubles. */
+                    source unit = rows[r];
+                    unit.step = 1.0;
+                    value16(unit, 1, masked, 0, differential, first, slot_stride, slice_weights, slices, &low, &high);
+                    out_low += scaled[r] * (low - (double)code_offsets[r]);
+                    out_high += scaled[r] * (high - (double)code_offsets[r]);
+                    continue;
+                }
                 if (rounds[r]) {
                     value16(rows[r], converts, masked, 1, differential, first, slot_stride, slice_weights, slices,
                             &low, &high);
@@ -142,6 +215,11 @@ static inline __attribute__((always_inline)) void sliced(const source *rows, con
     for (int64_t g = first; g < groups; g++) {
         double out = output[g];
         for (int64_t r = 0; r < count; r++) {
+            if (converts && !rounds[r]) {
+                out += scaled[r] * (double)combined1(rows[r], masked, differential, g, group_stride, slot_stride,
+                                                     slice_bits, slices, code_offsets[r]);
+                continue;
+            }
             const double value = rounds[r]
                 ? value1(rows[r], converts, masked, 1, differential, g, group_stride, slot_stride, slice_weights, slices)
                 : value1(rows[r], converts, masked, 0, differential, g, group_stride, slot_stride, slice_weights, slices);
@@ -165,8 +243,8 @@ void acim_shift_add_differential(const double *decoded, int64_t groups, int64_t 
     const source from = DECODED(decoded);
     const int32_t rounds = 0;
     const double offset = 0.0;
-    sliced(&from, &rounds, &weight, &offset, 1, 0, 0, 1, groups, group_stride, slot_stride, slice_weights, slices,
-           output);
+    sliced(&from, &rounds, &weight, &offset, NULL, NULL, 1, 0, 0, 1, 0, groups, group_stride, slot_stride, 0,
+           slice_weights, slices, output);
 }
 
 WIDEST
@@ -174,8 +252,8 @@ void acim_shift_add_offset(const double *decoded, int64_t groups, int64_t group_
                            const double *slice_weights, int64_t slices, double offset, double weight, double *output) {
     const source from = DECODED(decoded);
     const int32_t rounds = 0;
-    sliced(&from, &rounds, &weight, &offset, 1, 0, 0, 0, groups, group_stride, slot_stride, slice_weights, slices,
-           output);
+    sliced(&from, &rounds, &weight, &offset, NULL, NULL, 1, 0, 0, 0, 0, groups, group_stride, slot_stride, 0,
+           slice_weights, slices, output);
 }
 
 WIDEST
@@ -184,62 +262,73 @@ void acim_shift_add_xnor(const double *decoded, int64_t groups, int64_t group_st
     xnor(DECODED(decoded), 0, 0, 0, groups, group_stride, offset, weight, output);
 }
 
-/* The sources, rounding flags and weights of `count` ADC rows. */
-#define ROWS(rows, count)                                                                          \
-    source from[count];                                                                            \
-    int32_t rounds[count];                                                                         \
-    double weights[count];                                                                         \
-    for (int64_t r = 0; r < count; r++) {                                                          \
-        from[r] = (source){NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].bottom,  \
-                           rows[r].step};                                                          \
-        rounds[r] = rows[r].round_decoded;                                                         \
-        weights[r] = rows[r].weight;                                                               \
-    }
-
-WIDEST
-void acim_readout_differential(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride,
-                               int64_t slot_stride, const double *slice_weights, int64_t slices, double *output) {
+/* acim_readout_differential and acim_readout_offset: `differential`, or offset-encoded with the offset
+   column at offset_position (its decoded sum, or its code, times offset_scale). */
+static inline __attribute__((always_inline)) void readout_sliced(const acim_adc_row *rows, int64_t count,
+                                                                  const float *read, float top, float bottom,
+                                                                  int differential, int narrow, int64_t groups,
+                                                                  int64_t group_stride, int64_t slot_stride,
+                                                                  int32_t slice_bits, int64_t slices,
+                                                                  int64_t offset_position, double offset_scale,
+                                                                  double *output) {
     if (count <= 0) return;
-    ROWS(rows, count)
-    double offsets[count];
-    for (int64_t r = 0; r < count; r++) offsets[r] = 0.0;
-    if (rows[0].read) {
-        sliced(from, rounds, weights, offsets, count, 1, 1, 1, groups, group_stride, slot_stride, slice_weights, slices,
-               output);
-    } else {
-        sliced(from, rounds, weights, offsets, count, 1, 0, 1, groups, group_stride, slot_stride, slice_weights, slices,
-               output);
+    source from[count];
+    int32_t rounds[count];
+    double weights[count], offsets[count], scaled[count], slice_weights[slices > 0 ? slices : 1];
+    int64_t code_offsets[count];
+    for (int64_t k = 0; k < slices; k++) slice_weights[k] = (double)((int64_t)1 << (k * slice_bits));
+    const int masked = read != NULL;
+    for (int64_t r = 0; r < count; r++) {
+        from[r] = (source){NULL, rows[r].sums, read, rows[r].factor, top, bottom, rows[r].step};
+        rounds[r] = rows[r].round_decoded;
+        weights[r] = rows[r].weight;
+        /* A power of two times the step: exact. */
+        scaled[r] = rows[r].weight * rows[r].step;
+        offsets[r] = 0.0;
+        code_offsets[r] = 0;
+        if (!differential) {
+            source unit = from[r];
+            unit.step = 1.0;
+            if (rounds[r]) offsets[r] = offset_scale * column(from[r], 1, masked, 1, offset_position);
+            else code_offsets[r] = (int64_t)(offset_scale * column(unit, 1, masked, 0, offset_position));
+        }
     }
+#define SLICED(masked, differential, narrow)                                                                    \
+    sliced(from, rounds, weights, offsets, scaled, code_offsets, count, 1, masked, differential, narrow, groups, \
+           group_stride, slot_stride, slice_bits, slice_weights, slices, output)
+    if (differential) {
+        if (masked) narrow ? SLICED(1, 1, 1) : SLICED(1, 1, 0);
+        else narrow ? SLICED(0, 1, 1) : SLICED(0, 1, 0);
+    } else {
+        if (masked) narrow ? SLICED(1, 0, 1) : SLICED(1, 0, 0);
+        else narrow ? SLICED(0, 0, 1) : SLICED(0, 0, 0);
+    }
+#undef SLICED
 }
 
 WIDEST
-void acim_readout_offset(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride,
-                         int64_t slot_stride, const double *slice_weights, int64_t slices, int64_t offset_position,
-                         double offset_scale, double *output) {
-    if (count <= 0) return;
-    ROWS(rows, count)
-    const int masked = rows[0].read != NULL;
-    double offsets[count];
-    for (int64_t r = 0; r < count; r++) {
-        offsets[r] = offset_scale * (rounds[r] ? column(from[r], 1, masked, 1, offset_position)
-                                               : column(from[r], 1, masked, 0, offset_position));
-    }
-    if (masked) {
-        sliced(from, rounds, weights, offsets, count, 1, 1, 0, groups, group_stride, slot_stride, slice_weights, slices,
-               output);
-    } else {
-        sliced(from, rounds, weights, offsets, count, 1, 0, 0, groups, group_stride, slot_stride, slice_weights, slices,
-               output);
-    }
+void acim_readout_differential(const acim_adc_row *rows, int64_t count, const float *read, float top, float bottom,
+                               int32_t narrow, int64_t groups, int64_t group_stride, int64_t slot_stride,
+                               int32_t slice_bits, int64_t slices, double *output) {
+    readout_sliced(rows, count, read, top, bottom, 1, narrow, groups, group_stride, slot_stride, slice_bits, slices,
+                   0, 0.0, output);
 }
 
 WIDEST
-void acim_readout_xnor(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride, double offset,
-                       double *output) {
+void acim_readout_offset(const acim_adc_row *rows, int64_t count, const float *read, float top, float bottom,
+                         int32_t narrow, int64_t groups, int64_t group_stride, int64_t slot_stride,
+                         int32_t slice_bits, int64_t slices, int64_t offset_position, double offset_scale,
+                         double *output) {
+    readout_sliced(rows, count, read, top, bottom, 0, narrow, groups, group_stride, slot_stride, slice_bits, slices,
+                   offset_position, offset_scale, output);
+}
+
+WIDEST
+void acim_readout_xnor(const acim_adc_row *rows, int64_t count, const float *read, float top, float bottom,
+                       int64_t groups, int64_t group_stride, double offset, double *output) {
     for (int64_t r = 0; r < count; r++) {
-        const source from = {NULL, rows[r].sums, rows[r].read, rows[r].factor, rows[r].top, rows[r].bottom,
-                             rows[r].step};
-        const int masked = rows[r].read != NULL, rounds = rows[r].round_decoded;
+        const source from = {NULL, rows[r].sums, read, rows[r].factor, top, bottom, rows[r].step};
+        const int masked = read != NULL, rounds = rows[r].round_decoded;
         if (masked && rounds) xnor(from, 1, 1, 1, groups, group_stride, offset, rows[r].weight, output);
         else if (masked) xnor(from, 1, 1, 0, groups, group_stride, offset, rows[r].weight, output);
         else if (rounds) xnor(from, 1, 0, 1, groups, group_stride, offset, rows[r].weight, output);
@@ -247,7 +336,6 @@ void acim_readout_xnor(const acim_adc_row *rows, int64_t count, int64_t groups, 
     }
 }
 
-typedef int32_t int32x16 __attribute__((vector_size(64), aligned(4)));
 typedef uint32_t uint32x16 __attribute__((vector_size(64), aligned(4)));
 typedef uint64_t uint64x16 __attribute__((vector_size(128), aligned(8)));
 typedef uint8_t uint8x16 __attribute__((vector_size(16), aligned(1)));

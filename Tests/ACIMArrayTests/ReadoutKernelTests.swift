@@ -7,13 +7,17 @@ import Testing
 /// equals the ADC's per-column conversion followed by the shift-and-add, and the shift-and-add gives the
 /// same outputs from slot-major column sums as from sums in array order.
 @Suite struct ReadoutKernelTests {
-    /// The read-out from raw sums (conversion and shift-and-add in one pass) equals converting every column
-    /// with `ADC.convert`, zeroing the columns no ADC reads, and accumulating the decoded sums, for every
-    /// encoding, both column orders, steps coarser and finer than one unit, saturating sums, unipolar and
-    /// bipolar ADCs (clamped below at 0 or at minus the top code); several rows in one call, each with its own
-    /// scale and weight, equal one row after the other.
-    @Test(arguments: [(WeightEncoding.differential, 3), (.differential, 8), (.offset, 6), (.offset, 10)])
-    func readoutEqualsConvertThenAccumulate(encoding: WeightEncoding, bits: Int) throws {
+    /// The read-out from raw sums (conversion and shift-and-add in one pass) equals its definition: a row
+    /// whose step is finer than one unit (and every XNOR row) converts every column with `ADC.convert`,
+    /// zeroing the columns no ADC reads, and accumulates the decoded sums; any other row adds, per weight
+    /// group, its slice codes shifted and summed as an integer (less the offset column's), times its step and
+    /// weight. For every encoding, both column orders, steps coarser and finer than one unit, saturating sums,
+    /// unipolar and bipolar ADCs (clamped below at 0 or at minus the top code); several rows in one call, each
+    /// with its own scale and weight, equal one row after the other.
+    /// A 16-bit ADC reads 16-bit weights in one-bit cells, whose combined codes need more than 32 bits.
+    @Test(arguments: [(WeightEncoding.differential, 3), (.differential, 8), (.offset, 6), (.offset, 10),
+                      (.differential, 16), (.offset, 16)])
+    func readoutEqualsItsDefinition(encoding: WeightEncoding, bits: Int) throws {
         for bipolar in [false, true] {
             let adc = ADC(bits: bits, bipolar: bipolar)
             for xnor in [false, true] {
@@ -25,12 +29,15 @@ import Testing
                     config.periphery.inputBits = 1
                     config.periphery.sparsity.mode = .xnor
                 } else {
-                    config.array.bitsPerCell = 2
-                    config.array.weightBits = 8
+                    config.array.bitsPerCell = bits == 16 ? 1 : 2
+                    config.array.weightBits = bits == 16 ? 16 : 8
                     config.array.weightEncoding = encoding
                 }
                 let layout = CrossbarLayout(config: config)
                 let shiftAdd = ShiftAdd(config: config)
+                if bits == 16 && !xnor && !bipolar {
+                    #expect(!shiftAdd.combinedCodesFit32Bits(maxCode: Int(adc.topCode)))
+                }
                 let groups = xnor ? 77 : 23
                 let columns = groups * layout.columnsPerWeight + layout.offsetColumns
                 let offsetColumn = layout.offsetColumns > 0 ? groups * layout.columnsPerWeight : nil
@@ -45,13 +52,33 @@ import Testing
                         var expected = [Double](repeating: 0.5, count: groups)
                         var fused = expected
                         for (r, fullScale) in fullScales.enumerated() {
-                            let decoded = (0..<columns).map {
-                                read[$0] == 0 ? 0 : adc.convert(rowSums[r * columns + $0], fullScale: fullScale)
+                            let scale = ADC.Scale(adc, fullScale: fullScale)
+                            if xnor || scale.step < 1 {
+                                // Decoded sums, each a whole number of unit products when the step is finer.
+                                let decoded = (0..<columns).map {
+                                    read[$0] == 0 ? 0 : adc.convert(rowSums[r * columns + $0], fullScale: fullScale)
+                                }
+                                decoded.withUnsafeBufferPointer { d in
+                                    shiftAdd.accumulate(d.baseAddress!, order: order, weight: weights[r], groups: groups,
+                                                        offsetColumn: offsetColumn, driverRows: 32, zeroRows: 3,
+                                                        into: &expected)
+                                }
+                                continue
                             }
-                            decoded.withUnsafeBufferPointer { d in
-                                shiftAdd.accumulate(d.baseAddress!, order: order, weight: weights[r], groups: groups,
-                                                    offsetColumn: offsetColumn, driverRows: 32, zeroRows: 3,
-                                                    into: &expected)
+                            // Codes: shifted and summed per weight group as integers, then scaled once.
+                            let codes = (0..<columns).map {
+                                read[$0] == 0 ? 0 : Int(adc.code(rowSums[r * columns + $0], fullScale: fullScale))
+                            }
+                            let width = layout.columnsPerWeight
+                            func code(_ g: Int, _ slot: Int) -> Int { codes[order.position(of: g * width + slot, groups: groups, width: width)] }
+                            for g in 0..<groups {
+                                var combined = 0
+                                for k in 0..<layout.slices {
+                                    let slice = encoding == .differential ? code(g, 2 * k) - code(g, 2 * k + 1) : code(g, k)
+                                    combined += slice << (k * config.array.bitsPerCell)
+                                }
+                                if let offsetColumn { combined -= codes[offsetColumn] << (config.array.weightBits - 1) }
+                                expected[g] += weights[r] * scale.step * Double(combined)
                             }
                         }
                         rowSums.withUnsafeBufferPointer { s in

@@ -5,43 +5,48 @@
    for AVX-512, AVX2 and baseline x86-64, the widest the CPU runs chosen at load time. */
 #include <stdint.h>
 
-/* One row of raw column sums and the ADC conversion that shares its full scale: the code of a sum is
-   round-half-even(clamp(sum * factor, bottom, top)), zero where read[i] is 0 (a column no ADC reads; read
-   NULL for none), and it decodes to code * step, rounded half-even to an integer when round_decoded. bottom
-   is 0 for a unipolar ADC and -top for a bipolar one (signed column sums). The row's shift-and-add weight
-   is `weight`. */
+/* One row of raw column sums converted at one full scale: the code of a sum is
+   round-half-even(clamp(sum * factor, bottom, top)), zero where the read mask is 0 (a column no ADC reads),
+   and one code step stands for `step` unit products. When a step is finer than one unit (round_decoded), a
+   code decodes to code * step rounded half-even to a whole unit product. The row's shift-and-add weight is
+   `weight`, plus or minus a power of two. */
 typedef struct {
     const float *sums;
-    const float *read;
     float factor;
-    float top;
-    float bottom;
     double step;
     int32_t round_decoded;
     double weight;
 } acim_adc_row;
 
-/* The shift-and-add of one phase: the decoded sum of slot j (slice column) of weight group g is at position
-   g*group_stride + j*slot_stride, either given (acim_shift_add_*: decoded) or converted on the fly from
-   rows of raw sums (acim_readout_*: `count` rows, which share one read mask or none, each added with its own
-   weight in row order, exactly as one call per row would), with the same operations in the same order.
-   differential: output[g] += weight * sum_k slice_weights[k] * (slot 2k - slot 2k+1), in slice order;
-   offset:       output[g] += weight * (sum_k slice_weights[k] * slot k - offset), in slice order, where the
-                 readout takes offset = offset_scale * the row's decoded sum at offset_position;
-   xnor:         output[g] += weight * (2 * slot 0 + offset). */
+/* The shift-and-add of one phase: the column value of slot j (slice column) of weight group g is at position
+   g*group_stride + j*slot_stride. acim_shift_add_* take decoded sums (one per column, each at its own
+   scale) and add, in slice order:
+   differential: output[g] += weight * sum_k slice_weights[k] * (slot 2k - slot 2k+1);
+   offset:       output[g] += weight * (sum_k slice_weights[k] * slot k - offset);
+   xnor:         output[g] += weight * (2 * slot 0 + offset).
+   acim_readout_* convert `count` rows of raw sums as they are read, with one read mask (NULL for none) and
+   one ADC range (bottom is 0 for a unipolar ADC, -top for a bipolar one), and add them in row order. A row
+   of whole-unit decoded sums (round_decoded) adds as acim_shift_add_* would, with slice weights
+   2^(k * slice_bits) and the offset column's decoded sum times offset_scale. Any other row adds its codes:
+   output[g] += (weight * step) * combined code of group g, the combined code the exact integer
+   sum_k 2^(k * slice_bits) * (code 2k - code 2k+1) (differential) or sum_k 2^(k * slice_bits) * code k
+   - offset_scale * offset code (offset). `narrow` says the combined codes fit 32 bits (faster; the result
+   is the same). XNOR rows add weight * (2 * code * step + offset), as decoded sums. */
 void acim_shift_add_differential(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                                  const double *slice_weights, int64_t slices, double weight, double *output);
 void acim_shift_add_offset(const double *decoded, int64_t groups, int64_t group_stride, int64_t slot_stride,
                            const double *slice_weights, int64_t slices, double offset, double weight, double *output);
 void acim_shift_add_xnor(const double *decoded, int64_t groups, int64_t group_stride, double offset, double weight,
                          double *output);
-void acim_readout_differential(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride,
-                               int64_t slot_stride, const double *slice_weights, int64_t slices, double *output);
-void acim_readout_offset(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride,
-                         int64_t slot_stride, const double *slice_weights, int64_t slices, int64_t offset_position,
-                         double offset_scale, double *output);
-void acim_readout_xnor(const acim_adc_row *rows, int64_t count, int64_t groups, int64_t group_stride, double offset,
-                       double *output);
+void acim_readout_differential(const acim_adc_row *rows, int64_t count, const float *read, float top, float bottom,
+                               int32_t narrow, int64_t groups, int64_t group_stride, int64_t slot_stride,
+                               int32_t slice_bits, int64_t slices, double *output);
+void acim_readout_offset(const acim_adc_row *rows, int64_t count, const float *read, float top, float bottom,
+                         int32_t narrow, int64_t groups, int64_t group_stride, int64_t slot_stride,
+                         int32_t slice_bits, int64_t slices, int64_t offset_position, double offset_scale,
+                         double *output);
+void acim_readout_xnor(const acim_adc_row *rows, int64_t count, const float *read, float top, float bottom,
+                       int64_t groups, int64_t group_stride, double offset, double *output);
 
 /* The digit planes of one input vector, every bit-serial phase in one pass over it: row p of digits (at
    digits + p * stride) gets ((m >> (p * digit_bits)) & max_digit) & enabled[i] (enabled is all ones or all
