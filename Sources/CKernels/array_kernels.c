@@ -31,34 +31,51 @@ typedef struct {
     double step;
 } source;
 
-/* The decoded sum at position i: given, or code = round-half-even(clamp(sum * factor, bottom, top)), times the
-   read mask (masked), times step, rounded to an integer (rounds) when the step is finer than one unit. */
+/* The decoded sum at position i: given, or code = round-half-even(clamp(sum * factor * read mask (masked),
+   bottom, top)) (a read mask of 0 leaves a code of 0) times step, rounded to an integer (rounds) when the step
+   is finer than one unit. */
 static inline __attribute__((always_inline)) double column(source from, int converts, int masked, int rounds,
                                                            int64_t i) {
     if (!converts) return from.decoded[i];
     float x = from.sums[i] * from.factor;
+    if (masked) x *= from.read[i];
     x = x > from.bottom ? x : from.bottom;
     x = x < from.top ? x : from.top;
-    float code = (x + MAGIC) - MAGIC;
-    if (masked) code *= from.read[i];
+    const float code = (x + MAGIC) - MAGIC;
     const double value = (double)code * from.step;
     return rounds ? (value + MAGIC_DOUBLE) - MAGIC_DOUBLE : value;
 }
 
 typedef int32_t int32x16 __attribute__((vector_size(64), aligned(4)));
 
-/* *code = the codes at positions i ..< i + 16: round-half-even(clamp(sum * factor, bottom, top)) times the
-   read mask (masked). The clamp compares and selects, so that it is one instruction a bound (sums are never
-   NaN). (Vectors this wide are written through pointers: returned, they would change the ABI of the
+/* *x = the sums at positions i ..< i + 16 times factor, times the read mask (masked: 0 or 1, which leaves a
+   code of 0), clamped to bottom ... top. The clamp compares and selects, one instruction a bound (sums are
+   never NaN). (Vectors this wide are written through pointers: returned, they would change the ABI of the
    narrower builds.) */
+static inline __attribute__((always_inline)) void clamped16(source from, int masked, int64_t i, float16 *x) {
+    const float16 zero = {0}, bottom = zero + from.bottom, top = zero + from.top;
+    *x = *(const float16 *)(from.sums + i) * from.factor;
+    if (masked) *x *= *(const float16 *)(from.read + i);
+    const int32x16 above = *x > bottom;
+    *x = (float16)(((int32x16)*x & above) | ((int32x16)bottom & ~above));
+    const int32x16 below = *x < top;
+    *x = (float16)(((int32x16)*x & below) | ((int32x16)top & ~below));
+}
+
+/* *code = the codes at positions i ..< i + 16, round-half-even of clamped16. */
 static inline __attribute__((always_inline)) void code16(source from, int masked, int64_t i, float16 *code) {
-    const float16 zero = {0}, magic = zero + MAGIC, bottom = zero + from.bottom, top = zero + from.top;
-    float16 x = *(const float16 *)(from.sums + i) * from.factor;
-    const int32x16 above = x > bottom, below = x < top;
-    x = (float16)(((int32x16)x & above) | ((int32x16)bottom & ~above));
-    x = (float16)(((int32x16)x & below) | ((int32x16)top & ~below));
-    *code = (x + magic) - magic;
-    if (masked) *code *= *(const float16 *)(from.read + i);
+    const float16 magic = (float16){0} + MAGIC;
+    clamped16(from, masked, i, code);
+    *code = (*code + magic) - magic;
+}
+
+/* *code = code16 as 32-bit integers: x + 1.5 x 2^23 holds round-half-even(x) in the low bits of its
+   significand for |x| below 2^22 (codes have at most 16 bits), read off by subtracting the bits of 1.5 x 2^23. */
+static inline __attribute__((always_inline)) void integer_code16(source from, int masked, int64_t i, int32x16 *code) {
+    const float16 magic = (float16){0} + MAGIC;
+    float16 x;
+    clamped16(from, masked, i, &x);
+    *code = (int32x16)(x + magic) - (int32x16)magic;
 }
 
 /* *low, *high = column() at positions i ..< i + 8 and i + 8 ..< i + 16, with the same operations lane by lane
@@ -129,12 +146,11 @@ static inline __attribute__((always_inline)) void combined16(source from, int ma
     *sum = (int32x16){0} - offset;
     for (int64_t k = 0; k < slices; k++) {
         const int64_t slot = first + (differential ? 2 * k : k) * slot_stride;
-        float16 plus, minus;
-        code16(from, masked, slot, &plus);
-        int32x16 code = __builtin_convertvector(plus, int32x16);
+        int32x16 code, minus;
+        integer_code16(from, masked, slot, &code);
         if (differential) {
-            code16(from, masked, slot + slot_stride, &minus);
-            code -= __builtin_convertvector(minus, int32x16);
+            integer_code16(from, masked, slot + slot_stride, &minus);
+            code -= minus;
         }
         *sum += code << (int32_t)(k * slice_bits);
     }
