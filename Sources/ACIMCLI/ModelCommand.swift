@@ -236,8 +236,9 @@ struct ModelEval: ParsableCommand {
         commandName: "eval", abstract: "Digital accuracy on the evaluation split (per subtask, or a table of subtasks).",
         discussion: """
             The data set (--data CSV, or --inputs and --labels .npy files) goes through the model's \
-            preprocessing. The bundled digits data set (1,797 images) is split: rows 1437 on are evaluated, \
-            rows 0..511 calibrate; any other data set is evaluated whole, its first 512 inputs calibrate. \
+            preprocessing. The bundled digits data set (--data left out or naming it) is split: rows 1437 on \
+            are evaluated, rows 0..511 calibrate; any other file, whatever its size, is evaluated whole, its \
+            first 512 inputs calibrate. \
             --output and --predictions write the outputs of the network evaluated: a plain model's, or a \
             subtask-adaptive model's pruned network of --subtask (default: every subtask on); with --integer, \
             those of the integer arithmetic.
