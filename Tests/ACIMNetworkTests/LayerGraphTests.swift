@@ -57,8 +57,25 @@ struct LayerGraphTests {
         #expect(reason(.conv2d(Convolution(outChannels: 4, kernel: [3, 3], dilation: [3, 3]))).contains("at least as large"))
         #expect(reason(.reshape([-1, -1])).contains("same element count"))
         #expect(reason(.reshape([3, -1])).contains("same element count"))
-        #expect(reason(.concat, input: [4, 5, 5], extra: []).contains("expected 2 or more"))
+        #expect(reason(.concat, input: [4, 5, 5], extra: []) == "inconsistent parameters: node n (concat) has 1 inputs: expected 2 or more")
+        #expect(reason(.add, input: [4, 5, 5], extra: ["input", "input"]) == "inconsistent parameters: node n (add) has 3 inputs: expected 2")
+        #expect(reason(.relu, input: [4, 5, 5], extra: ["input"]) == "inconsistent parameters: node n (relu) has 2 inputs: expected 1")
+        #expect(Operation.mul.inputCounts == 2...2 && Operation.concat.inputCounts == 2...Int.max && Operation.tanh.inputCounts == 1...1)
         #expect(reason(.globalAvgPool, input: [6]).contains("[C, H, W]"))
+    }
+
+    /// "Same" padding: per axis `(ceil(input / stride) - 1) * stride + dilation * (kernel - 1) + 1 - input`
+    /// in all, the odd pixel after (or before); at stride 1 `dilation * (kernel - 1)` whatever the input.
+    @Test func samePadding() {
+        #expect(Convolution.samePadding(kernel: [3, 4], dilation: [1, 2]) == [1, 3, 1, 3])
+        #expect(Convolution.samePadding(kernel: [3, 4], dilation: [1, 2], input: [9, 2]) == [1, 3, 1, 3])
+        #expect(Convolution.samePadding(kernel: [2, 5], dilation: [1, 1], oddPixelFirst: true) == [1, 2, 0, 2])
+        // Height 7 at stride 3: 3 outputs span (3 - 1) * 3 + 3 = 9 pixels, 2 of padding; width 8 at stride 2:
+        // 4 outputs span 3 * 2 + 2 * 2 + 1 = 11, 3 of padding.
+        #expect(Convolution.samePadding(kernel: [3, 3], stride: [3, 2], dilation: [1, 2], input: [7, 8]) == [1, 1, 1, 2])
+        #expect(Convolution.samePadding(kernel: [3, 3], stride: [3, 2], dilation: [1, 2], input: [7, 8], oddPixelFirst: true) == [1, 2, 1, 1])
+        // A stride larger than the kernel needs none.
+        #expect(Convolution.samePadding(kernel: [1, 1], stride: [2, 2], dilation: [1, 1], input: [6, 6]) == [0, 0, 0, 0])
     }
 
     @Test func groupedConvolutionIsTheSumOfItsGroups() throws {
