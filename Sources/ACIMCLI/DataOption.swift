@@ -14,6 +14,10 @@ struct DataOption: ParsableArguments {
 
     static let digitsPath = "Data/digits/digits.csv"
 
+    /// Whether the data set is the bundled digits (`--data` left out or naming that file), which has its own
+    /// training and evaluation split; any other file, whatever its size, is the user's own.
+    var isBundledDigits: Bool { inputs == nil && resolvedPath(csv ?? Self.digitsPath) == resolvedPath(Self.digitsPath) }
+
     func validate() throws {
         if labels != nil && inputs == nil { throw CLIError("--labels: no effect without --inputs; leave it out") }
         if csv != nil && inputs != nil { throw CLIError("--data: --inputs gives the data set; give one of them") }
@@ -40,9 +44,8 @@ struct DataOption: ParsableArguments {
             warn("warning: the inputs are integers up to \(Int(largest)) and the model declares no input scaling: if it was "
                    + "trained on scaled inputs, declare the scaling (acim model import --input-scale) or scale the inputs")
         }
-        let prepared = model.preprocessing.apply(to: images)
         if let labels { try checkLabels(labels, of: model, path: resolvedPath(self.labels ?? csv ?? Self.digitsPath)) }
-        return (prepared, labels)
+        return (model.preprocessing.apply(to: images), labels)
     }
 
     /// `load(for:)` where labels are required.
@@ -52,20 +55,24 @@ struct DataOption: ParsableArguments {
         return Dataset(images: images, labels: labels)
     }
 
-    /// The training, calibration and evaluation splits of the data set for `model` (`Dataset.splits`), and
-    /// the rows of the file the evaluation split holds.
+    /// The training, calibration and evaluation splits of `data`, the data set this option loaded
+    /// (`Dataset.splits`), and the rows of the file the evaluation split holds.
+    func splits(of data: Dataset) throws -> (training: Dataset, calibration: Dataset, evaluation: Dataset, evaluationRows: [Int]) {
+        let (training, calibration, evaluation, rows) = try data.splits(bundledDigits: isBundledDigits)
+        return (training, calibration, evaluation, Array(rows))
+    }
+
+    /// `splits(of:)` of the labelled data set for `model`.
     func splits(for model: ACIMNetwork.Model) throws -> (training: Dataset, calibration: Dataset, evaluation: Dataset, evaluationRows: [Int]) {
-        let data = try labelled(for: model)
-        let (training, calibration, evaluation) = try data.splits()
-        return (training, calibration, evaluation, Array(data.evaluationRows))
+        try splits(of: try labelled(for: model))
     }
 }
 
 /// Throws unless every label of the file at `path` is one of `model`'s classes; a pruned network (its notes
 /// name the model it was pruned from) serves the inputs of its own classes, so it takes any label.
-func checkLabels(_ labels: [Int], of model: ACIMNetwork.Model, path: String) throws {
+private func checkLabels(_ labels: [Int], of model: ACIMNetwork.Model, path: String) throws {
     guard model.notes["pruned_from"] == nil else { return }
-    try Dataset(images: Tensor(shape: [0]), labels: labels).checkLabels(model.network.outputLabels, path: path)
+    try DataFile.checkLabels(labels, allowed: model.network.outputLabels, path: path)
 }
 
 /// `--output` and `--predictions`: where a command writes its outputs and each input's prediction.

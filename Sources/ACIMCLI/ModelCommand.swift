@@ -149,7 +149,7 @@ struct ModelTrain: ParsableCommand {
             try MemoryBudget.require(Self.trainingBytes(inputShape: inputShape, classes: classes.count, channels: widths.compactMap { $0 }, batch: batchSize),
                                      for: "--channels \(channels)")
             let all = Dataset(images: preprocessing.apply(to: raw.images), labels: rawLabels)
-            var (training, calibration, evaluation) = try all.splits()
+            var (training, calibration, evaluation, _) = try data.splits(of: all)
             try check(limit, in: 0...training.count, "--limit")
             if limit > 0 { training = training.subset(Array(0..<limit)) }
             let (base, sites) = try Architectures.convNet(inputShape: inputShape, classes: classes, channels: widths.compactMap { $0 }, seed: seed)
@@ -169,7 +169,7 @@ struct ModelTrain: ParsableCommand {
                 + "--gamma \(gamma) --sigma \(sigma) --beta \(beta) --threshold \(threshold) --subtasks-per-batch \(subtasksPerBatch)"
                 + (limit > 0 ? " --limit \(limit)" : "")
                 + (preprocessing == Digits.preprocessing ? "" : scaling.arguments),
-                "data": all.evaluationRows == Digits.evaluationRows ? "digits rows 0..1436 (training), calibration rows 0..511"
+                "data": data.isBundledDigits ? "digits rows 0..1436 (training), calibration rows 0..511"
                     : "\((data.inputs ?? data.csv).map { ($0 as NSString).lastPathComponent } ?? "") (\(all.count) samples, all for training; calibration: the first \(calibration.count))",
                 "training_settings": try sortedJSON(settings)]
             try ModelFile.save(ACIMNetwork.Model(subtaskNetwork: trainer.network, preprocessing: preprocessing, notes: notes), path: output)
@@ -236,8 +236,9 @@ struct ModelEval: ParsableCommand {
         commandName: "eval", abstract: "Digital accuracy on the evaluation split (per subtask, or a table of subtasks).",
         discussion: """
             The data set (--data CSV, or --inputs and --labels .npy files) goes through the model's \
-            preprocessing. The bundled digits data set (1,797 images) is split: rows 1437 on are evaluated, \
-            rows 0..511 calibrate; any other data set is evaluated whole, its first 512 inputs calibrate. \
+            preprocessing. The bundled digits data set (--data left out or naming it) is split: rows 1437 on \
+            are evaluated, rows 0..511 calibrate; any other file, whatever its size, is evaluated whole, its \
+            first 512 inputs calibrate. \
             --output and --predictions write the outputs of the network evaluated: a plain model's, or a \
             subtask-adaptive model's pruned network of --subtask (default: every subtask on); with --integer, \
             those of the integer arithmetic.

@@ -70,10 +70,10 @@ struct NetworkSetup {
         let loaded = try options.data.load(for: model)
         // Unlabelled inputs are split like labelled ones; their placeholder labels are dropped.
         let all = Dataset(images: loaded.images, labels: loaded.labels ?? [Int](repeating: -1, count: loaded.images.shape[0]))
-        let (_, calibration, evaluation) = try all.splits()
+        let (_, calibration, evaluation, evaluationRows) = try options.data.splits(of: all)
         var images = evaluation.images
         var labels = loaded.labels.map { _ in evaluation.labels }
-        var rows = Array(all.evaluationRows)
+        var rows = evaluationRows
         self.calibration = calibration
         let policy = try options.placementPolicy()
         let full = try MappedNetwork(network, calibration: calibration, chip: chip, placement: policy)

@@ -81,10 +81,9 @@ struct ReplayCommand: ParsableCommand {
             let hardware: HardwareProfile
             do { hardware = try ProfileLoader.load(path: profilePath) } catch let error as ProfileError { throw reportProfileError(error) }
             let network = try loadModel(modelPath)
-            let raw = try DataFile.csv(path: resolvedPath(dataPath), inputShape: network.network.inputShape)
-            try checkLabels(raw.labels, of: network, path: resolvedPath(dataPath))
-            let dataset = network.prepared(raw)
-            let calibration = try dataset.splits().calibration
+            let source = try DataOption.parse(["--data=\(dataPath)"])
+            let dataset = try source.labelled(for: network)
+            let calibration = try source.splits(of: dataset).calibration
             let chip = try hardware.makeChip()
             let setups = modes.map { on in
                 ReplaySetup(chip: chip, model: network, data: dataset, calibration: calibration, controller: on,

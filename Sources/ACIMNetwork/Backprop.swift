@@ -70,14 +70,15 @@ extension Network {
         case let .conv2d(conv):
             let (out, g) = (conv.outChannels, convGeometry(node, batch: batch))
             let rows = Kernels.permute(dy, batch: batch, spatial: g.outHeight * g.outWidth, channels: out, inverse: true)
-            let unrolled = Kernels.gemm(rows, pass.columns[node.name]!, m: out, n: g.patch, k: g.rows, transposeA: true)
-            grads.parameters["\(node.name).weight"] = groupedWeight(node, fromUnrolled: unrolled)
+            grads.parameters["\(node.name).weight"] = Kernels.groupedWeightGradient(rows, pass.columns[node.name]!, m: g.rows, n: out,
+                                                                                    k: g.patch, groups: conv.groups)
             if conv.bias {
                 var db = [Float](repeating: 0, count: out)
                 for r in 0..<g.rows { for c in 0..<out { db[c] += rows[r * out + c] } }
                 grads.parameters["\(node.name).bias"] = db
             }
-            let dcols = Kernels.gemm(rows, unrolledWeight(node), m: g.rows, n: g.patch, k: out)
+            let dcols = Kernels.groupedPatchGradient(rows, parameters["\(node.name).weight"]!.data, m: g.rows, n: out, k: g.patch,
+                                                     groups: conv.groups)
             return gainedInput(node, Kernels.col2im(dcols, g), batch: batch)
         case let .linear(out, bias):
             let features = inShape[0]

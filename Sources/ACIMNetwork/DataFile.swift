@@ -79,10 +79,10 @@ public enum DataFile {
     }
 }
 
-extension Dataset {
+extension DataFile {
     /// Throws unless every label is one of `allowed` (a model's class labels), naming `path`, the sample and
     /// the label.
-    public func checkLabels(_ allowed: [Int], path: String) throws {
+    public static func checkLabels(_ labels: [Int], allowed: [Int], path: String) throws {
         let known = Set(allowed)
         if let bad = labels.indices.first(where: { !known.contains(labels[$0]) }) {
             let range = allowed == Array(0..<allowed.count) ? "0...\(allowed.count - 1)" : allowed.map(String.init).joined(separator: ",")
@@ -90,19 +90,19 @@ extension Dataset {
                                           + "\(allowed.count) class labels \(range)")
         }
     }
+}
 
-    /// The training, calibration and evaluation splits: the digits split (`Digits.splits`) for the digits
-    /// data set (1,797 samples of 64 values, as `[1, 8, 8]` or `[64]`); for any other data set, all of it for training and evaluation and
-    /// its first 512 samples for calibration.
-    public func splits() throws -> (training: Dataset, calibration: Dataset, evaluation: Dataset) {
-        if isDigits { return try Digits.splits(self) }
-        return (self, subset(Array(0..<Swift.min(Digits.calibrationCount, count))), self)
-    }
-
-    /// The samples the evaluation split of `splits()` holds.
-    public var evaluationRows: Range<Int> { isDigits ? Digits.evaluationRows : 0..<count }
-
-    private var isDigits: Bool {
-        count == Digits.evaluationRows.upperBound && images.shape.dropFirst().reduce(1, *) == Digits.inputShape.reduce(1, *)
+extension Dataset {
+    /// The training, calibration and evaluation splits, and the samples the evaluation split holds: for the
+    /// bundled digits data set (`bundledDigits`, which only the option that chose it can tell) the digits
+    /// split (`Digits.splits`); for any other data set, all of it for training and evaluation and its first
+    /// 512 samples for calibration.
+    public func splits(bundledDigits: Bool) throws
+        -> (training: Dataset, calibration: Dataset, evaluation: Dataset, evaluationRows: Range<Int>) {
+        if bundledDigits {
+            let (training, calibration, evaluation) = try Digits.splits(self)
+            return (training, calibration, evaluation, Digits.evaluationRows)
+        }
+        return (self, subset(Array(0..<Swift.min(Digits.calibrationCount, count))), self, 0..<count)
     }
 }

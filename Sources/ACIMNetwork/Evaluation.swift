@@ -37,12 +37,17 @@ extension Network {
     }
 
     /// Bytes a forward pass over `batch` inputs allocates at most: 4 per value of the input, of every node's
-    /// output, and of every weighted layer's unrolled inputs (its MACs over its output channels).
+    /// output, and of every weighted layer's unrolled inputs (a convolution's im2col patches over all its input
+    /// channels, whatever its groups; a linear layer's input features).
     public func forwardBytes(batch: Int) -> Double {
-        let macs = macsPerNode
         let perSample = nodes.reduce(Double(inputShape.reduce(1, *))) { total, node in
-            let shape = shapes[node.name]!
-            return total + Double(shape.reduce(1, *)) + Double(macs[node.name] ?? 0) / Double(shape[0])
+            let shape = shapes[node.name]!, input = shapes[node.inputs[0]]!
+            let unrolled = switch node.operation {
+            case let .conv2d(conv): shape[1] * shape[2] * input[0] * conv.kernel[0] * conv.kernel[1]
+            case .linear: input[0]
+            default: 0
+            }
+            return total + Double(shape.reduce(1, *) + unrolled)
         }
         return 4 * Double(batch) * perSample
     }

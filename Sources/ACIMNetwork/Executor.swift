@@ -104,27 +104,9 @@ extension Network {
     /// whole im2col patch `in x kh x kw` as a block-diagonal matrix (zero outside each output's group).
     public func unrolledWeight(_ node: Node) -> [Float] {
         let weight = parameters["\(node.name).weight"]!.data
-        guard case let .conv2d(conv) = node.operation, conv.groups > 1 else { return weight }
-        let perGroup = conv.patch(inChannels: shapes[node.inputs[0]]![0]), outPerGroup = conv.outChannels / conv.groups
-        let k = perGroup * conv.groups
-        var unrolled = [Float](repeating: 0, count: conv.outChannels * k)
-        for o in 0..<conv.outChannels {
-            let start = o * k + o / outPerGroup * perGroup
-            unrolled[start..<(start + perGroup)] = weight[(o * perGroup)..<((o + 1) * perGroup)]
-        }
-        return unrolled
-    }
-
-    /// The stored `[out, in / groups, kh, kw]` entries of an unrolled grouped-convolution matrix (the inverse
-    /// of `unrolledWeight`).
-    func groupedWeight(_ node: Node, fromUnrolled unrolled: [Float]) -> [Float] {
-        guard case let .conv2d(conv) = node.operation, conv.groups > 1 else { return unrolled }
-        let perGroup = conv.patch(inChannels: shapes[node.inputs[0]]![0]), outPerGroup = conv.outChannels / conv.groups
-        let k = perGroup * conv.groups
-        return (0..<conv.outChannels).flatMap { o in
-            let start = o * k + o / outPerGroup * perGroup
-            return unrolled[start..<(start + perGroup)]
-        }
+        guard case let .conv2d(conv) = node.operation else { return weight }
+        return Kernels.blockDiagonal(weight, n: conv.outChannels, k: shapes[node.inputs[0]]![0] * conv.kernel[0] * conv.kernel[1],
+                                     groups: conv.groups)
     }
 
     /// The input of a conv/linear node after its optional input gain.
@@ -143,8 +125,8 @@ extension Network {
             let out = conv.outChannels
             let g = convGeometry(node, batch: batch)
             let cols = Kernels.im2col(gainedInput(node, x, batch: batch), g)
-            let weight = unrolledWeight(node)
-            var rows = try backend.product(node.name, x: cols, weight: weight, m: g.rows, n: out, k: g.patch, samples: batch)
+            var rows = try backend.convolutionProduct(node.name, x: cols, weight: parameters["\(node.name).weight"]!.data,
+                                                      m: g.rows, n: out, k: g.patch, groups: conv.groups, samples: batch)
             if let bias = parameters["\(node.name).bias"]?.data {
                 for r in 0..<g.rows { for c in 0..<out { rows[r * out + c] += bias[c] } }
             }

@@ -101,9 +101,8 @@ enum GraphSchema {
         }
     }
 
-    /// A string `padding`: "valid" is 0; "same" keeps the image size at stride 1, as PyTorch pads it: per
-    /// axis `dilation * (kernel - 1)` in all, half before, the odd pixel after (one integer when every side
-    /// gets the same, else `[top, left, bottom, right]`).
+    /// A string `padding`: "valid" is 0; "same" keeps the image size at stride 1, as PyTorch pads it
+    /// (`Convolution.samePadding`: one integer when every side gets the same, else `[top, left, bottom, right]`).
     static func padding(_ text: String, of entry: [String: Any], at place: String) throws -> Any {
         switch text {
         case "valid": return 0
@@ -120,8 +119,7 @@ enum GraphSchema {
                 throw Failure(message: "\(place): padding \"same\" needs stride 1 and a kernel (and dilation) of positive sizes, "
                               + "got kernel \(shown(entry["kernel"])) and stride \(shown(stride)): give the padding as numbers")
             }
-            let total = (0..<2).map { dilation[$0] * (kernel[$0] - 1) }
-            let sides = [total[0] / 2, total[1] / 2, total[0] - total[0] / 2, total[1] - total[1] / 2]
+            let sides = Convolution.samePadding(kernel: kernel, dilation: dilation)
             return Set(sides).count == 1 ? sides[0] : sides
         default:
             throw Failure(message: "\(place): key \"padding\" is \(shown(text)): expected an integer, \"same\" or \"valid\"")

@@ -10,14 +10,33 @@ public protocol LayerBackend {
     /// `samples` inputs of the batch, `m / samples` each, in order. Returns the `m x n` products, row-major,
     /// before the bias.
     mutating func product(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, samples: Int) throws -> [Float]
+
+    /// `product` of the convolution `layer` of `groups` groups: `x` holds `m` whole im2col patches of `k`
+    /// values and `weight` is the stored `[n, k / groups]` weight, output `o` seeing only its group's
+    /// `k / groups` patch entries. By default `product` with the block-diagonal `[n, k]` matrix
+    /// (`Network.unrolledWeight`).
+    mutating func convolutionProduct(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, groups: Int,
+                                     samples: Int) throws -> [Float]
 }
 
-/// The float reference: one `sgemm` per layer.
+extension LayerBackend {
+    public mutating func convolutionProduct(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, groups: Int,
+                                            samples: Int) throws -> [Float] {
+        try product(layer, x: x, weight: Kernels.blockDiagonal(weight, n: n, k: k, groups: groups), m: m, n: n, k: k, samples: samples)
+    }
+}
+
+/// The float reference: one `sgemm` per layer, per group of a grouped convolution.
 public struct FloatBackend: LayerBackend {
     public init() {}
 
     public func product(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, samples: Int) -> [Float] {
         Kernels.gemm(x, weight, m: m, n: n, k: k, transposeB: true)
+    }
+
+    public func convolutionProduct(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, groups: Int,
+                                   samples: Int) -> [Float] {
+        Kernels.groupedProduct(x, weight, m: m, n: n, k: k, groups: groups)
     }
 }
 

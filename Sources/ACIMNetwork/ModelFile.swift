@@ -21,11 +21,6 @@ public struct Model: Sendable {
         self.preprocessing = preprocessing
         self.notes = notes
     }
-
-    /// `raw` (as a data file holds it) with the model's preprocessing applied: what the network reads.
-    public func prepared(_ raw: Dataset) -> Dataset {
-        Dataset(images: preprocessing.apply(to: raw.images), labels: raw.labels)
-    }
 }
 
 /// Model files: safetensors whose `__metadata__["acimsim.graph"]` holds the graph as JSON

@@ -34,8 +34,9 @@ public struct Network: Sendable {
             guard shapes[node.name] == nil else {
                 throw ACIMError.inconsistentParameters("node name \"\(node.name)\" is used twice")
             }
-            guard node.operation.accepts(inputs: node.inputs.count) else {
-                let expected = switch node.operation { case .add, .mul: "2"; case .concat: "2 or more"; default: "1" }
+            let counts = node.operation.inputCounts
+            guard counts.contains(node.inputs.count) else {
+                let expected = "\(counts.lowerBound)" + (counts.upperBound == .max ? " or more" : "")
                 throw ACIMError.inconsistentParameters(
                     "node \(node.name) (\(node.operation.kind)) has \(node.inputs.count) inputs: expected \(expected)")
             }

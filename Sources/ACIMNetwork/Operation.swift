@@ -68,12 +68,13 @@ public enum Operation: Sendable, Equatable {
         }
     }
 
-    /// Whether the operation takes `count` inputs: two for add and mul, two or more for concat, else one.
-    public func accepts(inputs count: Int) -> Bool {
+    /// The numbers of inputs the operation takes, one number or a least one and any more (up to `Int.max`):
+    /// two for add and mul, two or more for concat, else one.
+    public var inputCounts: ClosedRange<Int> {
         switch self {
-        case .add, .mul: count == 2
-        case .concat: count >= 2
-        default: count == 1
+        case .add, .mul: 2...2
+        case .concat: 2...Int.max
+        default: 1...1
         }
     }
 
@@ -130,6 +131,21 @@ public struct Convolution: Sendable, Equatable {
 
     /// Inputs of one output (its group's channels times the kernel taps).
     public func patch(inChannels: Int) -> Int { inChannels / groups * kernel[0] * kernel[1] }
+
+    /// "Same" padding, top, left, bottom, right: per axis what gives an output of ceil(input / stride)
+    /// pixels, `(output - 1) * stride + dilation * (kernel - 1) + 1 - input` in all (at stride 1
+    /// `dilation * (kernel - 1)`, whatever the input, which may then be left out), half before and the odd
+    /// pixel after, as PyTorch and ONNX SAME_UPPER pad, or before when `oddPixelFirst` (SAME_LOWER).
+    public static func samePadding(kernel: [Int], stride: [Int] = [1, 1], dilation: [Int], input: [Int]? = nil,
+                                   oddPixelFirst: Bool = false) -> [Int] {
+        precondition(input != nil || stride == [1, 1], "the input size sets the padding at stride > 1")
+        let total = (0..<2).map { axis -> Int in
+            let size = input?[axis] ?? 1, output = (size + stride[axis] - 1) / stride[axis]
+            return max(0, (output - 1) * stride[axis] + dilation[axis] * (kernel[axis] - 1) + 1 - size)
+        }
+        let before = total.map { oddPixelFirst ? ($0 + 1) / 2 : $0 / 2 }
+        return before + zip(total, before).map { $0 - $1 }
+    }
 }
 
 /// A named node of the graph: an operation applied to the outputs of earlier nodes (or `input`).

@@ -100,14 +100,9 @@ extension GraphImporter {
         switch try string(node, "auto_pad") ?? "NOTSET" {
         case "NOTSET": return try ints(node, "pads") ?? [0, 0, 0, 0]
         case "VALID": return [0, 0, 0, 0]
-        case let mode where mode.hasPrefix("SAME_"):
-            // Output size ceil(input / stride); the odd pixel goes at the end (UPPER) or beginning (LOWER).
-            let total = (0..<2).map { axis -> Int in
-                let out = (input[axis] + stride[axis] - 1) / stride[axis]
-                return max(0, (out - 1) * stride[axis] + dilation[axis] * (kernel[axis] - 1) + 1 - input[axis])
-            }
-            let begin = total.map { mode == "SAME_UPPER" ? $0 / 2 : ($0 + 1) / 2 }
-            return begin + zip(total, begin).map { $0 - $1 }
+        case let mode where ["SAME_UPPER", "SAME_LOWER"].contains(mode):
+            return Convolution.samePadding(kernel: kernel, stride: stride, dilation: dilation, input: input,
+                                           oddPixelFirst: mode == "SAME_LOWER")
         case let mode: throw ONNXError("\(describe(node)) has auto_pad \"\(mode)\": expected NOTSET, VALID, SAME_UPPER or SAME_LOWER")
         }
     }

@@ -77,6 +77,35 @@ import Testing
                 + "0,1,2,3,4,5,6,7,8,9, MACs 640\n", "\(eval)")
     }
 
+    /// Only the bundled digits file (`--data` left out or naming it) gets the digits split: a file of the same
+    /// size, 1,797 samples of 64 values (here the digits themselves as `.npy` files and as a CSV copy), is
+    /// the user's own and, like any own data, is evaluated whole, every row runs on the chip, and its first
+    /// 512 samples calibrate.
+    @Test func ownDataOfTheDigitsSizeIsNotSplit() throws {
+        let scratch = try Scratch()
+        let all = try Digits.load(path: digits)
+        let inputs = try scratch.npy("x.npy", NPYArray(shape: all.images.shape, values: all.images.data.map(Double.init)))
+        let labels = try scratch.npy("y.npy", NPYArray(shape: [all.count], values: all.labels.map(Double.init)))
+        let copy = try scratch.file("copy.csv", try FileAccess.contents(of: digits))
+        let plain = scratch.path + "/full.safetensors"
+        #expect(acim(["model", "prune", shippedModel, "--subtask", "all", "-o", plain, "--data", digits]).exitCode == 0)
+        let predicted = scratch.path + "/p.csv"
+        let bundled = acim(["model", "eval", plain, "--data", digits, "--predictions", predicted])
+        #expect(bundled.output.contains("on the 360 evaluation inputs"), "\(bundled)")
+        #expect(try Self.predictions(predicted).map { $0[0] } == (1437..<1797).map(String.init))
+        for data in [["--inputs", inputs, "--labels", labels], ["--data", copy]] {
+            let own = acim(["model", "eval", plain, "--predictions", predicted] + data)
+            #expect(own.output.contains("on the 1797 evaluation inputs"), "\(own)")
+            #expect(try Self.predictions(predicted).map { $0[0] } == (0..<1797).map(String.init))
+            let run = acim(["run", "--profile", defaultProfile, "--model", shippedModel, "--first", "1500", "--count", "2",
+                            "--predictions", predicted] + data)
+            #expect(run.exitCode == 0, "\(run)")
+            #expect(try Self.predictions(predicted).map { $0[0] } == ["1500", "1501"])
+        }
+        #expect(try DataOption.parse([]).isBundledDigits && DataOption.parse(["--data", digits]).isBundledDigits)
+        #expect(try !DataOption.parse(["--data", copy]).isBundledDigits && !DataOption.parse(["--inputs", inputs]).isBundledDigits)
+    }
+
     @Test func mismatchedDataNamesTheFileAndWhat() throws {
         let scratch = try Scratch()
         let (inputs, labels, _) = try Self.evaluationFiles(scratch)

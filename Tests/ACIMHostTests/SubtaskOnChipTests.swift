@@ -9,7 +9,8 @@ import Testing
 @Suite struct SubtaskOnChipTests {
     static func shipped() throws -> (SubtaskAdaptiveNetwork, Dataset, Dataset) {
         let model = try ModelFile.load(path: repositoryRoot.appendingPathComponent("Models/digits-san.safetensors").path)
-        let all = model.prepared(try Digits.load(path: repositoryRoot.appendingPathComponent("Data/digits/digits.csv").path))
+        let raw = try Digits.load(path: repositoryRoot.appendingPathComponent("Data/digits/digits.csv").path)
+        let all = Dataset(images: model.preprocessing.apply(to: raw.images), labels: raw.labels)
         let (_, calibration, evaluation) = try Digits.splits(all)
         return (try #require(model.subtaskNetwork), calibration, evaluation)
     }

@@ -98,14 +98,16 @@ struct DataFileTests {
 
     @Test func labelsOutsideTheClassesAndSplits() throws {
         let data = Dataset(images: Tensor(shape: [600, 2], repeating: 1), labels: (0..<600).map { $0 % 3 })
-        #expect(reason { try data.checkLabels([0, 1], path: "y.npy") }
+        #expect(reason { try DataFile.checkLabels(data.labels, allowed: [0, 1], path: "y.npy") }
             == "y.npy: malformed file: sample 2 has label 2: expected one of the model's 2 class labels 0...1")
-        #expect(reason { try data.checkLabels([4, 5], path: "y.npy") }
+        #expect(reason { try DataFile.checkLabels(data.labels, allowed: [4, 5], path: "y.npy") }
             == "y.npy: malformed file: sample 0 has label 0: expected one of the model's 2 class labels 4,5")
-        let (training, calibration, evaluation) = try data.splits()
-        #expect(training.count == 600 && evaluation.count == 600 && calibration.count == 512 && data.evaluationRows == 0..<600)
+        let (training, calibration, evaluation, rows) = try data.splits(bundledDigits: false)
+        #expect(training.count == 600 && evaluation.count == 600 && calibration.count == 512 && rows == 0..<600)
         let digits = try Digits.load(path: digitsPath)
-        #expect(try digits.splits().evaluation.count == 360 && digits.evaluationRows == 1437..<1797)
+        let split = try digits.splits(bundledDigits: true)
+        #expect(split.training.count == 1437 && split.evaluation.count == 360 && split.evaluationRows == 1437..<1797)
+        #expect(try digits.splits(bundledDigits: false).evaluation.count == 1797)
     }
 
     /// What a forward pass allocates, checked against memory before it runs: per input, the input, every
@@ -114,5 +116,11 @@ struct DataFileTests {
         let network = try randomNetwork(inputShape: [4], nodes: [Node("fc", .linear(outFeatures: 2, bias: true), inputs: ["input"]),
                                                                   Node("s", .sigmoid, inputs: ["fc"])], classes: 2, seed: 1)
         #expect(network.forwardBytes(batch: 3) == 3 * 4 * (4 + 2 + 4 + 2))
+        // A grouped convolution unrolls whole patches, all 6 input channels by 3 x 3 taps per output pixel.
+        let grouped = try randomNetwork(inputShape: [6, 4, 4], nodes: [
+            Node("conv", .conv2d(Convolution(outChannels: 4, kernel: [3, 3], groups: 2, bias: false)), inputs: ["input"]),
+            Node("flat", .flatten, inputs: ["conv"])], classes: 16, seed: 2)
+        let perSample: Double = 96 + 16 + 4 * 54 + 16
+        #expect(grouped.forwardBytes(batch: 2) == 2 * 4 * perSample)
     }
 }

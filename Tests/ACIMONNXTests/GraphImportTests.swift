@@ -166,3 +166,38 @@ struct GraphImportTests {
         #expect(reason(try model(nodes: dangling)).contains("is not the per-sample feature vector [F] of the last node"))
     }
 }
+
+/// ONNX `auto_pad` SAME_UPPER and SAME_LOWER as `Convolution.samePadding` gives them; other modes refused.
+struct AutoPadImportTests {
+    let graph = GraphImportTests()
+
+    /// `x [N, 1, 5, 6]` -> Conv (2 outputs, 2 x 2 kernel, stride 2, the given auto_pad) -> Flatten -> `y [N, 18]`.
+    func conv(autoPad: String) throws -> Data {
+        var conv = graph.node("Conv", "conv", ["x", "W"], ["h"])
+        var pad = Onnx_AttributeProto(), strides = Onnx_AttributeProto()
+        (pad.name, pad.type, pad.s) = ("auto_pad", .string, Data(autoPad.utf8))
+        (strides.name, strides.type, strides.ints) = ("strides", .ints, [2, 2])
+        conv.attribute = [pad, strides]
+        var model = Onnx_ModelProto()
+        model.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        model.opsetImport = [opset]
+        model.graph.node = [conv, graph.node("Flatten", "flat", ["h"], ["y"])]
+        model.graph.initializer = [graph.tensor("W", [2, 1, 2, 2], (0..<8).map { Float($0) / 8 })]
+        model.graph.input = [graph.value("x", [.dimParam("N"), .dimValue(1), .dimValue(5), .dimValue(6)])]
+        model.graph.output = [graph.value("y", [.dimParam("N"), .dimValue(18)])]
+        return try model.serializedBytes()
+    }
+
+    @Test func samePaddingPutsTheOddPixelWhereTheModeSays() throws {
+        // Height 5 at stride 2: 3 outputs need 1 pixel of padding; width 6 needs none.
+        for (mode, padding) in [("SAME_UPPER", [0, 0, 1, 0]), ("SAME_LOWER", [1, 0, 0, 0])] {
+            let network = try ONNXImport.decode(try conv(autoPad: mode), path: "m.onnx").network
+            #expect(network.nodes[0].operation == .conv2d(Convolution(outChannels: 2, kernel: [2, 2], stride: [2, 2], padding: padding,
+                                                                       bias: false)), "\(mode)")
+        }
+        #expect(graph.reason(try conv(autoPad: "SAME_MIDDLE"))
+            == "node \"conv\" (Conv) has auto_pad \"SAME_MIDDLE\": expected NOTSET, VALID, SAME_UPPER or SAME_LOWER")
+    }
+}

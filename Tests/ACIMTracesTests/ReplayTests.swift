@@ -31,7 +31,8 @@ import Testing
         let chip = try Chip(technology: TechnologyConfig(), crossbar: crossbar, tile: tile, chip: chipConfig,
                             controller: controllerConfig, energy: ChipEnergy(), area: AreaConfig())
         let model = try ModelFile.load(path: root.appendingPathComponent("Models/digits-san.safetensors").path)
-        let data = model.prepared(try Digits.load(path: root.appendingPathComponent("Data/digits/digits.csv").path))
+        let raw = try Digits.load(path: root.appendingPathComponent("Data/digits/digits.csv").path)
+        let data = Dataset(images: model.preprocessing.apply(to: raw.images), labels: raw.labels)
         return ReplaySetup(chip: chip, model: model, data: data, calibration: try Digits.splits(data).calibration,
                            controller: controller, step: step, engine: FastEngine(), arrayEngine: FastEngine(threads: 1))
     }
