@@ -27,10 +27,10 @@ let package = Package(
         .target(name: "COneDNN", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
         .target(name: "CHeap"),
         .target(name: "CKernels"),
-        .target(name: "ACIMCore", dependencies: ["CBLAS", "COneDNN"]),
+        .target(name: "ACIMCore", dependencies: ["CBLAS", "COneDNN", "CKernels"]),
         .target(name: "ACIMArray", dependencies: ["ACIMCore", "CKernels"]),
         .target(name: "ACIMChip", dependencies: ["ACIMArray", "ACIMCore"]),
-        .target(name: "ACIMNetwork", dependencies: ["ACIMCore"]),
+        .target(name: "ACIMNetwork", dependencies: ["ACIMCore", "CKernels"]),
         // ONNX import; onnx.pb.swift is generated from onnx.proto (docs/onnx.md).
         .target(name: "ACIMONNX", dependencies: ["ACIMNetwork", "ACIMCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .target(name: "ACIMHost", dependencies: ["ACIMChip", "ACIMNetwork", "ACIMArray", "ACIMCore"]),

@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 
 /// The inputs of a batch as the DACs apply them: in array row order, split into passes.
 public struct InputSchedule: Sendable {
@@ -31,13 +32,10 @@ public struct InputSchedule: Sendable {
             case .offset: range = -Int32(1 << (bits - 1))...Int32((1 << (bits - 1)) - 1)
             }
         }
-        // The smallest and largest code in one pass that vectorizes; the first code out of range is looked
-        // for only to report it.
+        // The smallest and largest code in one vectorized pass; the first code out of range is looked for
+        // only to report it.
         var (low, high) = (Int32.max, Int32.min)
-        for x in inputs.storage {
-            low = min(low, x)
-            high = max(high, x)
-        }
+        inputs.storage.withUnsafeBufferPointer { acim_min_max($0.baseAddress, Int64($0.count), &low, &high) }
         if low < range.lowerBound || high > range.upperBound {
             let index = inputs.storage.firstIndex { !range.contains($0) }!
             throw ACIMError.invalidParameter(
@@ -46,24 +44,16 @@ public struct InputSchedule: Sendable {
                     + (layout.mode == .xnor ? "xnor inputs (0 flags a zero input)" : "\(bits)-bit \(encoding.rawValue) inputs"))
         }
         // Each pass: the inputs resequenced to array row order (unless the rows keep their order) and made
-        // unsigned: `max(sign * x, 0) + bias`, in one pass over them.
+        // unsigned, `max(sign * x, 0) + bias`, in one vectorized pass over them (`acim_pass_values`).
         let (rows, columns) = (inputs.rows, inputs.columns)
-        let rowOrder = mapping.resequenced ? mapping.rowOrder : nil
+        let rowOrder = mapping.resequenced ? mapping.rowOrder.map { Int64($0) } : nil
         func pass(_ sign: Int32, bias: Int32 = 0, clamps: Bool) -> Pass {
             let storage = [Int32](unsafeUninitializedCapacity: rows * columns) { values, count in
                 inputs.storage.withUnsafeBufferPointer { source in
-                    if let rowOrder {
-                        for b in 0..<rows {
-                            let base = b * columns
-                            for i in 0..<columns {
-                                let x = sign &* source[base + rowOrder[i]]
-                                values[base + i] = (clamps ? max(x, 0) : x) &+ bias
-                            }
-                        }
-                    } else if clamps {
-                        for i in 0..<(rows * columns) { values[i] = max(sign &* source[i], 0) }
-                    } else {
-                        for i in 0..<(rows * columns) { values[i] = source[i] &+ bias }
+                    (rowOrder ?? []).withUnsafeBufferPointer { order in
+                        acim_pass_values(source.baseAddress, Int64(rows), Int64(columns),
+                                         rowOrder == nil ? nil : order.baseAddress, sign, bias, clamps ? 1 : 0,
+                                         values.baseAddress)
                     }
                 }
                 count = rows * columns

@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 
 /// The layer kernels of the digital reference executor, on flat NCHW buffers. Convolutions are im2col + sgemm.
 enum Kernels {
@@ -47,13 +48,17 @@ enum Kernels {
 
     /// Patches as rows: row `(n*Ho + oy)*Wo + ox`, column `(c*kh + ky)*kw + kx`.
     static func im2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
-        var cols = [Float](repeating: 0, count: g.rows * g.patch)
-        x.withUnsafeBufferPointer { xp in
-            cols.withUnsafeMutableBufferPointer { cp in
-                forEachPatchEntry(g) { col, pixel in cp[col] = xp[pixel] }
-            }
+        var geometry = acim_conv_geometry(
+            batch: Int64(g.batch), channels: Int64(g.channels), height: Int64(g.height), width: Int64(g.width),
+            kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth), stride_y: Int64(g.strideY),
+            stride_x: Int64(g.strideX), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
+            dilation_y: Int64(g.dilationY), dilation_x: Int64(g.dilationX), out_height: Int64(g.outHeight),
+            out_width: Int64(g.outWidth))
+        // The kernel writes every entry, the padding's zeros too.
+        return [Float](unsafeUninitializedCapacity: g.rows * g.patch) { cols, count in
+            x.withUnsafeBufferPointer { acim_im2col($0.baseAddress!, &geometry, cols.baseAddress!) }
+            count = g.rows * g.patch
         }
-        return cols
     }
 
     /// The adjoint of `im2col`: adds every patch entry back to its pixel.

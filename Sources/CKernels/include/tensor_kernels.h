@@ -1,0 +1,29 @@
+#pragma once
+/* Loops over a layer's input vectors before they reach the arrays: the im2col patches of a convolution,
+   their quantization to integer codes, and the DAC passes of a batch of codes. Each is compiled for AVX-512,
+   AVX2 and baseline x86-64, the widest the CPU runs chosen at load time, and gives the same values on each. */
+#include <stdint.h>
+
+/* The geometry of a convolution's input (NCHW) and of its patches. */
+typedef struct {
+    int64_t batch, channels, height, width;
+    int64_t kernel_height, kernel_width, stride_y, stride_x, pad_top, pad_left, dilation_y, dilation_x;
+    int64_t out_height, out_width;
+} acim_conv_geometry;
+
+/* The patches as rows: row (n*Ho + oy)*Wo + ox holds, at column (c*kh + ky)*kw + kx, the pixel the kernel
+   entry (ky, kx) of channel c covers, or 0 where it falls in the padding. Every entry of `cols`
+   (rows x channels*kh*kw) is written. */
+void acim_im2col(const float *x, const acim_conv_geometry *g, float *cols);
+
+/* codes[i] = round-half-even(clamp((double)values[i] / scale, low, high)) for codes of at most 16 bits;
+   returns the number of NaN values (whose codes are meaningless). */
+int64_t acim_quantize(const float *values, int64_t count, double scale, double low, double high, int32_t *codes);
+
+/* The smallest and largest of `count` values (INT32_MAX and INT32_MIN for none). */
+void acim_min_max(const int32_t *values, int64_t count, int32_t *low, int32_t *high);
+
+/* One DAC pass of `rows` vectors of `columns` codes: values[b][i] = f(sign * source[b][order[i]]) + bias,
+   f clamping at 0 when `clamps` (else the identity), order NULL for the identity. Wrapping arithmetic. */
+void acim_pass_values(const int32_t *source, int64_t rows, int64_t columns, const int64_t *order, int32_t sign,
+                      int32_t bias, int32_t clamps, int32_t *values);

@@ -1,0 +1,104 @@
+#include "tensor_kernels.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__clang__)
+#define WIDEST __attribute__((target_clones("avx512bw", "avx2", "default")))
+#else
+#define WIDEST
+#endif
+
+WIDEST
+void acim_im2col(const float *x, const acim_conv_geometry *g, float *cols) {
+    const int64_t kh = g->kernel_height, kw = g->kernel_width, dx = g->dilation_x;
+    const int64_t patch = g->channels * kh * kw;
+    int64_t row = 0;
+    for (int64_t n = 0; n < g->batch; n++) {
+        for (int64_t oy = 0; oy < g->out_height; oy++) {
+            for (int64_t ox = 0; ox < g->out_width; ox++, row++) {
+                float *out = cols + row * patch;
+                /* The kernel columns inside the image are the same for every channel and kernel row. */
+                const int64_t x0 = ox * g->stride_x - g->pad_left;
+                int64_t first = x0 >= 0 ? 0 : (-x0 + dx - 1) / dx;
+                if (first > kw) first = kw;
+                int64_t end = x0 >= g->width ? 0 : (g->width - 1 - x0) / dx + 1;
+                if (end > kw) end = kw;
+                if (end < first) end = first;
+                for (int64_t c = 0; c < g->channels; c++) {
+                    const float *plane = x + (n * g->channels + c) * g->height * g->width;
+                    for (int64_t ky = 0; ky < kh; ky++) {
+                        float *entry = out + (c * kh + ky) * kw;
+                        const int64_t y = oy * g->stride_y - g->pad_top + ky * g->dilation_y;
+                        if (y < 0 || y >= g->height) {
+                            for (int64_t kx = 0; kx < kw; kx++) entry[kx] = 0;
+                            continue;
+                        }
+                        const float *pixels = plane + y * g->width + x0;
+                        for (int64_t kx = 0; kx < first; kx++) entry[kx] = 0;
+                        if (dx == 1) {
+                            memcpy(entry + first, pixels + first, (size_t)(end - first) * sizeof(float));
+                        } else {
+                            for (int64_t kx = first; kx < end; kx++) entry[kx] = pixels[kx * dx];
+                        }
+                        for (int64_t kx = end; kx < kw; kx++) entry[kx] = 0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+WIDEST
+int64_t acim_quantize(const float *values, int64_t count, double scale, double low, double high, int32_t *codes) {
+    /* Adding 1.5 x 2^52 to a value below 2^51 in magnitude leaves it rounded half to even in the low bits of
+       the significand (two's complement). */
+    const double bias = 0x1.8p52;
+    int64_t nan = 0;
+    for (int64_t i = 0; i < count; i++) {
+        double x = (double)values[i];
+        nan += x != x;
+        x = x / scale;
+        x = x < low ? low : x;
+        x = x > high ? high : x;
+        const double biased = x + bias;
+        int64_t bits;
+        memcpy(&bits, &biased, sizeof bits);
+        codes[i] = (int32_t)bits;
+    }
+    return nan;
+}
+
+WIDEST
+void acim_min_max(const int32_t *values, int64_t count, int32_t *low, int32_t *high) {
+    int32_t smallest = INT32_MAX, largest = INT32_MIN;
+    for (int64_t i = 0; i < count; i++) {
+        smallest = values[i] < smallest ? values[i] : smallest;
+        largest = values[i] > largest ? values[i] : largest;
+    }
+    *low = smallest;
+    *high = largest;
+}
+
+WIDEST
+void acim_pass_values(const int32_t *source, int64_t rows, int64_t columns, const int64_t *order, int32_t sign,
+                      int32_t bias, int32_t clamps, int32_t *values) {
+    for (int64_t b = 0; b < rows; b++) {
+        const int32_t *in = source + b * columns;
+        int32_t *out = values + b * columns;
+        if (order) {
+            for (int64_t i = 0; i < columns; i++) {
+                const int32_t x = (int32_t)((uint32_t)sign * (uint32_t)in[order[i]]);
+                out[i] = (int32_t)((uint32_t)(clamps && x < 0 ? 0 : x) + (uint32_t)bias);
+            }
+        } else if (clamps) {
+            for (int64_t i = 0; i < columns; i++) {
+                const int32_t x = (int32_t)((uint32_t)sign * (uint32_t)in[i]);
+                out[i] = (int32_t)((uint32_t)(x < 0 ? 0 : x) + (uint32_t)bias);
+            }
+        } else {
+            for (int64_t i = 0; i < columns; i++) {
+                out[i] = (int32_t)((uint32_t)sign * (uint32_t)in[i] + (uint32_t)bias);
+            }
+        }
+    }
+}
