@@ -98,12 +98,7 @@ public struct FastEngine: MVMEngine {
                                       into: output.value + passIndex * slab, activity: &activity, ungated: &ungated)
                         activityOut.value[item] = (activity, ungated)
                     }
-                    if threads > 1 && items > 1 {
-                        let shared = Unchecked(value: work)
-                        DispatchQueue.concurrentPerform(iterations: items) { shared.value($0) }
-                    } else {
-                        for item in 0..<items { work(item) }
-                    }
+                    Parallel.forEach(items, threads: threads, work)
                 }
             }
         }

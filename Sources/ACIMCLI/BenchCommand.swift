@@ -139,8 +139,8 @@ struct Bench: ParsableCommand {
     }
 
     /// The median over `repetitions` samples of the seconds the integer GEMM takes to run one GEMM of every
-    /// shape in `shapes` (1 digits times levels 0...3), the shapes dealt round-robin to `threads` threads,
-    /// one GEMM per thread at a time, as the engine runs them; nil when the integer path is off.
+    /// shape in `shapes` (1 digits times levels 0...3), the shapes dealt round-robin to `threads` threads
+    /// of the engine's team (`Parallel`), one GEMM per thread at a time; nil when the integer path is off.
     func integerGEMMSeconds(_ shapes: [GEMMLog.Shape], threads: Int, repetitions: Int) throws -> Double? {
         guard IntegerGEMM.status.isOn, !shapes.isEmpty else { return nil }
         struct Operand: Hashable { let k: Int, n: Int }
@@ -158,7 +158,7 @@ struct Bench: ParsableCommand {
         return try a.withUnsafeBufferPointer { a in
             let (a, outputs) = (Unchecked(value: a.baseAddress!), Unchecked(value: outputs))
             return try median(repetitions) {
-                DispatchQueue.concurrentPerform(iterations: threads) { t in
+                Parallel.forEach(threads, threads: threads) { t in
                     for i in stride(from: t, to: shapes.count, by: threads) {
                         _ = IntegerGEMM.multiply(a.value, rows: shapes[i].m, by: operands[i], into: outputs.value[t])
                     }

@@ -1,0 +1,31 @@
+import CParallel
+
+/// Loops whose iterations run on several threads: the calling thread and a team of workers that spin for a
+/// while after each loop before they sleep, so that loops following each other closely (an engine's calls
+/// on consecutive batches, a network's layers) do not each wait for threads to wake up.
+public enum Parallel {
+    /// Runs `body(i)` for every `i` in `0..<iterations` on at most `threads` threads, the caller's among them,
+    /// and returns when all have finished. Iterations are handed out in increasing order to whichever thread
+    /// is free, so `body` must only touch what iteration `i` owns. A loop started while another runs (from
+    /// inside an iteration, or on another thread) runs on its own thread, in order.
+    public static func forEach(_ iterations: Int, threads: Int, _ body: (Int) -> Void) {
+        guard iterations > 1, threads > 1 else {
+            for i in 0..<max(0, iterations) { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let context = Unmanaged.passRetained(Iteration(body))
+            defer { context.release() }
+            acim_parallel_for(Int64(iterations), Int32(clamping: threads), { context, i in
+                Unmanaged<Iteration>.fromOpaque(context!).takeUnretainedValue().body(Int(i))
+            }, context.toOpaque())
+        }
+    }
+
+    /// The body of a loop, handed to the workers as an opaque pointer.
+    private final class Iteration: @unchecked Sendable {
+        let body: (Int) -> Void
+
+        init(_ body: @escaping (Int) -> Void) { self.body = body }
+    }
+}
