@@ -436,14 +436,16 @@ private struct Batch {
         let andMode = !xnor && plan.connectionMask == nil
         var nonZeros = [Int32](repeating: 0, count: phases)
         var negativeDigits = plan.negative ?? []
-        pass.values.storage.withUnsafeBufferPointer { values in
+        // The pass values of one vector at a time, made as it is read.
+        let vector = UnsafeMutablePointer<Int32>.allocate(capacity: rows)
+        defer { vector.deallocate() }
         nonZeros.withUnsafeMutableBufferPointer { nonZeros in
         prepared.enabledRowMask.withUnsafeBufferPointer { enabled in
         prepared.levelSums.withUnsafeBufferPointer { levelSums in
         plan.digits.withUnsafeMutableBufferPointer { digits in
         negativeDigits.withUnsafeMutableBufferPointer { negative in
             for (v, b) in vectors.enumerated() {
-                let vector = values.baseAddress! + b * rows
+                pass.vector(b, into: vector)
                 let zeros = Int(acim_count_zeros(vector, enabled.baseAddress!, Int64(rows)))
                 let gated = gate.applies(zeroRows: zeros, enabledRows: enabledRows)
                 plan.zeroRows[v] = zeros
@@ -517,7 +519,6 @@ private struct Batch {
                     plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
                 }
             }
-        }
         }
         }
         }

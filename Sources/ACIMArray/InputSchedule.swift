@@ -3,11 +3,34 @@ import CKernels
 
 /// The inputs of a batch as the DACs apply them: in array row order, split into passes.
 public struct InputSchedule: Sendable {
-    /// One pass: `vectors x rows` values in array row order, and its sign. The values are non-negative but
-    /// for XNOR inputs (-1, 0, +1) and sign-magnitude inputs (signed codes, the sign the drive's polarity).
+    /// One pass: each input vector resequenced to array row order (unless the rows keep their order) and
+    /// made unsigned, `max(sign * x, 0) + bias` (clamped only for two-pass inputs), and the pass's sign. The
+    /// values are non-negative but for XNOR inputs (-1, 0, +1) and sign-magnitude inputs (signed codes, the
+    /// sign the drive's polarity). They are computed per vector, as the engines read them.
     public struct Pass: Sendable {
         public let sign: Double
-        public let values: Matrix<Int32>
+        let factor: Int32
+        let bias: Int32
+        let clamps: Bool
+        let inputs: Matrix<Int32>
+        /// The logical row at each array row; nil when the rows keep their order.
+        let rowOrder: [Int64]?
+
+        /// The value of vector `b` at array row `i`.
+        public func value(_ b: Int, _ i: Int) -> Int32 {
+            let x = factor &* inputs[b, rowOrder.map { Int($0[i]) } ?? i]
+            return (clamps ? max(x, 0) : x) &+ bias
+        }
+
+        /// Writes the values of vector `b` (one per array row) to `values`, in one vectorized pass.
+        public func vector(_ b: Int, into values: UnsafeMutablePointer<Int32>) {
+            inputs.storage.withUnsafeBufferPointer { source in
+                (rowOrder ?? []).withUnsafeBufferPointer { order in
+                    acim_pass_values(source.baseAddress! + b * inputs.columns, 1, Int64(inputs.columns),
+                                     rowOrder == nil ? nil : order.baseAddress, factor, bias, clamps ? 1 : 0, values)
+                }
+            }
+        }
     }
 
     public let passes: [Pass]
@@ -43,22 +66,9 @@ public struct InputSchedule: Sendable {
                 expected: "a code in \(range.lowerBound)...\(range.upperBound) for "
                     + (layout.mode == .xnor ? "xnor inputs (0 flags a zero input)" : "\(bits)-bit \(encoding.rawValue) inputs"))
         }
-        // Each pass: the inputs resequenced to array row order (unless the rows keep their order) and made
-        // unsigned, `max(sign * x, 0) + bias`, in one vectorized pass over them (`acim_pass_values`).
-        let (rows, columns) = (inputs.rows, inputs.columns)
         let rowOrder = mapping.resequenced ? mapping.rowOrder.map { Int64($0) } : nil
         func pass(_ sign: Int32, bias: Int32 = 0, clamps: Bool) -> Pass {
-            let storage = [Int32](unsafeUninitializedCapacity: rows * columns) { values, count in
-                inputs.storage.withUnsafeBufferPointer { source in
-                    (rowOrder ?? []).withUnsafeBufferPointer { order in
-                        acim_pass_values(source.baseAddress, Int64(rows), Int64(columns),
-                                         rowOrder == nil ? nil : order.baseAddress, sign, bias, clamps ? 1 : 0,
-                                         values.baseAddress)
-                    }
-                }
-                count = rows * columns
-            }
-            return Pass(sign: Double(sign), values: Matrix(rows: rows, columns: columns, storage: storage))
+            Pass(sign: Double(sign), factor: sign, bias: bias, clamps: clamps, inputs: inputs, rowOrder: rowOrder)
         }
         if layout.mode == .xnor {
             passes = [pass(1, clamps: false)]

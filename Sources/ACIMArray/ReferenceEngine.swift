@@ -44,7 +44,7 @@ public struct ReferenceEngine: MVMEngine {
                 var zeroRows = 0
                 for i in 0..<rows where !mapping.staticRowDisabled[i] {
                     enabledRows += 1
-                    if pass.values[b, i] == 0 { zeroRows += 1 }
+                    if pass.value(b, i) == 0 { zeroRows += 1 }
                 }
                 let gated = gate.applies(zeroRows: zeroRows, enabledRows: enabledRows)
                 if gated {
@@ -66,7 +66,7 @@ public struct ReferenceEngine: MVMEngine {
                     var digit = [Int32](repeating: 0, count: rows)
                     var anyDigit = false
                     for i in 0..<rows {
-                        let value = pass.values[b, i]
+                        let value = pass.value(b, i)
                         if xnor {
                             digit[i] = value != 0 ? 1 : 0
                             wordLine[i] = value < 0 ? 2 * i + 1 : 2 * i

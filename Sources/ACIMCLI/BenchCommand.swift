@@ -110,11 +110,11 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Bytes the benchmark allocates per input vector: the integer inputs and their permuted schedule (4 bytes
-    /// per row each), the engine's accumulator per pass and its outputs (8 bytes per output each), and the
-    /// sgemm operands of every phase (4 bytes per word line and per mapped column).
+    /// Bytes the benchmark allocates per input vector: the integer inputs (4 bytes per row), the engine's
+    /// accumulator per pass and its outputs (8 bytes per output each), and the sgemm operands of every phase
+    /// (4 bytes per word line and per mapped column).
     static func bytesPerVector(_ layout: CrossbarLayout, columns: Int) -> Double {
-        Double(8 * layout.logicalRows + 8 * layout.weightCapacity * (layout.passes + 1)
+        Double(4 * layout.logicalRows + 8 * layout.weightCapacity * (layout.passes + 1)
                + 4 * layout.phasesPerPass * (layout.logicalRows * layout.wordLinesPerRow + columns))
     }
 

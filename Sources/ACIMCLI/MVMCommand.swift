@@ -73,11 +73,10 @@ struct MVM: ParsableCommand {
     }
 
     /// Bytes an MVM batch allocates per input vector of `rows` elements with `outputs` outputs: the float
-    /// inputs, their magnitudes and integer codes, the permuted schedule (4 bytes per element each), and per
-    /// output the engine's accumulator per pass, its outputs, the rescaled outputs and the float product
-    /// (8 bytes each).
+    /// inputs, their magnitudes and integer codes (4 bytes per element each), and per output the engine's
+    /// accumulator per pass, its outputs, the rescaled outputs and the float product (8 bytes each).
     static func bytesPerVector(rows: Int, outputs: Int, layout: CrossbarLayout) -> Double {
-        Double(4 * 4 * rows) + Double(8 * outputs * (layout.passes + 3))
+        Double(3 * 4 * rows) + Double(8 * outputs * (layout.passes + 3))
     }
 
     private func loadMatrix(_ path: String, name: String) throws -> Matrix<Float> {

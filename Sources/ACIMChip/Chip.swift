@@ -214,8 +214,8 @@ public struct Chip: Sendable, Codable, Equatable {
     }
 
     /// Runs one batch of inputs on each of several distinct arrays at the chip's time, as the arrays of one
-    /// layer run side by side: concurrently over arrays when `concurrent` (give an `engine` that runs
-    /// single-threaded then, so parallelism never nests). Each array's reads are counted and its ledger
+    /// layer run side by side: concurrently over arrays on the engines' threads (`BLAS.threadCount`) when
+    /// `concurrent` (give an `engine` that runs single-threaded then, so parallelism never nests). Each array's reads are counted and its ledger
     /// added to `costs` in request order, as `mvm` does; the results come back in that order.
     public mutating func mvm(_ requests: [(array: ArrayID, inputs: Matrix<Int32>)], context: ReadContext,
                              engine: any MVMEngine, concurrent: Bool) throws -> [MVMResult] {
@@ -232,7 +232,7 @@ public struct Chip: Sendable, Codable, Equatable {
         if concurrent && requests.count > 1 {
             results.withUnsafeMutableBufferPointer { results in
                 let out = Unchecked(value: results.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: requests.count) { k in
+                Parallel.forEach(requests.count, threads: BLAS.threadCount) { k in
                     out.value[k] = Result { try engine.run(arrays[k], inputs: requests[k].inputs, context: context) }
                 }
             }

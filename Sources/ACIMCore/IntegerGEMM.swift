@@ -80,8 +80,8 @@ public enum IntegerGEMM {
     public static func multiply(_ a: UnsafePointer<UInt8>, rows m: Int, by b: PackedMatrix,
                                 into c: UnsafeMutablePointer<Float>) -> Bool {
         guard m > 0 else { return true }
-        guard let plan = Plan.shared(m: m, k: b.rows, n: b.columns), let packed = b.packing(for: plan) else { return false }
-        return acim_igemm_execute(plan.handle, a, packed, c) == 0
+        guard let plan = Plan.shared(m: m, k: b.rows, n: b.columns), let weights = b.weights(for: plan) else { return false }
+        return acim_igemm_execute(plan.handle, a, weights, c) == 0
     }
 
     /// A signed 8-bit matrix (`rows x columns`, the GEMM's right operand) packed for the kernels.
@@ -91,8 +91,9 @@ public enum IntegerGEMM {
         /// The plain values (row-major), kept to pack again for a kernel that wants another layout.
         public let values: [Int8]
         private let lock = NSLock()
-        /// Packings by plan: nearly always one, shared by every row count.
-        private var packings: [(plan: Plan, bytes: UnsafeMutableRawPointer)] = []
+        /// Packings by plan, each with the kernel's weights operand over it: nearly always one, shared by every
+        /// row count.
+        private var packings: [(plan: Plan, bytes: UnsafeMutableRawPointer, weights: UnsafeMutableRawPointer)] = []
 
         /// Packs `values` (row-major, `rows x columns`); nil when the integer path is off or oneDNN failed.
         public init?(rows: Int, columns: Int, values: [Int8]) {
@@ -102,11 +103,14 @@ public enum IntegerGEMM {
             self.columns = columns
             self.values = values
             // The layout of a chunk-sized GEMM: every row count uses it on the kernels seen so far.
-            guard let plan = Plan.shared(m: 32, k: rows, n: columns), packing(for: plan) != nil else { return nil }
+            guard let plan = Plan.shared(m: 32, k: rows, n: columns), weights(for: plan) != nil else { return nil }
         }
 
         deinit {
-            for packing in packings { packing.bytes.deallocate() }
+            for packing in packings {
+                acim_igemm_weights_destroy(packing.weights)
+                packing.bytes.deallocate()
+            }
         }
 
         /// Bytes held by the packings.
@@ -116,21 +120,21 @@ public enum IntegerGEMM {
             return packings.reduce(0) { $0 + acim_igemm_packed_size($1.plan.handle) }
         }
 
-        /// The values packed for `plan`, packed on first use.
-        fileprivate func packing(for plan: Plan) -> UnsafeRawPointer? {
+        /// The kernel's weights operand over the values packed for `plan`, packed on first use.
+        fileprivate func weights(for plan: Plan) -> UnsafeRawPointer? {
             lock.lock()
             defer { lock.unlock() }
             if let found = packings.first(where: { acim_igemm_same_packing($0.plan.handle, plan.handle) != 0 }) {
-                return UnsafeRawPointer(found.bytes)
+                return UnsafeRawPointer(found.weights)
             }
             let bytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, acim_igemm_packed_size(plan.handle)), alignment: 64)
             let packed = values.withUnsafeBufferPointer { acim_igemm_pack(plan.handle, $0.baseAddress!, Int64(columns), bytes) }
-            guard packed == 0 else {
+            guard packed == 0, let weights = acim_igemm_weights(plan.handle, bytes) else {
                 bytes.deallocate()
                 return nil
             }
-            packings.append((plan, bytes))
-            return UnsafeRawPointer(bytes)
+            packings.append((plan, bytes, weights))
+            return UnsafeRawPointer(weights)
         }
     }
 

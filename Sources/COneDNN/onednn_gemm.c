@@ -2,6 +2,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,10 +87,49 @@ static int run(dnnl_primitive_t primitive, int count, dnnl_exec_arg_t *args, con
 }
 
 struct acim_igemm_plan {
+    int64_t id;
     int64_t m, k, n;
     dnnl_primitive_t matmul;
     dnnl_memory_desc_t a, packed, c, scratchpad;
 };
+
+/* Numbers plans, so that a thread's memory objects are found by plan, never by a reused address. */
+static _Atomic int64_t plans_made = 0;
+
+/* The memory objects of the left operand, the product and the scratchpad a thread last used with a plan:
+   made once, their buffers set per call (plain layouts, so setting a buffer costs nothing). */
+typedef struct {
+    int64_t plan;
+    dnnl_memory_t a, c, scratchpad;
+} operand_memories;
+
+#define CACHED_PLANS 32
+static _Thread_local operand_memories cached[CACHED_PLANS];
+static _Thread_local int cached_next = 0;
+
+/* The calling thread's memory objects for `plan`, made (in place of the least recently made) when it has
+   none; NULL when oneDNN fails. */
+static operand_memories *memories(const acim_igemm_plan *plan) {
+    for (int i = 0; i < CACHED_PLANS; i++) {
+        if (cached[i].a != NULL && cached[i].plan == plan->id) return &cached[i];
+    }
+    operand_memories *slot = &cached[cached_next];
+    cached_next = (cached_next + 1) % CACHED_PLANS;
+    dnnl_memory_destroy(slot->a);
+    dnnl_memory_destroy(slot->c);
+    dnnl_memory_destroy(slot->scratchpad);
+    *slot = (operand_memories){plan->id, NULL, NULL, NULL};
+    if (dnnl_memory_create(&slot->a, &plan->a, engine, DNNL_MEMORY_NONE) != dnnl_success
+        || dnnl_memory_create(&slot->c, &plan->c, engine, DNNL_MEMORY_NONE) != dnnl_success
+        || dnnl_memory_create(&slot->scratchpad, &plan->scratchpad, engine, DNNL_MEMORY_NONE) != dnnl_success) {
+        dnnl_memory_destroy(slot->a);
+        dnnl_memory_destroy(slot->c);
+        dnnl_memory_destroy(slot->scratchpad);
+        *slot = (operand_memories){0, NULL, NULL, NULL};
+        return NULL;
+    }
+    return slot;
+}
 
 acim_igemm_summation acim_igemm_probe(char *isa, size_t capacity) {
     if (capacity > 0) isa[0] = 0;
@@ -117,6 +157,7 @@ acim_igemm_plan *acim_igemm_plan_create(int64_t m, int64_t k, int64_t n) {
     if (prepare_thread() != 0) return NULL;
     acim_igemm_plan *plan = calloc(1, sizeof *plan);
     if (plan == NULL) return NULL;
+    plan->id = atomic_fetch_add(&plans_made, 1) + 1;
     plan->m = m;
     plan->k = k;
     plan->n = n;
@@ -187,18 +228,32 @@ int acim_igemm_pack(const acim_igemm_plan *plan, const int8_t *b, int64_t ldb, v
     return status;
 }
 
-int acim_igemm_execute(const acim_igemm_plan *plan, const uint8_t *a, const void *packed, float *c) {
+void *acim_igemm_weights(const acim_igemm_plan *plan, void *packed) {
+    if (prepare_thread() != 0) return NULL;
+    dnnl_memory_t weights = NULL;
+    if (dnnl_memory_create(&weights, &plan->packed, engine, packed) != dnnl_success) return NULL;
+    return weights;
+}
+
+void acim_igemm_weights_destroy(void *weights) { dnnl_memory_destroy((dnnl_memory_t)weights); }
+
+int acim_igemm_execute(const acim_igemm_plan *plan, const uint8_t *a, const void *weights, float *c) {
     if (prepare_thread() != 0) return -1;
-    dnnl_memory_t ma = NULL, mb = NULL, mc = NULL;
-    int status = -1;
-    if (dnnl_memory_create(&ma, &plan->a, engine, (void *)a) == dnnl_success
-        && dnnl_memory_create(&mb, &plan->packed, engine, (void *)packed) == dnnl_success
-        && dnnl_memory_create(&mc, &plan->c, engine, c) == dnnl_success) {
-        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
-        status = run(plan->matmul, 3, args, &plan->scratchpad);
+    operand_memories *m = memories(plan);
+    if (m == NULL) return -1;
+    const size_t size = dnnl_memory_desc_get_size(&plan->scratchpad);
+    void *buffer = size > 0 ? scratchpad(size) : NULL;
+    if ((size > 0 && buffer == NULL)
+        || dnnl_memory_set_data_handle(m->a, (void *)a) != dnnl_success
+        || dnnl_memory_set_data_handle(m->c, c) != dnnl_success
+        || (size > 0 && dnnl_memory_set_data_handle(m->scratchpad, buffer) != dnnl_success)) {
+        return -1;
     }
-    dnnl_memory_destroy(ma);
-    dnnl_memory_destroy(mb);
-    dnnl_memory_destroy(mc);
-    return status;
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, m->a}, {DNNL_ARG_WEIGHTS, (dnnl_memory_t)weights}, {DNNL_ARG_DST, m->c},
+                               {DNNL_ARG_SCRATCHPAD, m->scratchpad}};
+    if (dnnl_primitive_execute(plan->matmul, thread_stream, 4, args) != dnnl_success
+        || dnnl_stream_wait(thread_stream) != dnnl_success) {
+        return -1;
+    }
+    return 0;
 }

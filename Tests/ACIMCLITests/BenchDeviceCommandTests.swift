@@ -30,7 +30,7 @@ import Testing
         #expect(bench("--threads=-2").failure == "--threads: expected a value in 1...\(cores), got -2")
         #expect(bench("--threads", "-2").failure == "--threads: expected a value in 1...\(cores), got -2")
         #expect(bench("--batch", "1000000000").failure
-            == "resource limit: --batch 1000000000 needs about 15.6 TiB; this machine has \(machineMemory)")
+            == "resource limit: --batch 1000000000 needs about 14.7 TiB; this machine has \(machineMemory)")
         #expect(bench("--batch", "0").exitCode == 1)
     }
 
@@ -74,6 +74,6 @@ import Testing
             == "--interval: invalid check_interval: expected a time in 1min...1w, got -1d")
         #expect(lifetime("--interval", "soon").failure.hasPrefix("--interval: invalid quantity \"soon\": expected a time"))
         #expect(lifetime("--batch", "1000000000").failure
-            == "resource limit: --batch 1000000000 needs about 4.9 TiB; this machine has \(machineMemory)")
+            == "resource limit: --batch 1000000000 needs about 4.0 TiB; this machine has \(machineMemory)")
     }
 }

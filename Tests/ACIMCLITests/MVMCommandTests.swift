@@ -21,7 +21,7 @@ import Testing
 
     @Test func batchesBeyondTheMachinesMemoryAreRefusedUpFront() {
         let outcome = mvm("--batch", "1000000000")
-        #expect(outcome.failure == "resource limit: --batch 1000000000 needs about 4.9 TiB; this machine has \(machineMemory)")
+        #expect(outcome.failure == "resource limit: --batch 1000000000 needs about 4.0 TiB; this machine has \(machineMemory)")
         #expect(outcome.exitCode == 1)
     }
 

@@ -32,6 +32,11 @@ int acim_igemm_same_packing(const acim_igemm_plan *a, const acim_igemm_plan *b);
    Returns 0 on success. */
 int acim_igemm_pack(const acim_igemm_plan *plan, const int8_t *b, int64_t ldb, void *packed);
 
-/* C = A * B with B packed for `plan` (or a plan of the same packing); A is m x k row-major (stride k),
-   C m x n row-major (stride n). Returns 0 on success. */
-int acim_igemm_execute(const acim_igemm_plan *plan, const uint8_t *a, const void *packed, float *c);
+/* The weights operand of `plan` over B packed for it (`packed`, which must outlive it); NULL on failure.
+   Made once per packing, shared by every thread and call. */
+void *acim_igemm_weights(const acim_igemm_plan *plan, void *packed);
+void acim_igemm_weights_destroy(void *weights);
+
+/* C = A * B with B's weights operand made for `plan` (or a plan of the same packing); A is m x k row-major
+   (stride k), C m x n row-major (stride n). Returns 0 on success. */
+int acim_igemm_execute(const acim_igemm_plan *plan, const uint8_t *a, const void *weights, float *c);
