@@ -446,20 +446,28 @@ private struct Batch {
         negativeDigits.withUnsafeMutableBufferPointer { negative in
             for (v, b) in vectors.enumerated() {
                 pass.vector(b, into: vector)
-                let zeros = Int(acim_count_zeros(vector, enabled.baseAddress!, Int64(rows)))
+                // AND mode: the digits come out with the zero count and the non-zero digits of every phase, in
+                // one pass (the digits of a pass that turns out skipped are overwritten by the next vector's).
+                var zeroCount: Int64 = 0
+                let start = plan.multiplied * wordLines
+                var charge: Int64 = 0
+                if andMode {
+                    // (An empty buffer may still have an address: only signed digits have sign rows.)
+                    let negativeStart = layout.signedDigits ? negative.baseAddress! + start : nil
+                    charge = acim_digit_planes(vector, enabled.baseAddress!, Int64(rows), Int32(phases), Int32(digitBits),
+                                               maxDigit, levelSums.baseAddress!, digits.baseAddress! + start,
+                                               negativeStart, Int64(wordLines), nonZeros.baseAddress!, &zeroCount)
+                } else {
+                    zeroCount = acim_count_zeros(vector, enabled.baseAddress!, Int64(rows))
+                }
+                let zeros = Int(zeroCount)
                 let gated = gate.applies(zeroRows: zeros, enabledRows: enabledRows)
                 plan.zeroRows[v] = zeros
                 plan.gated[v] = gated
                 plan.skipped[v] = gated && zeros == enabledRows
                 if plan.skipped[v] { continue }
                 if andMode {
-                    let start = plan.multiplied * wordLines
-                    // (An empty buffer may still have an address: only signed digits have sign rows.)
-                    let negativeStart = layout.signedDigits ? negative.baseAddress! + start : nil
-                    plan.charge[v] = Int(acim_digit_planes(vector, enabled.baseAddress!, Int64(rows), Int32(phases),
-                                                           Int32(digitBits), maxDigit, levelSums.baseAddress!,
-                                                           digits.baseAddress! + start, negativeStart, Int64(wordLines),
-                                                           gated ? nonZeros.baseAddress! : nil))
+                    plan.charge[v] = Int(charge)
                     for phase in 0..<phases {
                         // Non-zero digits are counted, and matter, only in a gated pass.
                         let nonZero = gated ? nonZeros[phase] : 0

@@ -397,13 +397,14 @@ static inline __attribute__((always_inline)) int bytes64(const int32_t *values, 
     return __builtin_reduce_or(high) < 256;
 }
 
-/* acim_digit_planes, counting the non-zero digits of each phase only when `counts`, and taking magnitudes
-   and writing signs when `signs`. */
+/* acim_digit_planes, counting the non-zero digits of each phase and the zero values only when `counts`, and
+   taking magnitudes and writing signs when `signs`. */
 static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t *values, const int32_t *enabled,
                                                                   int64_t count, int32_t phases, int32_t digit_bits,
                                                                   int32_t max_digit, const uint32_t *level_sums,
                                                                   uint8_t *digits, uint8_t *negative, int64_t stride,
-                                                                  int32_t *non_zero, int counts, int signs) {
+                                                                  int32_t *non_zero, int64_t *zeros, int counts,
+                                                                  int signs) {
     /* Sixty-four rows at a time as bytes where their values (magnitudes) fit one (inputs of at most 8 bits a
        pass), every phase of them while they are in registers: a digit and the sum of a row's digits over the
        phases then fit a byte too. Digit sums times level sums (below 2^32) are exact unsigned 64-bit
@@ -412,11 +413,12 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
         for (int32_t p = 0; p < phases; p++) non_zero[p] = 0;
     }
     uint64x16 charges = {0};
-    int64_t first = 0;
+    int64_t first = 0, zero_count = 0;
     for (; first + 64 <= count; first += 64) {
         uint8x64 value, enable, below = {0};
         if (!bytes64(values + first, signs, &value, &below)) break;
         bytes64(enabled + first, 0, &enable, NULL);
+        if (counts) zero_count -= __builtin_reduce_add((int8x64)((value == 0) & (enable != 0)));
         uint8x64 digit_sums = {0};
         for (int32_t p = 0; p < phases; p++) {
             const int shift = p * digit_bits;
@@ -441,6 +443,7 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
     for (; first + 16 <= count; first += 16) {
         int32x16 value = *(const int32x16 *)(values + first);
         const int32x16 enable = *(const int32x16 *)(enabled + first);
+        if (counts) zero_count += __builtin_reduce_add((value == 0) & enable & 1);
         uint8x16 below = {0};
         if (signs) {
             const int32x16 negative_lanes = (int32x16)(value < 0);
@@ -464,6 +467,7 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
     int64_t charge = 0;
     for (int l = 0; l < 16; l++) charge += (int64_t)charges[l];
     for (int64_t i = first; i < count; i++) {
+        if (counts) zero_count += (values[i] == 0) & enabled[i] & 1;
         const int32_t magnitude = signs && values[i] < 0 ? -values[i] : values[i];
         int32_t digit_sum = 0;
         for (int32_t p = 0; p < phases; p++) {
@@ -475,16 +479,17 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
         }
         charge += (int64_t)digit_sum * (int64_t)level_sums[i];
     }
+    if (counts) *zeros = zero_count;
     return charge;
 }
 
 WIDEST
 int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
                           int32_t digit_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
-                          uint8_t *negative, int64_t stride, int32_t *non_zero) {
+                          uint8_t *negative, int64_t stride, int32_t *non_zero, int64_t *zeros) {
 #define PLANES(counts, signs)                                                                                   \
     digit_planes(values, enabled, count, phases, digit_bits, max_digit, level_sums, digits, negative, stride, \
-                 non_zero, counts, signs)
+                 non_zero, zeros, counts, signs)
     if (negative) return non_zero ? PLANES(1, 1) : PLANES(0, 1);
     return non_zero ? PLANES(1, 0) : PLANES(0, 0);
 #undef PLANES

@@ -140,7 +140,7 @@ import Testing
         #expect(fromPhysical.allSatisfy { $0 != 0.25 })
     }
 
-    /// All digit planes of a vector in one pass equal the digits, non-zero counts and charge taken row by row
+    /// All digit planes of a vector in one pass equal the digits, non-zero counts, zero count and charge taken row by row
     /// and phase by phase, for values that fit a byte and wider ones, with and without counting, for row
     /// counts that leave partial blocks, for disabled rows, and for signed values in sign-magnitude form
     /// (digits of the magnitudes, a sign plane per phase).
@@ -163,6 +163,7 @@ import Testing
             var expectedNegative = [UInt8](repeating: 0, count: phases * stride)
             var expectedNonZero = [Int32](repeating: 0, count: phases)
             var expectedCharge = 0
+            let expectedZeros = (0..<count).filter { values[$0] == 0 && enabled[$0] != 0 }.count
             for i in 0..<count {
                 var digitSum = 0
                 for p in 0..<phases {
@@ -178,15 +179,19 @@ import Testing
                 var digits = [UInt8](repeating: 0, count: phases * stride)
                 var negative = [UInt8](repeating: 0, count: phases * stride)
                 var nonZero = [Int32](repeating: -7, count: phases)
+                var zeros: Int64 = -7
                 let charge = digits.withUnsafeMutableBufferPointer { d in
                     negative.withUnsafeMutableBufferPointer { s in
                         nonZero.withUnsafeMutableBufferPointer { n in
-                            acim_digit_planes(values, enabled, Int64(count), Int32(phases), Int32(dacBits), maxDigit,
-                                              levelSums, d.baseAddress!, signed ? s.baseAddress! : nil, Int64(stride),
-                                              counts ? n.baseAddress! : nil)
+                            withUnsafeMutablePointer(to: &zeros) { z in
+                                acim_digit_planes(values, enabled, Int64(count), Int32(phases), Int32(dacBits), maxDigit,
+                                                  levelSums, d.baseAddress!, signed ? s.baseAddress! : nil, Int64(stride),
+                                                  counts ? n.baseAddress! : nil, counts ? z : nil)
+                            }
                         }
                     }
                 }
+                #expect(zeros == (counts ? Int64(expectedZeros) : -7), "trial \(trial)")
                 #expect(charge == Int64(expectedCharge), "trial \(trial)")
                 #expect(digits == expectedDigits, "trial \(trial)")
                 #expect(negative == expectedNegative, "trial \(trial)")

@@ -51,13 +51,14 @@ void acim_readout_xnor(const acim_adc_row *rows, int64_t count, const float *rea
 /* The digit planes of one input vector, every bit-serial phase in one pass over it: row p of digits (at
    digits + p * stride) gets ((m >> (p * digit_bits)) & max_digit) & enabled[i] (enabled is all ones or all
    zeros per row), where m is values[i], or |values[i]| for signed inputs in sign-magnitude form (negative
-   not NULL: row p of negative, at the same offsets, gets 1 where values[i] < 0, else 0); non_zero[p] gets
-   its number of non-zero digits (non_zero NULL: not counted). Digit sums and level sums must be below 2^32
-   each. Returns the vector's unit bit-line charge, the sum over rows of (the row's digits summed over the
+   not NULL: row p of negative, at the same offsets, gets 1 where values[i] < 0, else 0). With non_zero and
+   zeros given (else neither is counted), non_zero[p] gets the number of non-zero digits of phase p and
+   *zeros the number of enabled rows whose value is 0. Digit sums and level sums must be below 2^32 each.
+   Returns the vector's unit bit-line charge, the sum over rows of (the row's digits summed over the
    phases) * level_sums[i], in 64-bit integers. */
 int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
                           int32_t digit_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
-                          uint8_t *negative, int64_t stride, int32_t *non_zero);
+                          uint8_t *negative, int64_t stride, int32_t *non_zero, int64_t *zeros);
 
 /* The number of enabled rows (enabled all ones) whose value is zero. */
 int64_t acim_count_zeros(const int32_t *values, const int32_t *enabled, int64_t count);
