@@ -30,11 +30,7 @@ enum GEMMOperand {
                 log?.record(m: rows, n: b.columns, k: b.rows, integer: true)
                 if negative != nil && !squared {
                     // Less the bias times each column's level sum: integers below 2^24, so exact.
-                    var bias = [Float](repeating: 0, count: b.columns)
-                    for w in 0..<b.rows {
-                        for c in 0..<b.columns { bias[c] += Float(b.values[w * b.columns + c]) }
-                    }
-                    for c in 0..<b.columns { bias[c] *= 128 }
+                    let bias = b.columnSums.map { Float(128 * $0) }
                     for r in 0..<rows {
                         for c in 0..<b.columns { product[r * b.columns + c] -= bias[c] }
                     }

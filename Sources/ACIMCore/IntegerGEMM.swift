@@ -90,6 +90,8 @@ public enum IntegerGEMM {
         public let columns: Int
         /// The plain values (row-major), kept to pack again for a kernel that wants another layout.
         public let values: [Int8]
+        /// The sum of each column's values.
+        public let columnSums: [Int]
         private let lock = NSLock()
         /// Packings by plan, each with the kernel's weights operand over it: nearly always one, shared by every
         /// row count.
@@ -102,6 +104,11 @@ public enum IntegerGEMM {
             self.rows = rows
             self.columns = columns
             self.values = values
+            var sums = [Int](repeating: 0, count: columns)
+            for w in 0..<rows {
+                for c in 0..<columns { sums[c] += Int(values[w * columns + c]) }
+            }
+            columnSums = sums
             // The layout of a chunk-sized GEMM: every row count uses it on the kernels seen so far.
             guard let plan = Plan.shared(m: 32, k: rows, n: columns), weights(for: plan) != nil else { return nil }
         }

@@ -228,6 +228,33 @@ static inline __attribute__((always_inline)) void sliced(const source *rows, con
             *(double8 *)(output + first + 8) = out_high;
         }
     }
+    if (converts && group_stride != 1 && first < groups) {
+        /* Columns in array order: each row's columns are first converted in one pass over them, to codes or
+           (rounds) whole-unit decoded sums, all integers, then combined group by group. */
+        const int64_t span = (groups - 1) * group_stride + ((differential ? 2 : 1) * slices - 1) * slot_stride + 1;
+        int32_t staged[span];
+        for (int64_t r = 0; r < count; r++) {
+            source from = rows[r];
+            /* Codes have at most 16 bits, and a whole-unit decoded sum is at most the full scale, below 2^31. */
+            if (rounds[r]) {
+                for (int64_t i = 0; i < span; i++) staged[i] = (int32_t)column(from, 1, masked, 1, i);
+            } else {
+                from.step = 1.0;
+                for (int64_t i = 0; i < span; i++) staged[i] = (int32_t)column(from, 1, masked, 0, i);
+            }
+            for (int64_t g = first; g < groups; g++) {
+                int64_t sum = 0;
+                for (int64_t k = 0; k < slices; k++) {
+                    const int64_t slot = g * group_stride + (differential ? 2 * k : k) * slot_stride;
+                    const int64_t value = differential ? (int64_t)staged[slot] - staged[slot + slot_stride] : staged[slot];
+                    sum += value << (k * slice_bits);
+                }
+                output[g] += rounds[r] ? weights[r] * ((double)sum - offsets[r])
+                                       : scaled[r] * (double)(sum - code_offsets[r]);
+            }
+        }
+        return;
+    }
     for (int64_t g = first; g < groups; g++) {
         double out = output[g];
         for (int64_t r = 0; r < count; r++) {
