@@ -1,8 +1,9 @@
 import ACIMCore
 
 /// One phase that drives a set of word lines with the DAC's top digit and converts every bit line on its
-/// own, before any shift-and-add: what a device controller's functional check reads.
-/// The top digit uses the ADC range that inference uses; the sums are reported per unit digit.
+/// own, before any shift-and-add: what a device controller's functional check reads. It runs on the
+/// periphery inference uses: the same ADC (bipolar where inference's is) and range, and the same drive (with
+/// pulse-width inputs, a pulse of the top digit's width on each line); the sums are reported per unit digit.
 public struct BitLineRead: Sendable {
     /// ADC-decoded sum of every mapped column divided by the digit, in level units (0 for columns not read).
     public var sums: [Double]
@@ -24,7 +25,8 @@ extension Crossbar {
         let gated = gate.applies(zeroRows: mapping.rows - wordLines.count, enabledRows: mapping.rows)
         let fullScale = fullScale(connectedCells: wordLines.count, rescales: gated && gate.rescalesRange,
                                   mappedRows: mapping.rows)
-        let adc = ADC(bits: config.periphery.adc.bits)
+        let adc = ADC(config: config)
+        let drive = PhaseDrive(config: config)
         let noise = context.readNoise(array: id, vector: 0)
         let digit = Float(layout.maxDigit)
         var converted = 0
@@ -40,10 +42,12 @@ extension Crossbar {
         read.activity.vectors = 1
         read.activity.passes = 1
         read.activity.phasesRun = 1
-        read.activity.wordlineDrives = wordLines.count
-        read.activity.cellReads = wordLines.count * converted
+        let pulses = PhaseDrive.Pulses(steps: wordLines.count * layout.maxDigit, longest: layout.maxDigit)
+        read.activity.wordlineDrives = drive.drives(connected: wordLines.count, pulses: pulses)
+        read.activity.cellReads = drive.cellReads(cells: wordLines.count, pulses: pulses) * converted
         read.activity.adcConversions = converted
-        read.activity.cycles = config.scaledTiming.phaseCycles(activeColumns: converted, adcCount: layout.adcCount)
+        read.activity.cycles = drive.cycles(config.scaledTiming, activeColumns: converted, adcCount: layout.adcCount,
+                                            pulses: pulses)
         read.energy = read.activity.ledger(array: id, table: config.scaledEnergy).energy
         return read
     }
