@@ -24,12 +24,9 @@ public struct ReferenceEngine: MVMEngine {
         var ungated = MVMActivity()
         var decoded = [Double](repeating: 0, count: columns)
         // Where every column of a phase converts at one full scale (zero-level cells are not disabled), the
-        // phase adds its codes: its raw sums are read out with the columns no ADC reads masked.
+        // phase adds its codes (`ShiftAdd.accumulate(codes:)`), unless its step is finer than one unit.
         let oneScale = !xnor && !gate.disablesZeroCells
-        var sums = [Float](repeating: 0, count: columns)
-        let read = (0..<columns).map {
-            Float(mapping.converts(column: $0) && !layout.isPairedMinus($0, groups: mapping.outputs) ? 1 : 0)
-        }
+        var codes = [Int](repeating: 0, count: columns)
 
         for b in 0..<inputs.rows {
             activity.vectors += 1
@@ -92,10 +89,10 @@ public struct ReferenceEngine: MVMEngine {
                     passPulses = pulses
                     activity.wordlineDrives += drive.drives(connected: connected.filter { $0 }.count, pulses: pulses)
                     var activeColumns = 0
-                    var rowScale: ADC.Scale?
+                    var rowFullScale: Float?
                     for c in 0..<columns {
                         decoded[c] = 0
-                        sums[c] = 0
+                        codes[c] = 0
                         if !mapping.converts(column: c) || layout.isPairedMinus(c, groups: mapping.outputs) { continue }
                         // The bit lines one conversion reads: the G+ and G- column of an analog pair, whose
                         // currents subtract, else the column alone.
@@ -131,8 +128,10 @@ public struct ReferenceEngine: MVMEngine {
                         let fullScale = crossbar.fullScale(connectedCells: cells, rescales: gate.rescalesRange,
                                                            mappedRows: rows)
                         decoded[c] = adc.convert(sum, fullScale: fullScale)
-                        sums[c] = sum
-                        rowScale = ADC.Scale(adc, fullScale: fullScale)
+                        codes[c] = Int(adc.code(sum, fullScale: fullScale))
+                        precondition(!oneScale || rowFullScale == nil || rowFullScale == fullScale,
+                                     "the columns of a phase convert at one full scale")
+                        rowFullScale = fullScale
                         activeColumns += 1
                         activity.adcConversions += 1
                         activity.cellReads += reads
@@ -145,16 +144,10 @@ public struct ReferenceEngine: MVMEngine {
                                                     pulses: pulses)
                     let weight = pass.sign * shiftAdd.phaseWeight(phase)
                     accumulated[passIndex].withUnsafeMutableBufferPointer { accumulated in
-                        if oneScale, let rowScale {
-                            sums.withUnsafeBufferPointer { sums in
-                                withUnsafePointer(to: ShiftAdd.ReadoutRow(sums: sums.baseAddress!, scale: rowScale,
-                                                                          weight: weight)) { row in
-                                    shiftAdd.readout(UnsafeBufferPointer(start: row, count: 1), read: read, adc: adc,
-                                                     order: .physical, groups: mapping.outputs,
-                                                     offsetColumn: mapping.offsetColumn, driverRows: rows,
-                                                     zeroRows: zeroRows, into: accumulated.baseAddress!)
-                                }
-                            }
+                        if oneScale, let fullScale = rowFullScale, ADC.Scale(adc, fullScale: fullScale).step >= 1 {
+                            shiftAdd.accumulate(codes: codes, step: ADC.Scale(adc, fullScale: fullScale).step,
+                                                weight: weight, groups: mapping.outputs,
+                                                offsetColumn: mapping.offsetColumn, into: accumulated.baseAddress!)
                         } else {
                             decoded.withUnsafeBufferPointer { decoded in
                                 shiftAdd.accumulate(decoded.baseAddress!, weight: weight, groups: mapping.outputs,

@@ -56,6 +56,25 @@ public struct ShiftAdd: Sendable {
         }
     }
 
+    /// Adds, for every weight group, its slice codes (codes of the mapped columns in array order, 0 for
+    /// columns not read) shifted by `k * bits_per_cell` and summed as an integer, G+ less G- or less the
+    /// offset column's code times `2^(weight_bits - 1)`, times `step` and then `weight`: the plain definition
+    /// of what `readout` adds for a differential or offset-encoded row whose step is not finer than one unit.
+    public func accumulate(codes: [Int], step: Double, weight: Double, groups: Int, offsetColumn: Int?,
+                           into output: UnsafeMutablePointer<Double>) {
+        let width = layout.columnsPerWeight
+        let offset = offsetColumn.map { codes[$0] << (weightBits - 1) } ?? 0
+        for g in 0..<groups {
+            var combined = 0
+            for k in 0..<layout.slices {
+                let slice = encoding == .differential ? codes[g * width + 2 * k] - codes[g * width + 2 * k + 1]
+                    : codes[g * width + k]
+                combined += slice << (k * bitsPerCell)
+            }
+            output[g] += weight * step * Double(combined - offset)
+        }
+    }
+
     /// One row of raw column sums for `readout`: converted with its ADC scale, added with its weight.
     public typealias ReadoutRow = acim_adc_row
 

@@ -215,8 +215,10 @@ public struct Chip: Sendable, Codable, Equatable {
 
     /// Runs one batch of inputs on each of several distinct arrays at the chip's time, as the arrays of one
     /// layer run side by side: concurrently over arrays on the engines' threads (`BLAS.threadCount`) when
-    /// `concurrent` (give an `engine` that runs single-threaded then, so parallelism never nests). Each array's reads are counted and its ledger
-    /// added to `costs` in request order, as `mvm` does; the results come back in that order.
+    /// `concurrent` (give an `engine` that runs single-threaded then, so parallelism never nests; while
+    /// another thread's loop holds the worker team, the arrays run one after another). Each array's reads
+    /// are counted and its ledger added to `costs` in request order, as `mvm` does; the results come back
+    /// in that order.
     public mutating func mvm(_ requests: [(array: ArrayID, inputs: Matrix<Int32>)], context: ReadContext,
                              engine: any MVMEngine, concurrent: Bool) throws -> [MVMResult] {
         let slotIndices = try requests.map { request -> Int in

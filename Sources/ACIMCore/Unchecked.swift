@@ -1,4 +1,4 @@
-/// A value handed to parallel workers (`DispatchQueue.concurrentPerform`) that each touch their own
+/// A value handed to parallel workers (`Parallel.forEach`, `DispatchQueue.concurrentPerform`) that each touch their own
 /// part of it, which the compiler cannot see.
 public struct Unchecked<Value>: @unchecked Sendable {
     public let value: Value

@@ -31,14 +31,14 @@ typedef struct {
     double step;
 } source;
 
-/* The decoded sum at position i: given, or code = round-half-even(clamp(sum * factor * read mask (masked),
-   bottom, top)) (a read mask of 0 leaves a code of 0) times step, rounded to an integer (rounds) when the step
-   is finer than one unit. */
+/* The decoded sum at position i: given, or code = round-half-even(clamp(sum * factor, bottom, top)), 0 where
+   the read mask is 0 (masked), times step, rounded to an integer (rounds) when the step is finer than one
+   unit. */
 static inline __attribute__((always_inline)) double column(source from, int converts, int masked, int rounds,
                                                            int64_t i) {
     if (!converts) return from.decoded[i];
     float x = from.sums[i] * from.factor;
-    if (masked) x *= from.read[i];
+    if (masked && from.read[i] == 0) x = 0;
     x = x > from.bottom ? x : from.bottom;
     x = x < from.top ? x : from.top;
     const float code = (x + MAGIC) - MAGIC;
@@ -47,15 +47,16 @@ static inline __attribute__((always_inline)) double column(source from, int conv
 }
 
 typedef int32_t int32x16 __attribute__((vector_size(64), aligned(4)));
+typedef uint32_t uint32x16 __attribute__((vector_size(64), aligned(4)));
 
-/* *x = the sums at positions i ..< i + 16 times factor, times the read mask (masked: 0 or 1, which leaves a
-   code of 0), clamped to bottom ... top. The clamp compares and selects, one instruction a bound (sums are
+/* *x = the sums at positions i ..< i + 16 times factor, 0 where the read mask is 0 (masked), clamped to
+   bottom ... top. The clamp compares and selects, one instruction a bound (sums are
    never NaN). (Vectors this wide are written through pointers: returned, they would change the ABI of the
    narrower builds.) */
 static inline __attribute__((always_inline)) void clamped16(source from, int masked, int64_t i, float16 *x) {
     const float16 zero = {0}, bottom = zero + from.bottom, top = zero + from.top;
     *x = *(const float16 *)(from.sums + i) * from.factor;
-    if (masked) *x *= *(const float16 *)(from.read + i);
+    if (masked) *x = (float16)((int32x16)*x & (*(const float16 *)(from.read + i) != 0));
     const int32x16 above = *x > bottom;
     *x = (float16)(((int32x16)*x & above) | ((int32x16)bottom & ~above));
     const int32x16 below = *x < top;
@@ -152,7 +153,7 @@ static inline __attribute__((always_inline)) void combined16(source from, int ma
             integer_code16(from, masked, slot + slot_stride, &minus);
             code -= minus;
         }
-        *sum += code << (int32_t)(k * slice_bits);
+        *sum += (int32x16)((uint32x16)code << (uint32_t)(k * slice_bits));
     }
 }
 
@@ -166,7 +167,7 @@ static inline __attribute__((always_inline)) int64_t combined1(source from, int 
         const int64_t slot = g * group_stride + (differential ? 2 * k : k) * slot_stride;
         int64_t code = (int64_t)column(from, 1, masked, 0, slot);
         if (differential) code -= (int64_t)column(from, 1, masked, 0, slot + slot_stride);
-        sum += code << (k * slice_bits);
+        sum += (int64_t)((uint64_t)code << (k * slice_bits));
     }
     return sum - offset;
 }
@@ -247,7 +248,7 @@ static inline __attribute__((always_inline)) void sliced(const source *rows, con
                 for (int64_t k = 0; k < slices; k++) {
                     const int64_t slot = g * group_stride + (differential ? 2 * k : k) * slot_stride;
                     const int64_t value = differential ? (int64_t)staged[slot] - staged[slot + slot_stride] : staged[slot];
-                    sum += value << (k * slice_bits);
+                    sum += (int64_t)((uint64_t)value << (k * slice_bits));
                 }
                 output[g] += rounds[r] ? weights[r] * ((double)sum - offsets[r])
                                        : scaled[r] * (double)(sum - code_offsets[r]);
@@ -379,7 +380,6 @@ void acim_readout_xnor(const acim_adc_row *rows, int64_t count, const float *rea
     }
 }
 
-typedef uint32_t uint32x16 __attribute__((vector_size(64), aligned(4)));
 typedef uint64_t uint64x16 __attribute__((vector_size(128), aligned(8)));
 typedef uint8_t uint8x16 __attribute__((vector_size(16), aligned(1)));
 
@@ -517,8 +517,9 @@ int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t
 #define PLANES(counts, signs)                                                                                   \
     digit_planes(values, enabled, count, phases, digit_bits, max_digit, level_sums, digits, negative, stride, \
                  non_zero, zeros, counts, signs)
-    if (negative) return non_zero ? PLANES(1, 1) : PLANES(0, 1);
-    return non_zero ? PLANES(1, 0) : PLANES(0, 0);
+    const int counts = non_zero != NULL && zeros != NULL;
+    if (negative) return counts ? PLANES(1, 1) : PLANES(0, 1);
+    return counts ? PLANES(1, 0) : PLANES(0, 0);
 #undef PLANES
 }
 

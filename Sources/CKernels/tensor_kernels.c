@@ -33,12 +33,13 @@ void acim_im2col(const float *x, const acim_conv_geometry *g, float *cols) {
                             for (int64_t kx = 0; kx < kw; kx++) entry[kx] = 0;
                             continue;
                         }
-                        const float *pixels = plane + y * g->width + x0;
+                        /* Kernel column kx reads pixel x0 + kx * dx of the row, inside it for first <= kx < end. */
+                        const float *pixels = plane + y * g->width;
                         for (int64_t kx = 0; kx < first; kx++) entry[kx] = 0;
                         if (dx == 1) {
-                            memcpy(entry + first, pixels + first, (size_t)(end - first) * sizeof(float));
+                            memcpy(entry + first, pixels + x0 + first, (size_t)(end - first) * sizeof(float));
                         } else {
-                            for (int64_t kx = first; kx < end; kx++) entry[kx] = pixels[kx * dx];
+                            for (int64_t kx = first; kx < end; kx++) entry[kx] = pixels[x0 + kx * dx];
                         }
                         for (int64_t kx = end; kx < kw; kx++) entry[kx] = 0;
                     }

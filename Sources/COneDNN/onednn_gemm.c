@@ -107,12 +107,36 @@ typedef struct {
 static _Thread_local operand_memories cached[CACHED_PLANS];
 static _Thread_local int cached_next = 0;
 
+/* Frees a finished thread's memory objects, scratchpad and stream (the key's value is only a marker that the
+   thread has them). */
+static pthread_key_t cache_key;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+
+static void free_cache(void *marker) {
+    (void)marker;
+    for (int i = 0; i < CACHED_PLANS; i++) {
+        dnnl_memory_destroy(cached[i].a);
+        dnnl_memory_destroy(cached[i].c);
+        dnnl_memory_destroy(cached[i].scratchpad);
+        cached[i] = (operand_memories){0, NULL, NULL, NULL};
+    }
+    free(thread_scratchpad);
+    thread_scratchpad = NULL;
+    thread_scratchpad_size = 0;
+    if (thread_stream != NULL) dnnl_stream_destroy(thread_stream);
+    thread_stream = NULL;
+}
+
+static void make_cache_key(void) { pthread_key_create(&cache_key, free_cache); }
+
 /* The calling thread's memory objects for `plan`, made (in place of the least recently made) when it has
    none; NULL when oneDNN fails. */
 static operand_memories *memories(const acim_igemm_plan *plan) {
     for (int i = 0; i < CACHED_PLANS; i++) {
         if (cached[i].a != NULL && cached[i].plan == plan->id) return &cached[i];
     }
+    pthread_once(&cache_key_once, make_cache_key);
+    pthread_setspecific(cache_key, cached);
     operand_memories *slot = &cached[cached_next];
     cached_next = (cached_next + 1) % CACHED_PLANS;
     dnnl_memory_destroy(slot->a);

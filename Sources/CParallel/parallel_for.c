@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
 #define MAX_WORKERS 63
@@ -65,9 +66,18 @@ static void run_iterations(loop job, uint64_t g) {
     }
 }
 
+/* What a worker starts with: its number, and the generation before the loop that started it, which it then
+   joins even when it starts after that loop was published. */
+typedef struct {
+    int32_t id;
+    uint64_t seen;
+} start;
+
 static void *work(void *argument) {
-    const int32_t id = (int32_t)(intptr_t)argument;
-    uint64_t seen = atomic_load_explicit(&generation, memory_order_acquire);
+    const start begin = *(const start *)argument;
+    free(argument);
+    const int32_t id = begin.id;
+    uint64_t seen = begin.seen;
     for (;;) {
         int64_t start = 0;
         int calls = 0;
@@ -89,16 +99,28 @@ static void *work(void *argument) {
     return NULL;
 }
 
-/* Starts workers up to `count`; returns how many there are. Called under `running`. */
+/* Starts workers up to `count`, before the next loop is published; returns how many there are. Called under
+   `running`. Workers get stacks of 8 MiB whatever the process's limit (the read-out keeps a row of codes
+   on the stack). */
 static int32_t start_workers(int32_t count) {
     while (workers < count && workers < MAX_WORKERS) {
+        start *begin = malloc(sizeof *begin);
+        if (begin == NULL) break;
+        *begin = (start){workers, atomic_load_explicit(&generation, memory_order_acquire)};
         pthread_t thread;
         pthread_attr_t attributes;
-        if (pthread_attr_init(&attributes) != 0) break;
+        if (pthread_attr_init(&attributes) != 0) {
+            free(begin);
+            break;
+        }
         pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
-        const int made = pthread_create(&thread, &attributes, work, (void *)(intptr_t)workers);
+        pthread_attr_setstacksize(&attributes, 8 << 20);
+        const int made = pthread_create(&thread, &attributes, work, begin);
         pthread_attr_destroy(&attributes);
-        if (made != 0) break;
+        if (made != 0) {
+            free(begin);
+            break;
+        }
         workers += 1;
     }
     return workers;

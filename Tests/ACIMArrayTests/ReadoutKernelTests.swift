@@ -103,6 +103,39 @@ import Testing
         }
     }
 
+    /// Combined codes at the edge of 32 bits: a bipolar 16-bit ADC saturating every G+ column high and every
+    /// G- column low, 16-bit weights in one-bit cells, gives each group 2 x 32767 x (2^15 - 1) =
+    /// 2147352578, one below which the 32-bit lanes still hold, in both column orders.
+    @Test func combinedCodesAtTheEdgeOfThirtyTwoBits() throws {
+        var config = CrossbarConfig()
+        config.array.rows = 32
+        config.array.cols = 256
+        config.array.bitsPerCell = 1
+        config.array.weightBits = 16
+        let layout = CrossbarLayout(config: config)
+        let shiftAdd = ShiftAdd(config: config)
+        let adc = ADC(bits: 16, bipolar: true)
+        #expect(shiftAdd.combinedCodesFit32Bits(maxCode: Int(adc.topCode)))
+        let groups = 19
+        let columns = groups * layout.columnsPerWeight
+        let scale = ADC.Scale(adc, fullScale: 65534)
+        #expect(scale.step == 2)
+        for order in [ColumnOrder.physical, .slotMajor] {
+            var sums = [Float](repeating: 0, count: columns)
+            for c in 0..<columns {
+                sums[order.position(of: c, groups: groups, width: layout.columnsPerWeight)] = c % 2 == 0 ? 1e9 : -1e9
+            }
+            var output = [Double](repeating: 0, count: groups)
+            sums.withUnsafeBufferPointer { s in
+                withUnsafePointer(to: ShiftAdd.ReadoutRow(sums: s.baseAddress!, scale: scale, weight: -8)) { row in
+                    shiftAdd.readout(UnsafeBufferPointer(start: row, count: 1), read: nil, adc: adc, order: order,
+                                     groups: groups, offsetColumn: nil, driverRows: 32, zeroRows: 0, into: &output)
+                }
+            }
+            #expect(output == [Double](repeating: -8 * 2 * 2147352578, count: groups), "\(order)")
+        }
+    }
+
     @Test(arguments: WeightEncoding.allCases)
     func slotMajorShiftAddEqualsPhysical(encoding: WeightEncoding) throws {
         var config = CrossbarConfig()

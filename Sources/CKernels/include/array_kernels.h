@@ -52,7 +52,7 @@ void acim_readout_xnor(const acim_adc_row *rows, int64_t count, const float *rea
    digits + p * stride) gets ((m >> (p * digit_bits)) & max_digit) & enabled[i] (enabled is all ones or all
    zeros per row), where m is values[i], or |values[i]| for signed inputs in sign-magnitude form (negative
    not NULL: row p of negative, at the same offsets, gets 1 where values[i] < 0, else 0). With non_zero and
-   zeros given (else neither is counted), non_zero[p] gets the number of non-zero digits of phase p and
+   zeros both given (else neither is counted), non_zero[p] gets the number of non-zero digits of phase p and
    *zeros the number of enabled rows whose value is 0. Digit sums and level sums must be below 2^32 each.
    Returns the vector's unit bit-line charge, the sum over rows of (the row's digits summed over the
    phases) * level_sums[i], in 64-bit integers. */
