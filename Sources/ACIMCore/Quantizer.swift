@@ -42,18 +42,29 @@ public struct Quantizer: Sendable, Equatable {
                                         high: Double(range.upperBound)) - Quantizer.bias)
     }
 
-    /// `code` of every value, in one vectorized pass (`acim_quantize`). Traps on NaN, as `code` does.
+    /// `code` of every value, in vectorized passes (`acim_quantize`) over blocks of them on the engines'
+    /// threads (`BLAS.threadCount`). Traps on NaN, as `code` does.
     public func codes(_ values: [Float]) -> [Int32] {
         let range = codeRange
-        var nan: Int64 = 0
+        let blocks = min(BLAS.threadCount, max(1, values.count / 65536))
+        var nans = [Int64](repeating: 0, count: blocks)
         let codes = [Int32](unsafeUninitializedCapacity: values.count) { codes, count in
-            values.withUnsafeBufferPointer {
-                nan = acim_quantize($0.baseAddress, Int64(values.count), scale, Double(range.lowerBound),
-                                    Double(range.upperBound), codes.baseAddress)
+            values.withUnsafeBufferPointer { values in
+                nans.withUnsafeMutableBufferPointer { nans in
+                    let (input, output, found) = (Unchecked(value: values), Unchecked(value: codes.baseAddress),
+                                                  Unchecked(value: nans.baseAddress!))
+                    Parallel.forEach(blocks, threads: blocks) { block in
+                        let part = (input.value.count * block / blocks)..<(input.value.count * (block + 1) / blocks)
+                        found.value[block] = acim_quantize(input.value.baseAddress.map { $0 + part.lowerBound },
+                                                           Int64(part.count), scale, Double(range.lowerBound),
+                                                           Double(range.upperBound),
+                                                           output.value.map { $0 + part.lowerBound })
+                    }
+                }
             }
             count = values.count
         }
-        precondition(nan == 0, "a NaN value has no code")
+        precondition(nans.allSatisfy { $0 == 0 }, "a NaN value has no code")
         return codes
     }
 

@@ -48,15 +48,25 @@ enum Kernels {
 
     /// Patches as rows: row `(n*Ho + oy)*Wo + ox`, column `(c*kh + ky)*kw + kx`.
     static func im2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
-        var geometry = acim_conv_geometry(
+        let geometry = acim_conv_geometry(
             batch: Int64(g.batch), channels: Int64(g.channels), height: Int64(g.height), width: Int64(g.width),
             kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth), stride_y: Int64(g.strideY),
             stride_x: Int64(g.strideX), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
             dilation_y: Int64(g.dilationY), dilation_x: Int64(g.dilationX), out_height: Int64(g.outHeight),
             out_width: Int64(g.outWidth))
-        // The kernel writes every entry, the padding's zeros too.
+        // The kernel writes every entry, the padding's zeros too, in blocks of rows on the engines' threads.
+        let blocks = min(BLAS.threadCount, max(1, g.rows * g.patch / 65536))
         return [Float](unsafeUninitializedCapacity: g.rows * g.patch) { cols, count in
-            x.withUnsafeBufferPointer { acim_im2col($0.baseAddress!, &geometry, cols.baseAddress!) }
+            x.withUnsafeBufferPointer { x in
+                withUnsafePointer(to: geometry) { geometry in
+                    let (input, shape, output) = (Unchecked(value: x.baseAddress!), Unchecked(value: geometry),
+                                                  Unchecked(value: cols.baseAddress!))
+                    Parallel.forEach(blocks, threads: blocks) { block in
+                        let rows = (g.rows * block / blocks)..<(g.rows * (block + 1) / blocks)
+                        acim_im2col(input.value, shape.value, Int64(rows.lowerBound), Int64(rows.count), output.value)
+                    }
+                }
+            }
             count = g.rows * g.patch
         }
     }

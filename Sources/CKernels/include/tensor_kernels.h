@@ -12,9 +12,9 @@ typedef struct {
 } acim_conv_geometry;
 
 /* The patches as rows: row (n*Ho + oy)*Wo + ox holds, at column (c*kh + ky)*kw + kx, the pixel the kernel
-   entry (ky, kx) of channel c covers, or 0 where it falls in the padding. Every entry of `cols`
-   (rows x channels*kh*kw) is written. */
-void acim_im2col(const float *x, const acim_conv_geometry *g, float *cols);
+   entry (ky, kx) of channel c covers, or 0 where it falls in the padding. Rows first ..< first + count of
+   `cols` (rows x channels*kh*kw) are written, every entry of them. */
+void acim_im2col(const float *x, const acim_conv_geometry *g, int64_t first, int64_t count, float *cols);
 
 /* codes[i] = round-half-even(clamp((double)values[i] / scale, low, high)) for codes of at most 16 bits;
    returns the number of NaN values (whose codes are meaningless). */
