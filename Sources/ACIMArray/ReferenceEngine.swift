@@ -144,9 +144,8 @@ public struct ReferenceEngine: MVMEngine {
                                                     pulses: pulses)
                     let weight = pass.sign * shiftAdd.phaseWeight(phase)
                     accumulated[passIndex].withUnsafeMutableBufferPointer { accumulated in
-                        if oneScale, let fullScale = rowFullScale, ADC.Scale(adc, fullScale: fullScale).step >= 1 {
-                            shiftAdd.accumulate(codes: codes, step: ADC.Scale(adc, fullScale: fullScale).step,
-                                                weight: weight, groups: mapping.outputs,
+                        if oneScale, let step = rowFullScale.map({ ADC.Scale(adc, fullScale: $0).step }), step >= 1 {
+                            shiftAdd.accumulate(codes: codes, step: step, weight: weight, groups: mapping.outputs,
                                                 offsetColumn: mapping.offsetColumn, into: accumulated.baseAddress!)
                         } else {
                             decoded.withUnsafeBufferPointer { decoded in

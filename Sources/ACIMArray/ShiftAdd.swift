@@ -18,6 +18,9 @@ public struct ShiftAdd: Sendable {
     public let digitBits: Int
     /// `2^(k * bits_per_cell)` for every slice `k`.
     public let sliceWeights: [Double]
+    /// The largest magnitude of a group's combined code per unit of code magnitude: the slice weights summed,
+    /// twice for G+ less G-, plus the offset column's weight.
+    let largestCombinedCode: Int
 
     public init(config: CrossbarConfig) {
         layout = CrossbarLayout(config: config)
@@ -27,6 +30,9 @@ public struct ShiftAdd: Sendable {
         digitBits = layout.digitBits
         let bitsPerCell = config.array.bitsPerCell
         sliceWeights = (0..<layout.slices).map { Double(1 << ($0 * bitsPerCell)) }
+        let slices = (0..<layout.slices).reduce(0) { $0 + (1 << ($1 * bitsPerCell)) }
+        largestCombinedCode = (encoding == .differential ? 2 : 1) * slices
+            + (encoding == .offset ? 1 << (weightBits - 1) : 0)
     }
 
     /// Weight of phase `phase` of a pass: `2^(phase * digit bits)`.
@@ -80,12 +86,7 @@ public struct ShiftAdd: Sendable {
 
     /// Whether the combined code of a weight group (its slices' codes shifted and summed, less the offset
     /// column's) fits 32 bits for codes of magnitude at most `maxCode`.
-    func combinedCodesFit32Bits(maxCode: Int) -> Bool {
-        let slices = (0..<layout.slices).reduce(0) { $0 + (1 << ($1 * bitsPerCell)) }
-        let pairs = encoding == .differential ? 2 : 1
-        let offset = encoding == .offset ? 1 << (weightBits - 1) : 0
-        return (pairs * slices + offset) * maxCode < 1 << 31
-    }
+    func combinedCodesFit32Bits(maxCode: Int) -> Bool { largestCombinedCode * maxCode < 1 << 31 }
 
     /// `accumulate` from rows of raw column sums, each converted as it is read with its own ADC scale, row
     /// after row, in one pass over the outputs. A row whose step is finer than one unit product decodes every

@@ -22,6 +22,13 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body(r, range)` on consecutive ranges `r = 0, 1, ...` that cover `0..<count`, each of at least
+    /// `minimum` items (one range when `count` is smaller), at most `threads` of them, one per thread.
+    public static func forEachRange(_ count: Int, threads: Int, minimum: Int, _ body: (Int, Range<Int>) -> Void) {
+        let ranges = min(max(1, threads), max(1, count / max(1, minimum)))
+        forEach(ranges, threads: ranges) { r in body(r, (count * r / ranges)..<(count * (r + 1) / ranges)) }
+    }
+
     /// The body of a loop, handed to the workers as an opaque pointer.
     private final class Iteration: @unchecked Sendable {
         let body: (Int) -> Void

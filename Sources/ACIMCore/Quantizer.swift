@@ -46,19 +46,17 @@ public struct Quantizer: Sendable, Equatable {
     /// threads (`BLAS.threadCount`). Traps on NaN, as `code` does.
     public func codes(_ values: [Float]) -> [Int32] {
         let range = codeRange
-        let blocks = min(BLAS.threadCount, max(1, values.count / 65536))
-        var nans = [Int64](repeating: 0, count: blocks)
+        let threads = BLAS.threadCount
+        var nans = [Int64](repeating: 0, count: threads)
         let codes = [Int32](unsafeUninitializedCapacity: values.count) { codes, count in
             values.withUnsafeBufferPointer { values in
                 nans.withUnsafeMutableBufferPointer { nans in
                     let (input, output, found) = (Unchecked(value: values), Unchecked(value: codes.baseAddress),
                                                   Unchecked(value: nans.baseAddress!))
-                    Parallel.forEach(blocks, threads: blocks) { block in
-                        let part = (input.value.count * block / blocks)..<(input.value.count * (block + 1) / blocks)
-                        found.value[block] = acim_quantize(input.value.baseAddress.map { $0 + part.lowerBound },
-                                                           Int64(part.count), scale, Double(range.lowerBound),
-                                                           Double(range.upperBound),
-                                                           output.value.map { $0 + part.lowerBound })
+                    Parallel.forEachRange(values.count, threads: threads, minimum: 65536) { r, part in
+                        found.value[r] = acim_quantize(
+                            input.value.baseAddress.map { $0 + part.lowerBound }, Int64(part.count), scale,
+                            Double(range.lowerBound), Double(range.upperBound), output.value.map { $0 + part.lowerBound })
                     }
                 }
             }

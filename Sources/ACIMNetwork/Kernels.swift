@@ -55,14 +55,12 @@ enum Kernels {
             dilation_y: Int64(g.dilationY), dilation_x: Int64(g.dilationX), out_height: Int64(g.outHeight),
             out_width: Int64(g.outWidth))
         // The kernel writes every entry, the padding's zeros too, in blocks of rows on the engines' threads.
-        let blocks = min(BLAS.threadCount, max(1, g.rows * g.patch / 65536))
         return [Float](unsafeUninitializedCapacity: g.rows * g.patch) { cols, count in
             x.withUnsafeBufferPointer { x in
                 withUnsafePointer(to: geometry) { geometry in
                     let (input, shape, output) = (Unchecked(value: x.baseAddress!), Unchecked(value: geometry),
                                                   Unchecked(value: cols.baseAddress!))
-                    Parallel.forEach(blocks, threads: blocks) { block in
-                        let rows = (g.rows * block / blocks)..<(g.rows * (block + 1) / blocks)
+                    Parallel.forEachRange(g.rows, threads: BLAS.threadCount, minimum: max(1, 65536 / max(1, g.patch))) { _, rows in
                         acim_im2col(input.value, shape.value, Int64(rows.lowerBound), Int64(rows.count), output.value)
                     }
                 }

@@ -22,6 +22,23 @@ import Testing
         }
     }
 
+    /// The ranges cover every item once, in order, at most one per thread and each of at least the minimum
+    /// (but for one short range).
+    @Test func rangesCoverEveryItemOnce() {
+        for (count, threads, minimum) in [(0, 2, 10), (5, 2, 10), (25, 2, 10), (1000, 3, 10), (1001, 8, 300)] {
+            var ranges = [Range<Int>?](repeating: nil, count: threads)
+            ranges.withUnsafeMutableBufferPointer { ranges in
+                let slots = Unchecked(value: ranges.baseAddress!)
+                Parallel.forEachRange(count, threads: threads, minimum: minimum) { r, range in slots.value[r] = range }
+            }
+            let made = ranges.compactMap { $0 }
+            #expect(made.first?.lowerBound == 0 && made.last?.upperBound == count, "\(count) items")
+            #expect(zip(made, made.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+            #expect(made.count == 1 || made.allSatisfy { $0.count >= minimum })
+            #expect(made.count == min(threads, max(1, count / minimum)))
+        }
+    }
+
     /// A loop started inside an iteration, and loops started on several threads at once, run all their
     /// iterations (those that find the team busy on the thread that started them).
     @Test func nestedAndConcurrentLoopsComplete() {
