@@ -74,32 +74,42 @@ public struct FastEngine: MVMEngine {
         let chunks = stride(from: 0, to: vectors, by: FastEngine.chunkVectors).map {
             $0..<min($0 + FastEngine.chunkVectors, vectors)
         }
-        // Every (chunk, pass) is one work item; each pass accumulates into its own buffer, and the passes
-        // are added in order at the end, the canonical order both engines follow.
+        // Every (chunk, pass) is one work item; each pass accumulates into its own buffer, and the item that
+        // finishes a chunk's last pass adds the chunk's passes in order, the canonical order both engines follow.
         let passes = schedule.passes.count
         let slab = vectors * mapping.outputs
         var accumulated = [Double](repeating: 0, count: passes * slab)
+        var outputs = Matrix<Double>(rows: vectors, columns: mapping.outputs, repeating: 0)
+        let correction = OutputCorrection(mapping: mapping, inputOffset: schedule.inputOffset,
+                                          factors: batch.prepared.compensationFactors)
         let items = chunks.count * passes
+        let chunksLeft = Countdowns(pieces: chunks.count, parts: passes)
         var activities = [(MVMActivity, MVMActivity)](repeating: (MVMActivity(), MVMActivity()), count: items)
         let threads = self.threads ?? BLAS.threadCount
         BLAS.singleThreaded {
             accumulated.withUnsafeMutableBufferPointer { accumulated in
-                activities.withUnsafeMutableBufferPointer { activities in
-                    let output = Unchecked(value: accumulated.baseAddress!)
-                    let activityOut = Unchecked(value: activities.baseAddress!)
-                    let work = { (item: Int) in
-                        let (k, passIndex) = item.quotientAndRemainder(dividingBy: passes)
-                        let pass = schedule.passes[passIndex]
-                        var activity = MVMActivity()
-                        var ungated = MVMActivity()
-                        let plan = batch.plan(pass, vectors: chunks[k])
-                        let sums = batch.columnSums(plan)
-                        batch.convert(plan, sums: sums, sign: pass.sign, passIndex: passIndex,
-                                      into: output.value + passIndex * slab, activity: &activity, ungated: &ungated)
-                        activityOut.value[item] = (activity, ungated)
+            outputs.storage.withUnsafeMutableBufferPointer { outputs in
+            activities.withUnsafeMutableBufferPointer { activities in
+                let (sums, outputs) = (Unchecked(value: accumulated.baseAddress!), Unchecked(value: outputs.baseAddress!))
+                let activityOut = Unchecked(value: activities.baseAddress!)
+                let work = { (item: Int) in
+                    let (k, passIndex) = item.quotientAndRemainder(dividingBy: passes)
+                    let pass = schedule.passes[passIndex]
+                    var activity = MVMActivity()
+                    var ungated = MVMActivity()
+                    let plan = batch.plan(pass, vectors: chunks[k])
+                    let columnSums = batch.columnSums(plan)
+                    batch.convert(plan, sums: columnSums, sign: pass.sign, passIndex: passIndex,
+                                  into: sums.value + passIndex * slab, activity: &activity, ungated: &ungated)
+                    activityOut.value[item] = (activity, ungated)
+                    if chunksLeft.finish(partOf: k) {
+                        correction.apply(vectors: chunks[k], passes: passes, passStride: slab, sums: sums.value,
+                                         into: outputs.value)
                     }
-                    Parallel.forEach(items, threads: threads, work)
                 }
+                Parallel.forEach(items, threads: threads, work)
+            }
+            }
             }
         }
 
@@ -110,21 +120,6 @@ public struct FastEngine: MVMEngine {
         for (chunkActivity, chunkUngated) in activities {
             activity += chunkActivity
             ungated += chunkUngated
-        }
-        var outputs = Matrix<Double>(rows: vectors, columns: mapping.outputs, repeating: 0)
-        let factors = batch.prepared.compensationFactors
-        let width = mapping.outputs
-        outputs.storage.withUnsafeMutableBufferPointer { outputs in
-            accumulated.withUnsafeBufferPointer { accumulated in
-                for b in 0..<vectors {
-                    for g in 0..<width {
-                        let sum = ShiftAdd.combine(passes: passes) { accumulated[$0 * slab + b * width + g] }
-                        let output = mapping.outputOrder[g]
-                        outputs[b * width + output] = crossbar.finish(sum, output: output,
-                                                                      inputOffset: schedule.inputOffset, factors: factors)
-                    }
-                }
-            }
         }
         let cost = MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy, array: crossbar.id)
         return MVMResult(outputs: outputs, cost: cost)

@@ -67,6 +67,7 @@ public struct MVMActivity: Sendable, Equatable {
             (.compensation, compensatedColumns, table.compensation), (.shiftAdd, adcConversions, table.shiftAdd),
         ]
         var ledger = CostLedger()
+        ledger.reserveLines(events.count)
         for (component, count, energy) in events {
             ledger.add(Double(count) * energy.value, to: component, at: .array(array))
         }

@@ -51,17 +51,55 @@ extension Crossbar {
         return adcRangeFraction * Float(cells * layout.maxDigit * layout.maxLevel)
     }
 
-    /// Logical output `output` from the sum of its passes: times its drift-compensation factor, less the
-    /// digital correction of offset-encoded inputs.
-    @inlinable
-    public func finish(_ sum: Double, output: Int, inputOffset: Int64, factors: [Double]?) -> Double {
-        let offset = Double(inputOffset) * Double(mapping?.weightColumnSums[output] ?? 0)
-        return (factors.map { sum * $0[output] } ?? sum) - offset
-    }
-
     /// The counter, in one vector's read-noise stream, of the sample of (pass, phase, column).
     @inlinable
     func noiseIndex(pass: Int, phase: Int, column: Int, columns: Int) -> UInt64 {
         UInt64((pass * layout.phasesPerPass + phase) * columns + column)
+    }
+}
+
+/// What turns the pass sums of weight group `g` into logical output `outputOrder[g]`: the passes added in
+/// order (`0 + pass 0 + pass 1 + ...`), times the output's drift-compensation factor, less the digital
+/// correction of offset-encoded inputs. Made once per call.
+struct OutputCorrection {
+    /// Per weight group, the logical output it holds.
+    let outputs: [Int]
+    /// Per weight group, its output's compensation factor; empty when compensation is off.
+    let factors: [Double]
+    /// Per weight group, the input offset times its output's column sum of weights.
+    let offsets: [Double]
+
+    init(mapping: WeightMapping, inputOffset: Int64, factors: [Double]?) {
+        outputs = mapping.outputOrder
+        self.factors = factors.map { factors in mapping.outputOrder.map { factors[$0] } } ?? []
+        offsets = mapping.outputOrder.map { Double(inputOffset) * Double(mapping.weightColumnSums[$0]) }
+    }
+
+    /// The outputs of `vectors`, rows of `groups` in logical order in `outputs`, from their group sums: pass
+    /// `p` of vector `b` at `sums + p * passStride + b * groups`, in weight-group order.
+    func apply(vectors: Range<Int>, passes: Int, passStride: Int, sums: UnsafePointer<Double>,
+               into outputs: UnsafeMutablePointer<Double>) {
+        let groups = self.outputs.count
+        let total = UnsafeMutablePointer<Double>.allocate(capacity: groups)
+        defer { total.deallocate() }
+        self.outputs.withUnsafeBufferPointer { order in
+        offsets.withUnsafeBufferPointer { offsets in
+        factors.withUnsafeBufferPointer { factors in
+            for b in vectors {
+                total.update(repeating: 0, count: groups)
+                for p in 0..<passes {
+                    let pass = sums + p * passStride + b * groups
+                    for g in 0..<groups { total[g] += pass[g] }
+                }
+                let row = outputs + b * groups
+                if factors.isEmpty {
+                    for g in 0..<groups { row[order[g]] = total[g] - offsets[g] }
+                } else {
+                    for g in 0..<groups { row[order[g]] = total[g] * factors[g] - offsets[g] }
+                }
+            }
+        }
+        }
+        }
     }
 }

@@ -15,6 +15,8 @@ public struct ReferenceEngine: MVMEngine {
         let adc = ADC(config: config)
         let timing = config.scaledTiming
         let drive = PhaseDrive(config: config)
+        let correction = OutputCorrection(mapping: mapping, inputOffset: schedule.inputOffset,
+                                          factors: readout.compensationFactors())
         let rows = mapping.rows
         let columns = mapping.mappedColumns
         let xnor = layout.mode == .xnor
@@ -162,11 +164,10 @@ public struct ReferenceEngine: MVMEngine {
                 ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, drive: drive, timing: timing,
                                                    charge: passCharge, pulses: passPulses)
             }
-            for g in 0..<mapping.outputs {
-                let sum = ShiftAdd.combine(passes: accumulated.count) { accumulated[$0][g] }
-                outputs[b, mapping.outputOrder[g]] = crossbar.finish(sum, output: mapping.outputOrder[g],
-                                                                     inputOffset: schedule.inputOffset,
-                                                                     factors: readout.compensationFactors())
+            let sums = accumulated.flatMap { $0 }
+            outputs.storage.withUnsafeMutableBufferPointer { outputs in
+                correction.apply(vectors: 0..<1, passes: accumulated.count, passStride: mapping.outputs, sums: sums,
+                                 into: outputs.baseAddress! + b * mapping.outputs)
             }
         }
         let cost = MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy, array: crossbar.id)

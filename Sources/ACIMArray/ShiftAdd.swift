@@ -119,14 +119,6 @@ public struct ShiftAdd: Sendable {
     private func strides(_ order: ColumnOrder, groups: Int) -> (group: Int, slot: Int) {
         order == .physical ? (layout.columnsPerWeight, 1) : (1, groups)
     }
-
-    /// The sum of the per-pass accumulations `pass(0) + pass(1) + ...`, in pass order.
-    @inlinable
-    public static func combine(passes: Int, _ pass: (Int) -> Double) -> Double {
-        var total = 0.0
-        for p in 0..<passes { total += pass(p) }
-        return total
-    }
 }
 
 /// The order of the column sums of one read-out row.

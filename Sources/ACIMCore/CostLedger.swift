@@ -46,7 +46,32 @@ public enum CostComponent: String, CaseIterable, Sendable, Codable {
     }
 
     /// The component's position in `allCases`, the order reports list components in.
-    fileprivate var order: Int { Self.allCases.firstIndex(of: self)! }
+    fileprivate var order: Int {
+        switch self {
+        case .wordlineDrive: 0
+        case .dacConversion: 1
+        case .cellRead: 2
+        case .bitlineCharge: 3
+        case .adcConversion: 4
+        case .sparsityDetection: 5
+        case .permutation: 6
+        case .compensation: 7
+        case .shiftAdd: 8
+        case .digitalUnit: 9
+        case .tileMemory: 10
+        case .noc: 11
+        case .dram: 12
+        case .programPulse: 13
+        case .verifyRead: 14
+        case .reference: 15
+        case .check: 16
+        }
+    }
+
+    // By position, not by the raw value's text (`RawRepresentable`'s default), which ledgers would hash
+    // on every line they book.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.order == rhs.order }
+    public func hash(into hasher: inout Hasher) { hasher.combine(order) }
 }
 
 /// Where on the chip a cost is spent. Places order as declared (arrays, tiles, layers, the chip), each kind
@@ -103,6 +128,11 @@ public struct CostLedger: Sendable, Equatable {
     /// Books `joules` to `component` at `place`.
     public mutating func add(_ joules: Double, to component: CostComponent, at place: CostPlace) {
         energies[Key(place, component), default: 0] += joules
+    }
+
+    /// Makes room for `count` lines, so a ledger booked line by line is not rehashed as it grows.
+    public mutating func reserveLines(_ count: Int) {
+        energies.reserveCapacity(count)
     }
 
     /// Books `cycles` busy cycles to `place`.

@@ -36,3 +36,20 @@ public enum Parallel {
         init(_ body: @escaping (Int) -> Void) { self.body = body }
     }
 }
+
+/// Pieces of work done in parts on several threads: the thread that finishes a piece's last part learns so,
+/// and sees every write the threads that finished its other parts made before.
+public final class Countdowns: @unchecked Sendable {
+    private let counters: UnsafeMutablePointer<Int64>
+
+    /// `pieces` pieces of `parts` parts each.
+    public init(pieces: Int, parts: Int) {
+        counters = .allocate(capacity: max(1, pieces))
+        counters.initialize(repeating: Int64(parts), count: max(1, pieces))
+    }
+
+    deinit { counters.deallocate() }
+
+    /// Counts one part of `piece` finished; true when it was the piece's last.
+    public func finish(partOf piece: Int) -> Bool { acim_count_down(counters + piece) == 0 }
+}

@@ -156,3 +156,7 @@ void acim_parallel_for(int64_t iterations, int32_t threads, acim_iteration body,
     pthread_mutex_unlock(&lock);
     pthread_mutex_unlock(&running);
 }
+
+int64_t acim_count_down(int64_t *counter) {
+    return __atomic_sub_fetch(counter, 1, __ATOMIC_ACQ_REL);
+}

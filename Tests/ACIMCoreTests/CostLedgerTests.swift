@@ -25,6 +25,15 @@ import Testing
         #expect(CostComponent.dacConversion.label == "DAC")
     }
 
+    /// Components compare and hash by their place in the declaration, and reports list them in that order.
+    @Test func componentsKeepTheirDeclaredOrder() {
+        var ledger = CostLedger()
+        for component in CostComponent.allCases.reversed() { ledger.add(1, to: component, at: .chip) }
+        #expect(ledger.components == CostComponent.allCases)
+        #expect(Set(CostComponent.allCases).count == CostComponent.allCases.count)
+        for (a, b) in zip(CostComponent.allCases, CostComponent.allCases.dropFirst()) { #expect(a != b) }
+    }
+
     @Test func totalsAddUpByComponentPlaceAndOverall() {
         let x = Self.ledger(Self.a, adc: 3, cells: 5, cycles: 100)
         let y = Self.ledger(Self.b, adc: 7, cells: 1, cycles: 40)

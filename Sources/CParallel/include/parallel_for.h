@@ -11,3 +11,8 @@ typedef void (*acim_iteration)(void *context, int64_t iteration);
    increasing order to whichever thread is free. A call made while another is running (from an iteration,
    or from another thread) runs its iterations on its own thread, in order. */
 void acim_parallel_for(int64_t iterations, int32_t threads, acim_iteration body, void *context);
+
+/* Subtracts one from *counter and returns what is left, atomically: the thread that takes it to zero sees every
+   write the other threads made before their own calls (a countdown of the parts of a piece of work, whose
+   last part finishes it). */
+int64_t acim_count_down(int64_t *counter);
