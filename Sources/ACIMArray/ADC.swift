@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 
 /// A column ADC: round-half-even conversion of an analog column sum to a code, with saturation, and the
 /// digital decode of the code back to a column sum.
@@ -67,10 +68,17 @@ extension ADC {
     public struct Scale: Sendable {
         public let factor: Float
         public let step: Double
+        /// Whether a step finer than one unit decodes every code of the ADC to the same whole unit product
+        /// in single precision as in double (`code * Float(step)` rounded), which lets the read-out combine
+        /// the decoded sums in 32-bit lanes; false for coarser steps, and for ADCs of more than 10 bits,
+        /// whose codes are not all checked.
+        public let decodesInFloat: Bool
 
         public init(_ adc: ADC, fullScale: Float) {
             factor = adc.topCode / fullScale
             step = Double(fullScale) / Double(adc.topCode)
+            decodesInFloat = step < 1 && adc.bits <= 10
+                && acim_decodes_exactly_in_float(step, adc.topCode, adc.bottomCode) != 0
         }
     }
 }

@@ -171,6 +171,9 @@ struct PreparedReadout: Sendable {
     let levelSums: [UInt32]
     /// All ones for array rows that are not statically disabled, else `0`.
     let enabledRowMask: [Int32]
+    /// The ADC scale of a row: by its connected cells (`0...mapped rows`) when the range follows them, else
+    /// the one scale of every row.
+    let scales: [ADC.Scale]
     /// The readout's drift-compensation factor of each logical output; nil when compensation is off.
     let compensationFactors: [Double]?
     /// The right operands of the GEMMs as packed 8-bit integers, when the levels the GEMM reads are integers
@@ -195,6 +198,11 @@ struct PreparedReadout: Sendable {
         enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
         levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
         compensationFactors = readout.compensationFactors()
+        let rescales = gate.rescalesRange
+        scales = (0...(rescales ? mapping.rows : 0)).map { [adc] connected in
+            ADC.Scale(adc, fullScale: crossbar.fullScale(connectedCells: connected, rescales: rescales,
+                                                         mappedRows: mapping.rows))
+        }
         let unreadColumns = readable.indices.filter { !readable[$0] }
         self.unreadColumns = unreadColumns
         packed = PackedOperands(layout: crossbar.layout, gate: gate, mapping: mapping, readout: readout,
@@ -356,8 +364,6 @@ private struct Batch {
     let readVariance: Float
     /// The most rows a GEMM of the call can have: the vectors of a chunk times the phases.
     let maxRows: Int
-    /// The ADC scale of every row when the range does not follow the connected cells.
-    let fixedScale: ADC.Scale?
     let gemmLog: GEMMLog?
 
     init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout, context: ReadContext, maxVectors: Int,
@@ -375,8 +381,6 @@ private struct Batch {
         columns = mapping.mappedColumns
         readVariance = readout.readVariance
         maxRows = maxVectors * phases
-        fixedScale = prepared.gate.rescalesRange ? nil
-            : ADC.Scale(prepared.adc, fullScale: crossbar.fullScale(connectedCells: 0, rescales: false, mappedRows: rows))
         self.gemmLog = gemmLog
         let packed = integerGEMM ? prepared.packed : nil
         order = packed != nil ? .slotMajor : .physical
@@ -440,7 +444,12 @@ private struct Batch {
         plan.digits.withUnsafeMutableBufferPointer { digits in
         negativeDigits.withUnsafeMutableBufferPointer { negative in
             for (v, b) in vectors.enumerated() {
-                pass.vector(b, into: vector)
+                // A vector of zeros (the negative pass of non-negative inputs) has every enabled row zero: where
+                // the gate skips such a pass, nothing else is read from it.
+                if !pass.vector(b, into: vector) && gate.applies(zeroRows: enabledRows, enabledRows: enabledRows) {
+                    (plan.zeroRows[v], plan.gated[v], plan.skipped[v]) = (enabledRows, true, true)
+                    continue
+                }
                 // AND mode: the digits come out with the zero count and the non-zero digits of every phase, in
                 // one pass (the digits of a pass that turns out skipped are overwritten by the next vector's).
                 var zeroCount: Int64 = 0
@@ -635,8 +644,7 @@ private struct Batch {
                             decoded.update(repeating: 0, count: columns)
                             activeColumns = 0
                         } else if sums.cells == nil && (readVariance == 0 || !xnor) {
-                            let scale = fixedScale ?? ADC.Scale(adc, fullScale: crossbar.fullScale(
-                                connectedCells: connected, rescales: true, mappedRows: rows))
+                            let scale = prepared.scales[prepared.gate.rescalesRange ? connected : 0]
                             var rowSums = levelSums.baseAddress! + Int(plan.sumRows[row]) * columns
                             if readVariance > 0 {
                                 let withNoise = noisy + phase * columns

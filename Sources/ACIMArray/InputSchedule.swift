@@ -22,12 +22,14 @@ public struct InputSchedule: Sendable {
             return (clamps ? max(x, 0) : x) &+ bias
         }
 
-        /// Writes the values of vector `b` (one per array row) to `values`, in one vectorized pass.
-        public func vector(_ b: Int, into values: UnsafeMutablePointer<Int32>) {
+        /// Writes the values of vector `b` (one per array row) to `values`, in one vectorized pass, and returns
+        /// whether any is not zero.
+        @discardableResult
+        public func vector(_ b: Int, into values: UnsafeMutablePointer<Int32>) -> Bool {
             inputs.storage.withUnsafeBufferPointer { source in
                 (rowOrder ?? []).withUnsafeBufferPointer { order in
                     acim_pass_values(source.baseAddress! + b * inputs.columns, 1, Int64(inputs.columns),
-                                     rowOrder == nil ? nil : order.baseAddress, factor, bias, clamps ? 1 : 0, values)
+                                     rowOrder == nil ? nil : order.baseAddress, factor, bias, clamps ? 1 : 0, values) != 0
                 }
             }
         }

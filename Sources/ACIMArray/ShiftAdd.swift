@@ -143,6 +143,6 @@ extension ShiftAdd.ReadoutRow {
     /// power of two).
     public init(sums: UnsafePointer<Float>, scale: ADC.Scale, weight: Double) {
         self.init(sums: sums, factor: scale.factor, step: scale.step, round_decoded: scale.step < 1 ? 1 : 0,
-                  weight: weight)
+                  decode_in_float: scale.decodesInFloat ? 1 : 0, weight: weight)
     }
 }

@@ -31,6 +31,25 @@ typedef struct {
     double step;
 } source;
 
+/* round-half-even(code * (float)step) in single precision: the whole-unit decode of a row whose codes
+   decode_in_float. */
+static inline __attribute__((always_inline)) float float_decode(float code, float step) {
+    return (code * step + MAGIC) - MAGIC;
+}
+
+WIDEST
+int32_t acim_decodes_exactly_in_float(double step, float top, float bottom) {
+    const float narrow = (float)step;
+    const int32_t codes = (int32_t)(top - bottom) + 1;
+    int32_t differs = 0;
+    for (int32_t i = 0; i < codes; i++) {
+        const float code = bottom + (float)i;
+        const double value = (double)code * step;
+        differs |= (double)float_decode(code, narrow) != (value + MAGIC_DOUBLE) - MAGIC_DOUBLE;
+    }
+    return !differs;
+}
+
 /* The decoded sum at position i: given, or code = round-half-even(clamp(sum * factor, bottom, top)), 0 where
    the read mask is 0 (masked), times step, rounded to an integer (rounds) when the step is finer than one
    unit. */
@@ -157,6 +176,28 @@ static inline __attribute__((always_inline)) void combined16(source from, int ma
     }
 }
 
+/* *sum = the value of groups first ..< first + 16 of one row (group_stride 1) whose codes decode in single
+   precision (decode_in_float): each group's whole-unit decoded sums shifted by k * slice_bits and summed
+   (differential: slot 2k less slot 2k+1), in 32-bit integers. Exact while the caller's bound on it holds. */
+static inline __attribute__((always_inline)) void decoded16(source from, int masked, int differential,
+                                                            int64_t first, int64_t slot_stride, int32_t slice_bits,
+                                                            int64_t slices, int32x16 *sum) {
+    const float16 magic = (float16){0} + MAGIC;
+    const float step = (float)from.step;
+    *sum = (int32x16){0};
+    for (int64_t k = 0; k < slices; k++) {
+        const int64_t slot = first + (differential ? 2 * k : k) * slot_stride;
+        float16 code, minus;
+        code16(from, masked, slot, &code);
+        int32x16 value = (int32x16)((code * step + magic)) - (int32x16)magic;
+        if (differential) {
+            code16(from, masked, slot + slot_stride, &minus);
+            value -= (int32x16)((minus * step + magic)) - (int32x16)magic;
+        }
+        *sum += (int32x16)((uint32x16)value << (uint32_t)(k * slice_bits));
+    }
+}
+
 /* The combined code of group g of one row, in 64-bit integers: exact. */
 static inline __attribute__((always_inline)) int64_t combined1(source from, int masked, int differential, int64_t g,
                                                                int64_t group_stride, int64_t slot_stride,
@@ -175,14 +216,17 @@ static inline __attribute__((always_inline)) int64_t combined1(source from, int 
 /* The shift-and-add of sliced weights over `count` rows that add into the same outputs, in row order.
    Decoded sums (rows[r].converts 0, or a row whose codes decode to whole unit products, rounds[r] 1):
    output[g] += weights[r] * (value of group g in row r - offsets[r]), the value summing slice_weights[k]
-   times the decoded sum of slot k (differential: slot 2k less slot 2k+1) in slice order. Codes of one scale
+   times the decoded sum of slot k (differential: slot 2k less slot 2k+1) in slice order; a row that
+   float_decodes[r] (its decode exact in single precision, its values within 32 bits) sums the same whole
+   numbers in 32-bit integers (`decoded16`), which gives the same values. Codes of one scale
    (converts, rounds[r] 0): output[g] += scaled[r] * (combined code of group g less code_offsets[r]), the
    combined code an exact integer (`combined16`, `combined1`; in doubles from unit-step codes when its bound
    does not allow 32 bits, `narrow` 0). Where the groups' columns are consecutive (slot-major, group_stride
    1), sixteen groups run at a time in vectors, their outputs held in registers across the rows; every
    output still takes the same additions in the same order. */
 static inline __attribute__((always_inline)) void sliced(const source *rows, const int32_t *rounds,
-                                                          const double *weights, const double *offsets,
+                                                          const int32_t *float_decodes, const double *weights,
+                                                          const double *offsets,
                                                           const double *scaled, const int64_t *code_offsets,
                                                           int64_t count, int converts, int masked, int differential,
                                                           int narrow, int64_t groups, int64_t group_stride,
@@ -204,6 +248,17 @@ static inline __attribute__((always_inline)) void sliced(const source *rows, con
                                                    double8);
                     out_low += scaled[r] * low;
                     out_high += scaled[r] * high;
+                    continue;
+                }
+                if (converts && rounds[r] && float_decodes[r]) {
+                    /* Whole-unit decoded sums, combined as integers: the same values the doubles below give. */
+                    int32x16 sum;
+                    decoded16(rows[r], masked, differential, first, slot_stride, slice_bits, slices, &sum);
+                    low = __builtin_convertvector(__builtin_shufflevector(sum, sum, 0, 1, 2, 3, 4, 5, 6, 7), double8);
+                    high = __builtin_convertvector(__builtin_shufflevector(sum, sum, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                   double8);
+                    out_low += weights[r] * (low - offsets[r]);
+                    out_high += weights[r] * (high - offsets[r]);
                     continue;
                 }
                 if (converts && !rounds[r]) {
@@ -287,7 +342,7 @@ void acim_shift_add_differential(const double *decoded, int64_t groups, int64_t 
     const source from = DECODED(decoded);
     const int32_t rounds = 0;
     const double offset = 0.0;
-    sliced(&from, &rounds, &weight, &offset, NULL, NULL, 1, 0, 0, 1, 0, groups, group_stride, slot_stride, 0,
+    sliced(&from, &rounds, &rounds, &weight, &offset, NULL, NULL, 1, 0, 0, 1, 0, groups, group_stride, slot_stride, 0,
            slice_weights, slices, output);
 }
 
@@ -296,7 +351,7 @@ void acim_shift_add_offset(const double *decoded, int64_t groups, int64_t group_
                            const double *slice_weights, int64_t slices, double offset, double weight, double *output) {
     const source from = DECODED(decoded);
     const int32_t rounds = 0;
-    sliced(&from, &rounds, &weight, &offset, NULL, NULL, 1, 0, 0, 0, 0, groups, group_stride, slot_stride, 0,
+    sliced(&from, &rounds, &rounds, &weight, &offset, NULL, NULL, 1, 0, 0, 0, 0, groups, group_stride, slot_stride, 0,
            slice_weights, slices, output);
 }
 
@@ -317,14 +372,22 @@ static inline __attribute__((always_inline)) void readout_sliced(const acim_adc_
                                                                   double *output) {
     if (count <= 0) return;
     source from[count];
-    int32_t rounds[count];
+    int32_t rounds[count], float_decodes[count];
     double weights[count], offsets[count], scaled[count], slice_weights[slices > 0 ? slices : 1];
     int64_t code_offsets[count];
-    for (int64_t k = 0; k < slices; k++) slice_weights[k] = (double)((int64_t)1 << (k * slice_bits));
+    double slice_weight_sum = 0;
+    for (int64_t k = 0; k < slices; k++) {
+        slice_weights[k] = (double)((int64_t)1 << (k * slice_bits));
+        slice_weight_sum += slice_weights[k];
+    }
     const int masked = read != NULL;
+    const double largest_code = top > -bottom ? top : -bottom;
     for (int64_t r = 0; r < count; r++) {
         from[r] = (source){NULL, rows[r].sums, read, rows[r].factor, top, bottom, rows[r].step};
         rounds[r] = rows[r].round_decoded;
+        /* A group's decoded value is at most the largest decoded sum times the slice weights' sum. */
+        float_decodes[r] = rows[r].round_decoded && rows[r].decode_in_float
+                           && (largest_code * rows[r].step + 1) * slice_weight_sum < 2147483647.0;
         weights[r] = rows[r].weight;
         /* A power of two times the step: exact. */
         scaled[r] = rows[r].weight * rows[r].step;
@@ -338,8 +401,8 @@ static inline __attribute__((always_inline)) void readout_sliced(const acim_adc_
         }
     }
 #define SLICED(masked, differential, narrow)                                                                    \
-    sliced(from, rounds, weights, offsets, scaled, code_offsets, count, 1, masked, differential, narrow, groups, \
-           group_stride, slot_stride, slice_bits, slice_weights, slices, output)
+    sliced(from, rounds, float_decodes, weights, offsets, scaled, code_offsets, count, 1, masked, differential, \
+           narrow, groups, group_stride, slot_stride, slice_bits, slice_weights, slices, output)
     if (differential) {
         if (masked) narrow ? SLICED(1, 1, 1) : SLICED(1, 1, 0);
         else narrow ? SLICED(0, 1, 1) : SLICED(0, 1, 0);

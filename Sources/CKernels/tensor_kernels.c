@@ -78,8 +78,9 @@ void acim_min_max(const int32_t *values, int64_t count, int32_t *low, int32_t *h
 }
 
 WIDEST
-void acim_pass_values(const int32_t *source, int64_t rows, int64_t columns, const int64_t *order, int32_t sign,
-                      int32_t bias, int32_t clamps, int32_t *values) {
+int32_t acim_pass_values(const int32_t *source, int64_t rows, int64_t columns, const int64_t *order, int32_t sign,
+                         int32_t bias, int32_t clamps, int32_t *values) {
+    uint32_t any = 0;
     for (int64_t b = 0; b < rows; b++) {
         const int32_t *in = source + b * columns;
         int32_t *out = values + b * columns;
@@ -87,16 +88,20 @@ void acim_pass_values(const int32_t *source, int64_t rows, int64_t columns, cons
             for (int64_t i = 0; i < columns; i++) {
                 const int32_t x = (int32_t)((uint32_t)sign * (uint32_t)in[order[i]]);
                 out[i] = (int32_t)((uint32_t)(clamps && x < 0 ? 0 : x) + (uint32_t)bias);
+                any |= (uint32_t)out[i];
             }
         } else if (clamps) {
             for (int64_t i = 0; i < columns; i++) {
                 const int32_t x = (int32_t)((uint32_t)sign * (uint32_t)in[i]);
                 out[i] = (int32_t)((uint32_t)(x < 0 ? 0 : x) + (uint32_t)bias);
+                any |= (uint32_t)out[i];
             }
         } else {
             for (int64_t i = 0; i < columns; i++) {
                 out[i] = (int32_t)((uint32_t)sign * (uint32_t)in[i] + (uint32_t)bias);
+                any |= (uint32_t)out[i];
             }
         }
     }
+    return any != 0;
 }

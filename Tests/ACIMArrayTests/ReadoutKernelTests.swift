@@ -103,6 +103,36 @@ import Testing
         }
     }
 
+    /// Whether a step decodes in single precision (`ADC.Scale.decodesInFloat`, which lets the read-out add
+    /// whole-unit decoded sums in 32-bit lanes) equals its definition: every code of the ADC rounds to the
+    /// same whole unit from `code * Float(step)` in single precision as from `code * step` in double. A
+    /// step just above one half decodes code 1 to 1 in double but to 0 in single precision.
+    @Test func floatDecodeEqualsItsDefinition() {
+        func definition(_ step: Double, _ adc: ADC) -> Bool {
+            stride(from: adc.bottomCode, through: adc.topCode, by: 1).allSatisfy {
+                Double(ADC.roundHalfEven($0 * Float(step))) == ADC.roundHalfEven(Double($0) * step)
+            }
+        }
+        var outcomes = Set<Bool>()
+        for bits in [3, 8, 10] {
+            for bipolar in [false, true] {
+                let adc = ADC(bits: bits, bipolar: bipolar)
+                for fullScale in stride(from: Float(0.37), to: adc.topCode, by: 0.731) {
+                    let scale = ADC.Scale(adc, fullScale: fullScale)
+                    #expect(scale.decodesInFloat == (scale.step < 1 && definition(scale.step, adc)),
+                            "\(bits) bits, full scale \(fullScale)")
+                    outcomes.insert(scale.decodesInFloat)
+                }
+            }
+        }
+        #expect(outcomes == [false, true])
+        let adc = ADC(bits: 8)
+        #expect(!definition(0.5 + 0x1p-40, adc))
+        #expect(acim_decodes_exactly_in_float(0.5 + 0x1p-40, adc.topCode, adc.bottomCode) == 0)
+        #expect(acim_decodes_exactly_in_float(0.25, adc.topCode, adc.bottomCode) == 1)
+        #expect(!ADC.Scale(ADC(bits: 12), fullScale: 100).decodesInFloat)
+    }
+
     /// Combined codes at the edge of 32 bits: a bipolar 16-bit ADC saturating every G+ column high and every
     /// G- column low, 16-bit weights in one-bit cells, gives each group 2 x 32767 x (2^15 - 1) =
     /// 2147352578, one below which the 32-bit lanes still hold, in both column orders.

@@ -9,14 +9,21 @@
    round-half-even(clamp(sum * factor, bottom, top)), zero where the read mask is 0 (a column no ADC reads),
    and one code step stands for `step` unit products. When a step is finer than one unit (round_decoded), a
    code decodes to code * step rounded half-even to a whole unit product. The row's shift-and-add weight is
-   `weight`, plus or minus a power of two. */
+   `weight`, plus or minus a power of two. decode_in_float says that rounding code * (float)step in single
+   precision gives the same whole unit product for every code of the ADC (acim_decodes_exactly_in_float), so
+   the read-out may decode such a row in 32-bit lanes. */
 typedef struct {
     const float *sums;
     float factor;
     double step;
     int32_t round_decoded;
+    int32_t decode_in_float;
     double weight;
 } acim_adc_row;
+
+/* Whether round-half-even(code * (float)step), computed in single precision, equals round-half-even(code *
+   step) in double precision for every integer code in bottom ... top. */
+int32_t acim_decodes_exactly_in_float(double step, float top, float bottom);
 
 /* The shift-and-add of one phase: the column value of slot j (slice column) of weight group g is at position
    g*group_stride + j*slot_stride. acim_shift_add_* take decoded sums (one per column, each at its own

@@ -24,6 +24,7 @@ int64_t acim_quantize(const float *values, int64_t count, double scale, double l
 void acim_min_max(const int32_t *values, int64_t count, int32_t *low, int32_t *high);
 
 /* One DAC pass of `rows` vectors of `columns` codes: values[b][i] = f(sign * source[b][order[i]]) + bias,
-   f clamping at 0 when `clamps` (else the identity), order NULL for the identity. Wrapping arithmetic. */
-void acim_pass_values(const int32_t *source, int64_t rows, int64_t columns, const int64_t *order, int32_t sign,
-                      int32_t bias, int32_t clamps, int32_t *values);
+   f clamping at 0 when `clamps` (else the identity), order NULL for the identity. Wrapping arithmetic.
+   Returns 1 when any value written is not zero, else 0. */
+int32_t acim_pass_values(const int32_t *source, int64_t rows, int64_t columns, const int64_t *order, int32_t sign,
+                         int32_t bias, int32_t clamps, int32_t *values);
