@@ -152,7 +152,7 @@ public struct FastEngine: MVMEngine {
 
 /// What the FastEngine derives from an array's mapping and readout, kept with the array for every call
 /// until they change (`Crossbar.prepared`): tables the size of a row or a column, never a copy of the cells.
-struct PreparedReadout: Sendable {
+final class PreparedReadout: Sendable {
     let gate: SparsityGate
     let shiftAdd: ShiftAdd
     let adc: ADC
@@ -338,7 +338,7 @@ private struct ColumnSums {
 }
 
 /// One batch on one programmed crossbar: the prepared tables and what every chunk and pass of the call reads.
-private struct Batch {
+private final class Batch {
     let crossbar: Crossbar
     let mapping: WeightMapping
     let prepared: PreparedReadout

@@ -83,15 +83,21 @@ public struct MVMCost: Sendable, Equatable {
     public var ungated: MVMActivity
     /// The batch's energy by event type and its busy cycles, at its array.
     public var ledger: CostLedger
-    /// The same for the ungated batch.
-    public var ungatedLedger: CostLedger
+    /// The energy per event the ledgers price.
+    public let table: CrossbarEnergy
+    /// The array that ran the batch.
+    public let array: ArrayID
 
     public init(activity: MVMActivity, ungated: MVMActivity, table: CrossbarEnergy, array: ArrayID) {
         self.activity = activity
         self.ungated = ungated
+        self.table = table
+        self.array = array
         self.ledger = activity.ledger(array: array, table: table)
-        self.ungatedLedger = ungated.ledger(array: array, table: table)
     }
+
+    /// The ledger of the ungated batch, priced when asked for (few callers need it).
+    public var ungatedLedger: CostLedger { ungated.ledger(array: array, table: table) }
 
     /// Energy gating saved (negative when detection and compensation cost more than they saved).
     public var savedEnergy: Double { ungatedLedger.energy - ledger.energy }
