@@ -590,6 +590,10 @@ private final class Batch {
         var pendingCount = 0
         // With read noise, every column converting at one full scale: each phase's sums with their noise.
         let noisy = UnsafeMutablePointer<Float>.allocate(capacity: readVariance > 0 ? phases * columns : 0)
+        // Without pulse widths, every vector's ungated pass is the same but for its charge.
+        let ungatedPass = plan.pulses == nil
+            ? MVMActivity.ungatedPass(mapping: mapping, layout: layout, drive: drive, timing: timing, charge: 0, pulses: .none)
+            : nil
         defer {
             decoded.deallocate()
             compensated.deallocate()
@@ -692,8 +696,13 @@ private final class Batch {
                     }
                 }
                 activity.bitlineCharge += passCharge
-                ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, drive: drive, timing: timing,
-                                                   charge: passCharge, pulses: passPulses)
+                if let ungatedPass {
+                    ungated += ungatedPass
+                    ungated.bitlineCharge += passCharge
+                } else {
+                    ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, drive: drive, timing: timing,
+                                                       charge: passCharge, pulses: passPulses)
+                }
             }
         }
         }
