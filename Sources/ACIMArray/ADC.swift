@@ -32,10 +32,16 @@ public struct ADC: Sendable, Equatable {
         ADC.roundHalfEven(min(max(sum * (topCode / fullScale), bottomCode), topCode))
     }
 
+    /// The column sum one code step stands for at full scale `fullScale`.
+    @inlinable
+    public func step(fullScale: Float) -> Double {
+        Double(fullScale) / Double(topCode)
+    }
+
     /// The column sum a code stands for.
     @inlinable
     public func decode(_ code: Float, fullScale: Float) -> Double {
-        let step = Double(fullScale) / Double(topCode)
+        let step = self.step(fullScale: fullScale)
         let value = Double(code) * step
         return step < 1 ? ADC.roundHalfEven(value) : value
     }
@@ -76,7 +82,7 @@ extension ADC {
 
         public init(_ adc: ADC, fullScale: Float) {
             factor = adc.topCode / fullScale
-            step = Double(fullScale) / Double(adc.topCode)
+            step = adc.step(fullScale: fullScale)
             decodesInFloat = step < 1 && adc.bits <= 10
                 && acim_decodes_exactly_in_float(step, adc.topCode, adc.bottomCode) != 0
         }

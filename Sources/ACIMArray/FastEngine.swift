@@ -74,8 +74,8 @@ public struct FastEngine: MVMEngine {
         let chunks = stride(from: 0, to: vectors, by: FastEngine.chunkVectors).map {
             $0..<min($0 + FastEngine.chunkVectors, vectors)
         }
-        // Every (chunk, pass) is one work item; each pass accumulates into its own buffer, and the item that
-        // finishes a chunk's last pass adds the chunk's passes in order, the canonical order both engines follow.
+        // Every (chunk, pass) is one work item; each pass accumulates into its own buffer, and whichever of a
+        // chunk's items finishes last adds the chunk's passes in order, the canonical order both engines follow.
         let passes = schedule.passes.count
         let slab = vectors * mapping.outputs
         var accumulated = [Double](repeating: 0, count: passes * slab)

@@ -24,7 +24,6 @@ public struct InputSchedule: Sendable {
 
         /// Writes the values of vector `b` (one per array row) to `values`, in one vectorized pass, and returns
         /// whether any is not zero.
-        @discardableResult
         public func vector(_ b: Int, into values: UnsafeMutablePointer<Int32>) -> Bool {
             inputs.storage.withUnsafeBufferPointer { source in
                 (rowOrder ?? []).withUnsafeBufferPointer { order in

@@ -146,7 +146,7 @@ public struct ReferenceEngine: MVMEngine {
                                                     pulses: pulses)
                     let weight = pass.sign * shiftAdd.phaseWeight(phase)
                     accumulated[passIndex].withUnsafeMutableBufferPointer { accumulated in
-                        if oneScale, let step = rowFullScale.map({ ADC.Scale(adc, fullScale: $0).step }), step >= 1 {
+                        if oneScale, let step = rowFullScale.map({ adc.step(fullScale: $0) }), step >= 1 {
                             shiftAdd.accumulate(codes: codes, step: step, weight: weight, groups: mapping.outputs,
                                                 offsetColumn: mapping.offsetColumn, into: accumulated.baseAddress!)
                         } else {

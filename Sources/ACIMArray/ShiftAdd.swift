@@ -5,8 +5,8 @@ import CKernels
 /// XNOR decoding with its compensation, and bit-serial phases.
 ///
 /// Both engines call it in the same canonical order, so equal column codes give bit-identical outputs:
-/// each pass accumulates its phases (and within a phase its slices) from zero, then `combine` adds the
-/// passes in order. Where every column of a phase is converted at one full scale, the phase adds its codes
+/// each pass accumulates its phases (and within a phase its slices) from zero, then the passes are added
+/// in order (`OutputCorrection`). Where every column of a phase is converted at one full scale, the phase adds its codes
 /// (`readout`): shifted and summed as integers, then scaled once, as the digital periphery works; where
 /// columns have scales of their own, it adds their decoded sums (`accumulate`).
 public struct ShiftAdd: Sendable {

@@ -189,6 +189,8 @@ static inline __attribute__((always_inline)) void decoded16(source from, int mas
         const int64_t slot = first + (differential ? 2 * k : k) * slot_stride;
         float16 code, minus;
         code16(from, masked, slot, &code);
+        /* float_decode lane by lane (acim_decodes_exactly_in_float checks those operations), its sum read off as
+           an integer the way integer_code16 reads a code. */
         int32x16 value = (int32x16)((code * step + magic)) - (int32x16)magic;
         if (differential) {
             code16(from, masked, slot + slot_stride, &minus);
@@ -385,9 +387,11 @@ static inline __attribute__((always_inline)) void readout_sliced(const acim_adc_
     for (int64_t r = 0; r < count; r++) {
         from[r] = (source){NULL, rows[r].sums, read, rows[r].factor, top, bottom, rows[r].step};
         rounds[r] = rows[r].round_decoded;
-        /* A group's decoded value is at most the largest decoded sum times the slice weights' sum. */
+        /* A group's value is at most the largest decoded sum (twice that for a differential slice, whose G- sum
+           may be negative with a bipolar ADC) times the slice weights' sum. */
         float_decodes[r] = rows[r].round_decoded && rows[r].decode_in_float
-                           && (largest_code * rows[r].step + 1) * slice_weight_sum < 2147483647.0;
+                           && (largest_code * rows[r].step + 1) * (differential ? 2 : 1) * slice_weight_sum
+                                  < 2147483647.0;
         weights[r] = rows[r].weight;
         /* A power of two times the step: exact. */
         scaled[r] = rows[r].weight * rows[r].step;
