@@ -76,14 +76,16 @@ extension ADC {
         public let step: Double
         /// Whether a step finer than one unit decodes every code of the ADC to the same whole unit product
         /// in single precision as in double (`code * Float(step)` rounded), which lets the read-out combine
-        /// the decoded sums in 32-bit lanes; false for coarser steps, and for ADCs of more than 10 bits,
-        /// whose codes are not all checked.
+        /// the decoded sums in 32-bit lanes; false for coarser steps, for ADCs of more than 10 bits, whose
+        /// codes are not all checked, and where the check was not asked for.
         public let decodesInFloat: Bool
 
-        public init(_ adc: ADC, fullScale: Float) {
+        /// The scale at `fullScale`; `checkingFloatDecode` false leaves the check over every code out (for a
+        /// read-out that cannot use it) and `decodesInFloat` false.
+        public init(_ adc: ADC, fullScale: Float, checkingFloatDecode: Bool = true) {
             factor = adc.topCode / fullScale
             step = adc.step(fullScale: fullScale)
-            decodesInFloat = step < 1 && adc.bits <= 10
+            decodesInFloat = checkingFloatDecode && step < 1 && adc.bits <= 10
                 && acim_decodes_exactly_in_float(step, adc.topCode, adc.bottomCode) != 0
         }
     }

@@ -199,14 +199,18 @@ final class PreparedReadout: Sendable {
         levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
         compensationFactors = readout.compensationFactors()
         let rescales = gate.rescalesRange
-        scales = (0...(rescales ? mapping.rows : 0)).map { [adc] connected in
-            ADC.Scale(adc, fullScale: crossbar.fullScale(connectedCells: connected, rescales: rescales,
-                                                         mappedRows: mapping.rows))
-        }
         let unreadColumns = readable.indices.filter { !readable[$0] }
         self.unreadColumns = unreadColumns
-        packed = PackedOperands(layout: crossbar.layout, gate: gate, mapping: mapping, readout: readout,
-                                unreadColumns: unreadColumns)
+        let packed = PackedOperands(layout: crossbar.layout, gate: gate, mapping: mapping, readout: readout,
+                                    unreadColumns: unreadColumns)
+        self.packed = packed
+        // Only the read-out in slot-major order, behind the integer GEMM, decodes in single precision: an array
+        // on sgemm (conductance-valued levels, recalculated at every change of time) skips the check.
+        scales = (0...(rescales ? mapping.rows : 0)).map { [adc] connected in
+            ADC.Scale(adc, fullScale: crossbar.fullScale(connectedCells: connected, rescales: rescales,
+                                                         mappedRows: mapping.rows),
+                      checkingFloatDecode: packed != nil)
+        }
     }
 }
 
