@@ -29,20 +29,26 @@ public struct FastEngine: MVMEngine {
     /// Whether the column sums run on the exact integer GEMM where an array's levels allow it
     /// (`IntegerGEMM`); false for sgemm everywhere. Both give the same results.
     public let integerGEMM: Bool
+    /// Whether the phases of a vector whose read-out loses nothing are combined into one GEMM row
+    /// (`LosslessReadout`, on the integer path only); false for one row per phase everywhere. Both give the
+    /// same results.
+    public let combinesLosslessPhases: Bool
     /// Where the shape of every GEMM the engine runs is recorded; nil for nowhere.
     public let gemmLog: GEMMLog?
 
     /// An engine on as many threads as OpenBLAS is configured to use.
-    public init(integerGEMM: Bool = true, gemmLog: GEMMLog? = nil) {
+    public init(integerGEMM: Bool = true, combinesLosslessPhases: Bool = true, gemmLog: GEMMLog? = nil) {
         threads = nil
         self.integerGEMM = integerGEMM
+        self.combinesLosslessPhases = combinesLosslessPhases
         self.gemmLog = gemmLog
     }
 
     /// An engine on `threads` threads (at least one); with one, every item runs on the calling thread.
-    public init(threads: Int, integerGEMM: Bool = true, gemmLog: GEMMLog? = nil) {
+    public init(threads: Int, integerGEMM: Bool = true, combinesLosslessPhases: Bool = true, gemmLog: GEMMLog? = nil) {
         self.threads = max(1, threads)
         self.integerGEMM = integerGEMM
+        self.combinesLosslessPhases = combinesLosslessPhases
         self.gemmLog = gemmLog
     }
 
@@ -69,7 +75,8 @@ public struct FastEngine: MVMEngine {
         let config = crossbar.config
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: config)
         let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: context,
-                          maxVectors: FastEngine.chunkVectors, integerGEMM: integerGEMM, gemmLog: gemmLog)
+                          maxVectors: FastEngine.chunkVectors, integerGEMM: integerGEMM,
+                          combinesLosslessPhases: combinesLosslessPhases, gemmLog: gemmLog)
         let vectors = inputs.rows
         let chunks = stride(from: 0, to: vectors, by: FastEngine.chunkVectors).map {
             $0..<min($0 + FastEngine.chunkVectors, vectors)
@@ -130,7 +137,7 @@ public struct FastEngine: MVMEngine {
         let (mapping, readout) = try crossbar.programmedState()
         let schedule = try InputSchedule(inputs: inputs, mapping: mapping, config: crossbar.config)
         let batch = Batch(crossbar: crossbar, mapping: mapping, readout: readout, context: ReadContext(seed: 0, firstVector: 0),
-                          maxVectors: inputs.rows, integerGEMM: integerGEMM, gemmLog: nil)
+                          maxVectors: inputs.rows, integerGEMM: integerGEMM, combinesLosslessPhases: false, gemmLog: nil)
         let readable = batch.prepared.readable
         var fractions: [Float] = []
         for pass in schedule.passes {
@@ -179,6 +186,8 @@ final class PreparedReadout: Sendable {
     /// The right operands of the GEMMs as packed 8-bit integers, when the levels the GEMM reads are integers
     /// the integer path multiplies exactly (`IntegerGEMM.isExact`); nil for sgemm.
     let packed: PackedOperands?
+    /// The combined weight codes and the lossless scales, where the array allows combining phases.
+    let lossless: LosslessReadout?
 
     init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout) {
         let config = crossbar.config
@@ -211,6 +220,8 @@ final class PreparedReadout: Sendable {
                                                          mappedRows: mapping.rows),
                       checkingFloatDecode: packed != nil)
         }
+        lossless = LosslessReadout(layout: layout, config: config, gate: gate, mapping: mapping, readout: readout,
+                                   scales: scales, adc: adc, packed: packed)
     }
 }
 
@@ -313,8 +324,14 @@ private struct PassPlan {
     var pulses: [PhaseDrive.Pulses]?
     /// `multiplied x wordLines`: `1` where a row connects a word line; only when zero-level cells are disabled.
     var connectionMask: [UInt8]?
-    /// Per stacked row, its row in the GEMM operands and results; -1 for a row that does not run.
+    /// Per stacked row, its row in the GEMM operands and results; `PassPlan.notRun` for a row that does not
+    /// run, `PassPlan.combined` for one whose phase is in its vector's combined row.
     var sumRows: [Int32]
+    /// `combinedRows x wordLines` combined digits of the lossless phases of vectors (`LosslessReadout`).
+    var combined: [UInt8] = []
+    var combinedRows = 0
+    /// Per vector of the chunk, its row of `combined`, or -1.
+    var combinedRow: [Int32]
     /// Connected rows per (vector, phase).
     var connected: [Int32]
     /// The sum of the squared digits per (vector, phase): the read variance of every column in units of
@@ -327,14 +344,19 @@ private struct PassPlan {
     var skipped: [Bool]
     var zeroRows: [Int]
 
+    static let notRun: Int32 = -1
+    static let combined: Int32 = -2
+
     /// Whether a (vector, phase) runs.
-    func runs(_ row: Int) -> Bool { sumRows[row] >= 0 }
+    func runs(_ row: Int) -> Bool { sumRows[row] != PassPlan.notRun }
 }
 
 /// The GEMM results of one pass of a chunk: `multiplied x columns` in physical column order (then the
 /// GEMM's zero padding rows, if any).
 private struct ColumnSums {
     var levels: [Float]
+    /// The GEMM of the combined rows (`PassPlan.combined`), `combinedRows x lossless.weights.columns`.
+    var combined: [Float] = []
     /// Zero-level cells disabled: the sum of the squared digits over the cells each column reads (with read
     /// noise), and the number of those cells.
     var squaredDigits: [Float]?
@@ -368,10 +390,12 @@ private final class Batch {
     let readVariance: Float
     /// The most rows a GEMM of the call can have: the vectors of a chunk times the phases.
     let maxRows: Int
+    /// Where this call combines the phases of lossless rows.
+    let lossless: LosslessReadout?
     let gemmLog: GEMMLog?
 
     init(crossbar: Crossbar, mapping: WeightMapping, readout: ArrayReadout, context: ReadContext, maxVectors: Int,
-         integerGEMM: Bool, gemmLog: GEMMLog?) {
+         integerGEMM: Bool, combinesLosslessPhases: Bool, gemmLog: GEMMLog?) {
         self.crossbar = crossbar
         self.mapping = mapping
         let prepared = crossbar.prepared(mapping: mapping, readout: readout)
@@ -387,6 +411,7 @@ private final class Batch {
         maxRows = maxVectors * phases
         self.gemmLog = gemmLog
         let packed = integerGEMM ? prepared.packed : nil
+        lossless = integerGEMM && combinesLosslessPhases ? prepared.lossless : nil
         order = packed != nil ? .slotMajor : .physical
         let unread = packed?.unreadPositions ?? prepared.unreadColumns
         var readMask = [Float](repeating: 1, count: unread.isEmpty ? 0 : columns)
@@ -422,7 +447,8 @@ private final class Batch {
             negative: layout.signedDigits ? [UInt8](repeating: 0, count: stacked * wordLines) : nil,
             pulses: layout.pulseWidth ? [PhaseDrive.Pulses](repeating: .none, count: stacked) : nil,
             connectionMask: weightCells != nil ? [UInt8](repeating: 0, count: stacked * wordLines) : nil,
-            sumRows: [Int32](repeating: -1, count: stacked),
+            sumRows: [Int32](repeating: PassPlan.notRun, count: stacked),
+            combinedRow: [Int32](repeating: -1, count: lossless != nil ? vectors.count : 0),
             connected: [Int32](repeating: 0, count: stacked),
             squaredDigits: readVariance > 0 && weightCells == nil ? [Float](repeating: 0, count: stacked) : nil,
             charge: [Int](repeating: 0, count: vectors.count),
@@ -433,12 +459,17 @@ private final class Batch {
         let enabledRows = prepared.enabledRows
         let xnor = layout.mode == .xnor
         let maxDigit = Int32(layout.maxDigit)
+        let lossless = self.lossless
         // AND mode: a zero input has zero digits, so gating changes only which rows count as connected and
         // which phases are skipped; every phase's digits are extracted in one branch-free pass over the vector,
         // with the charge, and a phase that does not run has its row taken by the next that does.
         let andMode = !xnor && plan.connectionMask == nil
         var nonZeros = [Int32](repeating: 0, count: phases)
         var negativeDigits = plan.negative ?? []
+        // Combined rows, written as vectors are read; the rest is cut.
+        var combined = [UInt8](unsafeUninitializedCapacity: lossless != nil ? vectors.count * wordLines : 0) {
+            $1 = lossless != nil ? vectors.count * wordLines : 0
+        }
         // The pass values of one vector at a time, made as it is read.
         let vector = UnsafeMutablePointer<Int32>.allocate(capacity: rows)
         defer { vector.deallocate() }
@@ -447,6 +478,7 @@ private final class Batch {
         prepared.levelSums.withUnsafeBufferPointer { levelSums in
         plan.digits.withUnsafeMutableBufferPointer { digits in
         negativeDigits.withUnsafeMutableBufferPointer { negative in
+        combined.withUnsafeMutableBufferPointer { combined in
             for (v, b) in vectors.enumerated() {
                 // A vector of zeros (the negative pass of non-negative inputs) has every enabled row zero: where
                 // the gate skips such a pass, nothing else is read from it.
@@ -462,9 +494,12 @@ private final class Batch {
                 if andMode {
                     // (An empty buffer may still have an address: only signed digits have sign rows.)
                     let negativeStart = layout.signedDigits ? negative.baseAddress! + start : nil
+                    // Every phase combined, in the vector's combined row should its phases be lossless.
+                    let combinedStart = lossless != nil ? combined.baseAddress! + plan.combinedRows * wordLines : nil
                     charge = acim_digit_planes(vector, enabled.baseAddress!, Int64(rows), Int32(phases), Int32(digitBits),
                                                maxDigit, levelSums.baseAddress!, digits.baseAddress! + start,
-                                               negativeStart, Int64(wordLines), nonZeros.baseAddress!, &zeroCount)
+                                               negativeStart, Int64(wordLines), nonZeros.baseAddress!, &zeroCount,
+                                               combinedStart)
                 } else {
                     zeroCount = acim_count_zeros(vector, enabled.baseAddress!, Int64(rows))
                 }
@@ -476,11 +511,44 @@ private final class Batch {
                 if plan.skipped[v] { continue }
                 if andMode {
                     plan.charge[v] = Int(charge)
+                    // Non-zero digits are counted, and matter, only in a gated pass.
+                    func connected(_ phase: Int) -> Int32 {
+                        !gated ? Int32(enabledRows) : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZeros[phase]
+                    }
+                    // The phases up to the last of the lossless ones that run before any lossy one are combined
+                    // into one row (phases that do not run have no digits to add).
+                    var combinedPhases = 0
+                    if let lossless {
+                        var lossy = false
+                        for phase in 0..<phases where !gated || nonZeros[phase] != 0 {
+                            guard lossless.lossless[gate.rescalesRange ? Int(connected(phase)) : 0] else {
+                                lossy = true
+                                break
+                            }
+                            combinedPhases = phase + 1
+                        }
+                        if combinedPhases > 0 {
+                            // Phases after the last combined one have no digits unless a lossy one ended the prefix.
+                            if lossy {
+                                acim_combine_planes(digits.baseAddress! + start, Int64(wordLines), Int32(combinedPhases),
+                                                    Int32(digitBits), Int64(wordLines),
+                                                    combined.baseAddress! + plan.combinedRows * wordLines)
+                            }
+                            plan.combinedRow[v] = Int32(plan.combinedRows)
+                            plan.combinedRows += 1
+                        }
+                    }
                     for phase in 0..<phases {
-                        // Non-zero digits are counted, and matter, only in a gated pass.
-                        let nonZero = gated ? nonZeros[phase] : 0
-                        if gated && nonZero == 0 { continue }
+                        if gated && nonZeros[phase] == 0 { continue }
                         let row = v * phases + phase
+                        plan.connected[row] = connected(phase)
+                        if phase < combinedPhases {
+                            let digitRow = digits.baseAddress! + start + phase * wordLines
+                            plan.sumRows[row] = PassPlan.combined
+                            plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
+                            plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
+                            continue
+                        }
                         let sumRow = plan.multiplied
                         let digitRow = digits.baseAddress! + sumRow * wordLines
                         let (from, to) = (start + phase * wordLines, sumRow * wordLines)
@@ -492,8 +560,6 @@ private final class Batch {
                         }
                         plan.sumRows[row] = Int32(sumRow)
                         plan.multiplied += 1
-                        plan.connected[row] = !gated ? Int32(enabledRows)
-                            : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZero
                         plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
                         plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
                     }
@@ -540,7 +606,10 @@ private final class Batch {
         }
         }
         }
+        }
         if plan.negative != nil { plan.negative = negativeDigits }
+        combined.removeLast((combined.count / max(wordLines, 1) - plan.combinedRows) * wordLines)
+        plan.combined = combined
         let unused = (stacked - plan.multiplied) * wordLines
         plan.digits.removeLast(unused)
         plan.negative?.removeLast(unused)
@@ -554,6 +623,10 @@ private final class Batch {
         let rows = plan.multiplied
         var sums = ColumnSums(levels: levels.multiply(plan.digits, negative: plan.negative, rows: rows, maxRows: maxRows,
                                                       log: gemmLog))
+        if let lossless {
+            sums.combined = GEMMOperand.packed(lossless.weights).multiply(plan.combined, rows: plan.combinedRows,
+                                                                          maxRows: maxRows, log: gemmLog)
+        }
         if layout.analogPairs { subtractPairs(&sums.levels, rows: rows) }
         if let weightCells, let mask = plan.connectionMask {
             if readVariance > 0 {
@@ -584,6 +657,7 @@ private final class Batch {
                  activity: inout MVMActivity, ungated: inout MVMActivity) {
         let (gate, adc, timing, shiftAdd) = (prepared.gate, prepared.adc, prepared.timing, prepared.shiftAdd)
         let (drive, readableCount) = (prepared.drive, prepared.readableCount)
+        let lossless = self.lossless
         let xnor = layout.mode == .xnor
         let outputs = mapping.outputs
         let decoded = UnsafeMutablePointer<Double>.allocate(capacity: columns)
@@ -633,6 +707,13 @@ private final class Batch {
                     // Columns compensated in some phase: all of them, or those the per-column path marks.
                     var compensatesAll = false
                     var marked = false
+                    // The combined lossless phases first: the prefix of the pass's phases, from zero.
+                    if let lossless, plan.combinedRow[v] >= 0 {
+                        sums.combined.withUnsafeBufferPointer {
+                            lossless.accumulate($0.baseAddress! + Int(plan.combinedRow[v]) * lossless.weights.columns,
+                                                sign: sign, into: accumulated + b * outputs)
+                        }
+                    }
                     for phase in 0..<phases {
                         let row = v * phases + phase
                         guard plan.runs(row) else {
@@ -652,17 +733,20 @@ private final class Batch {
                             decoded.update(repeating: 0, count: columns)
                             activeColumns = 0
                         } else if sums.cells == nil && (readVariance == 0 || !xnor) {
-                            let scale = prepared.scales[prepared.gate.rescalesRange ? connected : 0]
-                            var rowSums = levelSums.baseAddress! + Int(plan.sumRows[row]) * columns
-                            if readVariance > 0 {
-                                let withNoise = noisy + phase * columns
-                                withNoise.update(from: rowSums, count: columns)
-                                addReadNoise(to: withNoise, row: row, vector: b, phase: phase, passIndex: passIndex,
-                                             plan: plan)
-                                rowSums = UnsafePointer(withNoise)
+                            // A combined phase was added with its vector's combined row; any other is queued.
+                            if plan.sumRows[row] != PassPlan.combined {
+                                let scale = prepared.scales[prepared.gate.rescalesRange ? connected : 0]
+                                var rowSums = levelSums.baseAddress! + Int(plan.sumRows[row]) * columns
+                                if readVariance > 0 {
+                                    let withNoise = noisy + phase * columns
+                                    withNoise.update(from: rowSums, count: columns)
+                                    addReadNoise(to: withNoise, row: row, vector: b, phase: phase, passIndex: passIndex,
+                                                 plan: plan)
+                                    rowSums = UnsafePointer(withNoise)
+                                }
+                                pending[pendingCount] = ShiftAdd.ReadoutRow(sums: rowSums, scale: scale, weight: weight)
+                                pendingCount += 1
                             }
-                            pending[pendingCount] = ShiftAdd.ReadoutRow(sums: rowSums, scale: scale, weight: weight)
-                            pendingCount += 1
                             queued = true
                             activeColumns = readableCount
                             activity.cellReads += drive.cellReads(cells: connected, pulses: pulses) * readableCount

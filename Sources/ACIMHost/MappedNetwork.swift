@@ -268,15 +268,32 @@ struct ChipBackend: LayerBackend {
     var mvmCycles: [String: Int] = [:]
 
     mutating func product(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, samples: Int) throws -> [Float] {
+        let codes = Matrix(rows: m, columns: k, storage: try mapped.quantization.inputCodes(layer, x))
+        return try run(layer, vectors: m, samples: samples) { matrix, block in matrix.inputs(of: block, from: codes) }
+    }
+
+    /// A convolution from its input: the input quantized as it is (quantization commutes with the copying of
+    /// im2col, and a zero of the padding has code 0), and each block's patch entries expanded from the codes.
+    mutating func convolution(_ layer: String, input: [Float], geometry: ConvolutionGeometry, weight: [Float], n: Int,
+                              groups: Int) throws -> [Float] {
+        let codes = try mapped.quantization.inputCodes(layer, input)
+        return try run(layer, vectors: geometry.rows, samples: geometry.batch) { _, block in
+            geometry.patchCodes(codes, entries: block.rows)
+        }
+    }
+
+    /// Runs the blocks of `layer` that are not power-gated on `vectors` input vectors of `samples` inputs, each
+    /// block on its `inputs`; returns the rescaled `vectors x outputs` products.
+    private mutating func run(_ layer: String, vectors m: Int, samples: Int,
+                              inputs: (PartitionedMatrix, PartitionedMatrix.Block) -> Matrix<Int32>) throws -> [Float] {
         guard let placed = mapped.placement.layer(layer) else {
             throw ACIMError.inconsistentParameters("layer \(layer) is not placed on the chip")
         }
-        let codes = Matrix(rows: m, columns: k, storage: try mapped.quantization.inputCodes(layer, x))
         // Vector v of inference n is read number (firstInference + n) * perSample + v of its arrays.
         let context = ReadContext(seed: seed, firstVector: firstInference &* UInt64(m / max(samples, 1)))
         // Power-gated arrays do not run: their outputs are 0.
         let running = placed.matrix.blocks.filter { !mapped.isPowerGated($0, of: layer) }
-        let requests = running.map { (array: $0.array, inputs: placed.matrix.inputs(of: $0, from: codes)) }
+        let requests = running.map { (array: $0.array, inputs: inputs(placed.matrix, $0)) }
         let concurrent = arrayEngine != nil && requests.count > 1
         let results = try chip.mvm(requests, context: context, engine: concurrent ? arrayEngine! : engine, concurrent: concurrent)
         for result in results {

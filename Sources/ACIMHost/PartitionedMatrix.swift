@@ -115,9 +115,17 @@ public struct PartitionedMatrix: Sendable, Equatable {
     /// summed in block order, column splits side by side; outputs of blocks not given are 0.
     func combine(_ results: [(Block, MVMResult)], vectors: Int) -> Matrix<Double> {
         var outputs = Matrix<Double>(rows: vectors, columns: columns, repeating: 0)
-        for (block, result) in results {
-            for v in 0..<vectors {
-                for (j, column) in block.columns.enumerated() { outputs[v, column] += result.outputs[v, j] }
+        let columns = self.columns
+        outputs.storage.withUnsafeMutableBufferPointer { outputs in
+            for (block, result) in results {
+                let (first, width) = (block.columns.lowerBound, block.columns.count)
+                precondition(result.outputs.rows == vectors && result.outputs.columns == width, "block result of another shape")
+                result.outputs.storage.withUnsafeBufferPointer { sums in
+                    for v in 0..<vectors {
+                        let (row, sum) = (outputs.baseAddress! + v * columns + first, sums.baseAddress! + v * width)
+                        for j in 0..<width { row[j] += sum[j] }
+                    }
+                }
             }
         }
         return outputs

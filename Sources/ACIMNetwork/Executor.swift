@@ -90,7 +90,7 @@ extension Network {
         return last
     }
 
-    func convGeometry(_ node: Node, batch: Int) -> Kernels.ConvGeometry {
+    func convGeometry(_ node: Node, batch: Int) -> ConvolutionGeometry {
         guard case let .conv2d(c) = node.operation else { preconditionFailure("not a convolution") }
         let input = shapes[node.inputs[0]]!, out = shapes[node.name]!
         return .init(batch: batch, channels: input[0], height: input[1], width: input[2],
@@ -124,14 +124,20 @@ extension Network {
         case let .conv2d(conv):
             let out = conv.outChannels
             let g = convGeometry(node, batch: batch)
-            let cols = Kernels.im2col(gainedInput(node, x, batch: batch), g)
-            var rows = try backend.convolutionProduct(node.name, x: cols, weight: parameters["\(node.name).weight"]!.data,
-                                                      m: g.rows, n: out, k: g.patch, groups: conv.groups, samples: batch)
-            if let bias = parameters["\(node.name).bias"]?.data {
-                for r in 0..<g.rows { for c in 0..<out { rows[r * out + c] += bias[c] } }
+            let (gained, weight) = (gainedInput(node, x, batch: batch), parameters["\(node.name).weight"]!.data)
+            let rows: [Float]
+            if pass.recordsBackprop {
+                // Backpropagation reads the patches again.
+                let cols = Kernels.im2col(gained, g)
+                pass.columns[node.name] = cols
+                rows = try backend.convolutionProduct(node.name, x: cols, weight: weight, m: g.rows, n: out, k: g.patch,
+                                                      groups: conv.groups, samples: batch)
+            } else {
+                rows = try backend.convolution(node.name, input: gained, geometry: g, weight: weight, n: out,
+                                               groups: conv.groups)
             }
-            if pass.recordsBackprop { pass.columns[node.name] = cols }
-            return Kernels.permute(rows, batch: batch, spatial: g.outHeight * g.outWidth, channels: out)
+            return Kernels.permute(rows, batch: batch, spatial: g.outHeight * g.outWidth, channels: out,
+                                   bias: parameters["\(node.name).bias"]?.data)
         case let .linear(out, _):
             let features = inShape[0]
             let gained = gainedInput(node, x, batch: batch), weight = parameters["\(node.name).weight"]!.data
@@ -234,13 +240,23 @@ extension Network {
             pass.batchStatistics[node.name] = (mean, variance)
         }
         let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        var xhat = x, y = x
-        for n in 0..<batch {
-            for c in 0..<channels {
-                let base = (n * channels + c) * spatial
-                for i in 0..<spatial {
-                    xhat[base + i] = (x[base + i] - mean[c]) * invStd[c]
-                    y[base + i] = gamma[c] * xhat[base + i] + beta[c]
+        // The normalized values are kept only for backpropagation.
+        var xhat = [Float](repeating: 0, count: pass.recordsBackprop ? x.count : 0)
+        var y = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { y in
+                xhat.withUnsafeMutableBufferPointer { xhat in
+                    for n in 0..<batch {
+                        for c in 0..<channels {
+                            let base = (n * channels + c) * spatial
+                            let (m, s, g, b) = (mean[c], invStd[c], gamma[c], beta[c])
+                            for i in base..<(base + spatial) {
+                                let normalized = (x[i] - m) * s
+                                if !xhat.isEmpty { xhat[i] = normalized }
+                                y[i] = g * normalized + b
+                            }
+                        }
+                    }
                 }
             }
         }

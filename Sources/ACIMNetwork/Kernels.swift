@@ -9,18 +9,10 @@ enum Kernels {
         try BLAS.singleThreaded(body)
     }
 
-    struct ConvGeometry {
-        let batch, channels, height, width: Int
-        let kernelHeight, kernelWidth, strideY, strideX, padTop, padLeft, dilationY, dilationX: Int
-        let outHeight, outWidth: Int
-        var patch: Int { channels * kernelHeight * kernelWidth }
-        var rows: Int { batch * outHeight * outWidth }
-    }
-
     /// Calls `body(entry, pixel)` for every patch entry inside the image, in im2col order: patch entry
     /// `row * patch + (c*kh + ky)*kw + kx` of row `(n*Ho + oy)*Wo + ox`, and the NCHW index of its pixel.
     @inline(__always)
-    static func forEachPatchEntry(_ g: ConvGeometry, _ body: (Int, Int) -> Void) {
+    static func forEachPatchEntry(_ g: ConvolutionGeometry, _ body: (Int, Int) -> Void) {
         let (kh, kw, dx) = (g.kernelHeight, g.kernelWidth, g.dilationX)
         var row = 0
         for n in 0..<g.batch {
@@ -47,22 +39,12 @@ enum Kernels {
     }
 
     /// Patches as rows: row `(n*Ho + oy)*Wo + ox`, column `(c*kh + ky)*kw + kx`.
-    static func im2col(_ x: [Float], _ g: ConvGeometry) -> [Float] {
-        let geometry = acim_conv_geometry(
-            batch: Int64(g.batch), channels: Int64(g.channels), height: Int64(g.height), width: Int64(g.width),
-            kernel_height: Int64(g.kernelHeight), kernel_width: Int64(g.kernelWidth), stride_y: Int64(g.strideY),
-            stride_x: Int64(g.strideX), pad_top: Int64(g.padTop), pad_left: Int64(g.padLeft),
-            dilation_y: Int64(g.dilationY), dilation_x: Int64(g.dilationX), out_height: Int64(g.outHeight),
-            out_width: Int64(g.outWidth))
+    static func im2col(_ x: [Float], _ g: ConvolutionGeometry) -> [Float] {
         // The kernel writes every entry, the padding's zeros too, in blocks of rows on the engines' threads.
-        return [Float](unsafeUninitializedCapacity: g.rows * g.patch) { cols, count in
-            x.withUnsafeBufferPointer { x in
-                withUnsafePointer(to: geometry) { geometry in
-                    let (input, shape, output) = (Unchecked(value: x.baseAddress!), Unchecked(value: geometry),
-                                                  Unchecked(value: cols.baseAddress!))
-                    Parallel.forEachRange(g.rows, threads: BLAS.threadCount, minimum: max(1, 65536 / max(1, g.patch))) { _, rows in
-                        acim_im2col(input.value, shape.value, Int64(rows.lowerBound), Int64(rows.count), output.value)
-                    }
+        [Float](unsafeUninitializedCapacity: g.rows * g.patch) { cols, count in
+            g.forEachBlockOfRows(width: g.patch) { geometry, rows in
+                x.withUnsafeBufferPointer { x in
+                    acim_im2col(x.baseAddress!, geometry, Int64(rows.lowerBound), Int64(rows.count), cols.baseAddress!)
                 }
             }
             count = g.rows * g.patch
@@ -70,7 +52,7 @@ enum Kernels {
     }
 
     /// The adjoint of `im2col`: adds every patch entry back to its pixel.
-    static func col2im(_ cols: [Float], _ g: ConvGeometry) -> [Float] {
+    static func col2im(_ cols: [Float], _ g: ConvolutionGeometry) -> [Float] {
         var x = [Float](repeating: 0, count: g.batch * g.channels * g.height * g.width)
         cols.withUnsafeBufferPointer { cp in
             x.withUnsafeMutableBufferPointer { xp in
@@ -98,16 +80,25 @@ enum Kernels {
         return c
     }
 
-    /// `[N, S, C]` (rows of channels) to `[N, C, S]`, or back with `inverse`.
-    static func permute(_ x: [Float], batch: Int, spatial: Int, channels: Int, inverse: Bool = false) -> [Float] {
+    /// `[N, S, C]` (rows of channels) to `[N, C, S]`, or back with `inverse`; `bias[c]`, when given, added to
+    /// every value of channel `c` as it moves (`[N, S, C]` to `[N, C, S]` only).
+    static func permute(_ x: [Float], batch: Int, spatial: Int, channels: Int, inverse: Bool = false,
+                        bias: [Float]? = nil) -> [Float] {
+        precondition(bias == nil || (!inverse && bias!.count == channels), "permute: a bias per channel, rows to planes")
         var y = [Float](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
+                // Plane by plane: the writes (or, inverse, the reads) of a plane are consecutive.
                 for n in 0..<batch {
-                    for s in 0..<spatial {
-                        for c in 0..<channels {
-                            let rows = (n * spatial + s) * channels + c, planes = (n * channels + c) * spatial + s
-                            if inverse { yp[rows] = xp[planes] } else { yp[planes] = xp[rows] }
+                    for c in 0..<channels {
+                        let (rows, planes) = (n * spatial * channels + c, (n * channels + c) * spatial)
+                        if inverse {
+                            for s in 0..<spatial { yp[rows + s * channels] = xp[planes + s] }
+                        } else if let bias {
+                            let b = bias[c]
+                            for s in 0..<spatial { yp[planes + s] = xp[rows + s * channels] + b }
+                        } else {
+                            for s in 0..<spatial { yp[planes + s] = xp[rows + s * channels] }
                         }
                     }
                 }

@@ -17,9 +17,21 @@ public protocol LayerBackend {
     /// (`Network.unrolledWeight`).
     mutating func convolutionProduct(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, groups: Int,
                                      samples: Int) throws -> [Float]
+
+    /// `convolutionProduct` of the convolution `layer` from its input `input` (NCHW, after the layer's input
+    /// gain) rather than its patches, for a backend that expands the patches in its own form; by default
+    /// the im2col patches of `geometry` and `convolutionProduct`. Returns the `geometry.rows x n` products.
+    mutating func convolution(_ layer: String, input: [Float], geometry: ConvolutionGeometry, weight: [Float], n: Int,
+                              groups: Int) throws -> [Float]
 }
 
 extension LayerBackend {
+    public mutating func convolution(_ layer: String, input: [Float], geometry: ConvolutionGeometry, weight: [Float],
+                                     n: Int, groups: Int) throws -> [Float] {
+        try convolutionProduct(layer, x: Kernels.im2col(input, geometry), weight: weight, m: geometry.rows, n: n,
+                               k: geometry.patch, groups: groups, samples: geometry.batch)
+    }
+
     public mutating func convolutionProduct(_ layer: String, x: [Float], weight: [Float], m: Int, n: Int, k: Int, groups: Int,
                                             samples: Int) throws -> [Float] {
         try product(layer, x: x, weight: Kernels.blockDiagonal(weight, n: n, k: k, groups: groups), m: m, n: n, k: k, samples: samples)

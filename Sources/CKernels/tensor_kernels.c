@@ -8,6 +8,17 @@
 #define WIDEST
 #endif
 
+/* dst[0 ..< n] = src[0 ..< n], inline for the widths of common kernels: a call to memcpy per kernel row
+   costs more than the copy. */
+static inline __attribute__((always_inline)) void copy_kernel_row(float *dst, const float *src, int64_t n) {
+    switch (n) {
+    case 1: dst[0] = src[0]; return;
+    case 2: dst[0] = src[0]; dst[1] = src[1]; return;
+    case 3: dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]; return;
+    default: memcpy(dst, src, (size_t)n * sizeof(float));
+    }
+}
+
 WIDEST
 void acim_im2col(const float *x, const acim_conv_geometry *g, int64_t first, int64_t count, float *cols) {
     const int64_t kh = g->kernel_height, kw = g->kernel_width, dx = g->dilation_x;
@@ -36,13 +47,66 @@ void acim_im2col(const float *x, const acim_conv_geometry *g, int64_t first, int
                 const float *pixels = plane + y * g->width;
                 for (int64_t kx = 0; kx < begin; kx++) entry[kx] = 0;
                 if (dx == 1) {
-                    memcpy(entry + begin, pixels + x0 + begin, (size_t)(end - begin) * sizeof(float));
+                    copy_kernel_row(entry + begin, pixels + x0 + begin, end - begin);
                 } else {
                     for (int64_t kx = begin; kx < end; kx++) entry[kx] = pixels[x0 + kx * dx];
                 }
                 for (int64_t kx = end; kx < kw; kx++) entry[kx] = 0;
             }
         }
+    }
+}
+
+/* copy_kernel_row for codes. */
+static inline __attribute__((always_inline)) void copy_code_row(int32_t *dst, const int32_t *src, int64_t n) {
+    switch (n) {
+    case 1: dst[0] = src[0]; return;
+    case 2: dst[0] = src[0]; dst[1] = src[1]; return;
+    case 3: dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]; return;
+    default: memcpy(dst, src, (size_t)n * sizeof(int32_t));
+    }
+}
+
+WIDEST
+void acim_im2col_codes(const int32_t *x, const acim_conv_geometry *g, int64_t first, int64_t count,
+                       int64_t entry_start, int64_t entry_count, int32_t *cols) {
+    const int64_t kh = g->kernel_height, kw = g->kernel_width, dx = g->dilation_x, sx = g->stride_x;
+    const int64_t wo = g->out_width, ho = g->out_height, width = g->width;
+    const int64_t entry_end = entry_start + entry_count;
+    if (entry_count <= 0 || count <= 0) return;
+    const int64_t first_channel = entry_start / (kh * kw), last_channel = (entry_end - 1) / (kh * kw);
+    /* One output image row (n, oy) at a time, the part of it in first ..< first + count: every kernel row
+       (c, ky) is placed for each pixel ox of it in turn, so that the source row and its bounds are worked out
+       once per image row rather than once per patch. */
+    for (int64_t row = first; row < first + count;) {
+        const int64_t image_row = row / wo, n = image_row / ho, oy = image_row % ho;
+        const int64_t ox_begin = row % wo;
+        const int64_t ox_end = first + count - image_row * wo < wo ? first + count - image_row * wo : wo;
+        int32_t *base = cols + image_row * wo * entry_count; /* patch row image_row * wo + ox at ox * entry_count */
+        for (int64_t c = first_channel; c <= last_channel; c++) {
+            const int32_t *plane = x + (n * g->channels + c) * g->height * width;
+            for (int64_t ky = 0; ky < kh; ky++) {
+                const int64_t e0 = (c * kh + ky) * kw;
+                if (e0 + kw <= entry_start || e0 >= entry_end) continue;
+                const int64_t y = oy * g->stride_y - g->pad_top + ky * g->dilation_y;
+                const int inside = y >= 0 && y < g->height;
+                const int whole = e0 >= entry_start && e0 + kw <= entry_end;
+                const int32_t *pixels = plane + (inside ? y : 0) * width;
+                for (int64_t ox = ox_begin; ox < ox_end; ox++) {
+                    const int64_t x0 = ox * sx - g->pad_left, at = ox * entry_count - entry_start;
+                    if (whole && inside && dx == 1 && x0 >= 0 && x0 + kw <= width) {
+                        copy_code_row(base + at + e0, pixels + x0, kw);
+                        continue;
+                    }
+                    for (int64_t kx = 0; kx < kw; kx++) {
+                        const int64_t e = e0 + kx, px = x0 + kx * dx;
+                        if (e < entry_start || e >= entry_end) continue;
+                        base[at + e] = inside && px >= 0 && px < width ? pixels[px] : 0;
+                    }
+                }
+            }
+        }
+        row = image_row * wo + ox_end;
     }
 }
 

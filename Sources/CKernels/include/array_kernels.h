@@ -25,6 +25,16 @@ typedef struct {
    step) in double precision for every integer code in bottom ... top. */
 int32_t acim_decodes_exactly_in_float(double step, float top, float bottom);
 
+/* Whether a row converted at `factor` and `step` (finer than one unit product, so decoded to whole units)
+   gives back every whole column sum 0 ... largest_sum exactly, with the operations of the read-out: no
+   sum clips and none rounds to another. */
+int32_t acim_adc_is_lossless(float factor, double step, float top, float bottom, int64_t largest_sum);
+
+/* The digits of phases 0 ..< count of one vector combined: combined[i] = sum_p digits[p * stride + i] <<
+   (p * digit_bits), for i < lines; the caller keeps the sums below 256. */
+void acim_combine_planes(const uint8_t *digits, int64_t stride, int32_t count, int32_t digit_bits, int64_t lines,
+                         uint8_t *combined);
+
 /* The shift-and-add of one phase: the column value of slot j (slice column) of weight group g is at position
    g*group_stride + j*slot_stride. acim_shift_add_* take decoded sums (one per column, each at its own
    scale) and add, in slice order:
@@ -61,11 +71,13 @@ void acim_readout_xnor(const acim_adc_row *rows, int64_t count, const float *rea
    not NULL: row p of negative, at the same offsets, gets 1 where values[i] < 0, else 0). With non_zero and
    zeros both given (else neither is counted), non_zero[p] gets the number of non-zero digits of phase p and
    *zeros the number of enabled rows whose value is 0. Digit sums and level sums must be below 2^32 each.
-   Returns the vector's unit bit-line charge, the sum over rows of (the row's digits summed over the
-   phases) * level_sums[i], in 64-bit integers. */
+   With combined given, combined[i] gets the row's digits shifted to their phases and summed, sum_p digit_p
+   << (p * digit_bits), in its low 8 bits (acim_combine_planes of every phase). Returns the vector's unit
+   bit-line charge, the sum over rows of (the row's digits summed over the phases) * level_sums[i], in 64-bit
+   integers. */
 int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
                           int32_t digit_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
-                          uint8_t *negative, int64_t stride, int32_t *non_zero, int64_t *zeros);
+                          uint8_t *negative, int64_t stride, int32_t *non_zero, int64_t *zeros, uint8_t *combined);
 
 /* The number of enabled rows (enabled all ones) whose value is zero. */
 int64_t acim_count_zeros(const int32_t *values, const int32_t *enabled, int64_t count);

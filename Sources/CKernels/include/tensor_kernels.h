@@ -16,6 +16,11 @@ typedef struct {
    `cols` (rows x channels*kh*kw) are written, every entry of them. */
 void acim_im2col(const float *x, const acim_conv_geometry *g, int64_t first, int64_t count, float *cols);
 
+/* acim_im2col of codes, for the patch entries entry_start ..< entry_start + entry_count only: row `row` of
+   `cols` (rows x entry_count) holds entry e of its patch at column e - entry_start. */
+void acim_im2col_codes(const int32_t *x, const acim_conv_geometry *g, int64_t first, int64_t count,
+                       int64_t entry_start, int64_t entry_count, int32_t *cols);
+
 /* codes[i] = round-half-even(clamp((double)values[i] / scale, low, high)) for codes of at most 16 bits;
    returns the number of NaN values (whose codes are meaningless). */
 int64_t acim_quantize(const float *values, int64_t count, double scale, double low, double high, int32_t *codes);

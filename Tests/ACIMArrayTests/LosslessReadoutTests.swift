@@ -1,0 +1,118 @@
+import ACIMCore
+import Testing
+@testable import ACIMArray
+
+/// The FastEngine's combined rows for phases whose ADC loses nothing (`LosslessReadout`).
+@Suite struct LosslessReadoutTests {
+    /// A 16-row array of 2-bit cells with a 4-bit ADC whose range follows the connected rows: a row of `c`
+    /// connected cells has a full scale of 3c unit products over 15 codes, a step of c/5. Steps finer than
+    /// one unit product (c at most 4) give back every sum 0 ... 3c; from c = 5 on a code stands for a whole
+    /// unit or more and sums round together.
+    static func smallArray(granularity: GatingGranularity) -> CrossbarConfig {
+        var config = CrossbarConfig()
+        config.array.rows = 16
+        config.array.cols = 32
+        config.array.bitsPerCell = 2
+        config.array.weightBits = 8
+        config.periphery.inputBits = 4
+        config.periphery.dacBits = 1
+        config.periphery.inputEncoding = .unsigned
+        config.periphery.adc.bits = 4
+        config.periphery.sparsity.enabled = true
+        config.periphery.sparsity.inputThreshold = .fixed(0)
+        config.periphery.sparsity.granularity = granularity
+        config.periphery.sparsity.disabledCells = .disconnected
+        return config
+    }
+
+    static func programmed(_ config: CrossbarConfig) throws -> Crossbar {
+        var rng = RandomStream(seed: 21, purpose: .userInput)
+        let weights = Matrix<Int32>(rows: 16, columns: 3) { _, _ in Int32(Int(rng.next() % 255) - 127) }
+        var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
+        try crossbar.program(weights: weights, seed: 4)
+        return crossbar
+    }
+
+    @Test func losslessScalesAreTheStepsFinerThanOneUnit() throws {
+        try #require(IntegerGEMM.status.isOn)
+        let crossbar = try Self.programmed(Self.smallArray(granularity: .row))
+        let (mapping, readout) = try crossbar.programmedState()
+        let lossless = try #require(crossbar.prepared(mapping: mapping, readout: readout).lossless)
+        #expect(lossless.lossless == (0...16).map { (1...4).contains($0) })
+        // 8-bit weights (7-bit magnitudes) in 2-bit cells: four slices, the first three in one piece (up to
+        // 3 + 12 + 48 = 63), the fourth in another.
+        #expect(lossless.pieceWeights == [1, 64])
+        #expect(lossless.weights.columns == 2 * 3)
+    }
+
+    /// Row gating: a vector with at most four non-zero inputs is one combined row for all its phases; any
+    /// other keeps a row per phase. The outputs and counts equal the ReferenceEngine's bit for bit.
+    @Test func sparseVectorsTakeOneCombinedRow() throws {
+        try #require(IntegerGEMM.status.isOn)
+        let crossbar = try Self.programmed(Self.smallArray(granularity: .row))
+        let values: [[Int32]] = [
+            [15, 0, 3, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0],        // 4 non-zero: combined
+            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1],   // dense: not gated, 16 connected
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7],         // 1 non-zero: combined
+            [5, 5, 5, 5, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],         // 5 non-zero: step 1, bit-serial
+        ]
+        let inputs = Matrix(rows: values.count, columns: 16) { values[$0][$1] }
+        let log = GEMMLog()
+        let context = ReadContext(seed: 1, firstVector: 0)
+        let fast = try FastEngine(threads: 1, gemmLog: log).run(crossbar, inputs: inputs, context: context)
+        let reference = try ReferenceEngine().run(crossbar, inputs: inputs, context: context)
+        #expect(fast.outputs == reference.outputs)
+        #expect(fast.cost.activity == reference.cost.activity)
+        #expect(fast.cost.ungated == reference.cost.ungated)
+        // The combined GEMM (two pieces of three groups) has the two sparse vectors; the bit-plane GEMM has
+        // the four phases of the dense vector (not gated, every phase runs) and the two phases in which the
+        // fives have a digit.
+        let shapes = log.shapes
+        #expect(shapes.contains(GEMMLog.Shape(m: 2, n: 6, k: 16, integer: true)))
+        #expect(shapes.contains { $0.m == 6 && $0.k == 16 && $0.n != 6 })
+        #expect(shapes.count == 2)
+    }
+
+    /// Bit-plane gating: connected rows differ by phase, so only the phases before the first lossy one are
+    /// combined; the later ones (lossless or not) keep their rows and are added after the combined row.
+    @Test func onlyALosslessPrefixOfPhasesIsCombined() throws {
+        try #require(IntegerGEMM.status.isOn)
+        let crossbar = try Self.programmed(Self.smallArray(granularity: .bitPlane))
+        // Phase 0 (bit 0): 2 ones; phase 1: 9 ones (lossy); phase 2: none (does not run); phase 3: 1 one.
+        let values: [Int32] = [3, 1, 2, 2, 2, 2, 2, 2, 2, 2, 8, 0, 0, 0, 0, 0]
+        let inputs = Matrix(rows: 1, columns: 16) { values[$1] }
+        let log = GEMMLog()
+        let context = ReadContext(seed: 1, firstVector: 0)
+        let fast = try FastEngine(threads: 1, gemmLog: log).run(crossbar, inputs: inputs, context: context)
+        let reference = try ReferenceEngine().run(crossbar, inputs: inputs, context: context)
+        #expect(fast.outputs == reference.outputs)
+        #expect(fast.cost.activity == reference.cost.activity)
+        #expect(log.shapes.contains(GEMMLog.Shape(m: 1, n: 6, k: 16, integer: true)))
+        #expect(log.shapes.contains { $0.m == 2 && $0.n != 6 })
+    }
+
+    /// On random arrays (shapes, bits, encodings, gating, ADCs), combining lossless phases changes nothing:
+    /// outputs and counts equal those of one row per phase and the ReferenceEngine's, bit for bit; and the
+    /// shortcut is taken in a good share of the cases, with fewer multiply-adds.
+    @Test func combinedRowsEqualOneRowPerPhase() throws {
+        var combinedCases = 0
+        for seed in 0..<160 {
+            let sample = RandomCase.make(seed: UInt64(9000 + seed), xnor: seed % 7 == 0)
+            let crossbar = try sample.programmed()
+            let context = ReadContext(seed: 5, firstVector: 3)
+            let (combinedLog, plainLog) = (GEMMLog(), GEMMLog())
+            let combined = try FastEngine(gemmLog: combinedLog).run(crossbar, inputs: sample.inputs, context: context)
+            let plain = try FastEngine(combinesLosslessPhases: false, gemmLog: plainLog)
+                .run(crossbar, inputs: sample.inputs, context: context)
+            let reference = try ReferenceEngine().run(crossbar, inputs: sample.inputs, context: context)
+            #expect(combined.outputs == plain.outputs, "seed \(seed)")
+            #expect(combined.outputs == reference.outputs, "seed \(seed)")
+            #expect(combined.cost.activity == plain.cost.activity, "seed \(seed)")
+            #expect(combined.cost.ungated == plain.cost.ungated, "seed \(seed)")
+            func work(_ log: GEMMLog) -> Int { log.shapes.reduce(0) { $0 + $1.m * $1.n * $1.k } }
+            #expect(work(combinedLog) <= work(plainLog), "seed \(seed)")
+            if work(combinedLog) < work(plainLog) { combinedCases += 1 }
+        }
+        if IntegerGEMM.status.isOn { #expect(combinedCases >= 30) }
+    }
+}

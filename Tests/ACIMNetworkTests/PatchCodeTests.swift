@@ -1,0 +1,53 @@
+import ACIMCore
+import Testing
+@testable import ACIMNetwork
+
+/// The patch codes a chip's arrays read, expanded from a layer's codes (`ConvolutionGeometry.patchCodes`).
+@Suite struct PatchCodeTests {
+    /// For random geometries (kernels, strides, padding, dilation, batches) and windows of patch entries
+    /// (whole patches, kernel rows cut at either edge, single entries), the codes expanded from the codes of
+    /// the input equal the codes of the float im2col patches, entry for entry: quantization commutes with
+    /// the copying of im2col, and the padding's zeros have code 0.
+    @Test func patchCodesEqualTheCodesOfThePatches() throws {
+        var rng = RandomStream(seed: 41, purpose: .userInput)
+        func uniform(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(rng.next() % UInt64(range.count)) }
+        let quantizer = try Quantizer(bits: 8, signed: true, maxAbs: 1)
+        for trial in 0..<150 {
+            let (kh, kw) = (uniform(1...4), uniform(1...4))
+            let (sy, sx, dy, dx) = (uniform(1...3), uniform(1...3), uniform(1...2), uniform(1...2))
+            let (padTop, padLeft) = (uniform(0...2), uniform(0...2))
+            let (batch, channels) = (uniform(1...3), uniform(1...5))
+            let (height, width) = (uniform((dy * (kh - 1) + 1)...9), uniform((dx * (kw - 1) + 1)...9))
+            let outHeight = (height + 2 * padTop - dy * (kh - 1) - 1) / sy + 1
+            let outWidth = (width + 2 * padLeft - dx * (kw - 1) - 1) / sx + 1
+            let g = ConvolutionGeometry(batch: batch, channels: channels, height: height, width: width,
+                                        kernelHeight: kh, kernelWidth: kw, strideY: sy, strideX: sx, padTop: padTop,
+                                        padLeft: padLeft, dilationY: dy, dilationX: dx, outHeight: outHeight,
+                                        outWidth: outWidth)
+            let input = (0..<(batch * channels * height * width)).map { _ in Float(rng.nextUniform() * 2 - 1) }
+            let patches = quantizer.codes(Kernels.im2col(input, g))
+            let codes = quantizer.codes(input)
+            let start = uniform(0...(g.patch - 1))
+            let end = trial % 3 == 0 ? g.patch : uniform((start + 1)...g.patch)
+            let expanded = g.patchCodes(codes, entries: start..<end)
+            #expect(expanded.rows == g.rows && expanded.columns == end - start)
+            let expected = (0..<g.rows).flatMap { r in patches[(r * g.patch + start)..<(r * g.patch + end)] }
+            #expect(expanded.storage == expected, "trial \(trial): \(g), entries \(start)..<\(end)")
+        }
+    }
+
+    /// Expanded on two threads, blocks of rows that begin and end inside an image row give the same codes.
+    @Test func blocksOfRowsSplitInsideImageRows() throws {
+        let saved = BLAS.threadCount
+        defer { BLAS.threadCount = saved }
+        BLAS.threadCount = 2
+        // 7 images of 29 x 29 patches: the two blocks meet inside an image row.
+        let g = ConvolutionGeometry(batch: 7, channels: 4, height: 31, width: 31, kernelHeight: 3, kernelWidth: 3,
+                                    strideY: 1, strideX: 1, padTop: 0, padLeft: 0, dilationY: 1, dilationX: 1,
+                                    outHeight: 29, outWidth: 29)
+        var rng = RandomStream(seed: 43, purpose: .userInput)
+        let codes = (0..<(7 * 4 * 31 * 31)).map { _ in Int32(rng.next() % 255) - 127 }
+        let patches = Kernels.im2col(codes.map(Float.init), g).map { Int32($0) }
+        #expect(g.patchCodes(codes, entries: 0..<g.patch).storage == patches)
+    }
+}
