@@ -330,8 +330,8 @@ private struct PassPlan {
     /// `combinedRows x wordLines` combined digits of the lossless phases of vectors (`LosslessReadout`).
     var combined: [UInt8] = []
     var combinedRows = 0
-    /// Per vector of the chunk, its row of `combined`, or -1.
-    var combinedRow: [Int32]
+    /// Per vector of the chunk, its row of `combined`, or -1; empty while no vector has one.
+    var combinedRow: [Int32] = []
     /// Connected rows per (vector, phase).
     var connected: [Int32]
     /// The sum of the squared digits per (vector, phase): the read variance of every column in units of
@@ -440,36 +440,40 @@ private final class Batch {
     /// Digits, connections and charge of every (vector, phase) of one pass for the vectors `vectors`.
     func plan(_ pass: InputSchedule.Pass, vectors: Range<Int>) -> PassPlan {
         let stacked = vectors.count * phases
+        let gate = prepared.gate
+        let enabledRows = prepared.enabledRows
+        // A pass of zeros that the gate skips (the negative pass of non-negative inputs) skips every vector:
+        // nothing is read from it.
+        let skipsAll = pass.isZero && gate.applies(zeroRows: enabledRows, enabledRows: enabledRows)
+        let cells = skipsAll ? 0 : stacked * wordLines
         var plan = PassPlan(
             vectors: vectors, stacked: stacked,
             // Every row that runs is written below, by the digit extraction or zeroed first; the rest is cut.
-            digits: [UInt8](unsafeUninitializedCapacity: stacked * wordLines) { $1 = stacked * wordLines },
-            negative: layout.signedDigits ? [UInt8](repeating: 0, count: stacked * wordLines) : nil,
+            digits: [UInt8](unsafeUninitializedCapacity: cells) { $1 = cells },
+            negative: layout.signedDigits ? [UInt8](repeating: 0, count: cells) : nil,
             pulses: layout.pulseWidth ? [PhaseDrive.Pulses](repeating: .none, count: stacked) : nil,
-            connectionMask: weightCells != nil ? [UInt8](repeating: 0, count: stacked * wordLines) : nil,
+            connectionMask: weightCells != nil ? [UInt8](repeating: 0, count: cells) : nil,
             sumRows: [Int32](repeating: PassPlan.notRun, count: stacked),
-            combinedRow: [Int32](repeating: -1, count: lossless != nil ? vectors.count : 0),
             connected: [Int32](repeating: 0, count: stacked),
             squaredDigits: readVariance > 0 && weightCells == nil ? [Float](repeating: 0, count: stacked) : nil,
             charge: [Int](repeating: 0, count: vectors.count),
             gated: [Bool](repeating: false, count: vectors.count),
             skipped: [Bool](repeating: false, count: vectors.count),
             zeroRows: [Int](repeating: 0, count: vectors.count))
-        let gate = prepared.gate
-        let enabledRows = prepared.enabledRows
+        if skipsAll {
+            plan.zeroRows = [Int](repeating: enabledRows, count: vectors.count)
+            plan.gated = [Bool](repeating: true, count: vectors.count)
+            plan.skipped = plan.gated
+            return plan
+        }
         let xnor = layout.mode == .xnor
         let maxDigit = Int32(layout.maxDigit)
-        let lossless = self.lossless
         // AND mode: a zero input has zero digits, so gating changes only which rows count as connected and
         // which phases are skipped; every phase's digits are extracted in one branch-free pass over the vector,
         // with the charge, and a phase that does not run has its row taken by the next that does.
         let andMode = !xnor && plan.connectionMask == nil
         var nonZeros = [Int32](repeating: 0, count: phases)
         var negativeDigits = plan.negative ?? []
-        // Combined rows, written as vectors are read; the rest is cut.
-        var combined = [UInt8](unsafeUninitializedCapacity: lossless != nil ? vectors.count * wordLines : 0) {
-            $1 = lossless != nil ? vectors.count * wordLines : 0
-        }
         // The pass values of one vector at a time, made as it is read.
         let vector = UnsafeMutablePointer<Int32>.allocate(capacity: rows)
         defer { vector.deallocate() }
@@ -478,7 +482,8 @@ private final class Batch {
         prepared.levelSums.withUnsafeBufferPointer { levelSums in
         plan.digits.withUnsafeMutableBufferPointer { digits in
         negativeDigits.withUnsafeMutableBufferPointer { negative in
-        combined.withUnsafeMutableBufferPointer { combined in
+        // Per ADC scale, whether it is lossless; empty where phases are not combined.
+        (lossless?.lossless ?? []).withUnsafeBufferPointer { losslessScales in
             for (v, b) in vectors.enumerated() {
                 // A vector of zeros (the negative pass of non-negative inputs) has every enabled row zero: where
                 // the gate skips such a pass, nothing else is read from it.
@@ -494,12 +499,9 @@ private final class Batch {
                 if andMode {
                     // (An empty buffer may still have an address: only signed digits have sign rows.)
                     let negativeStart = layout.signedDigits ? negative.baseAddress! + start : nil
-                    // Every phase combined, in the vector's combined row should its phases be lossless.
-                    let combinedStart = lossless != nil ? combined.baseAddress! + plan.combinedRows * wordLines : nil
                     charge = acim_digit_planes(vector, enabled.baseAddress!, Int64(rows), Int32(phases), Int32(digitBits),
                                                maxDigit, levelSums.baseAddress!, digits.baseAddress! + start,
-                                               negativeStart, Int64(wordLines), nonZeros.baseAddress!, &zeroCount,
-                                               combinedStart)
+                                               negativeStart, Int64(wordLines), nonZeros.baseAddress!, &zeroCount)
                 } else {
                     zeroCount = acim_count_zeros(vector, enabled.baseAddress!, Int64(rows))
                 }
@@ -518,21 +520,20 @@ private final class Batch {
                     // The phases up to the last of the lossless ones that run before any lossy one are combined
                     // into one row (phases that do not run have no digits to add).
                     var combinedPhases = 0
-                    if let lossless {
-                        var lossy = false
+                    if !losslessScales.isEmpty {
                         for phase in 0..<phases where !gated || nonZeros[phase] != 0 {
-                            guard lossless.lossless[gate.rescalesRange ? Int(connected(phase)) : 0] else {
-                                lossy = true
-                                break
-                            }
+                            guard losslessScales[gate.rescalesRange ? Int(connected(phase)) : 0] else { break }
                             combinedPhases = phase + 1
                         }
                         if combinedPhases > 0 {
-                            // Phases after the last combined one have no digits unless a lossy one ended the prefix.
-                            if lossy {
+                            if plan.combinedRow.isEmpty {
+                                plan.combinedRow = [Int32](repeating: -1, count: vectors.count)
+                                plan.combined = [UInt8](repeating: 0, count: vectors.count * wordLines)
+                            }
+                            plan.combined.withUnsafeMutableBufferPointer {
                                 acim_combine_planes(digits.baseAddress! + start, Int64(wordLines), Int32(combinedPhases),
                                                     Int32(digitBits), Int64(wordLines),
-                                                    combined.baseAddress! + plan.combinedRows * wordLines)
+                                                    $0.baseAddress! + plan.combinedRows * wordLines)
                             }
                             plan.combinedRow[v] = Int32(plan.combinedRows)
                             plan.combinedRows += 1
@@ -608,8 +609,6 @@ private final class Batch {
         }
         }
         if plan.negative != nil { plan.negative = negativeDigits }
-        combined.removeLast((combined.count / max(wordLines, 1) - plan.combinedRows) * wordLines)
-        plan.combined = combined
         let unused = (stacked - plan.multiplied) * wordLines
         plan.digits.removeLast(unused)
         plan.negative?.removeLast(unused)
@@ -623,7 +622,7 @@ private final class Batch {
         let rows = plan.multiplied
         var sums = ColumnSums(levels: levels.multiply(plan.digits, negative: plan.negative, rows: rows, maxRows: maxRows,
                                                       log: gemmLog))
-        if let lossless {
+        if let lossless, plan.combinedRows > 0 {
             sums.combined = GEMMOperand.packed(lossless.weights).multiply(plan.combined, rows: plan.combinedRows,
                                                                           maxRows: maxRows, log: gemmLog)
         }
@@ -708,7 +707,7 @@ private final class Batch {
                     var compensatesAll = false
                     var marked = false
                     // The combined lossless phases first: the prefix of the pass's phases, from zero.
-                    if let lossless, plan.combinedRow[v] >= 0 {
+                    if !plan.combinedRow.isEmpty, plan.combinedRow[v] >= 0, let lossless {
                         sums.combined.withUnsafeBufferPointer {
                             lossless.accumulate($0.baseAddress! + Int(plan.combinedRow[v]) * lossless.weights.columns,
                                                 sign: sign, into: accumulated + b * outputs)

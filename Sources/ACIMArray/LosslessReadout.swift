@@ -48,6 +48,15 @@ final class LosslessReadout: Sendable {
         let (lowest, highest) = levels.storage.reduce((Float(0), Float(0))) { (min($0.0, $1), max($0.1, $1)) }
         let largestLevel = Int(highest)
         guard largestDigit <= 255, lowest >= 0, largestLevel > 0 else { return nil }
+        // A row at scale `c` (connected cells, or every mapped row with one scale) connects at most `c` rows:
+        // its column sums are at most c * largest digit * largest level.
+        let rescales = gate.rescalesRange
+        let lossless = scales.enumerated().map { c, scale in
+            let cells = rescales ? c : mapping.rows
+            return cells > 0 && acim_adc_is_lossless(scale.factor, scale.step, adc.topCode, adc.bottomCode,
+                                                     Int64(cells * layout.maxDigit * largestLevel)) != 0
+        }
+        guard lossless.contains(true) else { return nil }
         // The widest code an 8-bit operand takes exactly against digits up to largestDigit.
         guard let widest = (1...127).last(where: { IntegerGEMM.isExact(maxA: largestDigit, maxB: $0, depth: wordLines) })
         else { return nil }
@@ -94,14 +103,7 @@ final class LosslessReadout: Sendable {
         pieceWeights = pieces.map { Double(1 << ($0.lowerBound * bitsPerCell)) }
         offsetWeight = offsetColumn != nil ? -Double(1 << (config.array.weightBits - 1)) : nil
         self.groups = groups
-        // A row at scale `c` (connected cells, or every mapped row with one scale) connects at most `c` rows:
-        // its column sums are at most c * largest digit * largest level.
-        let rescales = gate.rescalesRange
-        lossless = scales.enumerated().map { c, scale in
-            let cells = rescales ? c : mapping.rows
-            return cells > 0 && acim_adc_is_lossless(scale.factor, scale.step, adc.topCode, adc.bottomCode,
-                                                     Int64(cells * layout.maxDigit * largestLevel)) != 0
-        }
+        self.lossless = lossless
     }
 
     /// Adds `sign` times the value of every weight group of one vector's combined row `product` (a row of

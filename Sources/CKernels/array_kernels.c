@@ -524,7 +524,7 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
                                                                   int32_t max_digit, const uint32_t *level_sums,
                                                                   uint8_t *digits, uint8_t *negative, int64_t stride,
                                                                   int32_t *non_zero, int64_t *zeros, int counts,
-                                                                  int signs, uint8_t *combined, int combines) {
+                                                                  int signs) {
     /* Sixty-four rows at a time as bytes where their values (magnitudes) fit one (inputs of at most 8 bits a
        pass), every phase of them while they are in registers: a digit and the sum of a row's digits over the
        phases then fit a byte too. Digit sums times level sums (below 2^32) are exact unsigned 64-bit
@@ -539,17 +539,15 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
         if (!bytes64(values + first, signs, &value, &below)) break;
         bytes64(enabled + first, 0, &enable, NULL);
         if (counts) zero_count -= __builtin_reduce_add((int8x64)((value == 0) & (enable != 0)));
-        uint8x64 digit_sums = {0}, shifted_sums = {0};
+        uint8x64 digit_sums = {0};
         for (int32_t p = 0; p < phases; p++) {
             const int shift = p * digit_bits;
             const uint8x64 digit = shift < 8 ? ((value >> shift) & (uint8_t)max_digit) & enable : (uint8x64){0};
             *(uint8x64 *)(digits + p * stride + first) = digit;
             if (signs) *(uint8x64 *)(negative + p * stride + first) = below;
             digit_sums += digit;
-            if (combines && shift < 8) shifted_sums += digit << shift;
             if (counts) non_zero[p] -= __builtin_reduce_add((int8x64)(digit != 0));
         }
-        if (combines) *(uint8x64 *)(combined + first) = shifted_sums;
         for (int q = 0; q < 4; q++) {
             const uint8x16 part = *(const uint8x16 *)((const uint8_t *)&digit_sums + 16 * q);
             charges += __builtin_convertvector(part, uint64x16)
@@ -572,16 +570,14 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
             value = (value ^ negative_lanes) - negative_lanes;
             below = __builtin_convertvector(negative_lanes & 1, uint8x16);
         }
-        int32x16 digit_sums = {0}, shifted_sums = {0};
+        int32x16 digit_sums = {0};
         for (int32_t p = 0; p < phases; p++) {
             const int32x16 digit = ((value >> (p * digit_bits)) & max_digit) & enable;
             *(uint8x16 *)(digits + p * stride + first) = __builtin_convertvector(digit, uint8x16);
             if (signs) *(uint8x16 *)(negative + p * stride + first) = below;
             digit_sums += digit;
-            if (combines) shifted_sums += (int32x16)((uint32x16)digit << (uint32_t)(p * digit_bits));
             if (counts) found[p] += (int32x16)(digit != 0);
         }
-        if (combines) *(uint8x16 *)(combined + first) = __builtin_convertvector(shifted_sums & 255, uint8x16);
         charges += __builtin_convertvector((uint32x16)digit_sums, uint64x16)
                    * __builtin_convertvector(*(const uint32x16 *)(level_sums + first), uint64x16);
     }
@@ -594,16 +590,13 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
         if (counts) zero_count += (values[i] == 0) & enabled[i] & 1;
         const int32_t magnitude = signs && values[i] < 0 ? -values[i] : values[i];
         int32_t digit_sum = 0;
-        uint32_t shifted_sum = 0;
         for (int32_t p = 0; p < phases; p++) {
             const int32_t digit = ((magnitude >> (p * digit_bits)) & max_digit) & enabled[i];
             digits[p * stride + i] = (uint8_t)digit;
             if (signs) negative[p * stride + i] = (uint8_t)(values[i] < 0);
             digit_sum += digit;
-            if (combines) shifted_sum += (uint32_t)digit << (p * digit_bits);
             if (counts) non_zero[p] += digit != 0;
         }
-        if (combines) combined[i] = (uint8_t)shifted_sum;
         charge += (int64_t)digit_sum * (int64_t)level_sums[i];
     }
     if (counts) *zeros = zero_count;
@@ -613,17 +606,13 @@ static inline __attribute__((always_inline)) int64_t digit_planes(const int32_t 
 WIDEST
 int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
                           int32_t digit_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
-                          uint8_t *negative, int64_t stride, int32_t *non_zero, int64_t *zeros, uint8_t *combined) {
-#define PLANES(counts, signs, combines)                                                                         \
+                          uint8_t *negative, int64_t stride, int32_t *non_zero, int64_t *zeros) {
+#define PLANES(counts, signs)                                                                                   \
     digit_planes(values, enabled, count, phases, digit_bits, max_digit, level_sums, digits, negative, stride, \
-                 non_zero, zeros, counts, signs, combined, combines)
+                 non_zero, zeros, counts, signs)
     const int counts = non_zero != NULL && zeros != NULL;
-    if (combined) {
-        if (negative) return counts ? PLANES(1, 1, 1) : PLANES(0, 1, 1);
-        return counts ? PLANES(1, 0, 1) : PLANES(0, 0, 1);
-    }
-    if (negative) return counts ? PLANES(1, 1, 0) : PLANES(0, 1, 0);
-    return counts ? PLANES(1, 0, 0) : PLANES(0, 0, 0);
+    if (negative) return counts ? PLANES(1, 1) : PLANES(0, 1);
+    return counts ? PLANES(1, 0) : PLANES(0, 0);
 #undef PLANES
 }
 

@@ -75,6 +75,10 @@ void acim_im2col_codes(const int32_t *x, const acim_conv_geometry *g, int64_t fi
     const int64_t entry_end = entry_start + entry_count;
     if (entry_count <= 0 || count <= 0) return;
     const int64_t first_channel = entry_start / (kh * kw), last_channel = (entry_end - 1) / (kh * kw);
+    /* The output columns whose kernel rows lie inside the image: x0 = ox * sx - pad_left >= 0 and
+       x0 + kw <= width (dilation 1). */
+    const int64_t interior_begin = (g->pad_left + sx - 1) / sx;
+    const int64_t interior_end = width - kw + g->pad_left >= 0 ? (width - kw + g->pad_left) / sx + 1 : 0;
     /* One output image row (n, oy) at a time, the part of it in first ..< first + count: every kernel row
        (c, ky) is placed for each pixel ox of it in turn, so that the source row and its bounds are worked out
        once per image row rather than once per patch. */
@@ -94,8 +98,21 @@ void acim_im2col_codes(const int32_t *x, const acim_conv_geometry *g, int64_t fi
                 const int32_t *pixels = plane + (inside ? y : 0) * width;
                 for (int64_t ox = ox_begin; ox < ox_end; ox++) {
                     const int64_t x0 = ox * sx - g->pad_left, at = ox * entry_count - entry_start;
-                    if (whole && inside && dx == 1 && x0 >= 0 && x0 + kw <= width) {
-                        copy_code_row(base + at + e0, pixels + x0, kw);
+                    if (whole && inside && dx == 1 && ox >= interior_begin && ox < interior_end) {
+                        /* The pixels inside the image, up to the first whose kernel row reaches past it. */
+                        const int64_t last = ox_end < interior_end ? ox_end : interior_end;
+                        int32_t *entry = base + at + e0;
+                        const int32_t *source = pixels + x0;
+                        if (kw == 3) {
+                            for (; ox < last; ox++, entry += entry_count, source += sx) {
+                                entry[0] = source[0];
+                                entry[1] = source[1];
+                                entry[2] = source[2];
+                            }
+                        } else {
+                            for (; ox < last; ox++, entry += entry_count, source += sx) copy_code_row(entry, source, kw);
+                        }
+                        ox -= 1;
                         continue;
                     }
                     for (int64_t kx = 0; kx < kw; kx++) {

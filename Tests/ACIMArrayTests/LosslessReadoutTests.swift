@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 import Testing
 @testable import ACIMArray
 
@@ -31,6 +32,42 @@ import Testing
         var crossbar = try Crossbar(config: config, id: testArray, temperature: 300)
         try crossbar.program(weights: weights, seed: 4)
         return crossbar
+    }
+
+    /// The check over every sum equals its definition, `ADC.convert` giving every whole sum back, for ADCs
+    /// of 1 to 10 bits, unipolar and bipolar, at full scales on both sides of one unit per code step
+    /// (steps just below 1 included, where rounding first fails), and at ranges that clip.
+    @Test func losslessCheckEqualsItsDefinition() {
+        var rng = RandomStream(seed: 17, purpose: .userInput)
+        var (lossless, lossy) = (0, 0)
+        for trial in 0..<400 {
+            let adc = ADC(bits: 1 + Int(rng.next() % 10), bipolar: trial % 3 == 0)
+            let fullScale = Float(adc.topCode) * Float(0.2 + 1.0 * rng.nextUniform())
+            let largest = Int(Double(fullScale) * (0.5 + rng.nextUniform()))
+            let scale = ADC.Scale(adc, fullScale: fullScale)
+            let expected = scale.step < 1 && (0...largest).allSatisfy { adc.convert(Float($0), fullScale: fullScale) == Double($0) }
+            let checked = acim_adc_is_lossless(scale.factor, scale.step, adc.topCode, adc.bottomCode, Int64(largest)) != 0
+            #expect(checked == expected, "trial \(trial): \(adc.bits) bits, full scale \(fullScale), sums up to \(largest)")
+            if expected { lossless += 1 } else { lossy += 1 }
+        }
+        #expect(lossless > 50 && lossy > 50)
+    }
+
+    /// Combined digits equal the digits of each phase shifted to it and summed.
+    @Test func combinedPlanesEqualTheirDefinition() {
+        var rng = RandomStream(seed: 19, purpose: .userInput)
+        for _ in 0..<100 {
+            let (count, digitBits) = (1 + Int(rng.next() % 8), 1 + Int(rng.next() % 3))
+            let phases = min(count, 8 / digitBits)
+            let lines = 1 + Int(rng.next() % 300), stride = lines + Int(rng.next() % 5)
+            let digits = (0..<(phases * stride)).map { _ in UInt8(rng.next() % UInt64(1 << digitBits)) }
+            var combined = [UInt8](repeating: 7, count: lines)
+            acim_combine_planes(digits, Int64(stride), Int32(phases), Int32(digitBits), Int64(lines), &combined)
+            let expected = (0..<lines).map { i in
+                (0..<phases).reduce(0) { $0 + Int(digits[$1 * stride + i]) << ($1 * digitBits) }
+            }
+            #expect(combined.map(Int.init) == expected)
+        }
     }
 
     @Test func losslessScalesAreTheStepsFinerThanOneUnit() throws {

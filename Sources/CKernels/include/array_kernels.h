@@ -71,13 +71,11 @@ void acim_readout_xnor(const acim_adc_row *rows, int64_t count, const float *rea
    not NULL: row p of negative, at the same offsets, gets 1 where values[i] < 0, else 0). With non_zero and
    zeros both given (else neither is counted), non_zero[p] gets the number of non-zero digits of phase p and
    *zeros the number of enabled rows whose value is 0. Digit sums and level sums must be below 2^32 each.
-   With combined given, combined[i] gets the row's digits shifted to their phases and summed, sum_p digit_p
-   << (p * digit_bits), in its low 8 bits (acim_combine_planes of every phase). Returns the vector's unit
-   bit-line charge, the sum over rows of (the row's digits summed over the phases) * level_sums[i], in 64-bit
-   integers. */
+   Returns the vector's unit bit-line charge, the sum over rows of (the row's digits summed over the
+   phases) * level_sums[i], in 64-bit integers. */
 int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
                           int32_t digit_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
-                          uint8_t *negative, int64_t stride, int32_t *non_zero, int64_t *zeros, uint8_t *combined);
+                          uint8_t *negative, int64_t stride, int32_t *non_zero, int64_t *zeros);
 
 /* The number of enabled rows (enabled all ones) whose value is zero. */
 int64_t acim_count_zeros(const int32_t *values, const int32_t *enabled, int64_t count);
