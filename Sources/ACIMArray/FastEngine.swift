@@ -220,8 +220,8 @@ final class PreparedReadout: Sendable {
                                                          mappedRows: mapping.rows),
                       checkingFloatDecode: packed != nil)
         }
-        lossless = LosslessReadout(layout: layout, config: config, gate: gate, mapping: mapping, readout: readout,
-                                   scales: scales, adc: adc, packed: packed)
+        lossless = packed == nil ? nil : LosslessReadout(layout: layout, config: config, gate: gate, mapping: mapping,
+                                                         readout: readout, scales: scales, adc: adc)
     }
 }
 
@@ -325,7 +325,7 @@ private struct PassPlan {
     /// `multiplied x wordLines`: `1` where a row connects a word line; only when zero-level cells are disabled.
     var connectionMask: [UInt8]?
     /// Per stacked row, its row in the GEMM operands and results; `PassPlan.notRun` for a row that does not
-    /// run, `PassPlan.combined` for one whose phase is in its vector's combined row.
+    /// run, `PassPlan.inCombinedRow` for one whose phase is in its vector's combined row.
     var sumRows: [Int32]
     /// `combinedRows x wordLines` combined digits of the lossless phases of vectors (`LosslessReadout`).
     var combined: [UInt8] = []
@@ -345,7 +345,7 @@ private struct PassPlan {
     var zeroRows: [Int]
 
     static let notRun: Int32 = -1
-    static let combined: Int32 = -2
+    static let inCombinedRow: Int32 = -2
 
     /// Whether a (vector, phase) runs.
     func runs(_ row: Int) -> Bool { sumRows[row] != PassPlan.notRun }
@@ -545,8 +545,7 @@ private final class Batch {
                         plan.connected[row] = connected(phase)
                         if phase < combinedPhases {
                             let digitRow = digits.baseAddress! + start + phase * wordLines
-                            plan.sumRows[row] = PassPlan.combined
-                            plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
+                            plan.sumRows[row] = PassPlan.inCombinedRow
                             plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
                             continue
                         }
@@ -733,7 +732,7 @@ private final class Batch {
                             activeColumns = 0
                         } else if sums.cells == nil && (readVariance == 0 || !xnor) {
                             // A combined phase was added with its vector's combined row; any other is queued.
-                            if plan.sumRows[row] != PassPlan.combined {
+                            if plan.sumRows[row] != PassPlan.inCombinedRow {
                                 let scale = prepared.scales[prepared.gate.rescalesRange ? connected : 0]
                                 var rowSums = levelSums.baseAddress! + Int(plan.sumRows[row]) * columns
                                 if readVariance > 0 {

@@ -15,7 +15,7 @@ public struct InputSchedule: Sendable {
         let inputs: Matrix<Int32>
         /// The logical row at each array row; nil when the rows keep their order.
         let rowOrder: [Int64]?
-        /// Whether every value of the pass is zero (the negative pass of non-negative inputs, say).
+        /// Whether every value of the pass is known to be zero (the negative pass of non-negative inputs, say).
         public let isZero: Bool
 
         /// The value of vector `b` at array row `i`.
@@ -71,8 +71,9 @@ public struct InputSchedule: Sendable {
         }
         let rowOrder = mapping.resequenced ? mapping.rowOrder.map { Int64($0) } : nil
         func pass(_ sign: Int32, bias: Int32 = 0, clamps: Bool) -> Pass {
-            // sign * x for x in low ... high, clamped at 0 or not, plus the bias: zero for every input exactly
-            // when the bias is and every sign * x is 0 (or, clamped, at most 0).
+            // sign * x for x in low ... high, clamped at 0 or not, plus the bias: zero for every input when the
+            // bias is and every sign * x is 0 (or, clamped, at most 0). (Offset inputs all at minus the bias
+            // are not found here; their vectors are still skipped one by one.)
             let isZero = bias == 0 && !inputs.storage.isEmpty
                 && (sign > 0 ? high <= 0 && (clamps || low == 0) : low >= 0 && (clamps || high == 0))
             return Pass(sign: Double(sign), factor: sign, bias: bias, clamps: clamps, inputs: inputs, rowOrder: rowOrder,

@@ -34,10 +34,11 @@ final class LosslessReadout: Sendable {
     /// Per ADC scale (`PreparedReadout.scales`), whether a row at that scale is lossless.
     let lossless: [Bool]
 
-    /// The lossless read-out of an array, or nil where the shortcut does not apply (see the type).
+    /// The lossless read-out of an array whose levels are packed for the integer GEMM, or nil where the
+    /// shortcut does not apply (see the type) or no scale is lossless.
     init?(layout: CrossbarLayout, config: CrossbarConfig, gate: SparsityGate, mapping: WeightMapping,
-          readout: ArrayReadout, scales: [ADC.Scale], adc: ADC, packed: PackedOperands?) {
-        guard packed != nil, readout.readVariance == 0, layout.mode == .and, !layout.signedSums,
+          readout: ArrayReadout, scales: [ADC.Scale], adc: ADC) {
+        guard readout.readVariance == 0, layout.mode == .and, !layout.signedSums,
               !gate.disablesZeroCells else { return nil }
         let encoding = config.array.weightEncoding
         let bitsPerCell = config.array.bitsPerCell

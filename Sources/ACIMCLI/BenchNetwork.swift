@@ -14,8 +14,8 @@ extension Bench {
     /// `acim bench --network NAME`: the network (random weights, batch norm calibrated on random inputs)
     /// mapped on a chip of the profile's tiles, as many as it needs, programmed open loop, and `--images`
     /// random images run bit-accurately one at a time and then as one batch. Prints the time per image and
-    /// the rate of the GEMMs the engine ran (skipped phases and passes left out) against plain sgemm on the
-    /// same shapes, timed in the same run.
+    /// the rate of the GEMMs the engine ran (skipped phases and passes left out, lossless phases combined)
+    /// against plain sgemm on the same shapes, timed in the same run.
     func benchNetwork(_ hardware: HardwareProfile, name: String) throws {
         let config = try array.apply(to: hardware.crossbar)
         let network: Network
@@ -31,8 +31,8 @@ extension Bench {
             total + PartitionedMatrix.arrayCount(rows: layer.rows, columns: layer.columns, groups: layer.groups, layout: layout)
         }
         let perImage = network.inputShape.reduce(1, *)
-        // The cells, and per image the largest layer's input vectors held three times at 4 bytes (im2col
-        // patches, their codes, a block's slice of them).
+        // The cells, and per image the largest layer's input vectors held three times at 4 bytes (a bound:
+        // its input codes and its blocks' patch codes, one set per row range).
         let largestInputs = network.unrolledShapes.map { layer in
             layer.rows * (network.shapes[layer.name]!.dropFirst().reduce(1, *))
         }.max() ?? 0
@@ -93,7 +93,7 @@ extension Bench {
         func line(_ label: String, _ seconds: Double, _ flops: Double, _ integerSeconds: Double?, _ sgemmSeconds: Double) {
             let integer = integerSeconds.map { "  \(fmt($0 / seconds, 3)) of the integer GEMM rate" } ?? ""
             say(label.padding(toLength: 19, withPad: " ", startingAt: 0) + "\(fmt(seconds * 1e3, 2)) ms per image  "
-                  + "\(fmt(flops / seconds / 1e9, 1)) GOP/s of bit-plane GEMMs\(integer)  \(fmt(sgemmSeconds / seconds, 3)) of the sgemm rate")
+                  + "\(fmt(flops / seconds / 1e9, 1)) GOP/s of the GEMMs run\(integer)  \(fmt(sgemmSeconds / seconds, 3)) of the sgemm rate")
         }
         line("batch 1", single, singleFlops, singleInteger, singleSGEMM)
         if images > 1 { line("batch \(images)", batched, batchedFlops, batchedInteger, batchedSGEMM) }

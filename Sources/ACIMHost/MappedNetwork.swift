@@ -283,7 +283,8 @@ struct ChipBackend: LayerBackend {
     }
 
     /// Runs the blocks of `layer` that are not power-gated on `vectors` input vectors of `samples` inputs, each
-    /// block on its `inputs`; returns the rescaled `vectors x outputs` products.
+    /// block on its `inputs` (made once per row range: the column splits of a row range share them); returns
+    /// the rescaled `vectors x outputs` products.
     private mutating func run(_ layer: String, vectors m: Int, samples: Int,
                               inputs: (PartitionedMatrix, PartitionedMatrix.Block) -> Matrix<Int32>) throws -> [Float] {
         guard let placed = mapped.placement.layer(layer) else {
@@ -293,7 +294,12 @@ struct ChipBackend: LayerBackend {
         let context = ReadContext(seed: seed, firstVector: firstInference &* UInt64(m / max(samples, 1)))
         // Power-gated arrays do not run: their outputs are 0.
         let running = placed.matrix.blocks.filter { !mapped.isPowerGated($0, of: layer) }
-        let requests = running.map { (array: $0.array, inputs: inputs(placed.matrix, $0)) }
+        var byRows: [Range<Int>: Matrix<Int32>] = [:]
+        let requests = running.map { block in
+            let codes = byRows[block.rows] ?? inputs(placed.matrix, block)
+            byRows[block.rows] = codes
+            return (array: block.array, inputs: codes)
+        }
         let concurrent = arrayEngine != nil && requests.count > 1
         let results = try chip.mvm(requests, context: context, engine: concurrent ? arrayEngine! : engine, concurrent: concurrent)
         for result in results {

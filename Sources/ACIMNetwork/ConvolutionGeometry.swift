@@ -33,16 +33,20 @@ public struct ConvolutionGeometry: Sendable {
         return Matrix(rows: rows, columns: width, storage: storage)
     }
 
-    /// Calls `body` with the kernels' form of the geometry for blocks of patch rows that together cover every
-    /// row, on the engines' threads (`BLAS.threadCount`), blocks of about 64 Ki entries of `width` each.
-    func forEachBlockOfRows(width: Int, _ body: (UnsafePointer<acim_conv_geometry>, Range<Int>) -> Void) {
-        let geometry = acim_conv_geometry(
-            batch: Int64(batch), channels: Int64(channels), height: Int64(height), width: Int64(self.width),
+    /// The geometry as the kernels take it.
+    var kernelGeometry: acim_conv_geometry {
+        acim_conv_geometry(
+            batch: Int64(batch), channels: Int64(channels), height: Int64(height), width: Int64(width),
             kernel_height: Int64(kernelHeight), kernel_width: Int64(kernelWidth), stride_y: Int64(strideY),
             stride_x: Int64(strideX), pad_top: Int64(padTop), pad_left: Int64(padLeft),
             dilation_y: Int64(dilationY), dilation_x: Int64(dilationX), out_height: Int64(outHeight),
             out_width: Int64(outWidth))
-        withUnsafePointer(to: geometry) { geometry in
+    }
+
+    /// Calls `body` with the kernels' form of the geometry for blocks of patch rows that together cover every
+    /// row, on the engines' threads (`BLAS.threadCount`), blocks of about 64 Ki entries of `width` each.
+    func forEachBlockOfRows(width: Int, _ body: (UnsafePointer<acim_conv_geometry>, Range<Int>) -> Void) {
+        withUnsafePointer(to: kernelGeometry) { geometry in
             let shape = Unchecked(value: geometry)
             Parallel.forEachRange(rows, threads: BLAS.threadCount, minimum: max(1, 65536 / max(1, width))) { _, rows in
                 body(shape.value, rows)

@@ -53,16 +53,18 @@ int32_t acim_decodes_exactly_in_float(double step, float top, float bottom) {
 WIDEST
 int32_t acim_adc_is_lossless(float factor, double step, float top, float bottom, int64_t largest_sum) {
     if (!(step < 1.0)) return 0;
-    int32_t differs = 0;
+    /* No code decodes above top * step + 1/2: a larger sum clips and is lost (so at most top + 2 sums are
+       tried). */
+    if ((double)largest_sum > (double)top * step + 1.0) return 0;
     for (int64_t s = 0; s <= largest_sum; s++) {
         float x = (float)s * factor;
         x = x > bottom ? x : bottom;
         x = x < top ? x : top;
         const float code = (x + MAGIC) - MAGIC;
         const double value = (double)code * step;
-        differs |= (value + MAGIC_DOUBLE) - MAGIC_DOUBLE != (double)s;
+        if ((value + MAGIC_DOUBLE) - MAGIC_DOUBLE != (double)s) return 0;
     }
-    return !differs;
+    return 1;
 }
 
 WIDEST

@@ -8,14 +8,14 @@
 #define WIDEST
 #endif
 
-/* dst[0 ..< n] = src[0 ..< n], inline for the widths of common kernels: a call to memcpy per kernel row
-   costs more than the copy. */
-static inline __attribute__((always_inline)) void copy_kernel_row(float *dst, const float *src, int64_t n) {
+/* n 4-byte values (floats or codes) from src to dst, inline for the widths of common kernels: a call to
+   memcpy per kernel row costs more than the copy. */
+static inline __attribute__((always_inline)) void copy_kernel_row(void *dst, const void *src, int64_t n) {
     switch (n) {
-    case 1: dst[0] = src[0]; return;
-    case 2: dst[0] = src[0]; dst[1] = src[1]; return;
-    case 3: dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]; return;
-    default: memcpy(dst, src, (size_t)n * sizeof(float));
+    case 1: memcpy(dst, src, 4); return;
+    case 2: memcpy(dst, src, 8); return;
+    case 3: memcpy(dst, src, 12); return;
+    default: memcpy(dst, src, (size_t)n * 4);
     }
 }
 
@@ -57,16 +57,6 @@ void acim_im2col(const float *x, const acim_conv_geometry *g, int64_t first, int
     }
 }
 
-/* copy_kernel_row for codes. */
-static inline __attribute__((always_inline)) void copy_code_row(int32_t *dst, const int32_t *src, int64_t n) {
-    switch (n) {
-    case 1: dst[0] = src[0]; return;
-    case 2: dst[0] = src[0]; dst[1] = src[1]; return;
-    case 3: dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]; return;
-    default: memcpy(dst, src, (size_t)n * sizeof(int32_t));
-    }
-}
-
 WIDEST
 void acim_im2col_codes(const int32_t *x, const acim_conv_geometry *g, int64_t first, int64_t count,
                        int64_t entry_start, int64_t entry_count, int32_t *cols) {
@@ -103,14 +93,11 @@ void acim_im2col_codes(const int32_t *x, const acim_conv_geometry *g, int64_t fi
                         const int64_t last = ox_end < interior_end ? ox_end : interior_end;
                         int32_t *entry = base + at + e0;
                         const int32_t *source = pixels + x0;
+                        /* The common 3x3 kernel with its width known to the compiler. */
                         if (kw == 3) {
-                            for (; ox < last; ox++, entry += entry_count, source += sx) {
-                                entry[0] = source[0];
-                                entry[1] = source[1];
-                                entry[2] = source[2];
-                            }
+                            for (; ox < last; ox++, entry += entry_count, source += sx) copy_kernel_row(entry, source, 3);
                         } else {
-                            for (; ox < last; ox++, entry += entry_count, source += sx) copy_code_row(entry, source, kw);
+                            for (; ox < last; ox++, entry += entry_count, source += sx) copy_kernel_row(entry, source, kw);
                         }
                         ox -= 1;
                         continue;

@@ -128,13 +128,69 @@ import Testing
         #expect(log.shapes.contains { $0.m == 2 && $0.n != 6 })
     }
 
-    /// On random arrays (shapes, bits, encodings, gating, ADCs), combining lossless phases changes nothing:
-    /// outputs and counts equal those of one row per phase and the ReferenceEngine's, bit for bit; and the
-    /// shortcut is taken in a good share of the cases, with fewer multiply-adds.
+    /// A phase that does not run (no digit) inside the lossless prefix is part of it: phases 0 to 2 form the
+    /// combined row, and the lossy phase 3 keeps its own.
+    @Test func phasesThatDoNotRunStayInThePrefix() throws {
+        try #require(IntegerGEMM.status.isOn)
+        let crossbar = try Self.programmed(Self.smallArray(granularity: .bitPlane))
+        // Phase 0: 2 ones; phase 1: none; phase 2: 1 one; phase 3: 9 ones (lossy).
+        let values: [Int32] = [1, 1, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0]
+        let inputs = Matrix(rows: 1, columns: 16) { values[$1] }
+        let log = GEMMLog()
+        let context = ReadContext(seed: 1, firstVector: 0)
+        let fast = try FastEngine(threads: 1, gemmLog: log).run(crossbar, inputs: inputs, context: context)
+        let reference = try ReferenceEngine().run(crossbar, inputs: inputs, context: context)
+        #expect(fast.outputs == reference.outputs)
+        #expect(fast.cost.activity == reference.cost.activity)
+        #expect(fast.cost.activity.phasesRun == 3)
+        #expect(log.shapes.map(\.m) == [1, 1] || log.shapes.map(\.m) == [1, 1].reversed())
+        #expect(log.shapes.contains(GEMMLog.Shape(m: 1, n: 6, k: 16, integer: true)))
+    }
+
+    /// Where the shortcut does not apply, the array has no lossless read-out, though the same array without
+    /// the obstacle has one: read noise, analog differential pairs (without gating, one 8-bit scale),
+    /// sign-magnitude digits, disabled zero-level cells.
+    @Test func noShortcutWhereItDoesNotApply() throws {
+        try #require(IntegerGEMM.status.isOn)
+        let gated = Self.smallArray(granularity: .row)
+        var ungated = gated
+        ungated.periphery.sparsity.enabled = false
+        ungated.periphery.adc.bits = 8
+        let cases: [(String, CrossbarConfig, (inout CrossbarConfig) -> Void)] = [
+            ("read noise", gated, { $0.device.readNoise = Quantity(0.4e-6) }),
+            ("analog pairs", ungated, { $0.periphery.differentialReadout = .analog }),
+            ("sign-magnitude", gated, { $0.periphery.inputEncoding = .signMagnitude }),
+            ("zero-level cells disabled", gated, { $0.periphery.sparsity.disableZeroWeightCells = true }),
+        ]
+        func lossless(_ config: CrossbarConfig) throws -> LosslessReadout? {
+            let crossbar = try Self.programmed(config)
+            let (mapping, readout) = try crossbar.programmedState()
+            return crossbar.prepared(mapping: mapping, readout: readout).lossless
+        }
+        for (name, base, obstacle) in cases {
+            var config = base
+            obstacle(&config)
+            #expect(try lossless(base) != nil, "\(name): without it")
+            #expect(try lossless(config) == nil, "\(name)")
+        }
+    }
+
+    /// On random arrays (shapes, bits, encodings, gating, ADCs), over one chunk of vectors and several,
+    /// combining lossless phases changes nothing: outputs and counts equal those of one row per phase and the
+    /// ReferenceEngine's, bit for bit; and the shortcut is taken in a good share of the cases, with fewer
+    /// multiply-adds.
     @Test func combinedRowsEqualOneRowPerPhase() throws {
         var combinedCases = 0
         for seed in 0..<160 {
-            let sample = RandomCase.make(seed: UInt64(9000 + seed), xnor: seed % 7 == 0)
+            var sample = RandomCase.make(seed: UInt64(9000 + seed), xnor: seed % 7 == 0)
+            if seed % 4 == 0 {
+                // Several chunks of vectors.
+                var rng = RandomStream(seed: UInt64(seed), purpose: .userInput)
+                let original = sample.inputs
+                sample.inputs = Matrix(rows: 70, columns: original.columns) { _, c in
+                    original[Int(rng.next() % UInt64(original.rows)), c]
+                }
+            }
             let crossbar = try sample.programmed()
             let context = ReadContext(seed: 5, firstVector: 3)
             let (combinedLog, plainLog) = (GEMMLog(), GEMMLog())

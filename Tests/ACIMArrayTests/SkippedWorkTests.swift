@@ -72,7 +72,11 @@ import Testing
         #expect(fast.outputs == reference.outputs)
         #expect(fast.cost.activity == reference.cost.activity)
         #expect(fast.cost.ungated == reference.cost.ungated)
-        #expect(fast.cost.activity.passesSkipped >= (gating ? inputs.rows : 0))
+        if gating {
+            #expect(fast.cost.activity.passesSkipped >= inputs.rows)
+        } else {
+            #expect(fast.cost.activity.passesSkipped == 0)
+        }
     }
 
     @Test func xnorSkippedWorkMatchesReference() throws {

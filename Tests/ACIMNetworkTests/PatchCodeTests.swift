@@ -1,4 +1,5 @@
 import ACIMCore
+import CKernels
 import Testing
 @testable import ACIMNetwork
 
@@ -36,18 +37,24 @@ import Testing
         }
     }
 
-    /// Expanded on two threads, blocks of rows that begin and end inside an image row give the same codes.
-    @Test func blocksOfRowsSplitInsideImageRows() throws {
-        let saved = BLAS.threadCount
-        defer { BLAS.threadCount = saved }
-        BLAS.threadCount = 2
-        // 7 images of 29 x 29 patches: the two blocks meet inside an image row.
-        let g = ConvolutionGeometry(batch: 7, channels: 4, height: 31, width: 31, kernelHeight: 3, kernelWidth: 3,
-                                    strideY: 1, strideX: 1, padTop: 0, padLeft: 0, dilationY: 1, dilationX: 1,
-                                    outHeight: 29, outWidth: 29)
+    /// Blocks of rows that begin and end inside an image row (as the engines' threads split them) give the
+    /// same codes as one block, for every split of a batch of 29 x 29 patches into two.
+    @Test func blocksOfRowsSplitInsideImageRows() {
+        let g = ConvolutionGeometry(batch: 2, channels: 3, height: 31, width: 31, kernelHeight: 3, kernelWidth: 3,
+                                    strideY: 1, strideX: 1, padTop: 1, padLeft: 0, dilationY: 1, dilationX: 1,
+                                    outHeight: 31, outWidth: 29)
         var rng = RandomStream(seed: 43, purpose: .userInput)
-        let codes = (0..<(7 * 4 * 31 * 31)).map { _ in Int32(rng.next() % 255) - 127 }
-        let patches = Kernels.im2col(codes.map(Float.init), g).map { Int32($0) }
-        #expect(g.patchCodes(codes, entries: 0..<g.patch).storage == patches)
+        let codes = (0..<(2 * 3 * 31 * 31)).map { _ in Int32(rng.next() % 255) - 127 }
+        let (entries, width) = (4..<25, 21)
+        let whole = g.patchCodes(codes, entries: entries).storage
+        var geometry = g.kernelGeometry
+        for split in [1, 28, 29, 30, 450, 899, 900, g.rows - 1] {
+            var blocks = [Int32](repeating: -1, count: g.rows * width)
+            for rows in [0..<split, split..<g.rows] {
+                acim_im2col_codes(codes, &geometry, Int64(rows.lowerBound), Int64(rows.count), Int64(entries.lowerBound),
+                                  Int64(width), &blocks)
+            }
+            #expect(blocks == whole, "split at row \(split)")
+        }
     }
 }
