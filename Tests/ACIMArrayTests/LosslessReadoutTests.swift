@@ -37,6 +37,22 @@ import Testing
     /// The check over every sum equals its definition, `ADC.convert` giving every whole sum back, for ADCs
     /// of 1 to 10 bits, unipolar and bipolar, at full scales on both sides of one unit per code step
     /// (steps just below 1 included, where rounding first fails), and at ranges that clip.
+    /// Runs `vectors` on the small array with `granularity` gating on both engines, expects the same outputs
+    /// and counts, and returns the shapes of the GEMMs the FastEngine ran and its activity.
+    static func agreement(granularity: GatingGranularity, _ vectors: [[Int32]]) throws
+        -> (shapes: [GEMMLog.Shape], activity: MVMActivity) {
+        let crossbar = try programmed(smallArray(granularity: granularity))
+        let inputs = Matrix(rows: vectors.count, columns: 16) { vectors[$0][$1] }
+        let log = GEMMLog()
+        let context = ReadContext(seed: 1, firstVector: 0)
+        let fast = try FastEngine(threads: 1, gemmLog: log).run(crossbar, inputs: inputs, context: context)
+        let reference = try ReferenceEngine().run(crossbar, inputs: inputs, context: context)
+        #expect(fast.outputs == reference.outputs)
+        #expect(fast.cost.activity == reference.cost.activity)
+        #expect(fast.cost.ungated == reference.cost.ungated)
+        return (log.shapes, fast.cost.activity)
+    }
+
     @Test func losslessCheckEqualsItsDefinition() {
         var rng = RandomStream(seed: 17, purpose: .userInput)
         var (lossless, lossy) = (0, 0)
@@ -86,25 +102,15 @@ import Testing
     /// other keeps a row per phase. The outputs and counts equal the ReferenceEngine's bit for bit.
     @Test func sparseVectorsTakeOneCombinedRow() throws {
         try #require(IntegerGEMM.status.isOn)
-        let crossbar = try Self.programmed(Self.smallArray(granularity: .row))
-        let values: [[Int32]] = [
+        let (shapes, _) = try Self.agreement(granularity: .row, [
             [15, 0, 3, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0],        // 4 non-zero: combined
             [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1],   // dense: not gated, 16 connected
             [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7],         // 1 non-zero: combined
             [5, 5, 5, 5, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],         // 5 non-zero: step 1, bit-serial
-        ]
-        let inputs = Matrix(rows: values.count, columns: 16) { values[$0][$1] }
-        let log = GEMMLog()
-        let context = ReadContext(seed: 1, firstVector: 0)
-        let fast = try FastEngine(threads: 1, gemmLog: log).run(crossbar, inputs: inputs, context: context)
-        let reference = try ReferenceEngine().run(crossbar, inputs: inputs, context: context)
-        #expect(fast.outputs == reference.outputs)
-        #expect(fast.cost.activity == reference.cost.activity)
-        #expect(fast.cost.ungated == reference.cost.ungated)
+        ])
         // The combined GEMM (two pieces of three groups) has the two sparse vectors; the bit-plane GEMM has
         // the four phases of the dense vector (not gated, every phase runs) and the two phases in which the
         // fives have a digit.
-        let shapes = log.shapes
         #expect(shapes.contains(GEMMLog.Shape(m: 2, n: 6, k: 16, integer: true)))
         #expect(shapes.contains { $0.m == 6 && $0.k == 16 && $0.n != 6 })
         #expect(shapes.count == 2)
@@ -114,37 +120,21 @@ import Testing
     /// combined; the later ones (lossless or not) keep their rows and are added after the combined row.
     @Test func onlyALosslessPrefixOfPhasesIsCombined() throws {
         try #require(IntegerGEMM.status.isOn)
-        let crossbar = try Self.programmed(Self.smallArray(granularity: .bitPlane))
         // Phase 0 (bit 0): 2 ones; phase 1: 9 ones (lossy); phase 2: none (does not run); phase 3: 1 one.
-        let values: [Int32] = [3, 1, 2, 2, 2, 2, 2, 2, 2, 2, 8, 0, 0, 0, 0, 0]
-        let inputs = Matrix(rows: 1, columns: 16) { values[$1] }
-        let log = GEMMLog()
-        let context = ReadContext(seed: 1, firstVector: 0)
-        let fast = try FastEngine(threads: 1, gemmLog: log).run(crossbar, inputs: inputs, context: context)
-        let reference = try ReferenceEngine().run(crossbar, inputs: inputs, context: context)
-        #expect(fast.outputs == reference.outputs)
-        #expect(fast.cost.activity == reference.cost.activity)
-        #expect(log.shapes.contains(GEMMLog.Shape(m: 1, n: 6, k: 16, integer: true)))
-        #expect(log.shapes.contains { $0.m == 2 && $0.n != 6 })
+        let (shapes, _) = try Self.agreement(granularity: .bitPlane, [[3, 1, 2, 2, 2, 2, 2, 2, 2, 2, 8, 0, 0, 0, 0, 0]])
+        #expect(shapes.contains(GEMMLog.Shape(m: 1, n: 6, k: 16, integer: true)))
+        #expect(shapes.contains { $0.m == 2 && $0.n != 6 })
     }
 
     /// A phase that does not run (no digit) inside the lossless prefix is part of it: phases 0 to 2 form the
     /// combined row, and the lossy phase 3 keeps its own.
     @Test func phasesThatDoNotRunStayInThePrefix() throws {
         try #require(IntegerGEMM.status.isOn)
-        let crossbar = try Self.programmed(Self.smallArray(granularity: .bitPlane))
         // Phase 0: 2 ones; phase 1: none; phase 2: 1 one; phase 3: 9 ones (lossy).
-        let values: [Int32] = [1, 1, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0]
-        let inputs = Matrix(rows: 1, columns: 16) { values[$1] }
-        let log = GEMMLog()
-        let context = ReadContext(seed: 1, firstVector: 0)
-        let fast = try FastEngine(threads: 1, gemmLog: log).run(crossbar, inputs: inputs, context: context)
-        let reference = try ReferenceEngine().run(crossbar, inputs: inputs, context: context)
-        #expect(fast.outputs == reference.outputs)
-        #expect(fast.cost.activity == reference.cost.activity)
-        #expect(fast.cost.activity.phasesRun == 3)
-        #expect(log.shapes.map(\.m) == [1, 1] || log.shapes.map(\.m) == [1, 1].reversed())
-        #expect(log.shapes.contains(GEMMLog.Shape(m: 1, n: 6, k: 16, integer: true)))
+        let (shapes, activity) = try Self.agreement(granularity: .bitPlane, [[1, 1, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0]])
+        #expect(activity.phasesRun == 3)
+        #expect(shapes.map(\.m) == [1, 1])
+        #expect(shapes.contains(GEMMLog.Shape(m: 1, n: 6, k: 16, integer: true)))
     }
 
     /// Where the shortcut does not apply, the array has no lossless read-out, though the same array without
