@@ -9,7 +9,9 @@ import Foundation
 /// none runs makes no GEMM. Read noise is added exactly in distribution at the column outputs:
 /// `y = D G + sqrt((D o D) S^2) o z`, where one read variance for every cell makes `(D o D) S^2` the
 /// variance times the sum of squared digits of each row. The ADC then converts each row of the product in
-/// one vectorized pass, and the shift-and-add recombines it.
+/// one vectorized pass, and the shift-and-add recombines it. Where the ADC of a vector's phases loses
+/// nothing, those phases are one row of combined digits against the array's combined weight codes instead
+/// (`LosslessReadout`), with the same results.
 ///
 /// The GEMM reads the levels where the readout holds them; what the engine derives from an array's mapping
 /// and readout (`PreparedReadout`: tables the size of a row or a column) is kept with the array and reused
