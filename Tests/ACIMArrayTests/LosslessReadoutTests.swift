@@ -86,8 +86,8 @@ import Testing
         }
     }
 
-    @Test func losslessScalesAreTheStepsFinerThanOneUnit() throws {
-        try #require(IntegerGEMM.status.isOn)
+    @Test(.enabled(if: IntegerGEMM.status.isOn, "the shortcut runs on the integer GEMM"))
+    func losslessScalesAreTheStepsFinerThanOneUnit() throws {
         let crossbar = try Self.programmed(Self.smallArray(granularity: .row))
         let (mapping, readout) = try crossbar.programmedState()
         let lossless = try #require(crossbar.prepared(mapping: mapping, readout: readout).lossless)
@@ -100,8 +100,8 @@ import Testing
 
     /// Row gating: a vector with at most four non-zero inputs is one combined row for all its phases; any
     /// other keeps a row per phase. The outputs and counts equal the ReferenceEngine's bit for bit.
-    @Test func sparseVectorsTakeOneCombinedRow() throws {
-        try #require(IntegerGEMM.status.isOn)
+    @Test(.enabled(if: IntegerGEMM.status.isOn, "the shortcut runs on the integer GEMM"))
+    func sparseVectorsTakeOneCombinedRow() throws {
         let (shapes, _) = try Self.agreement(granularity: .row, [
             [15, 0, 3, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0],        // 4 non-zero: combined
             [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1],   // dense: not gated, 16 connected
@@ -118,8 +118,8 @@ import Testing
 
     /// Bit-plane gating: connected rows differ by phase, so only the phases before the first lossy one are
     /// combined; the later ones (lossless or not) keep their rows and are added after the combined row.
-    @Test func onlyALosslessPrefixOfPhasesIsCombined() throws {
-        try #require(IntegerGEMM.status.isOn)
+    @Test(.enabled(if: IntegerGEMM.status.isOn, "the shortcut runs on the integer GEMM"))
+    func onlyALosslessPrefixOfPhasesIsCombined() throws {
         // Phase 0 (bit 0): 2 ones; phase 1: 9 ones (lossy); phase 2: none (does not run); phase 3: 1 one.
         let (shapes, _) = try Self.agreement(granularity: .bitPlane, [[3, 1, 2, 2, 2, 2, 2, 2, 2, 2, 8, 0, 0, 0, 0, 0]])
         #expect(shapes.contains(GEMMLog.Shape(m: 1, n: 6, k: 16, integer: true)))
@@ -128,8 +128,8 @@ import Testing
 
     /// A phase that does not run (no digit) inside the lossless prefix is part of it: phases 0 to 2 form the
     /// combined row, and the lossy phase 3 keeps its own.
-    @Test func phasesThatDoNotRunStayInThePrefix() throws {
-        try #require(IntegerGEMM.status.isOn)
+    @Test(.enabled(if: IntegerGEMM.status.isOn, "the shortcut runs on the integer GEMM"))
+    func phasesThatDoNotRunStayInThePrefix() throws {
         // Phase 0: 2 ones; phase 1: none; phase 2: 1 one; phase 3: 9 ones (lossy).
         let (shapes, activity) = try Self.agreement(granularity: .bitPlane, [[1, 1, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 0, 0, 0, 0]])
         #expect(activity.phasesRun == 3)
@@ -140,8 +140,8 @@ import Testing
     /// Where the shortcut does not apply, the array has no lossless read-out, though the same array without
     /// the obstacle has one: read noise, analog differential pairs (without gating, one 8-bit scale),
     /// sign-magnitude digits, disabled zero-level cells.
-    @Test func noShortcutWhereItDoesNotApply() throws {
-        try #require(IntegerGEMM.status.isOn)
+    @Test(.enabled(if: IntegerGEMM.status.isOn, "the shortcut runs on the integer GEMM"))
+    func noShortcutWhereItDoesNotApply() throws {
         let gated = Self.smallArray(granularity: .row)
         var ungated = gated
         ungated.periphery.sparsity.enabled = false
