@@ -16,7 +16,7 @@ public struct InputSchedule: Sendable {
         /// The logical row at each array row; nil when the rows keep their order.
         let rowOrder: [Int64]?
         /// Whether every value of the pass is known to be zero (the negative pass of non-negative inputs, say).
-        public let isZero: Bool
+        let isZero: Bool
 
         /// The value of vector `b` at array row `i`.
         public func value(_ b: Int, _ i: Int) -> Int32 {

@@ -20,17 +20,37 @@ public struct ConvolutionGeometry: Sendable {
     public func patchCodes(_ codes: [Int32], entries: Range<Int>) -> Matrix<Int32> {
         precondition(codes.count == batch * channels * height * width && entries.clamped(to: 0..<patch) == entries,
                      "patch codes: \(codes.count) codes, entries \(entries) of \(patch)")
-        let width = entries.count
-        let storage = [Int32](unsafeUninitializedCapacity: rows * width) { cols, count in
-            forEachBlockOfRows(width: width) { geometry, rows in
-                codes.withUnsafeBufferPointer { codes in
-                    acim_im2col_codes(codes.baseAddress!, geometry, Int64(rows.lowerBound), Int64(rows.count),
-                                      Int64(entries.lowerBound), Int64(width), cols.baseAddress!)
+        let storage = [Int32](unsafeUninitializedCapacity: rows * entries.count) { cols, count in
+            codes.withUnsafeBufferPointer { expand($0, entries: entries, into: cols.baseAddress!) }
+            count = rows * entries.count
+        }
+        return Matrix(rows: rows, columns: entries.count, storage: storage)
+    }
+
+    /// The whole patches of the batch of values `x` (NCHW), as rows: im2col, the same copy as `patchCodes`
+    /// on the values' bits (the padding's 0 is +0.0).
+    func patches(_ x: [Float]) -> [Float] {
+        precondition(x.count == batch * channels * height * width, "patches: \(x.count) values")
+        return [Float](unsafeUninitializedCapacity: rows * patch) { cols, count in
+            x.withUnsafeBufferPointer { x in
+                x.withMemoryRebound(to: Int32.self) { words in
+                    cols.withMemoryRebound(to: Int32.self) { expand(words, entries: 0..<patch, into: $0.baseAddress!) }
                 }
             }
-            count = rows * width
+            count = rows * patch
         }
-        return Matrix(rows: rows, columns: width, storage: storage)
+    }
+
+    /// Writes entries `entries` of every patch of `source` to `cols` (`rows x entries.count`), in blocks of
+    /// rows on the engines' threads (`BLAS.threadCount`), about 64 Ki entries a block.
+    private func expand(_ source: UnsafeBufferPointer<Int32>, entries: Range<Int>, into cols: UnsafeMutablePointer<Int32>) {
+        let width = entries.count
+        withUnsafePointer(to: kernelGeometry) { geometry in
+            Parallel.forEachRange(rows, threads: BLAS.threadCount, minimum: max(1, 65536 / max(1, width))) { _, rows in
+                acim_im2col(source.baseAddress!, geometry, Int64(rows.lowerBound), Int64(rows.count),
+                            Int64(entries.lowerBound), Int64(width), cols)
+            }
+        }
     }
 
     /// The geometry as the kernels take it.
@@ -41,16 +61,5 @@ public struct ConvolutionGeometry: Sendable {
             stride_x: Int64(strideX), pad_top: Int64(padTop), pad_left: Int64(padLeft),
             dilation_y: Int64(dilationY), dilation_x: Int64(dilationX), out_height: Int64(outHeight),
             out_width: Int64(outWidth))
-    }
-
-    /// Calls `body` with the kernels' form of the geometry for blocks of patch rows that together cover every
-    /// row, on the engines' threads (`BLAS.threadCount`), blocks of about 64 Ki entries of `width` each.
-    func forEachBlockOfRows(width: Int, _ body: (UnsafePointer<acim_conv_geometry>, Range<Int>) -> Void) {
-        withUnsafePointer(to: kernelGeometry) { geometry in
-            let shape = Unchecked(value: geometry)
-            Parallel.forEachRange(rows, threads: BLAS.threadCount, minimum: max(1, 65536 / max(1, width))) { _, rows in
-                body(shape.value, rows)
-            }
-        }
     }
 }

@@ -39,17 +39,7 @@ enum Kernels {
     }
 
     /// Patches as rows: row `(n*Ho + oy)*Wo + ox`, column `(c*kh + ky)*kw + kx`.
-    static func im2col(_ x: [Float], _ g: ConvolutionGeometry) -> [Float] {
-        // The kernel writes every entry, the padding's zeros too, in blocks of rows on the engines' threads.
-        [Float](unsafeUninitializedCapacity: g.rows * g.patch) { cols, count in
-            g.forEachBlockOfRows(width: g.patch) { geometry, rows in
-                x.withUnsafeBufferPointer { x in
-                    acim_im2col(x.baseAddress!, geometry, Int64(rows.lowerBound), Int64(rows.count), cols.baseAddress!)
-                }
-            }
-            count = g.rows * g.patch
-        }
-    }
+    static func im2col(_ x: [Float], _ g: ConvolutionGeometry) -> [Float] { g.patches(x) }
 
     /// The adjoint of `im2col`: adds every patch entry back to its pixel.
     static func col2im(_ cols: [Float], _ g: ConvolutionGeometry) -> [Float] {

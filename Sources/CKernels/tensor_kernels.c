@@ -20,46 +20,8 @@ static inline __attribute__((always_inline)) void copy_kernel_row(void *dst, con
 }
 
 WIDEST
-void acim_im2col(const float *x, const acim_conv_geometry *g, int64_t first, int64_t count, float *cols) {
-    const int64_t kh = g->kernel_height, kw = g->kernel_width, dx = g->dilation_x;
-    const int64_t patch = g->channels * kh * kw;
-    for (int64_t row = first; row < first + count; row++) {
-        const int64_t n = row / (g->out_height * g->out_width);
-        const int64_t oy = row / g->out_width % g->out_height, ox = row % g->out_width;
-        float *out = cols + row * patch;
-        /* The kernel columns inside the image are the same for every channel and kernel row. */
-        const int64_t x0 = ox * g->stride_x - g->pad_left;
-        int64_t begin = x0 >= 0 ? 0 : (-x0 + dx - 1) / dx;
-        if (begin > kw) begin = kw;
-        int64_t end = x0 >= g->width ? 0 : (g->width - 1 - x0) / dx + 1;
-        if (end > kw) end = kw;
-        if (end < begin) end = begin;
-        for (int64_t c = 0; c < g->channels; c++) {
-            const float *plane = x + (n * g->channels + c) * g->height * g->width;
-            for (int64_t ky = 0; ky < kh; ky++) {
-                float *entry = out + (c * kh + ky) * kw;
-                const int64_t y = oy * g->stride_y - g->pad_top + ky * g->dilation_y;
-                if (y < 0 || y >= g->height) {
-                    for (int64_t kx = 0; kx < kw; kx++) entry[kx] = 0;
-                    continue;
-                }
-                /* Kernel column kx reads pixel x0 + kx * dx of the row, inside it for begin <= kx < end. */
-                const float *pixels = plane + y * g->width;
-                for (int64_t kx = 0; kx < begin; kx++) entry[kx] = 0;
-                if (dx == 1) {
-                    copy_kernel_row(entry + begin, pixels + x0 + begin, end - begin);
-                } else {
-                    for (int64_t kx = begin; kx < end; kx++) entry[kx] = pixels[x0 + kx * dx];
-                }
-                for (int64_t kx = end; kx < kw; kx++) entry[kx] = 0;
-            }
-        }
-    }
-}
-
-WIDEST
-void acim_im2col_codes(const int32_t *x, const acim_conv_geometry *g, int64_t first, int64_t count,
-                       int64_t entry_start, int64_t entry_count, int32_t *cols) {
+void acim_im2col(const int32_t *x, const acim_conv_geometry *g, int64_t first, int64_t count, int64_t entry_start,
+                 int64_t entry_count, int32_t *cols) {
     const int64_t kh = g->kernel_height, kw = g->kernel_width, dx = g->dilation_x, sx = g->stride_x;
     const int64_t wo = g->out_width, ho = g->out_height, width = g->width;
     const int64_t entry_end = entry_start + entry_count;

@@ -5,11 +5,20 @@ import Testing
 
 /// The patch codes a chip's arrays read, expanded from a layer's codes (`ConvolutionGeometry.patchCodes`).
 @Suite struct PatchCodeTests {
+    /// Every patch entry of `codes` taken one by one from its definition (`Kernels.forEachPatchEntry`), 0 in
+    /// the padding: `rows x patch`.
+    static func definition(_ codes: [Int32], _ g: ConvolutionGeometry) -> [Int32] {
+        var patches = [Int32](repeating: 0, count: g.rows * g.patch)
+        Kernels.forEachPatchEntry(g) { entry, pixel in patches[entry] = codes[pixel] }
+        return patches
+    }
+
     /// For random geometries (kernels, strides, padding, dilation, batches) and windows of patch entries
-    /// (whole patches, kernel rows cut at either edge, single entries), the codes expanded from the codes of
-    /// the input equal the codes of the float im2col patches, entry for entry: quantization commutes with
-    /// the copying of im2col, and the padding's zeros have code 0.
-    @Test func patchCodesEqualTheCodesOfThePatches() throws {
+    /// (whole patches, kernel rows cut at either edge, single entries), the expanded codes equal the patch
+    /// entries taken one by one, and the float patches of the values equal them too, bit for bit: the codes of
+    /// the float patches equal the expanded codes of the input's codes, since quantization commutes with the
+    /// copying of im2col and the padding's zeros have code 0.
+    @Test func patchCodesEqualTheirDefinition() throws {
         var rng = RandomStream(seed: 41, purpose: .userInput)
         func uniform(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(rng.next() % UInt64(range.count)) }
         let quantizer = try Quantizer(bits: 8, signed: true, maxAbs: 1)
@@ -26,8 +35,11 @@ import Testing
                                         padLeft: padLeft, dilationY: dy, dilationX: dx, outHeight: outHeight,
                                         outWidth: outWidth)
             let input = (0..<(batch * channels * height * width)).map { _ in Float(rng.nextUniform() * 2 - 1) }
-            let patches = quantizer.codes(Kernels.im2col(input, g))
             let codes = quantizer.codes(input)
+            let patches = Self.definition(codes, g)
+            #expect(Kernels.im2col(input, g).map(\.bitPattern) == Self.definition(input.map { Int32(bitPattern: $0.bitPattern) }, g)
+                .map { UInt32(bitPattern: $0) }, "trial \(trial): \(g)")
+            #expect(quantizer.codes(Kernels.im2col(input, g)) == patches, "trial \(trial)")
             let start = uniform(0...(g.patch - 1))
             let end = trial % 3 == 0 ? g.patch : uniform((start + 1)...g.patch)
             let expanded = g.patchCodes(codes, entries: start..<end)
@@ -38,7 +50,7 @@ import Testing
     }
 
     /// Blocks of rows that begin and end inside an image row (as the engines' threads split them) give the
-    /// same codes as one block, for every split of a batch of 29 x 29 patches into two.
+    /// patch entries of their definition, for splits of a batch of 31 x 29 patches into two.
     @Test func blocksOfRowsSplitInsideImageRows() {
         let g = ConvolutionGeometry(batch: 2, channels: 3, height: 31, width: 31, kernelHeight: 3, kernelWidth: 3,
                                     strideY: 1, strideX: 1, padTop: 1, padLeft: 0, dilationY: 1, dilationX: 1,
@@ -46,13 +58,14 @@ import Testing
         var rng = RandomStream(seed: 43, purpose: .userInput)
         let codes = (0..<(2 * 3 * 31 * 31)).map { _ in Int32(rng.next() % 255) - 127 }
         let (entries, width) = (4..<25, 21)
-        let whole = g.patchCodes(codes, entries: entries).storage
+        let patches = Self.definition(codes, g)
+        let whole = (0..<g.rows).flatMap { r in patches[(r * g.patch + entries.lowerBound)..<(r * g.patch + entries.upperBound)] }
         var geometry = g.kernelGeometry
         for split in [1, 28, 29, 30, 450, 899, 900, g.rows - 1] {
             var blocks = [Int32](repeating: -1, count: g.rows * width)
             for rows in [0..<split, split..<g.rows] {
-                acim_im2col_codes(codes, &geometry, Int64(rows.lowerBound), Int64(rows.count), Int64(entries.lowerBound),
-                                  Int64(width), &blocks)
+                acim_im2col(codes, &geometry, Int64(rows.lowerBound), Int64(rows.count), Int64(entries.lowerBound),
+                            Int64(width), &blocks)
             }
             #expect(blocks == whole, "split at row \(split)")
         }

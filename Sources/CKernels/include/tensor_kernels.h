@@ -11,15 +11,13 @@ typedef struct {
     int64_t out_height, out_width;
 } acim_conv_geometry;
 
-/* The patches as rows: row (n*Ho + oy)*Wo + ox holds, at column (c*kh + ky)*kw + kx, the pixel the kernel
-   entry (ky, kx) of channel c covers, or 0 where it falls in the padding. Rows first ..< first + count of
-   `cols` (rows x channels*kh*kw) are written, every entry of them. */
-void acim_im2col(const float *x, const acim_conv_geometry *g, int64_t first, int64_t count, float *cols);
-
-/* acim_im2col of codes, for the patch entries entry_start ..< entry_start + entry_count only: row `row` of
-   `cols` (rows x entry_count) holds entry e of its patch at column e - entry_start. */
-void acim_im2col_codes(const int32_t *x, const acim_conv_geometry *g, int64_t first, int64_t count,
-                       int64_t entry_start, int64_t entry_count, int32_t *cols);
+/* The patches as rows, for the patch entries entry_start ..< entry_start + entry_count: row (n*Ho + oy)*Wo + ox
+   of `cols` (rows x entry_count) holds, at column e - entry_start, entry e = (c*kh + ky)*kw + kx of its patch:
+   the pixel the kernel entry (ky, kx) of channel c covers, or 0 where it falls in the padding. Rows first ..<
+   first + count are written, every entry of them. The values are 4-byte words copied as they are: integer
+   codes, or floats by their bits (the padding's 0 is +0.0). */
+void acim_im2col(const int32_t *x, const acim_conv_geometry *g, int64_t first, int64_t count, int64_t entry_start,
+                 int64_t entry_count, int32_t *cols);
 
 /* codes[i] = round-half-even(clamp((double)values[i] / scale, low, high)) for codes of at most 16 bits;
    returns the number of NaN values (whose codes are meaningless). */
