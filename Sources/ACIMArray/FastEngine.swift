@@ -18,7 +18,7 @@ import Foundation
 /// by every call until its mapping, readout or ADC range change.
 ///
 /// Chunks have a fixed size, so the GEMM shapes, and with them the results, do not depend on the thread
-/// count. The (chunk, pass) items of a call run on `threads` threads; OpenBLAS itself runs single-threaded
+/// count. The (pass, chunk) items of a call run on `threads` threads; OpenBLAS itself runs single-threaded
 /// meanwhile (`BLAS.singleThreaded`), so its idle workers do not compete for the cores and a caller that
 /// runs arrays in parallel, with one thread per engine, nests no parallelism.
 public struct FastEngine: MVMEngine {
@@ -83,41 +83,51 @@ public struct FastEngine: MVMEngine {
         let chunks = stride(from: 0, to: vectors, by: FastEngine.chunkVectors).map {
             $0..<min($0 + FastEngine.chunkVectors, vectors)
         }
-        // Every (chunk, pass) is one work item; each pass accumulates into its own buffer, and whichever of a
-        // chunk's items finishes last adds the chunk's passes in order, the canonical order both engines follow.
+        // Every (pass, chunk) is one work item, taken pass by pass, so that with as many chunks as threads each
+        // thread runs every pass of its chunk. An item accumulates into a buffer it makes itself, on the thread
+        // that runs it; whichever of a chunk's items finishes last adds the chunk's passes in order (the
+        // canonical order both engines follow), writing every output, and frees their buffers. A chunk's pass
+        // sums are therefore usually written and read on one core.
         let passes = schedule.passes.count
-        let slab = vectors * mapping.outputs
-        var accumulated = [Double](repeating: 0, count: passes * slab)
-        var outputs = Matrix<Double>(rows: vectors, columns: mapping.outputs, repeating: 0)
-        let correction = OutputCorrection(mapping: mapping, inputOffset: schedule.inputOffset,
-                                          factors: batch.prepared.compensationFactors)
+        let outputCount = mapping.outputs
+        var outputs = Matrix<Double>(rows: vectors, columns: outputCount,
+                                     storage: [Double](unsafeUninitializedCapacity: vectors * outputCount) {
+                                         $1 = vectors * outputCount
+                                     })
+        let correction = batch.prepared.correction
         let items = chunks.count * passes
         let chunksLeft = Countdowns(pieces: chunks.count, parts: passes)
         var activities = [(MVMActivity, MVMActivity)](repeating: (MVMActivity(), MVMActivity()), count: items)
+        // Per (chunk, pass), the item's pass sums, `chunk vectors x outputs`.
+        let passSums = UnsafeMutablePointer<UnsafePointer<Double>>.allocate(capacity: items)
+        defer { passSums.deallocate() }
         let threads = self.threads ?? BLAS.threadCount
         BLAS.singleThreaded {
-            accumulated.withUnsafeMutableBufferPointer { accumulated in
             outputs.storage.withUnsafeMutableBufferPointer { outputs in
             activities.withUnsafeMutableBufferPointer { activities in
-                let (sums, outputs) = (Unchecked(value: accumulated.baseAddress!), Unchecked(value: outputs.baseAddress!))
+                let (passSums, outputs) = (Unchecked(value: passSums), Unchecked(value: outputs.baseAddress!))
                 let activityOut = Unchecked(value: activities.baseAddress!)
                 let work = { (item: Int) in
-                    let (k, passIndex) = item.quotientAndRemainder(dividingBy: passes)
+                    let (passIndex, k) = item.quotientAndRemainder(dividingBy: chunks.count)
                     let pass = schedule.passes[passIndex]
                     var activity = MVMActivity()
                     var ungated = MVMActivity()
                     let plan = batch.plan(pass, vectors: chunks[k])
                     let columnSums = batch.columnSums(plan)
+                    let sums = UnsafeMutablePointer<Double>.allocate(capacity: chunks[k].count * outputCount)
+                    sums.initialize(repeating: 0, count: chunks[k].count * outputCount)
                     batch.convert(plan, sums: columnSums, sign: pass.sign, passIndex: passIndex,
-                                  into: sums.value + passIndex * slab, activity: &activity, ungated: &ungated)
+                                  into: sums, activity: &activity, ungated: &ungated)
                     activityOut.value[item] = (activity, ungated)
+                    passSums.value[k * passes + passIndex] = UnsafePointer(sums)
                     if chunksLeft.finish(partOf: k) {
-                        correction.apply(vectors: chunks[k], passes: passes, passStride: slab, sums: sums.value,
-                                         into: outputs.value)
+                        let chunkSums = UnsafeBufferPointer(start: passSums.value + k * passes, count: passes)
+                        correction.apply(vectors: chunks[k].count, passes: chunkSums,
+                                         into: outputs.value + chunks[k].lowerBound * outputCount)
+                        for sums in chunkSums { sums.deallocate() }
                     }
                 }
                 Parallel.forEach(items, threads: threads, work)
-            }
             }
             }
         }
@@ -183,8 +193,8 @@ final class PreparedReadout: Sendable {
     /// The ADC scale of a row: by its connected cells (`0...mapped rows`) when the range follows them, else
     /// the one scale of every row.
     let scales: [ADC.Scale]
-    /// The readout's drift-compensation factor of each logical output; nil when compensation is off.
-    let compensationFactors: [Double]?
+    /// What turns the pass sums into the outputs: compensation and the offset-input correction.
+    let correction: OutputCorrection
     /// The right operands of the GEMMs as packed 8-bit integers, when the levels the GEMM reads are integers
     /// the integer path multiplies exactly (`IntegerGEMM.isExact`); nil for sgemm.
     let packed: PackedOperands?
@@ -208,7 +218,8 @@ final class PreparedReadout: Sendable {
         enabledRows = mapping.enabledRows
         enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
         levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
-        compensationFactors = readout.compensationFactors()
+        correction = OutputCorrection(mapping: mapping, inputOffset: InputSchedule.inputOffset(config: config),
+                                      factors: readout.compensationFactors())
         let rescales = gate.rescalesRange
         let unreadColumns = readable.indices.filter { !readable[$0] }
         self.unreadColumns = unreadColumns
@@ -650,8 +661,8 @@ private final class Batch {
         }
     }
 
-    /// ADC conversion and shift-and-add of one pass of a chunk into `accumulated` (`vectors x outputs`,
-    /// weight-group order), counting the activity, gated and ungated.
+    /// ADC conversion and shift-and-add of one pass of a chunk into `accumulated` (the chunk's vectors x
+    /// outputs, weight-group order), counting the activity, gated and ungated.
     func convert(_ plan: PassPlan, sums: ColumnSums, sign: Double, passIndex: Int,
                  into accumulated: UnsafeMutablePointer<Double>,
                  activity: inout MVMActivity, ungated: inout MVMActivity) {
@@ -671,6 +682,11 @@ private final class Batch {
         // Without pulse widths, every vector's ungated pass is the same but for its charge.
         let ungatedPass = plan.pulses == nil
             ? MVMActivity.ungatedPass(mapping: mapping, layout: layout, drive: drive, timing: timing, charge: 0, pulses: .none)
+            : nil
+        // Without pulse widths, every phase that reads every readable column takes the same cycles (worked out
+        // once: a division per phase would cost more than the rest of its bookkeeping).
+        let readingPhaseCycles = plan.pulses == nil
+            ? drive.cycles(timing, activeColumns: readableCount, adcCount: layout.adcCount, pulses: .none)
             : nil
         defer {
             decoded.deallocate()
@@ -711,7 +727,7 @@ private final class Batch {
                     if !plan.combinedRow.isEmpty, plan.combinedRow[v] >= 0, let lossless {
                         sums.combined.withUnsafeBufferPointer {
                             lossless.accumulate($0.baseAddress! + Int(plan.combinedRow[v]) * lossless.weights.columns,
-                                                sign: sign, into: accumulated + b * outputs)
+                                                sign: sign, into: accumulated + v * outputs)
                         }
                     }
                     for phase in 0..<phases {
@@ -766,16 +782,20 @@ private final class Batch {
                                                            activity: &activity)
                         }
                         activity.adcConversions += activeColumns
-                        activity.cycles += drive.cycles(timing, activeColumns: activeColumns, adcCount: layout.adcCount,
-                                                        pulses: pulses)
+                        if let readingPhaseCycles, activeColumns == readableCount {
+                            activity.cycles += readingPhaseCycles
+                        } else {
+                            activity.cycles += drive.cycles(timing, activeColumns: activeColumns, adcCount: layout.adcCount,
+                                                            pulses: pulses)
+                        }
                         if !queued {
-                            readPending(into: accumulated + b * outputs, zeroRows: zeroRows)
+                            readPending(into: accumulated + v * outputs, zeroRows: zeroRows)
                             shiftAdd.accumulate(decoded, order: order, weight: weight, groups: outputs,
                                                 offsetColumn: mapping.offsetColumn, driverRows: rows, zeroRows: zeroRows,
-                                                into: accumulated + b * outputs)
+                                                into: accumulated + v * outputs)
                         }
                     }
-                    readPending(into: accumulated + b * outputs, zeroRows: zeroRows)
+                    readPending(into: accumulated + v * outputs, zeroRows: zeroRows)
                     activity.cycles += timing.shiftAddCycles
                     if compensatesAll {
                         activity.compensatedColumns += readableCount

@@ -79,26 +79,26 @@ public struct InputSchedule: Sendable {
             return Pass(sign: Double(sign), factor: sign, bias: bias, clamps: clamps, inputs: inputs, rowOrder: rowOrder,
                         isZero: isZero)
         }
+        inputOffset = InputSchedule.inputOffset(config: config)
         if layout.mode == .xnor {
             passes = [pass(1, clamps: false)]
-            inputOffset = 0
             return
         }
         switch encoding {
-        case .unsigned:
+        case .unsigned, .signMagnitude:
             passes = [pass(1, clamps: false)]
-            inputOffset = 0
         case .twoPass:
             passes = [pass(1, clamps: true), pass(-1, clamps: true)]
-            inputOffset = 0
-        case .signMagnitude:
-            passes = [pass(1, clamps: false)]
-            inputOffset = 0
         case .offset:
-            let bias = Int32(1 << (bits - 1))
-            passes = [pass(1, bias: bias, clamps: false)]
-            inputOffset = Int64(bias)
+            passes = [pass(1, bias: Int32(inputOffset), clamps: false)]
         }
+    }
+
+    /// The bias offset-encoded inputs are applied with, `2^(bits - 1)`, which the digital correction takes
+    /// off again per unit of weight column sum; 0 for every other encoding.
+    public static func inputOffset(config: CrossbarConfig) -> Int64 {
+        guard CrossbarLayout(config: config).mode != .xnor, config.periphery.inputEncoding == .offset else { return 0 }
+        return Int64(1) << (config.periphery.inputBits - 1)
     }
 }
 

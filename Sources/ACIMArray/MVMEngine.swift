@@ -75,9 +75,9 @@ struct OutputCorrection {
         offsets = mapping.outputOrder.map { Double(inputOffset) * Double(mapping.weightColumnSums[$0]) }
     }
 
-    /// The outputs of `vectors`, rows of `groups` in logical order in `outputs`, from their group sums: pass
-    /// `p` of vector `b` at `sums + p * passStride + b * groups`, in weight-group order.
-    func apply(vectors: Range<Int>, passes: Int, passStride: Int, sums: UnsafePointer<Double>,
+    /// The outputs of `vectors` vectors, rows of `groups` in logical order at `outputs`, from their group
+    /// sums: pass `p` of vector `b` at `passes[p] + b * groups`, in weight-group order.
+    func apply(vectors: Int, passes: UnsafeBufferPointer<UnsafePointer<Double>>,
                into outputs: UnsafeMutablePointer<Double>) {
         let groups = self.outputs.count
         let total = UnsafeMutablePointer<Double>.allocate(capacity: groups)
@@ -85,10 +85,10 @@ struct OutputCorrection {
         self.outputs.withUnsafeBufferPointer { order in
         offsets.withUnsafeBufferPointer { offsets in
         factors.withUnsafeBufferPointer { factors in
-            for b in vectors {
+            for b in 0..<vectors {
                 total.update(repeating: 0, count: groups)
-                for p in 0..<passes {
-                    let pass = sums + p * passStride + b * groups
+                for sums in passes {
+                    let pass = sums + b * groups
                     for g in 0..<groups { total[g] += pass[g] }
                 }
                 let row = outputs + b * groups

@@ -165,9 +165,13 @@ public struct ReferenceEngine: MVMEngine {
                                                    charge: passCharge, pulses: passPulses)
             }
             let sums = accumulated.flatMap { $0 }
+            sums.withUnsafeBufferPointer { sums in
             outputs.storage.withUnsafeMutableBufferPointer { outputs in
-                correction.apply(vectors: 0..<1, passes: accumulated.count, passStride: mapping.outputs, sums: sums,
-                                 into: outputs.baseAddress! + b * mapping.outputs)
+                let passes = accumulated.indices.map { sums.baseAddress! + $0 * mapping.outputs }
+                passes.withUnsafeBufferPointer {
+                    correction.apply(vectors: 1, passes: $0, into: outputs.baseAddress! + b * mapping.outputs)
+                }
+            }
             }
         }
         let cost = MVMCost(activity: activity, ungated: ungated, table: config.scaledEnergy, array: crossbar.id)
