@@ -83,11 +83,11 @@ public struct FastEngine: MVMEngine {
         let chunks = stride(from: 0, to: vectors, by: FastEngine.chunkVectors).map {
             $0..<min($0 + FastEngine.chunkVectors, vectors)
         }
-        // Every (pass, chunk) is one work item, taken pass by pass, so that with as many chunks as threads each
-        // thread runs every pass of its chunk. An item accumulates into a buffer it makes itself, on the thread
-        // that runs it; whichever of a chunk's items finishes last adds the chunk's passes in order (the
-        // canonical order both engines follow), writing every output, and frees their buffers. A chunk's pass
-        // sums are therefore usually written and read on one core.
+        // Every (pass, chunk) is one work item, taken pass by pass: with as many chunks as threads, a thread
+        // whose items keep pace with the others' runs every pass of its chunk. An item accumulates into a buffer
+        // it makes and zeroes itself, on the thread that runs it; whichever of a chunk's items finishes last adds
+        // the chunk's passes in order (the canonical order both engines follow), writing every output, and frees
+        // their buffers.
         let passes = schedule.passes.count
         let outputCount = mapping.outputs
         var outputs = Matrix<Double>(rows: vectors, columns: outputCount,

@@ -33,8 +33,8 @@ public struct ReferenceEngine: MVMEngine {
         for b in 0..<inputs.rows {
             activity.vectors += 1
             ungated.vectors += 1
-            var accumulated = [[Double]](repeating: [Double](repeating: 0, count: mapping.outputs),
-                                         count: schedule.passes.count)
+            // Each pass's sums, one row of outputs per pass.
+            var accumulated = [Double](repeating: 0, count: schedule.passes.count * mapping.outputs)
             for (passIndex, pass) in schedule.passes.enumerated() {
                 activity.passes += 1
                 if gate.enabled { activity.zeroTests += rows }
@@ -145,15 +145,16 @@ public struct ReferenceEngine: MVMEngine {
                     activity.cycles += drive.cycles(timing, activeColumns: activeColumns, adcCount: layout.adcCount,
                                                     pulses: pulses)
                     let weight = pass.sign * shiftAdd.phaseWeight(phase)
-                    accumulated[passIndex].withUnsafeMutableBufferPointer { accumulated in
+                    accumulated.withUnsafeMutableBufferPointer { accumulated in
+                        let passSums = accumulated.baseAddress! + passIndex * mapping.outputs
                         if oneScale, let step = rowFullScale.map({ adc.step(fullScale: $0) }), step >= 1 {
                             shiftAdd.accumulate(codes: codes, step: step, weight: weight, groups: mapping.outputs,
-                                                offsetColumn: mapping.offsetColumn, into: accumulated.baseAddress!)
+                                                offsetColumn: mapping.offsetColumn, into: passSums)
                         } else {
                             decoded.withUnsafeBufferPointer { decoded in
                                 shiftAdd.accumulate(decoded.baseAddress!, weight: weight, groups: mapping.outputs,
                                                     offsetColumn: mapping.offsetColumn, driverRows: rows,
-                                                    zeroRows: zeroRows, into: accumulated.baseAddress!)
+                                                    zeroRows: zeroRows, into: passSums)
                             }
                         }
                     }
@@ -164,10 +165,9 @@ public struct ReferenceEngine: MVMEngine {
                 ungated += MVMActivity.ungatedPass(mapping: mapping, layout: layout, drive: drive, timing: timing,
                                                    charge: passCharge, pulses: passPulses)
             }
-            let sums = accumulated.flatMap { $0 }
-            sums.withUnsafeBufferPointer { sums in
+            accumulated.withUnsafeBufferPointer { sums in
             outputs.storage.withUnsafeMutableBufferPointer { outputs in
-                let passes = accumulated.indices.map { sums.baseAddress! + $0 * mapping.outputs }
+                let passes = schedule.passes.indices.map { sums.baseAddress! + $0 * mapping.outputs }
                 passes.withUnsafeBufferPointer {
                     correction.apply(vectors: 1, passes: $0, into: outputs.baseAddress! + b * mapping.outputs)
                 }
