@@ -79,14 +79,21 @@ extension ADC {
         /// the decoded sums in 32-bit lanes; false for coarser steps, for ADCs of more than 10 bits, whose
         /// codes are not all checked, and where the check was not asked for.
         public let decodesInFloat: Bool
+        /// Whether every column sum in `0...largestSum` converts without reaching the ADC's saturation:
+        /// `sum * factor` (in single precision, as the read-out computes it) is at least the bottom code and
+        /// below the top code plus one half, so the clamp changes no code. The largest sum bounds the rest,
+        /// as rounding to single precision keeps their order. False where no largest sum was given.
+        public let unclipped: Bool
 
         /// The scale at `fullScale`; `checkingFloatDecode` false leaves the check over every code out (for a
-        /// read-out that cannot use it) and `decodesInFloat` false.
-        public init(_ adc: ADC, fullScale: Float, checkingFloatDecode: Bool = true) {
+        /// read-out that cannot use it) and `decodesInFloat` false. `largestSum` bounds the column sums the
+        /// scale converts, which are then in `0...largestSum`; nil where they have no such bound.
+        public init(_ adc: ADC, fullScale: Float, checkingFloatDecode: Bool = true, largestSum: Int? = nil) {
             factor = adc.topCode / fullScale
             step = adc.step(fullScale: fullScale)
             decodesInFloat = checkingFloatDecode && step < 1 && adc.bits <= 10
                 && acim_decodes_exactly_in_float(step, adc.topCode, adc.bottomCode) != 0
+            unclipped = largestSum.map { [factor] in adc.bottomCode <= 0 && Float($0) * factor < adc.topCode + 0.5 } ?? false
         }
     }
 }

@@ -188,8 +188,10 @@ final class PreparedReadout: Sendable {
     let enabledRows: Int
     /// Sum of target levels along each used word line.
     let levelSums: [UInt32]
-    /// All ones for array rows that are not statically disabled, else `0`.
-    let enabledRowMask: [Int32]
+    /// The largest of `levelSums`.
+    let levelSumBound: UInt32
+    /// `0xff` for array rows that are not statically disabled, else `0`.
+    let enabledRowMask: [UInt8]
     /// The ADC scale of a row: by its connected cells (`0...mapped rows`) when the range follows them, else
     /// the one scale of every row.
     let scales: [ADC.Scale]
@@ -216,8 +218,9 @@ final class PreparedReadout: Sendable {
         readableCount = readable.count { $0 }
         linesPerConversion = layout.analogPairs ? 2 : 1
         enabledRows = mapping.enabledRows
-        enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : -1 }
+        enabledRowMask = mapping.staticRowDisabled.map { $0 ? 0 : 0xff }
         levelSums = (0..<mapping.levels.rows).map { w in mapping.levels.row(w).reduce(0) { $0 + UInt32($1) } }
+        levelSumBound = levelSums.max() ?? 0
         correction = OutputCorrection(mapping: mapping, inputOffset: InputSchedule.inputOffset(config: config),
                                       factors: readout.compensationFactors())
         let rescales = gate.rescalesRange
@@ -228,10 +231,15 @@ final class PreparedReadout: Sendable {
         self.packed = packed
         // Only the read-out in slot-major order, behind the integer GEMM, decodes in single precision: an array
         // on sgemm (conductance-valued levels, recalculated at every change of time) skips the check.
+        // Where its levels are integers, none negative, and the digits unsigned, a column sum at a scale is in
+        // 0...(the rows the scale counts) x (the largest digit) x (the largest level): a rescaled range
+        // counts the connected rows, whose digits are the only non-zero ones; any other counts every word line.
+        let largestLevel = layout.mode == .and && !layout.signedDigits && !layout.analogPairs ? packed?.largestLevel : nil
         scales = (0...(rescales ? mapping.rows : 0)).map { [adc] connected in
             ADC.Scale(adc, fullScale: crossbar.fullScale(connectedCells: connected, rescales: rescales,
                                                          mappedRows: mapping.rows),
-                      checkingFloatDecode: packed != nil)
+                      checkingFloatDecode: packed != nil,
+                      largestSum: largestLevel.map { (rescales ? connected : readout.levels.rows) * layout.maxDigit * $0 })
         }
         lossless = packed == nil ? nil : LosslessReadout(layout: layout, config: config, gate: gate, mapping: mapping,
                                                          readout: readout, scales: scales, adc: adc)
@@ -245,6 +253,8 @@ final class PreparedReadout: Sendable {
 struct PackedOperands: Sendable {
     let levels: IntegerGEMM.PackedMatrix
     let weightCells: IntegerGEMM.PackedMatrix?
+    /// The largest level, when no level is negative; nil otherwise.
+    let largestLevel: Int?
     /// Where the mapped columns no ADC reads sit in a row of slot-major column sums.
     let unreadPositions: [Int]
 
@@ -259,6 +269,7 @@ struct PackedOperands: Sendable {
         var values = [Int8](repeating: 0, count: stored.storage.count)
         var cells = [Int8](repeating: 0, count: gate.disablesZeroCells ? stored.storage.count : 0)
         var largest: Float = 0
+        var smallest: Float = 0
         for w in 0..<stored.rows {
             for c in 0..<columns {
                 let level = stored[w, c]
@@ -270,6 +281,7 @@ struct PackedOperands: Sendable {
                 }
                 values[w * columns + position[c]] = Int8(level)
                 largest = max(largest, abs(level))
+                smallest = min(smallest, level)
             }
         }
         let digit = layout.mode == .xnor ? 1 : layout.maxDigit
@@ -287,6 +299,7 @@ struct PackedOperands: Sendable {
         }
         guard let levels = IntegerGEMM.PackedMatrix(rows: depth, columns: columns, values: values) else { return nil }
         self.levels = levels
+        largestLevel = smallest < 0 ? nil : Int(largest)
         unreadPositions = unreadColumns.map { position[$0] }
     }
 }
@@ -487,9 +500,12 @@ private final class Batch {
         let andMode = !xnor && plan.connectionMask == nil
         var nonZeros = [Int32](repeating: 0, count: phases)
         var negativeDigits = plan.negative ?? []
-        // The pass values of one vector at a time, made as it is read.
+        // The pass values of one vector at a time, made as it is read where the digits are not taken from the
+        // inputs directly (rows in another order, XNOR mode, zero-level cells disabled).
         let vector = UnsafeMutablePointer<Int32>.allocate(capacity: rows)
         defer { vector.deallocate() }
+        let direct = andMode && pass.rowOrder == nil
+        pass.inputs.storage.withUnsafeBufferPointer { inputs in
         nonZeros.withUnsafeMutableBufferPointer { nonZeros in
         prepared.enabledRowMask.withUnsafeBufferPointer { enabled in
         prepared.levelSums.withUnsafeBufferPointer { levelSums in
@@ -499,8 +515,10 @@ private final class Batch {
         (lossless?.lossless ?? []).withUnsafeBufferPointer { losslessScales in
             for (v, b) in vectors.enumerated() {
                 // A vector of zeros (the negative pass of non-negative inputs) has every enabled row zero: where
-                // the gate skips such a pass, nothing else is read from it.
-                if !pass.vector(b, into: vector) && gate.applies(zeroRows: enabledRows, enabledRows: enabledRows) {
+                // the gate skips such a pass, nothing else is read from it. (Digits taken from the inputs
+                // directly find it from their zero count, below.)
+                if !direct && !pass.vector(b, into: vector)
+                    && gate.applies(zeroRows: enabledRows, enabledRows: enabledRows) {
                     (plan.zeroRows[v], plan.gated[v], plan.skipped[v]) = (enabledRows, true, true)
                     continue
                 }
@@ -512,9 +530,14 @@ private final class Batch {
                 if andMode {
                     // (An empty buffer may still have an address: only signed digits have sign rows.)
                     let negativeStart = layout.signedDigits ? negative.baseAddress! + start : nil
-                    charge = acim_digit_planes(vector, enabled.baseAddress!, Int64(rows), Int32(phases), Int32(digitBits),
-                                               maxDigit, levelSums.baseAddress!, digits.baseAddress! + start,
-                                               negativeStart, Int64(wordLines), nonZeros.baseAddress!, &zeroCount)
+                    // The pass values are the inputs' (sign, clamp, bias), or those made above.
+                    let (values, sign, clamps, bias) = direct
+                        ? (UnsafePointer(inputs.baseAddress! + b * pass.inputs.columns), pass.factor, pass.clamps, pass.bias)
+                        : (UnsafePointer(vector), 1, false, 0)
+                    charge = acim_digit_planes(values, sign, clamps ? 1 : 0, bias, enabled.baseAddress!, Int64(rows),
+                                               Int32(phases), Int32(digitBits), maxDigit, levelSums.baseAddress!,
+                                               prepared.levelSumBound, digits.baseAddress! + start, negativeStart,
+                                               Int64(wordLines), nonZeros.baseAddress!, &zeroCount)
                 } else {
                     zeroCount = acim_count_zeros(vector, enabled.baseAddress!, Int64(rows))
                 }
@@ -614,6 +637,7 @@ private final class Batch {
                     plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
                 }
             }
+        }
         }
         }
         }
@@ -760,7 +784,9 @@ private final class Batch {
                                                  plan: plan)
                                     rowSums = UnsafePointer(withNoise)
                                 }
-                                pending[pendingCount] = ShiftAdd.ReadoutRow(sums: rowSums, scale: scale, weight: weight)
+                                // Sums with read noise may leave the scale's bound.
+                                pending[pendingCount] = ShiftAdd.ReadoutRow(sums: rowSums, scale: scale, weight: weight,
+                                                                            unclipped: readVariance == 0)
                                 pendingCount += 1
                             }
                             queued = true

@@ -140,9 +140,11 @@ public enum ColumnOrder: Sendable, Equatable {
 
 extension ShiftAdd.ReadoutRow {
     /// The row of raw column sums at `sums`, converted at `scale`, added with `weight` (plus or minus a
-    /// power of two).
-    public init(sums: UnsafePointer<Float>, scale: ADC.Scale, weight: Double) {
+    /// power of two). `unclipped` says the sums are within the bound that makes the scale `unclipped`
+    /// (noise-free sums of the levels the scale was made for), so the read-out converts them without a clamp.
+    public init(sums: UnsafePointer<Float>, scale: ADC.Scale, weight: Double, unclipped: Bool = false) {
         self.init(sums: sums, factor: scale.factor, step: scale.step, round_decoded: scale.step < 1 ? 1 : 0,
-                  decode_in_float: scale.decodesInFloat ? 1 : 0, weight: weight)
+                  decode_in_float: scale.decodesInFloat ? 1 : 0, unclipped: unclipped && scale.unclipped ? 1 : 0,
+                  weight: weight)
     }
 }

@@ -205,8 +205,9 @@ import Testing
 
     /// All digit planes of a vector in one pass equal the digits, non-zero counts, zero count and charge taken row by row
     /// and phase by phase, for values that fit a byte and wider ones, with and without counting, for row
-    /// counts that leave partial blocks, for disabled rows, and for signed values in sign-magnitude form
-    /// (digits of the magnitudes, a sign plane per phase).
+    /// counts that leave partial blocks, for disabled rows, for signed values in sign-magnitude form
+    /// (digits of the magnitudes, a sign plane per phase), for pass values made from the inputs (negated,
+    /// clamped at 0, biased), and for level sums whose charge fits 32-bit lanes and wider ones.
     @Test(arguments: [false, true])
     func digitPlanesEqualTheirDefinition(signed: Bool) {
         var rng = RandomStream(seed: signed ? 5 : 4, purpose: .userInput)
@@ -215,12 +216,19 @@ import Testing
             let (phases, dacBits) = (1 + Int(rng.next() % 9), 1 + Int(rng.next() % 3))
             let maxDigit = Int32(1 << dacBits) - 1
             let top = trial % 4 == 0 ? UInt64(4000) : 256
-            let values = (0..<count).map { _ in
+            let inputs = (0..<count).map { _ in
                 let value = rng.next() % 3 == 0 ? 0 : Int32(rng.next() % top)
-                return signed && rng.next() % 2 == 0 ? -value : value
+                return (signed || trial % 3 == 1) && rng.next() % 2 == 0 ? -value : value
             }
-            let enabled = (0..<count).map { _ in Int32(rng.next() % 10 == 0 ? 0 : -1) }
-            let levelSums = (0..<count).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
+            // Sign-magnitude inputs are taken as they are; two-pass and offset ones are made from the inputs.
+            let sign: Int32 = signed || trial % 3 != 1 ? 1 : (trial % 2 == 0 ? 1 : -1)
+            let clamps = !signed && trial % 3 == 1
+            let bias: Int32 = !signed && trial % 3 == 2 ? Int32(rng.next() % 64) : 0
+            let values: [Int32] = inputs.map { (input: Int32) -> Int32 in (clamps ? max(sign * input, 0) : sign * input) + bias }
+            let enabled = (0..<count).map { _ in UInt8(rng.next() % 10 == 0 ? 0 : 0xff) }
+            let levelSums = (0..<count).map { _ in
+                trial % 2 == 0 ? UInt32(truncatingIfNeeded: rng.next()) : UInt32(rng.next() % 4000)
+            }
             let stride = count + 3
             var expectedDigits = [UInt8](repeating: 0, count: phases * stride)
             var expectedNegative = [UInt8](repeating: 0, count: phases * stride)
@@ -230,7 +238,7 @@ import Testing
             for i in 0..<count {
                 var digitSum = 0
                 for p in 0..<phases {
-                    let digit = ((abs(values[i]) >> Int32(p * dacBits)) & maxDigit) & enabled[i]
+                    let digit = enabled[i] == 0 ? 0 : (abs(values[i]) >> Int32(p * dacBits)) & maxDigit
                     expectedDigits[p * stride + i] = UInt8(digit)
                     if signed && values[i] < 0 { expectedNegative[p * stride + i] = 1 }
                     digitSum += Int(digit)
@@ -247,8 +255,9 @@ import Testing
                     negative.withUnsafeMutableBufferPointer { s in
                         nonZero.withUnsafeMutableBufferPointer { n in
                             withUnsafeMutablePointer(to: &zeros) { z in
-                                acim_digit_planes(values, enabled, Int64(count), Int32(phases), Int32(dacBits), maxDigit,
-                                                  levelSums, d.baseAddress!, signed ? s.baseAddress! : nil, Int64(stride),
+                                acim_digit_planes(inputs, sign, clamps ? 1 : 0, bias, enabled, Int64(count), Int32(phases),
+                                                  Int32(dacBits), maxDigit, levelSums, levelSums.max() ?? 0,
+                                                  d.baseAddress!, signed ? s.baseAddress! : nil, Int64(stride),
                                                   counts ? n.baseAddress! : nil, counts ? z : nil)
                             }
                         }
@@ -261,5 +270,24 @@ import Testing
                 #expect(nonZero == (counts ? expectedNonZero : [Int32](repeating: -7, count: phases)), "trial \(trial)")
             }
         }
+    }
+
+    /// The non-zero and zero counts stay exact past 255 blocks of 64 rows, where the kernel sums its per-byte
+    /// counters.
+    @Test func digitPlaneCountsHoldOverManyBlocks() {
+        let count = 64 * 300 + 5
+        let inputs: [Int32] = (0..<count).map { i in i % 7 == 0 ? 0 : Int32(1 + i % 5) }
+        let enabled = [UInt8](repeating: 0xff, count: count)
+        let levelSums = [UInt32](repeating: 3, count: count)
+        var digits = [UInt8](repeating: 0, count: 3 * count)
+        var nonZero = [Int32](repeating: 0, count: 3)
+        var zeros: Int64 = 0
+        let charge = acim_digit_planes(inputs, 1, 0, 0, enabled, Int64(count), 3, 1, 1, levelSums, 3, &digits, nil,
+                                       Int64(count), &nonZero, &zeros)
+        #expect(zeros == Int64(inputs.count { $0 == 0 }))
+        let expectedNonZero: [Int32] = (0..<3).map { (p: Int32) -> Int32 in Int32(inputs.count { ($0 >> p) & 1 != 0 }) }
+        let ones = inputs.reduce(0) { (sum: Int, input: Int32) in sum + input.nonzeroBitCount }
+        #expect(nonZero == expectedNonZero)
+        #expect(charge == 3 * Int64(ones))
     }
 }

@@ -11,13 +11,16 @@
    code decodes to code * step rounded half-even to a whole unit product. The row's shift-and-add weight is
    `weight`, plus or minus a power of two. decode_in_float says that rounding code * (float)step in single
    precision gives the same whole unit product for every code of the ADC (acim_decodes_exactly_in_float), so
-   the read-out may decode such a row in 32-bit lanes. */
+   the read-out may decode such a row in 32-bit lanes. `unclipped` says that no sum of the row reaches a
+   clamp: every sum * factor is at least bottom and below top + 1/2, so clamping changes no code and the
+   read-out may leave it out. */
 typedef struct {
     const float *sums;
     float factor;
     double step;
     int32_t round_decoded;
     int32_t decode_in_float;
+    int32_t unclipped;
     double weight;
 } acim_adc_row;
 
@@ -65,17 +68,20 @@ void acim_readout_offset(const acim_adc_row *rows, int64_t count, const float *r
 void acim_readout_xnor(const acim_adc_row *rows, int64_t count, const float *read, float top, float bottom,
                        int64_t groups, int64_t group_stride, double offset, double *output);
 
-/* The digit planes of one input vector, every bit-serial phase in one pass over it: row p of digits (at
-   digits + p * stride) gets ((m >> (p * digit_bits)) & max_digit) & enabled[i] (enabled is all ones or all
-   zeros per row), where m is values[i], or |values[i]| for signed inputs in sign-magnitude form (negative
-   not NULL: row p of negative, at the same offsets, gets 1 where values[i] < 0, else 0). With non_zero and
-   zeros both given (else neither is counted), non_zero[p] gets the number of non-zero digits of phase p and
-   *zeros the number of enabled rows whose value is 0. Digit sums and level sums must be below 2^32 each.
-   Returns the vector's unit bit-line charge, the sum over rows of (the row's digits summed over the
+/* The digit planes of one input vector, every bit-serial phase in one pass over it, from the vector's inputs:
+   the pass value of input x is sign * x (sign +1 or -1), raised to 0 when `clamps`, plus `bias` (wrapping
+   32-bit arithmetic). Row p of digits (at digits + p * stride) gets ((m >> (p * digit_bits)) & max_digit) for
+   enabled rows (enabled[i] 0xff) and 0 for the others (0), where m is the pass value, or its magnitude for
+   signed inputs in sign-magnitude form (negative not NULL: row p of negative, at the same offsets, gets 1
+   where the value is negative, else 0). With non_zero and zeros both given (else neither is counted),
+   non_zero[p] gets the number of non-zero digits of phase p and *zeros the number of enabled rows whose
+   value is 0. Digit sums and level sums must be below 2^32 each, and level_sum_bound at least every level
+   sum. Returns the vector's unit bit-line charge, the sum over rows of (the row's digits summed over the
    phases) * level_sums[i], in 64-bit integers. */
-int64_t acim_digit_planes(const int32_t *values, const int32_t *enabled, int64_t count, int32_t phases,
-                          int32_t digit_bits, int32_t max_digit, const uint32_t *level_sums, uint8_t *digits,
-                          uint8_t *negative, int64_t stride, int32_t *non_zero, int64_t *zeros);
+int64_t acim_digit_planes(const int32_t *inputs, int32_t sign, int32_t clamps, int32_t bias, const uint8_t *enabled,
+                          int64_t count, int32_t phases, int32_t digit_bits, int32_t max_digit,
+                          const uint32_t *level_sums, uint32_t level_sum_bound, uint8_t *digits, uint8_t *negative,
+                          int64_t stride, int32_t *non_zero, int64_t *zeros);
 
-/* The number of enabled rows (enabled all ones) whose value is zero. */
-int64_t acim_count_zeros(const int32_t *values, const int32_t *enabled, int64_t count);
+/* The number of enabled rows (enabled[i] 0xff) whose value is zero. */
+int64_t acim_count_zeros(const int32_t *values, const uint8_t *enabled, int64_t count);
