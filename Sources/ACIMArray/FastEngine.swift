@@ -380,13 +380,14 @@ private struct PassPlan {
 /// The GEMM results of one pass of a chunk: `multiplied x columns` in physical column order (then the
 /// GEMM's zero padding rows, if any).
 private struct ColumnSums {
-    var levels: [Float]
-    /// The GEMM of the combined rows (`PassPlan.combined`), `combinedRows x lossless.weights.columns`.
-    var combined: [Float] = []
+    var levels: GEMMProduct
+    /// The GEMM of the combined rows (`PassPlan.combined`), `combinedRows x lossless.weights.columns`; nil
+    /// where there are none.
+    var combined: GEMMProduct?
     /// Zero-level cells disabled: the sum of the squared digits over the cells each column reads (with read
     /// noise), and the number of those cells.
-    var squaredDigits: [Float]?
-    var cells: [Float]?
+    var squaredDigits: GEMMProduct?
+    var cells: GEMMProduct?
 }
 
 /// One batch on one programmed crossbar: the prepared tables and what every chunk and pass of the call reads.
@@ -662,7 +663,7 @@ private final class Batch {
             sums.combined = GEMMOperand.packed(lossless.weights).multiply(plan.combined, rows: plan.combinedRows,
                                                                           maxRows: maxRows, log: gemmLog)
         }
-        if layout.analogPairs { subtractPairs(&sums.levels, rows: rows) }
+        if layout.analogPairs { subtractPairs(sums.levels, rows: rows) }
         if let weightCells, let mask = plan.connectionMask {
             if readVariance > 0 {
                 sums.squaredDigits = weightCells.multiply(plan.digits, squared: true, rows: rows, maxRows: maxRows,
@@ -675,7 +676,7 @@ private final class Batch {
 
     /// Analog differential read-out: each G+ column's sum less its G- column's, in the G+ column's place,
     /// for every product row (exact on the integer sums of noise-free levels).
-    func subtractPairs(_ sums: inout [Float], rows: Int) {
+    func subtractPairs(_ sums: GEMMProduct, rows: Int) {
         let pairs = mapping.outputs * layout.columnsPerWeight / 2
         let plus = (0..<pairs).map { position(2 * $0) }
         let minus = (0..<pairs).map { position(2 * $0 + 1) }
@@ -718,7 +719,7 @@ private final class Batch {
             pending.deallocate()
             noisy.deallocate()
         }
-        sums.levels.withUnsafeBufferPointer { levelSums in
+        let levelSums = UnsafePointer(sums.levels.base)
         (readMask ?? []).withUnsafeBufferPointer { readMask in
         prepared.readable.withUnsafeBufferPointer { readable in
             func readPending(into output: UnsafeMutablePointer<Double>, zeroRows: Int) {
@@ -748,11 +749,9 @@ private final class Batch {
                     var compensatesAll = false
                     var marked = false
                     // The combined lossless phases first: the prefix of the pass's phases, from zero.
-                    if !plan.combinedRow.isEmpty, plan.combinedRow[v] >= 0, let lossless {
-                        sums.combined.withUnsafeBufferPointer {
-                            lossless.accumulate($0.baseAddress! + Int(plan.combinedRow[v]) * lossless.weights.columns,
-                                                sign: sign, into: accumulated + v * outputs)
-                        }
+                    if !plan.combinedRow.isEmpty, plan.combinedRow[v] >= 0, let lossless, let combined = sums.combined {
+                        lossless.accumulate(combined.base + Int(plan.combinedRow[v]) * lossless.weights.columns,
+                                            sign: sign, into: accumulated + v * outputs)
                     }
                     for phase in 0..<phases {
                         let row = v * phases + phase
@@ -776,7 +775,7 @@ private final class Batch {
                             // A combined phase was added with its vector's combined row; any other is queued.
                             if plan.sumRows[row] != PassPlan.inCombinedRow {
                                 let scale = prepared.scales[prepared.gate.rescalesRange ? connected : 0]
-                                var rowSums = levelSums.baseAddress! + Int(plan.sumRows[row]) * columns
+                                var rowSums = levelSums + Int(plan.sumRows[row]) * columns
                                 if readVariance > 0 {
                                     let withNoise = noisy + phase * columns
                                     withNoise.update(from: rowSums, count: columns)
@@ -838,7 +837,6 @@ private final class Batch {
                                                        charge: passCharge, pulses: passPulses)
                 }
             }
-        }
         }
         }
     }

@@ -11,20 +11,17 @@ enum GEMMOperand {
     /// is 1 (sign-magnitude digits): the product rows in order, then any zero rows an sgemm is padded with
     /// (`FastEngine.gemmRows`). No GEMM for no rows.
     func multiply(_ a: [UInt8], squared: Bool = false, negative: [UInt8]? = nil, rows: Int, maxRows: Int,
-                  log: GEMMLog?) -> [Float] {
-        guard rows > 0 else { return [] }
+                  log: GEMMLog?) -> GEMMProduct {
+        guard rows > 0 else { return GEMMProduct(count: 0) }
         switch self {
         case .packed(let b):
-            var done = false
-            var product = [Float](unsafeUninitializedCapacity: rows * b.columns) { c, count in
-                // Squares fit a byte: the operands were packed only when `IntegerGEMM.isExact` holds for them.
-                // Signed digits (magnitudes below 128) are biased by 128 into the unsigned operand.
-                let left = squared ? a.map { $0 &* $0 }
-                    : negative.map { negative in zip(a, negative).map { $1 != 0 ? 128 &- $0 : 128 &+ $0 } } ?? a
-                done = left.withUnsafeBufferPointer {
-                    IntegerGEMM.multiply($0.baseAddress!, rows: rows, by: b, into: c.baseAddress!)
-                }
-                count = rows * b.columns
+            let product = GEMMProduct(count: rows * b.columns)
+            // Squares fit a byte: the operands were packed only when `IntegerGEMM.isExact` holds for them.
+            // Signed digits (magnitudes below 128) are biased by 128 into the unsigned operand.
+            let left = squared ? a.map { $0 &* $0 }
+                : negative.map { negative in zip(a, negative).map { $1 != 0 ? 128 &- $0 : 128 &+ $0 } } ?? a
+            let done = left.withUnsafeBufferPointer {
+                IntegerGEMM.multiply($0.baseAddress!, rows: rows, by: b, into: product.base)
             }
             if done {
                 log?.record(m: rows, n: b.columns, k: b.rows, integer: true)
@@ -53,16 +50,44 @@ enum GEMMOperand {
             } else {
                 for i in 0..<(rows * b.rows) { left[i] = Float(a[i]) }
             }
-            return [Float](unsafeUninitializedCapacity: gemmRows * width) { product, count in
-                left.withUnsafeBufferPointer { pa in
-                    b.storage.withUnsafeBufferPointer { pb in
-                        // sgemm with beta 0 writes every element of the product.
-                        BLAS.sgemm(m: gemmRows, n: width, k: b.rows, a: pa.baseAddress!, lda: b.rows,
-                                   b: pb.baseAddress!, ldb: width, c: product.baseAddress!, ldc: width)
-                    }
+            let product = GEMMProduct(count: gemmRows * width)
+            left.withUnsafeBufferPointer { pa in
+                b.storage.withUnsafeBufferPointer { pb in
+                    // sgemm with beta 0 writes every element of the product.
+                    BLAS.sgemm(m: gemmRows, n: width, k: b.rows, a: pa.baseAddress!, lda: b.rows,
+                               b: pb.baseAddress!, ldb: width, c: product.base, ldc: width)
                 }
-                count = gemmRows * width
             }
+            return product
+        }
+    }
+}
+
+/// The product of one GEMM, `count` floats that start on a 64-byte boundary: the GEMM kernels store whole
+/// 64-byte vectors, and a product that starts elsewhere (a Swift array's elements follow its header) splits
+/// every one of them over two cache lines, which costs the integer GEMM several percent.
+final class GEMMProduct: @unchecked Sendable {
+    let count: Int
+    /// The first element; written by one GEMM, then read.
+    let base: UnsafeMutablePointer<Float>
+
+    /// `count` uninitialized floats.
+    init(count: Int) {
+        self.count = count
+        base = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(1, count))
+    }
+
+    deinit { base.deallocate() }
+
+    subscript(_ index: Int) -> Float {
+        get {
+            assert(index >= 0 && index < count)
+            return base[index]
+        }
+        set {
+            assert(index >= 0 && index < count)
+            base[index] = newValue
         }
     }
 }

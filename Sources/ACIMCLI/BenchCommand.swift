@@ -153,7 +153,11 @@ struct Bench: ParsableCommand {
         let operands = shapes.map { packed[Operand(k: $0.k, n: $0.n)]! }
         let a = [UInt8](repeating: 1, count: shapes.map { $0.m * $0.k }.max()!)
         let width = shapes.map { $0.m * $0.n }.max()!
-        let outputs = (0..<threads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: width) }
+        // Products on 64-byte boundaries, as the engine's (`GEMMProduct`).
+        let outputs = (0..<threads).map { _ in
+            UnsafeMutableRawPointer.allocate(byteCount: width * MemoryLayout<Float>.stride, alignment: 64)
+                .bindMemory(to: Float.self, capacity: width)
+        }
         defer { outputs.forEach { $0.deallocate() } }
         return try a.withUnsafeBufferPointer { a in
             let (a, outputs) = (Unchecked(value: a.baseAddress!), Unchecked(value: outputs))
