@@ -350,31 +350,71 @@ private struct PassPlan {
     var pulses: [PhaseDrive.Pulses]?
     /// `multiplied x wordLines`: `1` where a row connects a word line; only when zero-level cells are disabled.
     var connectionMask: [UInt8]?
+    /// The per-row and per-vector tables below, in one allocation: a plan made for every item of every call
+    /// would otherwise make seven arrays, each looking up its storage type's metadata.
+    let tables: PassTables
     /// Per stacked row, its row in the GEMM operands and results; `PassPlan.notRun` for a row that does not
     /// run, `PassPlan.inCombinedRow` for one whose phase is in its vector's combined row.
-    var sumRows: [Int32]
+    var sumRows: UnsafeMutableBufferPointer<Int32> { tables.sumRows }
     /// `combinedRows x wordLines` combined digits of the lossless phases of vectors (`LosslessReadout`).
     var combined: [UInt8] = []
     var combinedRows = 0
     /// Per vector of the chunk, its row of `combined`, or -1; empty while no vector has one.
     var combinedRow: [Int32] = []
     /// Connected rows per (vector, phase).
-    var connected: [Int32]
+    var connected: UnsafeMutableBufferPointer<Int32> { tables.connected }
     /// The sum of the squared digits per (vector, phase): the read variance of every column in units of
     /// one cell's; only with read noise and every connected cell read.
     var squaredDigits: [Float]?
     /// Unit bit-line charge per vector of the chunk, summed over its phases.
-    var charge: [Int]
+    var charge: UnsafeMutableBufferPointer<Int> { tables.charge }
     /// Per vector of the chunk.
-    var gated: [Bool]
-    var skipped: [Bool]
-    var zeroRows: [Int]
+    var gated: UnsafeMutableBufferPointer<Bool> { tables.gated }
+    var skipped: UnsafeMutableBufferPointer<Bool> { tables.skipped }
+    var zeroRows: UnsafeMutableBufferPointer<Int> { tables.zeroRows }
 
     static let notRun: Int32 = -1
     static let inCombinedRow: Int32 = -2
 
     /// Whether a (vector, phase) runs.
     func runs(_ row: Int) -> Bool { sumRows[row] != PassPlan.notRun }
+}
+
+/// The tables of a `PassPlan` of `vectors` vectors and `stacked` rows in one allocation, initialized: every
+/// row not run, nothing connected, no charge, no zero row, no vector gated or skipped; and `phases` counts of
+/// non-zero digits for the digit extraction's scratch.
+private final class PassTables {
+    private let raw: UnsafeMutableRawPointer
+    let charge: UnsafeMutableBufferPointer<Int>
+    let zeroRows: UnsafeMutableBufferPointer<Int>
+    let sumRows: UnsafeMutableBufferPointer<Int32>
+    let connected: UnsafeMutableBufferPointer<Int32>
+    let nonZeros: UnsafeMutableBufferPointer<Int32>
+    let gated: UnsafeMutableBufferPointer<Bool>
+    let skipped: UnsafeMutableBufferPointer<Bool>
+
+    init(vectors: Int, stacked: Int, phases: Int) {
+        let words = 2 * vectors * MemoryLayout<Int>.stride
+        let counts = (2 * stacked + phases) * MemoryLayout<Int32>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, words + counts + 2 * vectors),
+                                                   alignment: MemoryLayout<Int>.alignment)
+        self.raw = raw
+        func table<T>(_ offset: Int, _ count: Int, _ value: T) -> UnsafeMutableBufferPointer<T> {
+            let table = UnsafeMutableBufferPointer(start: (raw + offset).bindMemory(to: T.self, capacity: count),
+                                                   count: count)
+            table.initialize(repeating: value)
+            return table
+        }
+        charge = table(0, vectors, 0)
+        zeroRows = table(vectors * MemoryLayout<Int>.stride, vectors, 0)
+        sumRows = table(words, stacked, PassPlan.notRun)
+        connected = table(words + stacked * MemoryLayout<Int32>.stride, stacked, 0)
+        nonZeros = table(words + 2 * stacked * MemoryLayout<Int32>.stride, phases, 0)
+        gated = table(words + counts, vectors, false)
+        skipped = table(words + counts + vectors, vectors, false)
+    }
+
+    deinit { raw.deallocate() }
 }
 
 /// The GEMM results of one pass of a chunk: `multiplied x columns` in physical column order (then the
@@ -480,17 +520,14 @@ private final class Batch {
             negative: layout.signedDigits ? [UInt8](repeating: 0, count: cells) : nil,
             pulses: layout.pulseWidth ? [PhaseDrive.Pulses](repeating: .none, count: stacked) : nil,
             connectionMask: weightCells != nil ? [UInt8](repeating: 0, count: cells) : nil,
-            sumRows: [Int32](repeating: PassPlan.notRun, count: stacked),
-            connected: [Int32](repeating: 0, count: stacked),
-            squaredDigits: readVariance > 0 && weightCells == nil ? [Float](repeating: 0, count: stacked) : nil,
-            charge: [Int](repeating: 0, count: vectors.count),
-            gated: [Bool](repeating: false, count: vectors.count),
-            skipped: [Bool](repeating: false, count: vectors.count),
-            zeroRows: [Int](repeating: 0, count: vectors.count))
+            tables: PassTables(vectors: vectors.count, stacked: stacked, phases: phases),
+            squaredDigits: readVariance > 0 && weightCells == nil ? [Float](repeating: 0, count: stacked) : nil)
+        // The tables, written through while the plan's arrays are.
+        let tables = plan.tables
         if skipsAll {
-            plan.zeroRows = [Int](repeating: enabledRows, count: vectors.count)
-            plan.gated = [Bool](repeating: true, count: vectors.count)
-            plan.skipped = plan.gated
+            plan.zeroRows.update(repeating: enabledRows)
+            plan.gated.update(repeating: true)
+            plan.skipped.update(repeating: true)
             return plan
         }
         let xnor = layout.mode == .xnor
@@ -499,7 +536,7 @@ private final class Batch {
         // which phases are skipped; every phase's digits are extracted in one branch-free pass over the vector,
         // with the charge, and a phase that does not run has its row taken by the next that does.
         let andMode = !xnor && plan.connectionMask == nil
-        var nonZeros = [Int32](repeating: 0, count: phases)
+        let nonZeros = plan.tables.nonZeros
         var negativeDigits = plan.negative ?? []
         // The pass values of one vector at a time, made as it is read where the digits are not taken from the
         // inputs directly (rows in another order, XNOR mode, zero-level cells disabled).
@@ -507,7 +544,6 @@ private final class Batch {
         defer { vector.deallocate() }
         let direct = andMode && pass.rowOrder == nil
         pass.inputs.storage.withUnsafeBufferPointer { inputs in
-        nonZeros.withUnsafeMutableBufferPointer { nonZeros in
         prepared.enabledRowMask.withUnsafeBufferPointer { enabled in
         prepared.levelSums.withUnsafeBufferPointer { levelSums in
         plan.digits.withUnsafeMutableBufferPointer { digits in
@@ -520,7 +556,7 @@ private final class Batch {
                 // directly find it from their zero count, below.)
                 if !direct && !pass.vector(b, into: vector)
                     && gate.applies(zeroRows: enabledRows, enabledRows: enabledRows) {
-                    (plan.zeroRows[v], plan.gated[v], plan.skipped[v]) = (enabledRows, true, true)
+                    (tables.zeroRows[v], tables.gated[v], tables.skipped[v]) = (enabledRows, true, true)
                     continue
                 }
                 // AND mode: the digits come out with the zero count and the non-zero digits of every phase, in
@@ -544,12 +580,12 @@ private final class Batch {
                 }
                 let zeros = Int(zeroCount)
                 let gated = gate.applies(zeroRows: zeros, enabledRows: enabledRows)
-                plan.zeroRows[v] = zeros
-                plan.gated[v] = gated
-                plan.skipped[v] = gated && zeros == enabledRows
-                if plan.skipped[v] { continue }
+                tables.zeroRows[v] = zeros
+                tables.gated[v] = gated
+                tables.skipped[v] = gated && zeros == enabledRows
+                if tables.skipped[v] { continue }
                 if andMode {
-                    plan.charge[v] = Int(charge)
+                    tables.charge[v] = Int(charge)
                     // Non-zero digits are counted, and matter, only in a gated pass.
                     func connected(_ phase: Int) -> Int32 {
                         !gated ? Int32(enabledRows) : gate.granularity == .row ? Int32(enabledRows - zeros) : nonZeros[phase]
@@ -579,10 +615,10 @@ private final class Batch {
                     for phase in 0..<phases {
                         if gated && nonZeros[phase] == 0 { continue }
                         let row = v * phases + phase
-                        plan.connected[row] = connected(phase)
+                        tables.connected[row] = connected(phase)
                         if phase < combinedPhases {
                             let digitRow = digits.baseAddress! + start + phase * wordLines
-                            plan.sumRows[row] = PassPlan.inCombinedRow
+                            tables.sumRows[row] = PassPlan.inCombinedRow
                             plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
                             continue
                         }
@@ -595,7 +631,7 @@ private final class Batch {
                                 (signs + to).update(from: signs + from, count: wordLines)
                             }
                         }
-                        plan.sumRows[row] = Int32(sumRow)
+                        tables.sumRows[row] = Int32(sumRow)
                         plan.multiplied += 1
                         plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
                         plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
@@ -627,18 +663,17 @@ private final class Batch {
                         anyDigit = true
                         digitRow[line] = UInt8(digit)
                         if value < 0 && !xnor { negativeRow?[line] = 1 }
-                        plan.charge[v] += Int(digit) * Int(levelSums[line])
+                        tables.charge[v] += Int(digit) * Int(levelSums[line])
                     }
                     if gated && !anyDigit { continue }
                     for line in lines { plan.connectionMask?[sumRow * wordLines + line] = 1 }
-                    plan.sumRows[row] = Int32(sumRow)
+                    tables.sumRows[row] = Int32(sumRow)
                     plan.multiplied += 1
-                    plan.connected[row] = connected
+                    tables.connected[row] = connected
                     plan.squaredDigits?[row] = sumOfSquares(digitRow, count: wordLines)
                     plan.pulses?[row] = pulseWidths(digitRow, count: wordLines)
                 }
             }
-        }
         }
         }
         }

@@ -60,7 +60,8 @@ extension Crossbar {
 
 /// What turns the pass sums of weight group `g` into logical output `outputOrder[g]`: the passes added in
 /// order (`0 + pass 0 + pass 1 + ...`), times the output's drift-compensation factor, less the digital
-/// correction of offset-encoded inputs. Made once per call.
+/// correction of offset-encoded inputs. The FastEngine makes it once per programmed array (`PreparedReadout`),
+/// the ReferenceEngine once per call.
 struct OutputCorrection {
     /// Per weight group, the logical output it holds.
     let outputs: [Int]
