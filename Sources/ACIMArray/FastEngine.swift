@@ -18,9 +18,9 @@ import Foundation
 /// by every call until its mapping, readout or ADC range change.
 ///
 /// Chunks have a fixed size, so the GEMM shapes, and with them the results, do not depend on the thread
-/// count. The (pass, chunk) items of a call run on `threads` threads; OpenBLAS itself runs single-threaded
-/// meanwhile (`BLAS.singleThreaded`), so its idle workers do not compete for the cores and a caller that
-/// runs arrays in parallel, with one thread per engine, nests no parallelism.
+/// count. The (pass, chunk) items of a call run on `threads` threads; where they run sgemm, OpenBLAS itself
+/// runs single-threaded meanwhile (`BLAS.singleThreaded`), so its idle workers do not compete for the cores
+/// and a caller that runs arrays in parallel, with one thread per engine, nests no parallelism.
 public struct FastEngine: MVMEngine {
     /// Input vectors per chunk.
     public static let chunkVectors = 32
@@ -102,7 +102,7 @@ public struct FastEngine: MVMEngine {
         let passSums = UnsafeMutablePointer<UnsafePointer<Double>>.allocate(capacity: items)
         defer { passSums.deallocate() }
         let threads = self.threads ?? BLAS.threadCount
-        BLAS.singleThreaded {
+        func runItems() {
             outputs.storage.withUnsafeMutableBufferPointer { outputs in
             activities.withUnsafeMutableBufferPointer { activities in
                 let (passSums, outputs) = (Unchecked(value: passSums), Unchecked(value: outputs.baseAddress!))
@@ -131,6 +131,9 @@ public struct FastEngine: MVMEngine {
             }
             }
         }
+        // Switching OpenBLAS to one thread and back costs about a microsecond (it frees and remakes a worker's
+        // buffers), so a call that runs no sgemm leaves it as it is.
+        if batch.runsSgemm { BLAS.singleThreaded(runItems) } else { runItems() }
 
         var activity = MVMActivity()
         var ungated = MVMActivity()
@@ -497,6 +500,14 @@ private final class Batch {
             weightCells = nil
             levels = .float(readout.levels)
         }
+    }
+
+    /// Whether the call's GEMMs run on sgemm. (A GEMM on packed operands falls back to sgemm only where oneDNN
+    /// fails, and then switches OpenBLAS to one thread itself.)
+    var runsSgemm: Bool {
+        if case .float = levels { return true }
+        if case .float? = weightCells { return true }
+        return false
     }
 
     /// Where mapped column `column` sits in a row of column sums.

@@ -34,10 +34,13 @@ enum GEMMOperand {
                 }
                 return product
             }
-            // oneDNN failed: the same product on sgemm.
+            // oneDNN failed: the same product on sgemm, OpenBLAS on one thread (the engine's items may run in
+            // parallel).
             let values = Matrix(rows: b.rows, columns: b.columns, storage: b.values.map { Float($0) })
-            return GEMMOperand.float(values).multiply(a, squared: squared, negative: negative, rows: rows,
-                                                      maxRows: maxRows, log: log)
+            return BLAS.singleThreaded {
+                GEMMOperand.float(values).multiply(a, squared: squared, negative: negative, rows: rows, maxRows: maxRows,
+                                                   log: log)
+            }
         case .float(let b):
             let width = b.columns
             let gemmRows = FastEngine.gemmRows(rows, columns: width, depth: b.rows, maxRows: maxRows)
