@@ -168,17 +168,9 @@ import Testing
 
     @Test(arguments: WeightEncoding.allCases)
     func slotMajorShiftAddEqualsPhysical(encoding: WeightEncoding) throws {
-        var config = CrossbarConfig()
-        config.array.rows = 32
-        config.array.cols = 256
-        config.array.bitsPerCell = 2
-        config.array.weightBits = 8
-        config.array.weightEncoding = encoding
-        let layout = CrossbarLayout(config: config)
-        let shiftAdd = ShiftAdd(config: config)
-        let groups = 23
-        let columns = groups * layout.columnsPerWeight + layout.offsetColumns
-        let offsetColumn = layout.offsetColumns > 0 ? groups * layout.columnsPerWeight : nil
+        let readout = SlicedReadout(rows: 32, cols: 256, encoding: encoding, groups: 23)
+        let (layout, shiftAdd, groups) = (readout.layout, readout.shiftAdd, readout.groups)
+        let (columns, offsetColumn) = (readout.columns, readout.offsetColumn)
         let positions = (0..<columns).map { ColumnOrder.slotMajor.position(of: $0, groups: groups, width: layout.columnsPerWeight) }
         #expect(Set(positions) == Set(0..<columns))
         var rng = RandomStream(seed: 9, purpose: .userInput)

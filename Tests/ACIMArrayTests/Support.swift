@@ -111,3 +111,29 @@ extension CellArray {
     var levels: [UInt8] { (0..<wordLines * columns).map(targetLevel) }
     var stuckFlags: [Bool] { (0..<wordLines * columns).map(isStuck) }
 }
+
+/// An array of 8-bit weights in 2-bit cells read out on `groups` weight groups: its configuration, layout and
+/// shift-and-add, the mapped columns of the groups (and the offset column) and where the offset column sits.
+struct SlicedReadout {
+    let config: CrossbarConfig
+    let layout: CrossbarLayout
+    let shiftAdd: ShiftAdd
+    let groups: Int
+    let columns: Int
+    let offsetColumn: Int?
+
+    init(rows: Int, cols: Int, encoding: WeightEncoding, groups: Int) {
+        var config = CrossbarConfig()
+        config.array.rows = rows
+        config.array.cols = cols
+        config.array.bitsPerCell = 2
+        config.array.weightBits = 8
+        config.array.weightEncoding = encoding
+        self.config = config
+        layout = CrossbarLayout(config: config)
+        shiftAdd = ShiftAdd(config: config)
+        self.groups = groups
+        columns = groups * layout.columnsPerWeight + layout.offsetColumns
+        offsetColumn = layout.offsetColumns > 0 ? groups * layout.columnsPerWeight : nil
+    }
+}

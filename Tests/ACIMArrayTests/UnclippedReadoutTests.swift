@@ -49,18 +49,9 @@ import Testing
     /// unclipped whose sums do exceed the bound reads out differently: the mark does leave the clamp out.
     @Test(arguments: [(WeightEncoding.differential, 8), (.offset, 6), (.differential, 10)])
     func unclippedRowsReadOutAsClampedOnes(encoding: WeightEncoding, bits: Int) {
-        var config = CrossbarConfig()
-        config.array.rows = 64
-        config.array.cols = 512
-        config.array.bitsPerCell = 2
-        config.array.weightBits = 8
-        config.array.weightEncoding = encoding
-        let layout = CrossbarLayout(config: config)
-        let shiftAdd = ShiftAdd(config: config)
+        let array = SlicedReadout(rows: 64, cols: 512, encoding: encoding, groups: 37)
+        let (shiftAdd, groups, columns, offsetColumn) = (array.shiftAdd, array.groups, array.columns, array.offsetColumn)
         let adc = ADC(bits: bits)
-        let groups = 37
-        let columns = groups * layout.columnsPerWeight + layout.offsetColumns
-        let offsetColumn = layout.offsetColumns > 0 ? groups * layout.columnsPerWeight : nil
         var rng = RandomStream(seed: UInt64(bits), purpose: .userInput)
         let read = (0..<columns).map { _ in Float(rng.next() % 9 == 0 ? 0 : 1) }
         // Full scales at the largest sums: steps coarser than a unit, one unit, finer ones.
