@@ -69,19 +69,19 @@ enum GEMMOperand {
 /// The product of one GEMM, `count` floats that start on a 64-byte boundary: the GEMM kernels store whole
 /// 64-byte vectors, and a product that starts elsewhere (a Swift array's elements follow its header) splits
 /// every one of them over two cache lines, which costs the integer GEMM several percent.
-final class GEMMProduct: @unchecked Sendable {
-    let count: Int
+public final class GEMMProduct: @unchecked Sendable {
+    public let count: Int
     /// The first element; written by one GEMM, then read.
-    let base: UnsafeMutablePointer<Float>
+    public let base: UnsafeMutablePointer<Float>
 
     /// `count` uninitialized floats.
-    init(count: Int) {
+    public init(count: Int) {
         self.count = count
         base = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
             .bindMemory(to: Float.self, capacity: max(1, count))
     }
 
-    deinit { base.deallocate() }
+    deinit { UnsafeMutableRawPointer(base).deallocate() }
 
     subscript(_ index: Int) -> Float {
         get {

@@ -153,18 +153,16 @@ struct Bench: ParsableCommand {
         let operands = shapes.map { packed[Operand(k: $0.k, n: $0.n)]! }
         let a = [UInt8](repeating: 1, count: shapes.map { $0.m * $0.k }.max()!)
         let width = shapes.map { $0.m * $0.n }.max()!
-        // Products on 64-byte boundaries, as the engine's (`GEMMProduct`).
-        let outputs = (0..<threads).map { _ in
-            UnsafeMutableRawPointer.allocate(byteCount: width * MemoryLayout<Float>.stride, alignment: 64)
-                .bindMemory(to: Float.self, capacity: width)
-        }
-        defer { outputs.forEach { $0.deallocate() } }
-        return try a.withUnsafeBufferPointer { a in
-            let (a, outputs) = (Unchecked(value: a.baseAddress!), Unchecked(value: outputs))
-            return try median(repetitions) {
-                Parallel.forEach(threads, threads: threads) { t in
-                    for i in stride(from: t, to: shapes.count, by: threads) {
-                        _ = IntegerGEMM.multiply(a.value, rows: shapes[i].m, by: operands[i], into: outputs.value[t])
+        // The engine's products, on 64-byte boundaries, kept alive while their pointers are in use.
+        let products = (0..<threads).map { _ in GEMMProduct(count: width) }
+        return try withExtendedLifetime(products) {
+            try a.withUnsafeBufferPointer { a in
+                let (a, outputs) = (Unchecked(value: a.baseAddress!), Unchecked(value: products.map(\.base)))
+                return try median(repetitions) {
+                    Parallel.forEach(threads, threads: threads) { t in
+                        for i in stride(from: t, to: shapes.count, by: threads) {
+                            _ = IntegerGEMM.multiply(a.value, rows: shapes[i].m, by: operands[i], into: outputs.value[t])
+                        }
                     }
                 }
             }

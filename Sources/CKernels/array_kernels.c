@@ -1,7 +1,6 @@
 #include "array_kernels.h"
 
 #include <stddef.h>
-#include <stdint.h>
 
 #pragma clang fp contract(off)
 #pragma STDC FP_CONTRACT OFF
